@@ -1,0 +1,69 @@
+package idem
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestNamespacesAreDerivedAsDocumented(t *testing.T) {
+	for name, tc := range map[string]struct {
+		got uuid.UUID
+		urn string
+	}{
+		"delivery": {DeliveryNamespace, "urn:bridge:idempotencykey"},
+		"entity":   {EntityNamespace, "urn:bridge:entity"},
+		"uuid5":    {UUID5Namespace, "urn:bridge:uuid5"},
+	} {
+		if want := uuid.NewSHA1(uuid.NameSpaceURL, []byte(tc.urn)); tc.got != want {
+			t.Errorf("%s namespace = %s, want v5(url, %q) = %s", name, tc.got, tc.urn, want)
+		}
+	}
+}
+
+func TestKeys(t *testing.T) {
+	k := KeyFor("stripe", "evt_1")
+	if k.Version() != 5 {
+		t.Fatalf("KeyFor version = %d, want 5", k.Version())
+	}
+	if KeyFor("stripe", "evt_1") != k {
+		t.Fatal("KeyFor is not deterministic")
+	}
+	if KeyFor("github", "evt_1") == k {
+		t.Fatal("KeyFor ignores the provider")
+	}
+	if EventKey(k, "r", 0) == EventKey(k, "r", 1) || EventKey(k, "r", 0) == k {
+		t.Fatal("EventKey does not separate indexes")
+	}
+}
+
+func TestEntityID(t *testing.T) {
+	tests := []struct {
+		name, id, want string
+	}{
+		{"dashed uuid kept", "0196346e-9e5a-708f-8205-e54411ba3200", "0196346e-9e5a-708f-8205-e54411ba3200"},
+		{"undashed uuid canonicalized", "019634679e5a708f8205e54411ba3200", "01963467-9e5a-708f-8205-e54411ba3200"},
+		{"provider id derived", "ch_3MmlLrLkdIwHu7ix0snN0B15", uuid.NewSHA1(EntityNamespace, []byte("stripe/charge/ch_3MmlLrLkdIwHu7ix0snN0B15")).String()},
+		{"urn form is an id, not a uuid", "urn:uuid:0196346e-9e5a-708f-8205-e54411ba3200", uuid.NewSHA1(EntityNamespace, []byte("stripe/charge/urn:uuid:0196346e-9e5a-708f-8205-e54411ba3200")).String()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := EntityID("stripe", "charge", tc.id).String(); got != tc.want {
+				t.Errorf("EntityID(%q) = %s, want %s", tc.id, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUUID5(t *testing.T) {
+	if got, want := UUID5("a", "b"), uuid.NewSHA1(UUID5Namespace, []byte("a/b")); got != want {
+		t.Errorf("UUID5(a, b) = %s, want %s", got, want)
+	}
+}
+
+func BenchmarkKeyFor(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		KeyFor("stripe", "evt_3MmlLrLkdIwHu7ix0snN0B15")
+	}
+}
