@@ -1,0 +1,121 @@
+package config
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Log formats accepted by LogFormat.
+const (
+	FormatJSON = "json"
+	FormatText = "text"
+)
+
+// Defaults, in one place; Default returns them as a Config.
+const (
+	defaultHTTP            = ":8080"
+	defaultAdmin           = "127.0.0.1:9090"
+	defaultMappings        = "./mappings"
+	defaultSchemas         = "./schemas"
+	defaultNATSListen      = "127.0.0.1:4222"
+	defaultDataDir         = "./data"
+	defaultReplicas        = 1
+	defaultManageStreams   = true
+	defaultDuplicateWindow = 2 * time.Minute
+	defaultMaxBytes        = -1 // unlimited
+	defaultMaxAge          = 0  // keep forever
+	defaultBodyLimit       = 1 << 20
+	defaultRequestTimeout  = 10 * time.Second
+	defaultGrace           = 30 * time.Second
+	defaultLogFormat       = FormatJSON
+	defaultLogLevel        = slog.LevelInfo
+)
+
+// Config is every setting of `bridge run`, parsed and typed.
+type Config struct {
+	// File is the config file that was read (--config); empty if none.
+	File string
+
+	// HTTP is the public listener's address (default ":8080").
+	HTTP string
+	// Admin is the admin listener's address: health, metrics, API
+	// (default "127.0.0.1:9090", loopback only).
+	Admin string
+	// Mappings is the mapping files directory (default "./mappings").
+	Mappings string
+	// Schemas is the JSON schema directory (default "./schemas").
+	Schemas string
+
+	// NATSURLs are the NATS servers to connect to (default none: start the
+	// embedded server instead).
+	NATSURLs []string
+	// NATSListen is the embedded server's client address (default "127.0.0.1:4222").
+	NATSListen string
+	// DataDir is the embedded server's JetStream store (default "./data").
+	DataDir string
+	// Replicas is the replica count of every stream and bucket the bridge
+	// creates, 1 to 5 (default 1).
+	Replicas int
+
+	// ManageStreams creates or updates the streams at start (default true).
+	ManageStreams bool
+	// DuplicateWindow is the events stream's de-duplication window (default 2m).
+	DuplicateWindow time.Duration
+	// MaxBytes caps the events stream's size in bytes, -1 for no cap (default -1).
+	MaxBytes int64
+	// MaxAge is how long the events stream keeps an event, 0 for ever (default 0).
+	MaxAge time.Duration
+
+	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
+	BodyLimit int64
+	// RequestTimeout bounds the handling of one delivery, publish retries
+	// included (default 10s).
+	RequestTimeout time.Duration
+
+	// Grace is how long a SIGTERM drain may take (default 30s).
+	Grace time.Duration
+
+	// LogFormat is FormatJSON or FormatText (default "json").
+	LogFormat string
+	// LogLevel is the lowest level logged: debug, info, warn or error
+	// (default info).
+	LogLevel slog.Level
+}
+
+// Default returns the settings of `bridge run` with no flags, environment
+// or config file.
+func Default() Config {
+	return Config{
+		HTTP:            defaultHTTP,
+		Admin:           defaultAdmin,
+		Mappings:        defaultMappings,
+		Schemas:         defaultSchemas,
+		NATSListen:      defaultNATSListen,
+		DataDir:         defaultDataDir,
+		Replicas:        defaultReplicas,
+		ManageStreams:   defaultManageStreams,
+		DuplicateWindow: defaultDuplicateWindow,
+		MaxBytes:        defaultMaxBytes,
+		MaxAge:          defaultMaxAge,
+		BodyLimit:       defaultBodyLimit,
+		RequestTimeout:  defaultRequestTimeout,
+		Grace:           defaultGrace,
+		LogFormat:       defaultLogFormat,
+		LogLevel:        defaultLogLevel,
+	}
+}
+
+// Embedded reports whether the bridge starts its own nats-server, which it
+// does when no NATS URL is configured.
+func (c Config) Embedded() bool { return len(c.NATSURLs) == 0 }
+
+// Logger returns a logger writing to w in the configured format (JSON
+// unless LogFormat is FormatText) at the configured level.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == FormatText {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+// Load reads the settings of `bridge run`. It registers every setting and
+// --config on fs (which must not have them yet), parses args, reads the
+// config file named by --config or BRIDGE_CONFIG (none if neither is set),
+// applies the BRIDGE_* environment variables found by lookupEnv (nil means
+// os.LookupEnv; an empty value counts as unset), applies the flags given
+// in args, and validates the result.
+//
+// An error of fs.Parse (flag.ErrHelp included) is returned as it is.
+// Otherwise every problem is reported at once, each naming its source:
+// "flag --body-limit: ...", "env BRIDGE_BODY_LIMIT: ...",
+// "bridge.yaml:3:5: unknown key \"nats.ur\"", then Validate's.
+func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	def := Default()
+	rows := table()
+
+	configValue := &flagValue{}
+	fs.Var(configValue, configFlag, configUsage)
+	given := make([]*flagValue, len(rows))
+	for i, r := range rows {
+		given[i] = &flagValue{def: r.format(def), isBool: r.boolean}
+		fs.Var(given[i], r.flag, r.usage)
+	}
+	fs.Usage = func() { printUsage(fs.Output(), fs.Name(), Settings()) }
+
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: bridge run takes only flags", fs.Arg(0))
+	}
+
+	cfg := def
+	var errs []error
+	path := configValue.value
+	if !configValue.set {
+		path, _ = lookupEnv(envName(configFlag))
+	}
+	if path != "" {
+		cfg.File = path
+		errs = append(errs, applyFile(&cfg, path, rows)...)
+	}
+	for _, r := range rows {
+		name := envName(r.flag)
+		if v, ok := lookupEnv(name); ok && v != "" {
+			if err := r.parse(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("env %s: %w", name, err))
+			}
+		}
+	}
+	for i, r := range rows {
+		if given[i].set {
+			if err := r.parse(&cfg, given[i].value); err != nil {
+				errs = append(errs, fmt.Errorf("flag --%s: %w", r.flag, err))
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// flagValue keeps a flag's text as given; Load parses it once the file and
+// environment have been applied, so that flags win and every bad value is
+// reported, not only the first.
+type flagValue struct {
+	def    string // the default, shown in help
+	value  string // the last value given
+	set    bool
+	isBool bool // a bare --flag means true
+}
+
+func (v *flagValue) String() string {
+	if v.set {
+		return v.value
+	}
+	return v.def
+}
+
+func (v *flagValue) Set(s string) error {
+	v.value, v.set = s, true
+	return nil
+}
+
+func (v *flagValue) IsBoolFlag() bool { return v.isBool }

@@ -1,0 +1,128 @@
+package config
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting describes one setting of `bridge run`, for docs and help.
+type Setting struct {
+	Flag    string // flag name without dashes, e.g. "nats-url"
+	Env     string // environment variable, e.g. "BRIDGE_NATS_URL"
+	Key     string // dotted config-file key, e.g. "nats.url"; empty for --config
+	Default string // default as it would be typed; empty when there is none
+	Usage   string // what the setting does, one line
+	Arg     string // the value's placeholder in help, e.g. "ADDR"
+}
+
+// The --config setting names the file, so it has no key and is read
+// before any other source.
+const (
+	configFlag  = "config"
+	configArg   = "FILE"
+	configUsage = "YAML config file to read"
+)
+
+// Settings returns every setting of `bridge run`, --config first, then in
+// the order of the table.
+func Settings() []Setting {
+	def := Default()
+	out := []Setting{{Flag: configFlag, Env: envName(configFlag), Usage: configUsage, Arg: configArg}}
+	for _, r := range table() {
+		out = append(out, Setting{
+			Flag:    r.flag,
+			Env:     envName(r.flag),
+			Key:     r.key,
+			Default: r.format(def),
+			Usage:   r.usage,
+			Arg:     r.arg,
+		})
+	}
+	return out
+}
+
+// envName is the environment variable of a flag: BRIDGE_ and the flag in
+// upper snake case.
+func envName(flag string) string {
+	return "BRIDGE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// setting is one row of the table: how a value reaches its Config field
+// and how the field is written back.
+type setting struct {
+	flag, key, arg, usage string
+	list                  bool // the config file may give a YAML list
+	boolean               bool // a bare --flag means true
+	parse                 func(c *Config, s string) error
+	format                func(c Config) string
+}
+
+// table is the one list of settings; a new setting is one more row here,
+// a field in Config and, if it has one, a default in Default.
+func table() []setting {
+	return []setting{
+		row("http", "http", "ADDR", "public listener address",
+			func(c *Config) *string { return &c.HTTP }, parseText, formatText),
+		row("admin", "admin", "ADDR", "admin listener address (health, metrics, API); keep it private",
+			func(c *Config) *string { return &c.Admin }, parseText, formatText),
+		row("mappings", "mappings", "DIR", "mapping files directory",
+			func(c *Config) *string { return &c.Mappings }, parseText, formatText),
+		row("schemas", "schemas", "DIR", "JSON schema directory",
+			func(c *Config) *string { return &c.Schemas }, parseText, formatText),
+		list(row("nats-url", "nats.url", "URL[,URL...]", "NATS server URLs, comma-separated; none starts the embedded server",
+			func(c *Config) *[]string { return &c.NATSURLs }, parseURLs, formatURLs)),
+		row("nats-listen", "nats.listen", "ADDR", "embedded server's client address",
+			func(c *Config) *string { return &c.NATSListen }, parseText, formatText),
+		row("data", "nats.data", "DIR", "embedded server's JetStream store directory",
+			func(c *Config) *string { return &c.DataDir }, parseText, formatText),
+		row("replicas", "nats.replicas", "N", "replicas of every stream and bucket the bridge creates, 1 to 5",
+			func(c *Config) *int { return &c.Replicas }, parseInt, itoa),
+		row("manage-streams", "stream.manage", "BOOL", "create or update the streams at start",
+			func(c *Config) *bool { return &c.ManageStreams }, parseBool, formatBool),
+		row("duplicate-window", "stream.duplicate_window", "DURATION", "events stream's de-duplication window",
+			func(c *Config) *time.Duration { return &c.DuplicateWindow }, parseDuration, formatDuration),
+		row("stream-max-bytes", "stream.max_bytes", "SIZE", "events stream's size cap, -1 for none",
+			func(c *Config) *int64 { return &c.MaxBytes }, parseMaxBytes, formatSize),
+		row("stream-max-age", "stream.max_age", "DURATION", "how long the events stream keeps an event, 0 for ever",
+			func(c *Config) *time.Duration { return &c.MaxAge }, parseDuration, formatDuration),
+		row("body-limit", "webhook.body_limit", "SIZE", "largest webhook request body",
+			func(c *Config) *int64 { return &c.BodyLimit }, parseSize, formatSize),
+		row("request-timeout", "webhook.timeout", "DURATION", "deadline for handling one delivery, publish retries included",
+			func(c *Config) *time.Duration { return &c.RequestTimeout }, parseDuration, formatDuration),
+		row("grace", "shutdown.grace", "DURATION", "how long to drain in-flight work on SIGINT/SIGTERM",
+			func(c *Config) *time.Duration { return &c.Grace }, parseDuration, formatDuration),
+		row("log-format", "log.format", "FORMAT", "log format: json or text",
+			func(c *Config) *string { return &c.LogFormat }, parseLogFormat, formatText),
+		row("log-level", "log.level", "LEVEL", "lowest level logged: debug, info, warn or error",
+			func(c *Config) *slog.Level { return &c.LogLevel }, parseLogLevel, formatLogLevel),
+	}
+}
+
+// row builds a setting from its field and the parser and formatter of the
+// field's type.
+func row[T any](flag, key, arg, usage string, field func(*Config) *T, parse func(string) (T, error), format func(T) string) setting {
+	_, boolean := any(*new(T)).(bool)
+	return setting{
+		flag: flag, key: key, arg: arg, usage: usage, boolean: boolean,
+		parse: func(c *Config, s string) error {
+			v, err := parse(s)
+			if err != nil {
+				return err
+			}
+			*field(c) = v
+			return nil
+		},
+		format: func(c Config) string { return format(*field(&c)) },
+	}
+}
+
+// list marks a setting whose file value may be a YAML list.
+func list(s setting) setting {
+	s.list = true
+	return s
+}
+
+func itoa(n int) string        { return strconv.Itoa(n) }
+func formatBool(b bool) string { return strconv.FormatBool(b) }

@@ -1,0 +1,107 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// maxReplicas is JetStream's largest replica count.
+const maxReplicas = 5
+
+// Validate reports every setting that is out of range or inconsistent with
+// another, sorted, each named by its flag:
+// "--replicas: must be between 1 and 5, got 7". It changes nothing.
+func (c Config) Validate() error {
+	var probs []string
+	add := func(flag, format string, args ...any) {
+		probs = append(probs, "--"+flag+": "+fmt.Sprintf(format, args...))
+	}
+	addr := func(flag, a string) {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			add(flag, "want host:port, got %q", a)
+		}
+	}
+	positive := func(flag string, d time.Duration) {
+		if d <= 0 {
+			add(flag, "must be greater than 0, got %s", formatDuration(d))
+		}
+	}
+	dir := func(flag, d string) {
+		if d == "" {
+			add(flag, "must not be empty")
+		}
+	}
+
+	addr("http", c.HTTP)
+	addr("admin", c.Admin)
+	dir("mappings", c.Mappings)
+	dir("schemas", c.Schemas)
+
+	for _, u := range c.NATSURLs {
+		if err := checkNATSURL(u); err != nil {
+			add("nats-url", "%v", err)
+		}
+	}
+	addr("nats-listen", c.NATSListen)
+	dir("data", c.DataDir)
+	switch {
+	case c.Replicas < 1 || c.Replicas > maxReplicas:
+		add("replicas", "must be between 1 and %d, got %d", maxReplicas, c.Replicas)
+	case c.Replicas > 1 && c.Embedded():
+		add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Replicas)
+	}
+
+	positive("duplicate-window", c.DuplicateWindow)
+	if c.MaxAge < 0 {
+		add("stream-max-age", "must be 0 (for ever) or more, got %s", formatDuration(c.MaxAge))
+	}
+	if c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge {
+		add("duplicate-window", "must not exceed --stream-max-age (%s), got %s", formatDuration(c.MaxAge), formatDuration(c.DuplicateWindow))
+	}
+	if c.MaxBytes != -1 && c.MaxBytes <= 0 {
+		add("stream-max-bytes", "must be -1 (no cap) or greater than 0, got %d", c.MaxBytes)
+	}
+
+	if c.BodyLimit <= 0 {
+		add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
+	}
+	positive("request-timeout", c.RequestTimeout)
+	positive("grace", c.Grace)
+
+	if c.LogFormat != FormatJSON && c.LogFormat != FormatText {
+		add("log-format", "must be json or text, got %q", c.LogFormat)
+	}
+	if !slices.Contains(logLevels, c.LogLevel) {
+		add("log-level", "must be debug, info, warn or error, got %s", c.LogLevel)
+	}
+
+	slices.Sort(probs)
+	errs := make([]error, len(probs))
+	for i, p := range probs {
+		errs[i] = errors.New(p)
+	}
+	return errors.Join(errs...)
+}
+
+// checkNATSURL accepts host:port or a URL with a scheme nats.go dials.
+func checkNATSURL(s string) error {
+	if s == "" {
+		return errors.New("empty URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		if _, _, err := net.SplitHostPort(s); err == nil {
+			return nil // host:port, nats.go adds nats://
+		}
+		return fmt.Errorf("%q: want nats://host:port or host:port", s)
+	}
+	switch u.Scheme {
+	case "nats", "tls", "ws", "wss":
+		return nil
+	}
+	return fmt.Errorf("%q: scheme must be nats, tls, ws or wss", s)
+}

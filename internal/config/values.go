@@ -1,0 +1,114 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The parsers below turn one value, as typed in a flag, an environment
+// variable or the config file, into its Config type; the formatters write
+// it back the way a user would type it.
+
+func parseText(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("must not be empty")
+	}
+	return s, nil
+}
+
+func formatText(s string) string { return s }
+
+// parseURLs splits a comma-separated list; an empty string is no URLs.
+func parseURLs(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	urls := strings.Split(s, ",")
+	for i, u := range urls {
+		urls[i] = strings.TrimSpace(u)
+		if urls[i] == "" {
+			return nil, fmt.Errorf("empty URL in list %q", s)
+		}
+	}
+	return urls, nil
+}
+
+func formatURLs(urls []string) string { return strings.Join(urls, ",") }
+
+func parseInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	return n, nil
+}
+
+// parseBool accepts true, false, 1 and 0, in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid boolean %q (want true, false, 1 or 0)", s)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (want Go syntax such as 500ms, 30s, 2m, 1h30m)", s)
+	}
+	return d, nil
+}
+
+// formatDuration is time.Duration.String without trailing zero units:
+// "2m" rather than "2m0s", and "0" for zero.
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// parseMaxBytes is parseSize that also takes -1 for "no limit".
+func parseMaxBytes(s string) (int64, error) {
+	if strings.TrimSpace(s) == "-1" {
+		return -1, nil
+	}
+	return parseSize(s)
+}
+
+func parseLogFormat(s string) (string, error) {
+	switch f := strings.ToLower(strings.TrimSpace(s)); f {
+	case FormatJSON, FormatText:
+		return f, nil
+	}
+	return "", fmt.Errorf("invalid log format %q (want json or text)", s)
+}
+
+// logLevels are the levels a user may name.
+var logLevels = []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	name := strings.TrimSpace(s)
+	for _, l := range logLevels {
+		if strings.EqualFold(name, l.String()) {
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid log level %q (want debug, info, warn or error)", s)
+}
+
+func formatLogLevel(l slog.Level) string { return strings.ToLower(l.String()) }
