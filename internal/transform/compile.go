@@ -1,0 +1,127 @@
+package transform
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+)
+
+// program is one compiled expression and where it came from.
+type program struct {
+	prog  *vm.Program
+	field string // e.g. "when", "data.amount"
+	line  int
+	col   int
+}
+
+func (p *program) run(e any) (any, error) {
+	out, err := expr.Run(p.prog, e)
+	if err != nil {
+		return nil, errors.New(firstLine(err))
+	}
+	return out, nil
+}
+
+func firstLine(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// resultKinds says what an expression may return; the checker's type is
+// compared with it at load when the checker knows it (JSON values are `any`
+// and pass, and are checked again at run time).
+type resultKinds struct {
+	name  string
+	types []reflect.Type
+	kinds []reflect.Kind
+}
+
+var (
+	timeType   = reflect.TypeOf(time.Time{})
+	kindsID    = resultKinds{name: "a string or a number", kinds: []reflect.Kind{reflect.String, reflect.Int, reflect.Int64, reflect.Float64}}
+	kindsStr   = resultKinds{name: "a string", kinds: []reflect.Kind{reflect.String}}
+	kindsTime  = resultKinds{name: "a time or an RFC 3339 string", types: []reflect.Type{timeType}, kinds: []reflect.Kind{reflect.String}}
+	kindsList  = resultKinds{name: "a list", kinds: []reflect.Kind{reflect.Slice, reflect.Array}}
+	kindsMap   = resultKinds{name: "a map", kinds: []reflect.Kind{reflect.Map}}
+	kindsValue = resultKinds{}
+)
+
+func (k resultKinds) accepts(t reflect.Type) bool {
+	if k.name == "" || t == nil || t.Kind() == reflect.Interface {
+		return true
+	}
+	for _, want := range k.types {
+		if t == want {
+			return true
+		}
+	}
+	for _, want := range k.kinds {
+		if t.Kind() == want && (t != timeType) {
+			return true
+		}
+	}
+	return false
+}
+
+// compile compiles the expression in n against the environment type of e.
+func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKinds, extra ...expr.Option) *program {
+	src, ok := l.scalar(n, rule, field)
+	if !ok {
+		return nil
+	}
+	if strings.TrimSpace(src) == "" {
+		l.errf(n, rule, "%s: empty expression", field)
+		return nil
+	}
+	opts := append([]expr.Option{expr.Env(e), expr.MaxNodes(2000)}, l.funcs...)
+	opts = append(opts, extra...)
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		line, col := n.Line, n.Column
+		msg := err.Error()
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			msg = fe.Message
+			line, col = exprPosition(n, fe.Line, fe.Column)
+		}
+		l.problems = append(l.problems, &Problem{File: l.file, Line: line, Column: col, Rule: rule, Msg: field + ": " + msg})
+		return nil
+	}
+	if t := prog.Node().Type(); !want.accepts(t) {
+		l.errf(n, rule, "%s: expression must return %s, got %s", field, want.name, t)
+		return nil
+	}
+	return &program{prog: prog, field: field, line: n.Line, col: n.Column}
+}
+
+// exprPosition turns a position inside an expression (line 1-based, column
+// 0-based) into a position in the YAML file.
+func exprPosition(n *yaml.Node, line, col int) (int, int) {
+	if line < 1 {
+		line = 1
+	}
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		// The text starts on the line after the indicator; its indentation
+		// is not kept by the parser, so the column is approximate.
+		return n.Line + line, n.Column + 2 + col
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		if line == 1 {
+			return n.Line, n.Column + 1 + col
+		}
+	}
+	if line == 1 {
+		return n.Line, n.Column + col
+	}
+	return n.Line + line - 1, col + 1
+}

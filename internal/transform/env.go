@@ -1,0 +1,236 @@
+package transform
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/signature"
+)
+
+// Envelope is the events-protocol envelope of a call; on the webhook and NATS
+// paths it is present with empty fields, so `envelope.name == "x"` is false.
+type Envelope struct {
+	Name     string         `expr:"name"`
+	Version  int            `expr:"version"`
+	ID       string         `expr:"id"`
+	FlowID   string         `expr:"flowId"`
+	Metadata map[string]any `expr:"metadata"`
+	Identity map[string]any `expr:"identity"`
+	Auth     map[string]any `expr:"auth"`
+}
+
+// env is what every expression sees.
+type env struct {
+	Payload    any               `expr:"payload"`
+	Headers    map[string]string `expr:"headers"`
+	Provider   string            `expr:"provider"`
+	ReceivedAt time.Time         `expr:"received_at"`
+	Envelope   Envelope          `expr:"envelope"`
+}
+
+// itemEnv is what the expressions of a rule with `each` see: the element of
+// the list as `item`. Rules without `each` compile against env, so `item`
+// there is a load error, not a nil at run time.
+type itemEnv struct {
+	Payload    any               `expr:"payload"`
+	Headers    map[string]string `expr:"headers"`
+	Provider   string            `expr:"provider"`
+	ReceivedAt time.Time         `expr:"received_at"`
+	Envelope   Envelope          `expr:"envelope"`
+	Item       any               `expr:"item"`
+}
+
+// functions returns the bridge's functions for one mapping file (hmac needs
+// the file's secrets). Each declares its signatures so the checker rejects a
+// wrong call at load; arguments typed `any` (JSON values) pass the checker
+// and are checked at run time.
+func functions(secrets map[string]signature.Secret) []expr.Option {
+	return []expr.Option{
+		expr.Function("fromUnix", fromUnix,
+			new(func(int) time.Time), new(func(float64) time.Time), new(func(string) time.Time)),
+		expr.Function("fromUnixMilli", fromUnixMilli,
+			new(func(int) time.Time), new(func(float64) time.Time), new(func(string) time.Time)),
+		expr.Function("parseTime", parseTime, new(func(string, string) time.Time)),
+		expr.Function("uuid5", uuid5, new(func(...any) string)),
+		expr.Function("minorUnits", minorUnits,
+			new(func(string, string) int), new(func(float64, string) int), new(func(int, string) int)),
+		expr.Function("mask", mask, new(func(string, int) string)),
+		expr.Function("hmac", func(params ...any) (any, error) {
+			name, _ := params[0].(string)
+			secret, ok := secrets[name]
+			if !ok {
+				return nil, fmt.Errorf("hmac: no secret named %q in this file's secrets", name)
+			}
+			s, err := str("hmac", params[1])
+			if err != nil {
+				return nil, err
+			}
+			m := hmac.New(sha256.New, []byte(secret))
+			m.Write([]byte(s))
+			return hex.EncodeToString(m.Sum(nil)), nil
+		}, new(func(string, string) string)),
+	}
+}
+
+// FunctionNames lists the functions the bridge adds to expr's built-ins.
+var FunctionNames = []string{"fromUnix", "fromUnixMilli", "parseTime", "uuid5", "minorUnits", "mask", "hmac"}
+
+func number(fn string, v any) (float64, error) {
+	switch n := v.(type) {
+	case float64:
+		return n, nil
+	case int:
+		return float64(n), nil
+	case int64:
+		return float64(n), nil
+	case json.Number:
+		return n.Float64()
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q is not a number", fn, n)
+		}
+		return f, nil
+	case nil:
+		return 0, fmt.Errorf("%s: argument is nil", fn)
+	}
+	return 0, fmt.Errorf("%s: want a number, got %T", fn, v)
+}
+
+func str(fn string, v any) (string, error) {
+	switch s := v.(type) {
+	case string:
+		return s, nil
+	case nil:
+		return "", fmt.Errorf("%s: argument is nil", fn)
+	}
+	return "", fmt.Errorf("%s: want a string, got %T", fn, v)
+}
+
+func fromUnix(params ...any) (any, error) {
+	f, err := number("fromUnix", params[0])
+	if err != nil {
+		return nil, err
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+}
+
+func fromUnixMilli(params ...any) (any, error) {
+	f, err := number("fromUnixMilli", params[0])
+	if err != nil {
+		return nil, err
+	}
+	return time.UnixMilli(int64(f)).UTC(), nil
+}
+
+func parseTime(params ...any) (any, error) {
+	layout, _ := params[0].(string)
+	s, err := str("parseTime", params[1])
+	if err != nil {
+		return nil, err
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return nil, fmt.Errorf("parseTime: %w", err)
+	}
+	return t, nil
+}
+
+func uuid5(params ...any) (any, error) {
+	parts := make([]string, len(params))
+	for i, p := range params {
+		switch v := p.(type) {
+		case string:
+			parts[i] = v
+		case float64:
+			parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		case nil:
+			return nil, fmt.Errorf("uuid5: part %d is nil", i+1)
+		default:
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return idem.UUID5(parts...).String(), nil
+}
+
+// currencyExponent lists ISO 4217 currencies whose minor unit is not 2.
+var currencyExponent = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+	"PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+	"CLF": 4, "UYW": 4,
+}
+
+// minorUnits turns a decimal amount ("110.00", 110.5) into integer minor
+// units of the currency (11000, 11050 for BRL), exactly: a string amount is
+// parsed as a decimal, not as a float, and an amount with more decimals than
+// the currency has is an error rather than silently rounded.
+func minorUnits(params ...any) (any, error) {
+	cur, _ := params[1].(string)
+	exp, ok := currencyExponent[strings.ToUpper(cur)]
+	if !ok {
+		if len(cur) != 3 {
+			return nil, fmt.Errorf("minorUnits: %q is not an ISO 4217 currency code", cur)
+		}
+		exp = 2
+	}
+	var r *big.Rat
+	switch a := params[0].(type) {
+	case string:
+		var ok bool
+		if r, ok = new(big.Rat).SetString(strings.TrimSpace(a)); !ok {
+			return nil, fmt.Errorf("minorUnits: %q is not a decimal amount", a)
+		}
+	case nil:
+		return nil, fmt.Errorf("minorUnits: amount is nil")
+	default:
+		f, err := number("minorUnits", a)
+		if err != nil {
+			return nil, err
+		}
+		// A JSON number like 110.1 is not exact in binary; its shortest
+		// decimal form is what the provider wrote.
+		r, _ = new(big.Rat).SetString(strconv.FormatFloat(f, 'f', -1, 64))
+	}
+	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil)))
+	if !r.IsInt() {
+		return nil, fmt.Errorf("minorUnits: %s has more decimals than %s allows (%d)", r.FloatString(6), strings.ToUpper(cur), exp)
+	}
+	n := r.Num()
+	if !n.IsInt64() || n.Int64() > 1<<53 || n.Int64() < -(1<<53) {
+		return nil, fmt.Errorf("minorUnits: amount out of range")
+	}
+	return int(n.Int64()), nil
+}
+
+// mask keeps the last keep characters of s and replaces the others with '*'.
+func mask(params ...any) (any, error) {
+	if params[0] == nil {
+		return nil, nil
+	}
+	s, err := str("mask", params[0])
+	if err != nil {
+		return nil, err
+	}
+	keep, _ := params[1].(int)
+	r := []rune(s)
+	if keep < 0 {
+		keep = 0
+	}
+	for i := 0; i < len(r)-keep; i++ {
+		r[i] = '*'
+	}
+	return string(r), nil
+}

@@ -1,0 +1,192 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+)
+
+// Event is a built, profile-valid CloudEvent ready to publish.
+type Event struct {
+	ID             string
+	Type           string
+	Source         string
+	Subject        string
+	IdempotencyKey uuid.UUID
+	JSON           []byte // structured-mode CloudEvent JSON
+}
+
+// ExtIdempotencyKey is the CloudEvents extension attribute of the key.
+const ExtIdempotencyKey = "idempotencykey"
+
+// build makes the rule's event(s). A rule with `each` makes one per element,
+// each with its own key derived from the delivery key; otherwise the single
+// event carries the delivery key itself.
+func (r *Rule) build(provider string, key uuid.UUID, e env, received time.Time) ([]Event, *Failure) {
+	if r.each == nil {
+		ev, f := r.event(provider, key, e, received)
+		if f != nil {
+			return nil, f
+		}
+		return []Event{ev}, nil
+	}
+	v, err := r.each.run(e)
+	if err != nil {
+		return nil, &Failure{ReasonEvalError, "each", err}
+	}
+	items, ok := v.([]any)
+	if !ok && v != nil {
+		return nil, &Failure{ReasonEvalError, "each", fmt.Errorf("must return a list, got %T", v)}
+	}
+	events := make([]Event, 0, len(items))
+	for i, item := range items {
+		ie := itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
+		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received)
+		if f != nil {
+			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)
+			return nil, f
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}
+
+func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) (Event, *Failure) {
+	rawID, err := r.entityID.run(e)
+	if err != nil {
+		return Event{}, &Failure{ReasonEvalError, "entity_id", err}
+	}
+	extID, err := idString(rawID)
+	if err != nil {
+		return Event{}, &Failure{ReasonEvalError, "entity_id", err}
+	}
+	entity := idem.EntityID(provider, r.EntityType, extID).String()
+
+	srcV, err := r.source.run(e)
+	if err != nil {
+		return Event{}, &Failure{ReasonEvalError, "source", err}
+	}
+	src, ok := srcV.(string)
+	if !ok {
+		return Event{}, &Failure{ReasonEvalError, "source", fmt.Errorf("must be a string, got %T", srcV)}
+	}
+
+	t := received
+	if r.time != nil {
+		tv, err := r.time.run(e)
+		if err != nil {
+			return Event{}, &Failure{ReasonEvalError, "time", err}
+		}
+		if t, err = asTime(tv); err != nil {
+			return Event{}, &Failure{ReasonEvalError, "time", err}
+		}
+	}
+
+	data := map[string]any{}
+	if r.data != nil {
+		dv, field, err := r.data.eval(e, "data")
+		if err != nil {
+			return Event{}, &Failure{ReasonEvalError, field, err}
+		}
+		m, ok := dv.(map[string]any)
+		if !ok {
+			return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
+		}
+		data = m
+	}
+	if _, set := data["entity_id"]; !set {
+		data["entity_id"] = entity
+	}
+	if _, set := data["external_entity_id"]; !set {
+		data["external_entity_id"] = extID
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
+		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
+	}
+
+	id := uuid.Must(uuid.NewV7()).String()
+	subject := r.EntityType + "/" + entity
+	ce := cloudevents.NewEvent()
+	ce.SetID(id)
+	ce.SetSource(src)
+	ce.SetType(r.Type)
+	ce.SetSubject(subject)
+	ce.SetTime(t.UTC())
+	if r.DataSchema != "" {
+		ce.SetDataSchema(r.DataSchema)
+	}
+	ce.SetExtension(ExtIdempotencyKey, key.String())
+	ce.SetDataContentType(cloudevents.ApplicationJSON)
+	ce.DataEncoded = bytes.TrimRight(buf.Bytes(), "\n")
+
+	if err := ce.Validate(); err != nil {
+		return Event{}, &Failure{ReasonInvalidEvent, "", err}
+	}
+	raw, err := json.Marshal(ce)
+	if err != nil {
+		return Event{}, &Failure{ReasonInvalidEvent, "", err}
+	}
+	view := profileView{
+		SpecVersion: ce.SpecVersion(), ID: id, Source: src, Type: r.Type, DataContentType: ce.DataContentType(),
+		DataSchema: r.DataSchema, Subject: subject, Time: t.UTC().Format(time.RFC3339Nano),
+		IdempotencyKey: key.String(), Data: data, dataIsObject: true, Size: len(raw),
+	}
+	if err := firstFailure(view.checks()); err != nil {
+		return Event{}, &Failure{ReasonInvalidEvent, err.field, err}
+	}
+	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw}, nil
+}
+
+func asTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, nil
+	case string:
+		p, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", t)
+		}
+		return p, nil
+	case nil:
+		return time.Time{}, errors.New("is missing (nil)")
+	}
+	return time.Time{}, fmt.Errorf("must be a time or an RFC 3339 string, got %T", v)
+}
+
+// eval builds the value of a data node; on error it names the failing field.
+func (d *dataNode) eval(e any, field string) (any, string, error) {
+	switch {
+	case d.leaf != nil:
+		v, err := d.leaf.run(e)
+		return v, d.leaf.field, err
+	case d.isMap:
+		m := make(map[string]any, len(d.keys))
+		for i, k := range d.keys {
+			v, f, err := d.vals[i].eval(e, field+"."+k)
+			if err != nil {
+				return nil, f, err
+			}
+			m[k] = v
+		}
+		return m, field, nil
+	}
+	l := make([]any, len(d.list))
+	for i, c := range d.list {
+		v, f, err := c.eval(e, fmt.Sprintf("%s[%d]", field, i))
+		if err != nil {
+			return nil, f, err
+		}
+		l[i] = v
+	}
+	return l, field, nil
+}

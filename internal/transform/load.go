@@ -1,0 +1,416 @@
+package transform
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"gopkg.in/yaml.v3"
+
+	"github.com/bridge-dev/bridge/internal/signature"
+)
+
+// Ingest kinds a mapping file may accept.
+const (
+	IngestWebhook = "webhook"
+	IngestNATS    = "nats"
+	IngestEvents  = "events"
+)
+
+// Content types a webhook mapping may accept.
+const (
+	ContentJSON = "application/json"
+	ContentForm = "application/x-www-form-urlencoded"
+)
+
+var tokenRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// Options of Load.
+type Options struct {
+	// LookupEnv resolves ${VAR} secret references; default os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Set is a loaded, compiled mapping set: one Mapping per provider.
+type Set struct {
+	Dir      string
+	mappings map[string]*Mapping
+}
+
+// Mapping returns the mapping file of provider.
+func (s *Set) Mapping(provider string) (*Mapping, bool) {
+	m, ok := s.mappings[provider]
+	return m, ok
+}
+
+// Providers lists the providers of the set, sorted.
+func (s *Set) Providers() []string {
+	ps := make([]string, 0, len(s.mappings))
+	for p := range s.mappings {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+// Load reads every *.yaml and *.yml file of dir, compiles it, and returns the
+// set, or a *LoadError with every problem of every file.
+func Load(dir string, opts Options) (*Set, error) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("mappings directory: %w", err)
+	}
+	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
+	var problems []*Problem
+	owner := map[string]string{}
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, &Problem{File: path, Msg: err.Error()})
+			continue
+		}
+		m, ps := Parse(path, data, opts)
+		problems = append(problems, ps...)
+		if m == nil {
+			continue
+		}
+		if other, dup := owner[m.Provider]; dup {
+			problems = append(problems, &Problem{File: path, Line: m.providerLine, Column: m.providerCol,
+				Msg: fmt.Sprintf("provider %q is already mapped by %s; one file per provider", m.Provider, other)})
+			continue
+		}
+		owner[m.Provider] = path
+		set.mappings[m.Provider] = m
+	}
+	if len(problems) > 0 {
+		sortProblems(problems)
+		return nil, &LoadError{Problems: problems}
+	}
+	if len(set.mappings) == 0 {
+		return nil, fmt.Errorf("mappings directory %s: no mapping files (*.yaml)", dir)
+	}
+	return set, nil
+}
+
+// Parse compiles one mapping file. It returns the mapping (nil when the file
+// cannot be used at all) and every problem found.
+func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	l := &loader{file: path, lookupEnv: opts.LookupEnv}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		l.problems = append(l.problems, yamlProblem(path, err))
+		return nil, l.problems
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		l.problems = append(l.problems, &Problem{File: path, Msg: "empty mapping file"})
+		return nil, l.problems
+	}
+	m := l.file_(doc.Content[0])
+	if len(l.problems) > 0 {
+		sortProblems(l.problems)
+		return nil, l.problems
+	}
+	return m, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlProblem(path string, err error) *Problem {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Problem{File: path, Line: line, Msg: "yaml: " + m[2]}
+	}
+	return &Problem{File: path, Msg: msg}
+}
+
+type loader struct {
+	file      string
+	lookupEnv func(string) (string, bool)
+	problems  []*Problem
+	secrets   map[string]signature.Secret
+	funcs     []expr.Option
+}
+
+func (l *loader) errf(n *yaml.Node, rule, format string, args ...any) {
+	p := &Problem{File: l.file, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		p.Line, p.Column = n.Line, n.Column
+	}
+	l.problems = append(l.problems, p)
+}
+
+// fields checks that n is a mapping whose keys are all known and unique, and
+// returns its key/value pairs.
+func (l *loader) fields(n *yaml.Node, rule, what string, known ...string) [][2]*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, rule, "%s must be a mapping, got %s", what, kindName(n))
+		return nil
+	}
+	seen := map[string]bool{}
+	var out [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case known != nil && !slices.Contains(known, k.Value):
+			l.errf(k, rule, "unknown key %q in %s (known keys: %s)", k.Value, what, strings.Join(known, ", "))
+		case seen[k.Value]:
+			l.errf(k, rule, "key %q appears twice in %s", k.Value, what)
+		default:
+			seen[k.Value] = true
+			out = append(out, [2]*yaml.Node{k, v})
+		}
+	}
+	return out
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
+}
+
+func (l *loader) scalar(n *yaml.Node, rule, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errf(n, rule, "%s must be a single value, got %s", what, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (l *loader) token(n *yaml.Node, rule, what string) string {
+	s, ok := l.scalar(n, rule, what)
+	if ok && !tokenRE.MatchString(s) {
+		l.errf(n, rule, "%s %q must be lower case letters, digits and underscores ([a-z0-9_]+)", what, s)
+	}
+	return s
+}
+
+func (l *loader) strings_(n *yaml.Node, rule, what string) []string {
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, rule, "%s must be a list, got %s", what, kindName(n))
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		if s, ok := l.scalar(c, rule, what+" entry"); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (l *loader) uri(n *yaml.Node, rule, what string) string {
+	s, ok := l.scalar(n, rule, what)
+	if !ok {
+		return ""
+	}
+	if u, err := url.Parse(s); err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" {
+		l.errf(n, rule, "%s %q must be an absolute URI", what, s)
+	}
+	return s
+}
+
+var envRefRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
+
+// secret resolves a ${VAR} reference from the environment. A literal secret
+// in a mapping file is refused: secrets live only in the environment.
+func (l *loader) secret(n *yaml.Node, what string) signature.Secret {
+	s, ok := l.scalar(n, "", what)
+	if !ok {
+		return ""
+	}
+	m := envRefRE.FindStringSubmatch(s)
+	if m == nil {
+		l.errf(n, "", "%s must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files", what)
+		return ""
+	}
+	v, ok := l.lookupEnv(m[1])
+	if !ok || v == "" {
+		l.errf(n, "", "%s: environment variable %s is not set (a mapping with a missing secret does not load)", what, m[1])
+		return ""
+	}
+	return signature.Secret(v)
+}
+
+func (l *loader) file_(root *yaml.Node) *Mapping {
+	m := &Mapping{File: l.file, accepts: map[string]bool{IngestWebhook: true, IngestNATS: true, IngestEvents: true}}
+	pairs := l.fields(root, "", "mapping file",
+		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules")
+	byKey := map[string]*yaml.Node{}
+	for _, p := range pairs {
+		byKey[p[0].Value] = p[1]
+	}
+	// Secrets first: expressions compile against functions that need them.
+	l.secrets = map[string]signature.Secret{}
+	if n := byKey["secrets"]; n != nil {
+		for _, p := range l.fields(n, "", "secrets") {
+			l.secrets[p[0].Value] = l.secret(p[1], "secrets."+p[0].Value)
+		}
+	}
+	l.funcs = functions(l.secrets)
+
+	if n := byKey["provider"]; n != nil {
+		m.Provider = l.token(n, "", "provider")
+		m.providerLine, m.providerCol = n.Line, n.Column
+	} else {
+		l.errf(root, "", "provider is required")
+	}
+	if n := byKey["module"]; n != nil {
+		m.Module = l.token(n, "", "module")
+	}
+	if n := byKey["accepts"]; n != nil {
+		m.accepts = map[string]bool{}
+		for i, a := range l.strings_(n, "", "accepts") {
+			if a != IngestWebhook && a != IngestNATS && a != IngestEvents {
+				l.errf(n.Content[i], "", "accepts: unknown ingest %q (want webhook, nats or events)", a)
+			}
+			m.accepts[a] = true
+		}
+	}
+	if n := byKey["redact"]; n != nil {
+		m.Redact = l.strings_(n, "", "redact")
+	}
+	if n := byKey["let"]; n != nil {
+		l.errf(n, "", "let is not supported by this version of the bridge")
+	}
+	m.ContentTypes = []string{ContentJSON}
+	if n := byKey["webhook"]; n != nil {
+		l.webhook(m, n)
+	} else if m.accepts[IngestWebhook] {
+		l.errf(root, "", "webhook.signature is required for a file that accepts webhooks; write {scheme: none} to accept unsigned deliveries, or leave webhook out of accepts")
+	}
+	if n := byKey["idempotency_key"]; n != nil {
+		m.idemKey = l.compile(n, "", "idempotency_key", env{}, kindsID)
+	}
+	n := byKey["rules"]
+	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		l.errf(orNode(n, root), "", "rules must be a non-empty list")
+		return m
+	}
+	for i, rn := range n.Content {
+		if r := l.rule(m, i, rn); r != nil {
+			m.rules = append(m.rules, r)
+		}
+	}
+	names := map[string]int{}
+	for _, r := range m.rules {
+		if prev, ok := names[r.Name]; ok {
+			l.errf(r.node, r.Name, "rule name is already used by the rule at line %d", prev)
+		}
+		names[r.Name] = r.Line
+	}
+	return m
+}
+
+func orNode(n, fallback *yaml.Node) *yaml.Node {
+	if n != nil {
+		return n
+	}
+	return fallback
+}
+
+func (l *loader) webhook(m *Mapping, n *yaml.Node) {
+	var sig *yaml.Node
+	for _, p := range l.fields(n, "", "webhook", "signature", "content_types") {
+		switch p[0].Value {
+		case "signature":
+			sig = p[1]
+		case "content_types":
+			m.ContentTypes = nil
+			for i, ct := range l.strings_(p[1], "", "webhook.content_types") {
+				if ct != ContentJSON && ct != ContentForm {
+					l.errf(p[1].Content[i], "", "webhook.content_types: %q is not supported (want %s or %s)", ct, ContentJSON, ContentForm)
+				}
+				m.ContentTypes = append(m.ContentTypes, ct)
+			}
+		}
+	}
+	if sig == nil {
+		if m.accepts[IngestWebhook] {
+			l.errf(n, "", "webhook.signature is required; write {scheme: none} to accept unsigned deliveries")
+		}
+		return
+	}
+	cfg := signature.Config{}
+	var schemeNode *yaml.Node
+	for _, p := range l.fields(sig, "", "webhook.signature", "scheme", "secret", "secrets", "tolerance") {
+		switch p[0].Value {
+		case "scheme":
+			schemeNode = p[1]
+			cfg.Scheme, _ = l.scalar(p[1], "", "webhook.signature.scheme")
+		case "secret":
+			cfg.Secrets = append(cfg.Secrets, l.secret(p[1], "webhook.signature.secret"))
+		case "secrets":
+			if p[1].Kind != yaml.SequenceNode {
+				l.errf(p[1], "", "webhook.signature.secrets must be a list")
+				continue
+			}
+			for _, c := range p[1].Content {
+				cfg.Secrets = append(cfg.Secrets, l.secret(c, "webhook.signature.secrets entry"))
+			}
+		case "tolerance":
+			s, _ := l.scalar(p[1], "", "webhook.signature.tolerance")
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				l.errf(p[1], "", "webhook.signature.tolerance %q must be a positive duration like 5m", s)
+			}
+			cfg.Tolerance = d
+		}
+	}
+	if schemeNode == nil {
+		l.errf(sig, "", "webhook.signature.scheme is required (one of %s)", strings.Join(signature.Schemes(), ", "))
+		return
+	}
+	if slices.Contains(cfg.Secrets, "") {
+		return // already reported: unresolved reference
+	}
+	v, err := signature.New(cfg)
+	if err != nil {
+		for _, e := range splitJoined(err) {
+			l.errf(schemeNode, "", "webhook.signature: %v", e)
+		}
+		return
+	}
+	m.Verifier = v
+}
+
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+var errNoRule = errors.New("no rule matches")

@@ -1,0 +1,219 @@
+package transform
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/signature"
+)
+
+// Mapping is one compiled mapping file: a provider's rules.
+type Mapping struct {
+	Provider     string
+	Module       string // the file's default module
+	File         string
+	ContentTypes []string           // accepted webhook content types
+	Verifier     signature.Verifier // nil when the file does not accept webhooks
+	Redact       []string
+
+	accepts      map[string]bool
+	idemKey      *program
+	rules        []*Rule
+	providerLine int
+	providerCol  int
+}
+
+// Accepts reports whether the file serves the ingest kind.
+func (m *Mapping) Accepts(kind string) bool { return m.accepts[kind] }
+
+// Rules returns the compiled rules in file order.
+func (m *Mapping) Rules() []*Rule { return m.rules }
+
+// Input is what an ingestor hands the transform.
+type Input struct {
+	Provider   string
+	Ingest     string // IngestWebhook, IngestNATS or IngestEvents
+	Body       []byte // the raw bytes, kept for the dead letters
+	Payload    any    // the parsed body (see Decode)
+	Headers    map[string]string
+	ReceivedAt time.Time
+	Envelope   Envelope
+}
+
+// Dead-letter reasons of Failure.
+const (
+	ReasonNoRule       = "no_rule"
+	ReasonEvalError    = "eval_error"
+	ReasonInvalidEvent = "invalid_event"
+	ReasonSchema       = "schema"
+)
+
+// Failure says why a payload cannot become an event.
+type Failure struct {
+	Reason string // one of the Reason constants
+	Field  string // the rule's field that failed, e.g. "data.amount"
+	Err    error
+}
+
+func (f *Failure) Error() string {
+	if f.Field == "" {
+		return f.Err.Error()
+	}
+	return f.Field + ": " + f.Err.Error()
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Result of Apply: events to publish, a drop, or a failure to dead-letter.
+type Result struct {
+	Key     uuid.UUID // the delivery's idempotency key
+	Rule    *Rule     // the rule that matched; nil when none did
+	Events  []Event
+	Dropped bool
+	Failure *Failure
+}
+
+// ErrUnsupportedContentType is returned by Decode for a content type the
+// file does not accept.
+var ErrUnsupportedContentType = errors.New("unsupported content type")
+
+// AcceptsContentType reports whether the media type of a Content-Type header
+// value is one the file takes.
+func (m *Mapping) AcceptsContentType(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && slices.Contains(m.ContentTypes, mt)
+}
+
+// Decode parses a body: JSON into maps, lists and float64, or a form into a
+// map of each field's first value.
+func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || !slices.Contains(m.ContentTypes, mt) {
+		return nil, fmt.Errorf("%w %q (this provider takes %v)", ErrUnsupportedContentType, contentType, m.ContentTypes)
+	}
+	if mt == ContentForm {
+		q, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("form body: %w", err)
+		}
+		out := make(map[string]any, len(q))
+		for k, v := range q {
+			out[k] = v[0]
+		}
+		return out, nil
+	}
+	return DecodeJSON(body)
+}
+
+// DecodeJSON parses a JSON body; trailing data after the value is an error.
+func DecodeJSON(body []byte) (any, error) {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("invalid JSON at byte %d: %w", se.Offset, err)
+		}
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	return v, nil
+}
+
+// Apply runs the file's rules over in: the first rule whose `when` holds
+// builds the event(s). Apply never panics on a payload and never returns an
+// event that breaks the profile.
+func (m *Mapping) Apply(in Input) Result {
+	e := env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	for _, r := range m.rules {
+		ok, err := r.when.run(e)
+		if err != nil {
+			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{ReasonEvalError, "when", err}}
+		}
+		if ok != true {
+			continue
+		}
+		if r.Drop {
+			return Result{Key: m.fallbackKey(in, e), Rule: r, Dropped: true}
+		}
+		key, err := m.deliveryKey(r, in, e)
+		if err != nil {
+			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{ReasonEvalError, "idempotency_key", err}}
+		}
+		events, f := r.build(m.Provider, key, e, in.ReceivedAt)
+		return Result{Key: key, Rule: r, Events: events, Failure: f}
+	}
+	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{ReasonNoRule, "", errNoRule}}
+}
+
+// deliveryKey derives the delivery's idempotency key: the rule's
+// idempotency_key, else the file's, else the signature scheme's delivery id
+// header, else the SHA-256 of the raw body.
+func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
+	p := r.idemKey
+	if p == nil {
+		p = m.idemKey
+	}
+	if p != nil {
+		v, err := p.run(e)
+		if err != nil {
+			return uuid.UUID{}, err
+		}
+		s, err := idString(v)
+		if err != nil {
+			return uuid.UUID{}, fmt.Errorf("%s: %w", p.field, err)
+		}
+		return idem.KeyFor(m.Provider, s), nil
+	}
+	if m.Verifier != nil {
+		if h := m.Verifier.DeliveryHeader(); h != "" && in.Headers[h] != "" {
+			return idem.KeyFor(m.Provider, in.Headers[h]), nil
+		}
+	}
+	sum := sha256.Sum256(in.Body)
+	return idem.KeyFor(m.Provider, hex.EncodeToString(sum[:])), nil
+}
+
+// fallbackKey is the key of a delivery that yields no event (dropped or
+// dead-lettered): the file's key when it can be computed, else the body's.
+func (m *Mapping) fallbackKey(in Input, e env) uuid.UUID {
+	k, err := m.deliveryKey(&Rule{}, in, e)
+	if err != nil {
+		sum := sha256.Sum256(in.Body)
+		return idem.KeyFor(m.Provider, hex.EncodeToString(sum[:]))
+	}
+	return k
+}
+
+// idString renders an id value: strings as they are, integral numbers
+// without a decimal point.
+func idString(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return "", errors.New("is empty")
+		}
+		return x, nil
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10), nil
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case nil:
+		return "", errors.New("is missing (nil)")
+	}
+	return "", fmt.Errorf("must be a string or a number, got %T", v)
+}

@@ -1,0 +1,190 @@
+package transform
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/expr-lang/expr"
+	"gopkg.in/yaml.v3"
+)
+
+// Rule is one compiled rule of a mapping file.
+type Rule struct {
+	Name       string // the rule's name, or its index when it has none
+	Line       int    // line of the rule in its file
+	Drop       bool
+	Type       string // event.<provider>.<module>.<entity_type>.<event_name>; empty for drop rules
+	EntityType string
+	DataSchema string
+	Tests      []Fixture
+
+	node     *yaml.Node
+	when     *program
+	each     *program
+	idemKey  *program
+	entityID *program
+	source   *program
+	time     *program
+	data     *dataNode
+}
+
+// Fixture is one of a rule's `tests:` entries, paths resolved against the
+// mapping file's directory.
+type Fixture struct {
+	Payload string
+	Headers map[string]string
+	Expect  string
+	Line    int
+}
+
+// dataNode is the compiled `data` tree: a leaf expression, a map of nodes
+// or a list of nodes.
+type dataNode struct {
+	leaf *program
+	keys []string
+	vals []*dataNode
+	list []*dataNode
+	isMap bool
+}
+
+var ruleKeys = []string{"name", "when", "drop", "module", "entity_type", "event_name", "entity_id",
+	"source", "time", "dataschema", "data", "each", "idempotency_key", "schema", "tests"}
+
+func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
+	r := &Rule{Name: strconv.Itoa(index), Line: n.Line, node: n}
+	pairs := l.fields(n, r.Name, fmt.Sprintf("rule %d", index), ruleKeys...)
+	byKey := map[string]*yaml.Node{}
+	for _, p := range pairs {
+		byKey[p[0].Value] = p[1]
+	}
+	if v := byKey["name"]; v != nil {
+		r.Name, _ = l.scalar(v, r.Name, "name")
+	}
+	if v := byKey["drop"]; v != nil {
+		if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+			l.errf(v, r.Name, "drop must be true or false")
+		}
+		r.Drop = v.Value == "true"
+	}
+	if v := byKey["when"]; v != nil {
+		r.when = l.compile(v, r.Name, "when", env{}, kindsValue, expr.AsBool())
+	} else {
+		l.errf(n, r.Name, "when is required (write when: true for a catch-all rule)")
+	}
+	if v := byKey["tests"]; v != nil {
+		r.Tests = l.fixtures(v, r.Name)
+	}
+	if r.Drop {
+		for _, k := range ruleKeys {
+			if v := byKey[k]; v != nil && k != "name" && k != "when" && k != "drop" && k != "tests" {
+				l.errf(v, r.Name, "%s has no effect in a drop rule; remove it", k)
+			}
+		}
+		return r
+	}
+
+	module := m.Module
+	if v := byKey["module"]; v != nil {
+		module = l.token(v, r.Name, "module")
+	}
+	if module == "" {
+		l.errf(n, r.Name, "module is required (in the rule or at the top of the file)")
+	}
+	for _, k := range []string{"entity_type", "event_name", "entity_id", "source"} {
+		if byKey[k] == nil {
+			l.errf(n, r.Name, "%s is required", k)
+		}
+	}
+	var eventName string
+	if v := byKey["entity_type"]; v != nil {
+		r.EntityType = l.token(v, r.Name, "entity_type")
+	}
+	if v := byKey["event_name"]; v != nil {
+		eventName = l.token(v, r.Name, "event_name")
+	}
+	r.Type = "event." + m.Provider + "." + module + "." + r.EntityType + "." + eventName
+
+	var e any = env{}
+	if v := byKey["each"]; v != nil {
+		r.each = l.compile(v, r.Name, "each", env{}, kindsList)
+		e = itemEnv{}
+	}
+	if v := byKey["idempotency_key"]; v != nil {
+		r.idemKey = l.compile(v, r.Name, "idempotency_key", env{}, kindsID)
+	}
+	if v := byKey["entity_id"]; v != nil {
+		r.entityID = l.compile(v, r.Name, "entity_id", e, kindsID)
+	}
+	if v := byKey["source"]; v != nil {
+		r.source = l.compile(v, r.Name, "source", e, kindsStr)
+	}
+	if v := byKey["time"]; v != nil {
+		r.time = l.compile(v, r.Name, "time", e, kindsTime)
+	}
+	if v := byKey["dataschema"]; v != nil {
+		r.DataSchema = l.uri(v, r.Name, "dataschema")
+	}
+	if v := byKey["schema"]; v != nil {
+		l.errf(v, r.Name, "schema is not supported by this version of the bridge")
+	}
+	if v := byKey["data"]; v != nil {
+		r.data = l.dataTree(v, r.Name, "data", e, true)
+	}
+	return r
+}
+
+func (l *loader) dataTree(n *yaml.Node, rule, field string, e any, top bool) *dataNode {
+	switch n.Kind {
+	case yaml.MappingNode:
+		d := &dataNode{isMap: true}
+		for _, p := range l.fields(n, rule, field) {
+			d.keys = append(d.keys, p[0].Value)
+			d.vals = append(d.vals, l.dataTree(p[1], rule, field+"."+p[0].Value, e, false))
+		}
+		return d
+	case yaml.SequenceNode:
+		d := &dataNode{}
+		for i, c := range n.Content {
+			d.list = append(d.list, l.dataTree(c, rule, fmt.Sprintf("%s[%d]", field, i), e, false))
+		}
+		return d
+	}
+	want := kindsValue
+	if top {
+		want = kindsMap
+	}
+	return &dataNode{leaf: l.compile(n, rule, field, e, want)}
+}
+
+func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, rule, "tests must be a list")
+		return nil
+	}
+	dir := filepath.Dir(l.file)
+	var out []Fixture
+	for i, c := range n.Content {
+		f := Fixture{Line: c.Line}
+		for _, p := range l.fields(c, rule, fmt.Sprintf("tests[%d]", i), "payload", "headers", "expect") {
+			switch p[0].Value {
+			case "payload":
+				s, _ := l.scalar(p[1], rule, "tests.payload")
+				f.Payload = filepath.Join(dir, s)
+			case "expect":
+				s, _ := l.scalar(p[1], rule, "tests.expect")
+				f.Expect = filepath.Join(dir, s)
+			case "headers":
+				f.Headers = map[string]string{}
+				for _, h := range l.fields(p[1], rule, "tests.headers") {
+					f.Headers[h[0].Value], _ = l.scalar(h[1], rule, "tests.headers."+h[0].Value)
+				}
+			}
+		}
+		if f.Payload == "" || f.Expect == "" {
+			l.errf(c, rule, "a test needs payload and expect")
+		}
+		out = append(out, f)
+	}
+	return out
+}
