@@ -31,10 +31,10 @@ type Check struct {
 // profileView is what the profile rules look at.
 type profileView struct {
 	SpecVersion, ID, Source, Type, DataContentType, DataSchema, Subject, Time string
-	IdempotencyKey                                                           any
-	Data                                                                     map[string]any
-	dataIsObject                                                             bool
-	Size                                                                     int
+	IdempotencyKey                                                            any
+	Data                                                                      map[string]any
+	dataIsObject                                                              bool
+	Size                                                                      int
 }
 
 type checkError struct {

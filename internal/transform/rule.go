@@ -41,10 +41,10 @@ type Fixture struct {
 // dataNode is the compiled `data` tree: a leaf expression, a map of nodes
 // or a list of nodes.
 type dataNode struct {
-	leaf *program
-	keys []string
-	vals []*dataNode
-	list []*dataNode
+	leaf  *program
+	keys  []string
+	vals  []*dataNode
+	list  []*dataNode
 	isMap bool
 }
 
