@@ -1,0 +1,228 @@
+// Package daemon assembles `bridge run`: the embedded nats-server (or a
+// connection to a configured one), the streams, the mapping set, the
+// pipeline and the two HTTP listeners, with a Start and a Shutdown that
+// stops everything in reverse order.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/ingest"
+	"github.com/bridge-dev/bridge/internal/natsembed"
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Daemon is a running bridge.
+type Daemon struct {
+	cfg config.Config
+	log *slog.Logger
+
+	mappings atomic.Pointer[transform.Set]
+	embedded *natsembed.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	pub      publish.Config
+
+	public, admin     *http.Server
+	publicLn, adminLn net.Listener
+	serving           sync.WaitGroup
+	shutdownOnce      sync.Once
+	shutdownErr       error
+}
+
+// New validates cfg and loads the mapping set; nothing is started yet.
+func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{cfg: cfg, log: logger}
+	set, err := transform.Load(cfg.Mappings, transform.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d.mappings.Store(set)
+
+	d.pub = publish.DefaultConfig()
+	d.pub.Replicas = cfg.Replicas
+	d.pub.DuplicateWindow = cfg.DuplicateWindow
+	d.pub.MaxBytes = cfg.MaxBytes
+	d.pub.MaxAge = cfg.MaxAge
+	d.pub.ManageStreams = cfg.ManageStreams
+	if err := d.pub.Validate(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Start starts the NATS side, sets up the streams, and opens the admin and
+// public listeners. A Start that fails half-way stops what it began.
+func (d *Daemon) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err = errors.Join(err, d.Shutdown(sctx))
+		}
+	}()
+	urls := d.cfg.NATSURLs
+	if d.cfg.Embedded() {
+		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
+			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
+		})
+		if err != nil {
+			return fmt.Errorf("embedded nats-server: %w", err)
+		}
+		urls = []string{d.embedded.ClientURL()}
+		d.log.Info("embedded nats-server started", "url", d.embedded.ClientURL(), "store", d.cfg.DataDir)
+	}
+	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats")); err != nil {
+		return err
+	}
+	if d.js, err = jetstream.New(d.nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	publisher, err := publish.New(d.js, d.pub, d.log.With("component", "publish"))
+	if err != nil {
+		return err
+	}
+	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
+		pipeline.New(publisher, d.log), ingest.WebhookConfig{
+			BodyLimit: d.cfg.BodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+		})
+	if err != nil {
+		return err
+	}
+
+	// Admin first, so /healthz answers while the streams are being set up.
+	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	d.admin = &http.Server{Handler: d.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+	d.serve(d.admin, d.adminLn, "admin")
+
+	if err := d.ensureStreams(ctx); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	webhook.Register(mux)
+	if d.publicLn, err = net.Listen("tcp", d.cfg.HTTP); err != nil {
+		return fmt.Errorf("public listener: %w", err)
+	}
+	d.public = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      d.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+	d.serve(d.public, d.publicLn, "public")
+	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "admin", d.adminLn.Addr().String(),
+		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
+	return nil
+}
+
+// ensureStreams retries until the streams are in place: a configured NATS
+// cluster may not be reachable yet when the bridge starts.
+func (d *Daemon) ensureStreams(ctx context.Context) error {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := publish.EnsureStreams(sctx, d.js, d.pub)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, publish.ErrUnavailable) {
+			return err
+		}
+		d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) {
+	d.serving.Add(1)
+	go func() {
+		defer d.serving.Done()
+		if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("listener stopped", "listener", name, "err", err)
+		}
+	}()
+}
+
+// HTTPAddr is the public listener's bound address (after Start).
+func (d *Daemon) HTTPAddr() string { return d.publicLn.Addr().String() }
+
+// AdminAddr is the admin listener's bound address (after Start).
+func (d *Daemon) AdminAddr() string { return d.adminLn.Addr().String() }
+
+// NATSURL is the URL of the NATS server in use (after Start).
+func (d *Daemon) NATSURL() string { return d.nc.ConnectedUrl() }
+
+// Reload loads the mapping set again and swaps it in when it compiles;
+// on any problem the running set stays and the error is returned.
+func (d *Daemon) Reload() error {
+	set, err := transform.Load(d.cfg.Mappings, transform.Options{})
+	if err != nil {
+		return err
+	}
+	d.mappings.Store(set)
+	d.log.Info("mappings reloaded", "providers", set.Providers())
+	return nil
+}
+
+// Shutdown stops accepting, lets in-flight deliveries finish within ctx,
+// then closes the NATS connection and the embedded server. Safe to call
+// twice and after a failed Start.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.shutdownOnce.Do(func() {
+		var errs []error
+		for _, s := range []*http.Server{d.public, d.admin} {
+			if s != nil {
+				if err := s.Shutdown(ctx); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		d.serving.Wait()
+		if d.nc != nil {
+			if err := d.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+				errs = append(errs, err)
+			}
+			for !d.nc.IsClosed() && ctx.Err() == nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			d.nc.Close()
+		}
+		if d.embedded != nil {
+			if err := d.embedded.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		d.shutdownErr = errors.Join(errs...)
+	})
+	return d.shutdownErr
+}

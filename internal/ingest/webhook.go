@@ -1,0 +1,206 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/signature"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Mappings finds the mapping file of a provider.
+type Mappings interface {
+	Mapping(provider string) (*transform.Mapping, bool)
+}
+
+// Handler runs a delivery through the pipeline.
+type Handler interface {
+	Handle(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
+}
+
+// WebhookConfig configures the webhook handler.
+type WebhookConfig struct {
+	BodyLimit int64         // largest accepted body in bytes; > 0
+	Timeout   time.Duration // deadline of one delivery, publish retries included; > 0
+	Logger    *slog.Logger  // nil discards
+	Now       func() time.Time
+}
+
+// Webhook serves POST /webhooks/{provider}.
+type Webhook struct {
+	mappings func() Mappings
+	handler  Handler
+	cfg      WebhookConfig
+	log      *slog.Logger
+}
+
+// NewWebhook returns the webhook handler. mappings is called once per
+// request, so a reloaded mapping set takes effect for the next delivery.
+func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhook, error) {
+	var errs []error
+	if mappings == nil || h == nil {
+		errs = append(errs, errors.New("webhook: mappings and handler are required"))
+	}
+	if cfg.BodyLimit <= 0 {
+		errs = append(errs, errors.New("webhook: body limit must be > 0"))
+	}
+	if cfg.Timeout <= 0 {
+		errs = append(errs, errors.New("webhook: timeout must be > 0"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Register adds the webhook route to mux.
+func (wh *Webhook) Register(mux *http.ServeMux) {
+	mux.Handle("/webhooks/{provider}", wh)
+}
+
+// ServeHTTP checks a delivery cheapest first (provider, method, content
+// type, size, signature, JSON), then runs it through the pipeline and
+// answers with the verdict.
+func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	received := wh.cfg.Now().UTC()
+	provider := r.PathValue("provider")
+	m, ok := wh.mappings().Mapping(provider)
+	if !ok || !m.Accepts(transform.IngestWebhook) {
+		writeProblem(w, r, "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
+			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider}, 0)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeProblem(w, r, "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
+			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider}, 0)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if !m.AcceptsContentType(ct) {
+		writeProblem(w, r, "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
+			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
+			Provider: provider}, 0)
+		return
+	}
+	body, err := wh.readBody(w, r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, r, "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
+				Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider}, 0)
+			return
+		}
+		writeProblem(w, r, "unreadable-body", Problem{Status: http.StatusBadRequest,
+			Detail: "the body could not be read: " + err.Error(), Provider: provider}, 0)
+		return
+	}
+	if err := m.Verifier.Verify(r.Header, body, received); err != nil {
+		var se *signature.Error
+		reason := ""
+		if errors.As(err, &se) {
+			reason = string(se.Reason)
+		}
+		wh.log.Warn("rejected", "provider", provider, "ingest", transform.IngestWebhook, "reason", "signature_"+reason,
+			"remote", r.RemoteAddr)
+		writeProblem(w, r, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
+			Detail: err.Error(), Provider: provider, Reason: reason}, 0)
+		return
+	}
+	payload, err := m.Decode(ct, body)
+	if err != nil {
+		writeProblem(w, r, "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
+			Detail: err.Error(), Provider: provider}, 0)
+		return
+	}
+	headers := make(map[string]string, len(r.Header))
+	for k, v := range r.Header {
+		if len(v) > 0 {
+			headers[k] = v[0]
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wh.cfg.Timeout)
+	defer cancel()
+	v := wh.handler.Handle(ctx, m, transform.Input{
+		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
+		Headers: headers, ReceivedAt: received,
+	})
+	wh.answer(w, r, provider, v)
+}
+
+func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > wh.cfg.BodyLimit {
+		return nil, &http.MaxBytesError{Limit: wh.cfg.BodyLimit}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, wh.cfg.BodyLimit))
+}
+
+// webhookAnswer is the JSON body of a 2xx answer.
+type webhookAnswer struct {
+	ID             string               `json:"id,omitempty"`
+	Type           string               `json:"type,omitempty"`
+	IdempotencyKey string               `json:"idempotencykey,omitempty"`
+	Events         *[]pipeline.EventRef `json:"events,omitempty"`
+	Duplicate      bool                 `json:"duplicate,omitempty"`
+	DeadLettered   bool                 `json:"dead_lettered,omitempty"`
+	Dropped        bool                 `json:"dropped,omitempty"`
+	Reason         string               `json:"reason,omitempty"`
+	Rule           string               `json:"rule,omitempty"`
+	Field          string               `json:"field,omitempty"`
+	Error          string               `json:"error,omitempty"`
+}
+
+func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
+	switch v.Outcome {
+	case pipeline.Published, pipeline.Duplicate:
+		status := http.StatusAccepted
+		if v.Outcome == pipeline.Duplicate {
+			status = http.StatusOK
+		}
+		a := webhookAnswer{Duplicate: v.Outcome == pipeline.Duplicate}
+		if v.Many || len(v.Events) != 1 {
+			events := v.Events
+			if events == nil {
+				events = []pipeline.EventRef{}
+			}
+			a.Events = &events
+		} else {
+			e := v.Events[0]
+			a.ID, a.Type, a.IdempotencyKey = e.ID, e.Type, e.IdempotencyKey
+		}
+		writeJSON(w, status, a)
+	case pipeline.DeadLettered:
+		writeJSON(w, http.StatusAccepted, webhookAnswer{DeadLettered: true, Reason: v.Reason, Rule: v.Rule,
+			Field: v.Field, Error: v.Err.Error(), IdempotencyKey: v.IdempotencyKey})
+	case pipeline.Dropped:
+		writeJSON(w, http.StatusAccepted, webhookAnswer{Dropped: true, Rule: v.Rule})
+	default:
+		wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
+			"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
+		writeProblem(w, r, "store-unavailable", Problem{Status: http.StatusServiceUnavailable, Title: "Event store unavailable",
+			Detail: "JetStream could not store the event; retry later", Provider: provider}, v.RetryAfter)
+	}
+}
+
+func joinQuoted(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += strconv.Quote(s)
+	}
+	return out
+}
