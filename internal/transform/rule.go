@@ -188,3 +188,6 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 	}
 	return out
 }
+
+// Each reports whether the rule makes one event per element of a list.
+func (r *Rule) Each() bool { return r.each != nil }
