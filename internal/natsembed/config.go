@@ -1,0 +1,58 @@
+package natsembed
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+)
+
+// DefaultName is the server name used when Config.Name is empty.
+const DefaultName = "bridge-embedded"
+
+// Config of the embedded server.
+type Config struct {
+	// Listen is the client listen address host:port, e.g. "127.0.0.1:4222".
+	// Port -1 (or 0) picks a random free port.
+	Listen string
+	// StoreDir is the JetStream file store directory; created if missing.
+	StoreDir string
+	// Name is the server name; default DefaultName.
+	Name string
+	// Logger receives the server's own log lines: notices at Info, warnings
+	// at Warn, errors at Error; debug and trace lines are dropped. nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// validate checks cfg and returns every problem joined.
+func (c Config) validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen address is empty, want host:port"))
+	} else if _, _, err := splitListen(c.Listen); err != nil {
+		errs = append(errs, err)
+	}
+	if c.StoreDir == "" {
+		errs = append(errs, errors.New("store directory is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// splitListen parses host:port; port -1 and 0 both mean random (nats-server
+// itself reads 0 as its default port 4222, which surprises Go users).
+func splitListen(listen string) (host string, port int, err error) {
+	host, p, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	port, err = strconv.Atoi(p)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("listen address %q: port must be -1 (random) or 0..65535", listen)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
+}

@@ -1,0 +1,154 @@
+package natsembed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// startTimeout bounds Start when the caller's context has no earlier
+// deadline. Recovering a large JetStream store can take a while.
+const startTimeout = 30 * time.Second
+
+// Server is a running embedded nats-server with JetStream.
+type Server struct {
+	ns   *server.Server
+	url  string
+	once sync.Once
+	done chan struct{} // closed when shutdown has completed
+}
+
+// Start validates cfg, starts nats-server with JetStream on cfg.Listen and
+// waits until it accepts clients. It fails with an error naming the address
+// when the port is taken. Start is bounded by ctx and by an internal timeout
+// of 30s; on failure it shuts down whatever it began.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("natsembed: invalid config: %w", err)
+	}
+	host, port, _ := splitListen(cfg.Listen)
+	name := cfg.Name
+	if name == "" {
+		name = DefaultName
+	}
+	if err := os.MkdirAll(cfg.StoreDir, 0o750); err != nil {
+		return nil, fmt.Errorf("natsembed: store directory: %w", err)
+	}
+	if port > 0 {
+		// nats-server enables JetStream on the store before it binds the
+		// client port and reports a bind failure only in its log; trying the
+		// port first gives a plain error (errors.Is syscall.EADDRINUSE).
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: cannot listen for clients: %w", err)
+		}
+		if err := l.Close(); err != nil {
+			return nil, fmt.Errorf("natsembed: cannot listen for clients: %w", err)
+		}
+	}
+
+	ns, err := server.NewServer(&server.Options{
+		ServerName: name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		NoSigs:     true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: %w", err)
+	}
+	log := newServerLogger(cfg.Logger)
+	ns.SetLoggerV2(log, false, false, false)
+
+	// Server.Start returns once the client listener is up or start-up has
+	// failed; run it aside so ctx can bound it.
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		ns.Start()
+	}()
+	fail := func(cause error) (*Server, error) {
+		ns.Shutdown()
+		<-started
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("natsembed: start nats-server on %s: %w", cfg.Listen, cause)
+	}
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	select {
+	case <-started:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	case <-timer.C:
+		return fail(fmt.Errorf("not started after %s", startTimeout))
+	}
+	if msg := log.fatalMsg(); msg != "" {
+		return fail(errors.New(msg))
+	}
+	if !ns.ReadyForConnections(time.Second) {
+		return fail(errors.New("not ready for connections"))
+	}
+	if !ns.JetStreamEnabled() {
+		return fail(errors.New("JetStream is not enabled"))
+	}
+	addr, ok := ns.Addr().(*net.TCPAddr)
+	if !ok {
+		return fail(errors.New("no client listener"))
+	}
+	return &Server{
+		ns:   ns,
+		url:  "nats://" + net.JoinHostPort(clientHost(host), strconv.Itoa(addr.Port)),
+		done: make(chan struct{}),
+	}, nil
+}
+
+// clientHost is the host clients dial: the listen host, or loopback when the
+// server listens on every interface.
+func clientHost(host string) string {
+	switch host {
+	case "", "0.0.0.0":
+		return "127.0.0.1"
+	case "::":
+		return "::1"
+	}
+	return host
+}
+
+// ClientURL returns the URL clients connect to, nats://host:port, with the
+// actual port when a random one was asked for.
+func (s *Server) ClientURL() string {
+	if s == nil {
+		return ""
+	}
+	return s.url
+}
+
+// Shutdown stops the server and waits until it has stopped (its JetStream
+// store flushed and closed) or ctx is done. It is safe to call twice, and on
+// a nil *Server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s == nil || s.ns == nil {
+		return nil
+	}
+	s.once.Do(func() {
+		go func() {
+			s.ns.Shutdown()
+			s.ns.WaitForShutdown()
+			close(s.done)
+		}()
+	})
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("natsembed: shutdown: %w", ctx.Err())
+	}
+}

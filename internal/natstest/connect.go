@@ -1,0 +1,40 @@
+package natstest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ReconnectWait is the pause between reconnect attempts of a Connect
+// connection: short, so a test's Restart is noticed quickly.
+const ReconnectWait = 50 * time.Millisecond
+
+// Connect dials url and returns the connection and its JetStream context,
+// both closed at cleanup. The connection reconnects forever every
+// ReconnectWait and, like the daemon's (publish.Connect), buffers nothing
+// while disconnected, so a publish during an outage fails at once instead
+// of being sent after the reconnect. opts are applied last and may override
+// these settings.
+func Connect(t testing.TB, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	all := append([]nats.Option{
+		nats.Name(t.Name()),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(ReconnectWait),
+		nats.ReconnectJitter(0, 0),
+		nats.ReconnectBufSize(-1),
+	}, opts...)
+	nc, err := nats.Connect(url, all...)
+	if err != nil {
+		t.Fatalf("natstest: connect to %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("natstest: jetstream: %v", err)
+	}
+	return nc, js
+}

@@ -1,0 +1,140 @@
+package publish
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestDeadLetter(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := ctxFor(t, 5*time.Second)
+	body := []byte("{\"id\": \"evt_1\",\r\n \"x\": \"\xff\xfe raw\"}\n") // not even UTF-8: kept as is
+	at := time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CET", 3600))
+	d := DeadLetter{
+		Provider:   "stripe",
+		Reason:     "no_rule",
+		Error:      "no rule matched\r\nInjected: yes " + strings.Repeat("e", 2000),
+		File:       "mappings/stripe.yaml",
+		Rule:       "charge.succeeded",
+		Ingest:     "webhook",
+		ReceivedAt: at,
+		MsgID:      "delivery-1",
+		Header: http.Header{
+			"Content-Type":        {"application/json"},
+			"Stripe-Signature":    {"t=1,v1=abc"},
+			"X-Forwarded-For":     {"10.0.0.1", "10.0.0.2"},
+			"Authorization":       {"Bearer secret"},
+			"Proxy-Authorization": {"Basic x"},
+			"Cookie":              {"session=1"},
+			"X-Api-Key":           {"k"},
+			"X-Gitlab-Token":      {"t"},
+			"X-Webhook-Secret":    {"s"},
+			"x-lower-case":        {"kept"},
+		},
+		Body: body,
+	}
+	ack, err := e.pub.DeadLetter(ctx, d)
+	if err != nil {
+		t.Fatalf("DeadLetter: %v", err)
+	}
+	if ack != (Ack{Stream: "EVENTS_DLQ", Sequence: 1}) {
+		t.Fatalf("ack = %+v, want EVENTS_DLQ seq 1", ack)
+	}
+	m := storedMsg(t, e.js, "EVENTS_DLQ", 1)
+	if m.Subject != "dlq.stripe.no_rule" {
+		t.Errorf("subject = %q, want dlq.stripe.no_rule", m.Subject)
+	}
+	if !bytes.Equal(m.Data, body) {
+		t.Errorf("body = %q, want %q byte for byte", m.Data, body)
+	}
+	for k, want := range map[string]string{
+		HeaderReason:                          "no_rule",
+		HeaderMappingFile:                     "mappings/stripe.yaml",
+		HeaderRule:                            "charge.succeeded",
+		HeaderProvider:                        "stripe",
+		HeaderIngest:                          "webhook",
+		HeaderReceivedAt:                      "2025-03-04T04:06:07.891011121Z",
+		HeaderMsgID:                           "delivery-1",
+		HeaderOrigPrefix + "Content-Type":     "application/json",
+		HeaderOrigPrefix + "Stripe-Signature": "t=1,v1=abc",
+		HeaderOrigPrefix + "X-Lower-Case":     "kept",
+	} {
+		if got := m.Header.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := m.Header.Values(HeaderOrigPrefix + "X-Forwarded-For"); !slices.Equal(got, []string{"10.0.0.1", "10.0.0.2"}) {
+		t.Errorf("X-Forwarded-For values = %q, want both", got)
+	}
+	errText := m.Header.Get(HeaderError)
+	if !strings.HasPrefix(errText, "no rule matched  Injected: yes eee") || len(errText) > MaxErrorLen {
+		t.Errorf("error header = %q (%d bytes), want CR/LF removed and at most %d bytes", errText, len(errText), MaxErrorLen)
+	}
+	if got := m.Header.Get("Injected"); got != "" {
+		t.Errorf("header injection through the error text: Injected = %q", got)
+	}
+	for k := range m.Header {
+		if name, ok := strings.CutPrefix(k, HeaderOrigPrefix); ok && SensitiveHeader(name) {
+			t.Errorf("secret header stored: %s = %q", k, m.Header.Values(k))
+		}
+	}
+	stored := 0
+	for k := range m.Header {
+		switch k {
+		case jetstream.StreamHeader, jetstream.SequenceHeader, jetstream.SubjectHeader, jetstream.TimeStampHeaer:
+			// added by the direct get
+		default:
+			stored++
+		}
+	}
+	if stored != 13 { // 6 fields + received at + msg id + expected stream + 4 kept originals
+		t.Errorf("stored %d headers, want 13: %v", stored, m.Header)
+	}
+
+	// The same delivery again is a duplicate, not a second dead letter.
+	dup, err := e.pub.DeadLetter(ctx, d)
+	if err != nil || dup != (Ack{Stream: "EVENTS_DLQ", Sequence: 1, Duplicate: true}) {
+		t.Errorf("second DeadLetter = %+v, %v; want a duplicate of seq 1", dup, err)
+	}
+}
+
+func TestDeadLetterSubject(t *testing.T) {
+	tests := []struct {
+		name             string
+		dlqSubjects      []string
+		provider, reason string
+		want             string
+	}{
+		{"plain", nil, "github", "schema", "dlq.github.schema"},
+		{"unsafe tokens", nil, "a.b *", "", "dlq.a_b__.unknown"},
+		{"custom prefix", []string{"bridge.dead.>"}, "github", "not_json", "bridge.dead.github.not_json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *Config) {
+				if tc.dlqSubjects != nil {
+					c.DLQSubjects = tc.dlqSubjects
+				}
+			})
+			// No MsgID: each call stores a new dead letter.
+			for range 2 {
+				if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), DeadLetter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
+					t.Fatalf("DeadLetter: %v", err)
+				}
+			}
+			m := storedMsg(t, e.js, e.cfg.DLQStream, 2)
+			if m.Subject != tc.want {
+				t.Errorf("subject = %q, want %q", m.Subject, tc.want)
+			}
+			if m.Header.Get(HeaderReceivedAt) == "" {
+				t.Errorf("no %s header for a zero ReceivedAt", HeaderReceivedAt)
+			}
+		})
+	}
+}
