@@ -1,0 +1,187 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stripe/stripe-go/v82/webhook"
+
+	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/natstest"
+)
+
+const (
+	stripeSecret = "whsec_test_daemon"
+	githubSecret = "gh-test-secret"
+)
+
+// bridge is a running daemon under test.
+type bridge struct {
+	*Daemon
+	base  string // http://host:port of the public listener
+	admin string
+	js    jetstream.JetStream
+}
+
+// startBridge runs a daemon on random ports with the shipped mappings. With
+// a natstest server it connects to it; without, it starts its embedded
+// server in a temporary directory.
+func startBridge(t *testing.T, srv *natstest.Server, edit func(*config.Config)) *bridge {
+	t.Helper()
+	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
+	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	cfg := config.Default()
+	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Mappings = "../../mappings"
+	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
+	cfg.RequestTimeout = 2 * time.Second
+	if srv != nil {
+		cfg.NATSURLs = []string{srv.URL()}
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	d, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	url := d.NATSURL()
+	if srv != nil {
+		url = srv.URL()
+	}
+	_, js := natstest.Connect(t, url)
+	return &bridge{Daemon: d, base: "http://" + d.HTTPAddr(), admin: "http://" + d.AdminAddr(), js: js}
+}
+
+func readExample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func stripeSign(body []byte, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: stripeSecret, Timestamp: at}).Header
+}
+
+func githubSign(body []byte) string {
+	m := hmac.New(sha256.New, []byte(githubSecret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func post(t *testing.T, url string, body []byte, header map[string]string) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) reply {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			t.Fatalf("answer %d is not a JSON object: %v\n%s", resp.StatusCode, err, raw)
+		}
+	}
+	return r
+}
+
+func postStripe(t *testing.T, b *bridge, example string) reply {
+	t.Helper()
+	body := readExample(t, "stripe/"+example)
+	return post(t, b.base+"/webhooks/stripe", body, map[string]string{"Stripe-Signature": stripeSign(body, time.Now())})
+}
+
+// streamMsgs returns the number of messages in a stream.
+func streamMsgs(t *testing.T, js jetstream.JetStream, name string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatalf("stream %s: %v", name, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// lastMsg returns the last message stored on subject in stream.
+func lastMsg(t *testing.T, js jetstream.JetStream, stream, subject string) *jetstream.RawStreamMsg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		t.Fatalf("no message on %s in %s: %v", subject, stream, err)
+	}
+	return m
+}
+
+// checkFor polls f until it returns nil or total passes.
+func checkFor(t *testing.T, total time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
