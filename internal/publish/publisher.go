@@ -33,7 +33,11 @@ type Ack struct {
 	// sequence of the original stored message.
 	Sequence uint64
 	// Duplicate is true when a message with the same MsgID was already
-	// stored within the stream's duplicate window, and nothing new was stored.
+	// stored within the stream's duplicate window, and nothing new was
+	// stored. When an earlier attempt of the same call may have been stored
+	// with its acknowledgement lost, and the stored message has the same
+	// HeaderCEID as this one, that copy is this call's own and Duplicate is
+	// false.
 	Duplicate bool
 }
 
