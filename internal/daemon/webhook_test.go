@@ -265,3 +265,12 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	}
 	return req
 }
+
+func TestWebhookPathSuffixReachesTheProvider(t *testing.T) {
+	b := startBridge(t, natstest.Start(t), nil)
+	// The API Pix appends "/pix" to the registered URL.
+	r := post(t, b.base+"/webhooks/pix/pix", readExample(t, "pix/pix.single.json"), nil)
+	if r.status != http.StatusAccepted || len(r.body["events"].([]any)) != 1 {
+		t.Fatalf("status %d: %s", r.status, r.raw)
+	}
+}

@@ -46,14 +46,19 @@ func EntityID(provider, entityType, id string) uuid.UUID {
 }
 
 // ParseUUID accepts the canonical dashed form and the 32-digit hex form the
-// profile's examples use; it rejects the urn: and braced forms, which no
-// provider id is expected to carry.
+// profile's examples use, when the value carries an RFC 9562 variant and a
+// version from 1 to 8: a provider id that merely happens to be 32 hex digits
+// (a Pix endToEndId can) is taken for a UUID only if its bits say it is one.
+// The urn: and braced forms are not accepted.
 func ParseUUID(s string) (uuid.UUID, bool) {
 	if len(s) != 36 && len(s) != 32 {
 		return uuid.UUID{}, false
 	}
 	u, err := uuid.Parse(s)
-	return u, err == nil
+	if err != nil || u.Variant() != uuid.RFC4122 || u.Version() < 1 || u.Version() > 8 {
+		return uuid.UUID{}, false
+	}
+	return u, true
 }
 
 // UUID5 is the mapping function uuid5(parts...): v5(UUID5Namespace, the parts

@@ -44,6 +44,7 @@ func TestEntityID(t *testing.T) {
 		{"dashed uuid kept", "0196346e-9e5a-708f-8205-e54411ba3200", "0196346e-9e5a-708f-8205-e54411ba3200"},
 		{"undashed uuid canonicalized", "019634679e5a708f8205e54411ba3200", "01963467-9e5a-708f-8205-e54411ba3200"},
 		{"provider id derived", "ch_3MmlLrLkdIwHu7ix0snN0B15", uuid.NewSHA1(EntityNamespace, []byte("stripe/charge/ch_3MmlLrLkdIwHu7ix0snN0B15")).String()},
+		{"32 hex digits without UUID bits are an id", "0123456789abcdef0123456789abcdef", uuid.NewSHA1(EntityNamespace, []byte("stripe/charge/0123456789abcdef0123456789abcdef")).String()},
 		{"urn form is an id, not a uuid", "urn:uuid:0196346e-9e5a-708f-8205-e54411ba3200", uuid.NewSHA1(EntityNamespace, []byte("stripe/charge/urn:uuid:0196346e-9e5a-708f-8205-e54411ba3200")).String()},
 	}
 	for _, tc := range tests {

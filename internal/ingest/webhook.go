@@ -65,9 +65,12 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger}, nil
 }
 
-// Register adds the webhook route to mux.
+// Register adds the webhook routes to mux: /webhooks/{provider}, and any
+// path below it for providers that append their own suffix to the
+// registered URL (the API Pix calls "<url>/pix").
 func (wh *Webhook) Register(mux *http.ServeMux) {
 	mux.Handle("/webhooks/{provider}", wh)
+	mux.Handle("/webhooks/{provider}/{suffix...}", wh)
 }
 
 // ServeHTTP checks a delivery cheapest first (provider, method, content

@@ -187,6 +187,7 @@ func minorUnits(params ...any) (any, error) {
 		exp = 2
 	}
 	var r *big.Rat
+	amount := fmt.Sprint(params[0])
 	switch a := params[0].(type) {
 	case string:
 		var ok bool
@@ -206,7 +207,7 @@ func minorUnits(params ...any) (any, error) {
 	}
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil)))
 	if !r.IsInt() {
-		return nil, fmt.Errorf("minorUnits: %s has more decimals than %s allows (%d)", r.FloatString(6), strings.ToUpper(cur), exp)
+		return nil, fmt.Errorf("minorUnits: %s has more decimals than %s allows (%d)", amount, strings.ToUpper(cur), exp)
 	}
 	n := r.Num()
 	if !n.IsInt64() || n.Int64() > 1<<53 || n.Int64() < -(1<<53) {
