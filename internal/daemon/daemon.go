@@ -26,6 +26,10 @@ import (
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
+// payloadHeadroom is the room left in a NATS message beside a body at the
+// body limit: a dead letter carries the original headers and the error.
+const payloadHeadroom = 128 << 10
+
 // Daemon is a running bridge.
 type Daemon struct {
 	cfg config.Config
@@ -85,6 +89,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.cfg.Embedded() {
 		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
 			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
+			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)),
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats-server: %w", err)
@@ -102,13 +107,6 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
-		pipeline.New(publisher, d.log), ingest.WebhookConfig{
-			BodyLimit: d.cfg.BodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
-		})
-	if err != nil {
-		return err
-	}
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
@@ -118,6 +116,21 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	d.serve(d.admin, d.adminLn, "admin")
 
 	if err := d.ensureStreams(ctx); err != nil {
+		return err
+	}
+	// A body that could not be stored as a dead letter would be answered 503
+	// on every retry; refuse it up front (413) instead.
+	bodyLimit := d.cfg.BodyLimit
+	if max := d.nc.MaxPayload() - payloadHeadroom; bodyLimit > max {
+		d.log.Warn("body limit lowered to fit the NATS server's max_payload with room for dead-letter headers",
+			"body_limit", bodyLimit, "max_payload", d.nc.MaxPayload(), "effective_body_limit", max)
+		bodyLimit = max
+	}
+	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
+		pipeline.New(publisher, d.log), ingest.WebhookConfig{
+			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+		})
+	if err != nil {
 		return err
 	}
 

@@ -20,6 +20,11 @@ type Config struct {
 	StoreDir string
 	// Name is the server name; default DefaultName.
 	Name string
+	// MaxPayload is the largest message the server accepts, in bytes; 0
+	// keeps nats-server's default (1 MiB). The bridge raises it so that a
+	// webhook body at the body limit still fits in a dead letter with its
+	// headers.
+	MaxPayload int32
 	// Logger receives the server's own log lines: notices at Info, warnings
 	// at Warn, errors at Error; debug and trace lines are dropped. nil
 	// discards them.
@@ -33,6 +38,9 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("listen address is empty, want host:port"))
 	} else if _, _, err := splitListen(c.Listen); err != nil {
 		errs = append(errs, err)
+	}
+	if c.MaxPayload < 0 {
+		errs = append(errs, fmt.Errorf("max payload must not be negative, got %d", c.MaxPayload))
 	}
 	if c.StoreDir == "" {
 		errs = append(errs, errors.New("store directory is empty"))

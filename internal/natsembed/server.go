@@ -61,6 +61,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		JetStream:  true,
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
+		MaxPayload: cfg.MaxPayload,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
