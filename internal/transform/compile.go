@@ -3,6 +3,7 @@ package transform
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -85,13 +86,19 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 	}
 	opts := append([]expr.Option{expr.Env(e), expr.MaxNodes(2000)}, l.funcs...)
 	opts = append(opts, extra...)
-	prog, err := expr.Compile(src, opts...)
+	prefix := l.letPrefix(src)
+	prog, err := expr.Compile(prefix+src, opts...)
 	if err != nil {
 		line, col := n.Line, n.Column
 		msg := err.Error()
 		var fe *file.Error
 		if errors.As(err, &fe) {
 			msg = fe.Message
+			if prefix != "" {
+				// The prefix is one line of its own; the lets compiled
+				// alone already, so an error there is this expression's use.
+				fe.Line--
+			}
 			line, col = exprPosition(n, fe.Line, fe.Column)
 		}
 		l.problems = append(l.problems, &Problem{File: l.file, Line: line, Column: col, Rule: rule, Msg: field + ": " + msg})
@@ -124,4 +131,69 @@ func exprPosition(n *yaml.Node, line, col int) (int, int) {
 		return n.Line, n.Column + col
 	}
 	return n.Line + line - 1, col + 1
+}
+
+// letDef is one of the file's `let` expressions. A let is compiled alone
+// first (so its own errors point at it) and then written in front of each
+// expression that uses it, directly or through another let, with expr's own
+// `let name = ...;` syntax.
+type letDef struct {
+	name string
+	src  string
+	word *regexp.Regexp
+}
+
+func (l *loader) letBlock(n *yaml.Node) {
+	for _, p := range l.fields(n, "", "let") {
+		name := p[0].Value
+		if !identRE.MatchString(name) {
+			l.errf(p[0], "", "let: %q is not a valid name (letters, digits, underscores; not starting with a digit)", name)
+			continue
+		}
+		if reservedNames[name] {
+			l.errf(p[0], "", "let: %q would hide the expression environment's %s", name, name)
+			continue
+		}
+		field := "let." + name
+		if l.compile(p[1], "", field, env{}, kindsValue) == nil {
+			continue
+		}
+		l.lets = append(l.lets, letDef{name: name, src: p[1].Value, word: regexp.MustCompile(`\b` + name + `\b`)})
+	}
+}
+
+var (
+	identRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	reservedNames = map[string]bool{"payload": true, "headers": true, "provider": true, "received_at": true, "envelope": true, "item": true}
+)
+
+// letPrefix returns the let declarations src needs, in file order, on one
+// line followed by a newline; "" when it uses none.
+func (l *loader) letPrefix(src string) string {
+	need := make([]bool, len(l.lets))
+	any := false
+	// A let may use earlier lets: walk back from the last one.
+	for i := len(l.lets) - 1; i >= 0; i-- {
+		if l.lets[i].word.MatchString(src) {
+			need[i], any = true, true
+			continue
+		}
+		for j := i + 1; j < len(l.lets); j++ {
+			if need[j] && l.lets[i].word.MatchString(l.lets[j].src) {
+				need[i], any = true, true
+				break
+			}
+		}
+	}
+	if !any {
+		return ""
+	}
+	var b strings.Builder
+	for i, d := range l.lets {
+		if need[i] {
+			b.WriteString("let " + d.name + " = (" + d.src + "); ")
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
 }

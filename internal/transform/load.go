@@ -150,6 +150,7 @@ type loader struct {
 	problems  []*Problem
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
+	lets      []letDef
 }
 
 func (l *loader) errf(n *yaml.Node, rule, format string, args ...any) {
@@ -303,7 +304,7 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 		m.Redact = l.strings_(n, "", "redact")
 	}
 	if n := byKey["let"]; n != nil {
-		l.errf(n, "", "let is not supported by this version of the bridge")
+		l.letBlock(n)
 	}
 	m.ContentTypes = []string{ContentJSON}
 	if n := byKey["webhook"]; n != nil {

@@ -60,6 +60,12 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 			[]string{`f.yaml:8:18: rule "d": entity_type has no effect in a drop rule; remove it`}},
 		{"duplicate rule names", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules:\n  - name: a\n    when: true" + validRule + "\n  - name: a\n    when: true" + validRule,
 			[]string{`f.yaml:11:5: rule "a": rule name is already used by the rule at line 5`}},
+		{"let errors point at the let and at the use", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nlet:\n  id: payload.id\n  bad: nosuch(1)\n  item: 1\n  n: len(id)\nrules:\n  - name: r\n    when: n > 0 && upper(n) == \"X\"" + validRule,
+			[]string{
+				`f.yaml:6:8: let.bad: unknown name nosuch`,
+				`f.yaml:7:3: let: "item" would hide the expression environment's item`,
+				`f.yaml:11:26: rule "r": when: cannot use int as argument (type string) to call upper `,
+			}},
 		{"yaml syntax", "provider: shop\nrules: [\n", []string{`f.yaml:2: yaml: did not find expected node content`}},
 		{"empty file", "", []string{`f.yaml: empty mapping file`}},
 	}
