@@ -76,7 +76,7 @@ func startBridge(t *testing.T, srv *natstest.Server, edit func(*config.Config)) 
 	return &bridge{Daemon: d, base: "http://" + d.HTTPAddr(), admin: "http://" + d.AdminAddr(), js: js}
 }
 
-func readExample(t *testing.T, name string) []byte {
+func readExample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../examples/" + name)
 	if err != nil {

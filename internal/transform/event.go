@@ -132,7 +132,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	if err := ce.Validate(); err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "", err}
 	}
-	raw, err := json.Marshal(ce)
+	raw, err := ce.MarshalJSON() // not json.Marshal: it would validate and compact the output again
 	if err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "", err}
 	}

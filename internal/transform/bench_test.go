@@ -1,0 +1,64 @@
+package transform
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkApply measures the whole transform of one delivery per example
+// fixture: rule matching, every expression, entity and key derivation,
+// building, serializing and profile-checking the event(s).
+func BenchmarkApply(b *testing.B) {
+	set, err := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "whsec_test", true }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range set.Providers() {
+		m, _ := set.Mapping(p)
+		for _, r := range m.Rules() {
+			if r.Drop || len(r.Tests) == 0 {
+				continue
+			}
+			f := r.Tests[0]
+			body, err := os.ReadFile(f.Payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(p+"/"+r.Name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					payload, err := DecodeJSON(body)
+					if err != nil {
+						b.Fatal(err)
+					}
+					res := m.Apply(Input{Provider: p, Ingest: IngestWebhook, Body: body, Payload: payload,
+						Headers: f.Headers, ReceivedAt: FixtureTime})
+					if res.Failure != nil || len(res.Events) == 0 {
+						b.Fatalf("%v", res.Failure)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkCheckProfile(b *testing.B) {
+	raw, err := os.ReadFile("../../examples/stripe/charge.succeeded.event.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The golden file is an array without ids; check one full event.
+	set, _ := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "s", true }})
+	m, _ := set.Mapping("stripe")
+	body, _ := os.ReadFile("../../examples/stripe/charge.succeeded.json")
+	payload, _ := DecodeJSON(body)
+	ev := m.Apply(Input{Provider: "stripe", Body: body, Payload: payload, ReceivedAt: FixtureTime}).Events[0]
+	_ = raw
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ValidateProfile(ev.JSON); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
