@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bridge ") {
+		t.Errorf("version: exit %d, %q", code, out.String())
+	}
+	if code := run(nil, &out, &errOut); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"run", "--replicas", "9", "--body-limit", "lots"}, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--body-limit") || !strings.Contains(errOut.String(), "replicas") {
+		t.Errorf("bad flags: exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestRunBinary builds the real binary and runs `bridge run` as a user
+// would, with the embedded JetStream and the example mappings: it serves a
+// delivery, and SIGTERM drains it and exits 0.
+func TestRunBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bridge")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	httpAddr, adminAddr, natsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	mappings, err := filepath.Abs("../../mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--mappings", mappings, "--http", httpAddr, "--admin", adminAddr,
+		"--nats-listen", natsAddr, "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "text")
+	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + adminAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bridge not ready: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body, err := os.ReadFile("../../examples/pix/pix.single.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+httpAddr+"/webhooks/pix", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Events []struct{ ID, Type string } `json:"events"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || len(answer.Events) != 1 || answer.Events[0].Type != "event.pix.pix.pix.received" {
+		t.Fatalf("delivery: %d %+v\n%s", resp.StatusCode, answer, logs.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("no exit after SIGTERM\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "msg=stopped") {
+		t.Errorf("no clean stop in the logs:\n%s", logs.String())
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr())
+}
