@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func loadTestdata(t *testing.T, name string) *Mapping {
 func ParseFile(t *testing.T, path string) (*Mapping, []*Problem) {
 	t.Helper()
 	data := readFile(t, path)
-	return Parse(path, data, Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	return Parse(path, data, Options{LookupEnv: func(string) (string, bool) { return "", false }, SchemasDir: "testdata/schemas"})
 }
 
 func apply(t *testing.T, m *Mapping, body string) Result {
@@ -107,8 +108,10 @@ func TestApplyVerdicts(t *testing.T) {
 		{"no rule", `{"kind":"refund","delivery_id":"d"}`, 0, false, ReasonNoRule, ""},
 		{"not an object", `[1,2]`, 0, false, ReasonEvalError, "when"},
 		{"each", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":2,"at":"2026-01-02T03:04:06.5Z"}]}`, 2, false, "", ""},
+		{"each element breaks the rule's schema", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":0,"at":"2026-01-02T03:04:06.5Z"}]}`, 0, false, ReasonSchema, "each[1].data"},
+		{"data breaks the dataschema's schema", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"0","currency":"brl","email":"x"}}`, 0, false, ReasonSchema, "data"},
 		{"each over nothing", `{"kind":"order.shipped","delivery_id":"d","items":[]}`, 0, false, "", ""},
-		{"each with a bad time", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","at":"yesterday"}]}`, 0, false, ReasonEvalError, "each[0].time"},
+		{"each with a bad time", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"yesterday"}]}`, 0, false, ReasonEvalError, "each[0].time"},
 		{"missing entity id", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"total":"1","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "entity_id"},
 		{"amount with too many decimals", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"1.001","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "data.amount"},
 		{"missing idempotency key", `{"kind":"order.paid","created":1,"order":{"id":"o","total":"1","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "idempotency_key"},
@@ -146,7 +149,7 @@ func TestApplyVerdicts(t *testing.T) {
 
 func TestEachEventsGetTheirOwnKeys(t *testing.T) {
 	m := loadTestdata(t, "shop.yaml")
-	body := `{"kind":"order.shipped","delivery_id":"d-9","items":[{"sku":"a","at":"2026-01-02T03:04:05Z"},{"sku":"b","at":"2026-01-02T03:04:05Z"}]}`
+	body := `{"kind":"order.shipped","delivery_id":"d-9","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":1,"at":"2026-01-02T03:04:05Z"}]}`
 	res := apply(t, m, body)
 	delivery := idem.KeyFor("shop", "d-9")
 	if res.Key != delivery {
@@ -163,5 +166,21 @@ func TestEachEventsGetTheirOwnKeys(t *testing.T) {
 	again := apply(t, m, body)
 	if again.Events[1].IdempotencyKey != res.Events[1].IdempotencyKey || again.Events[1].ID == res.Events[1].ID {
 		t.Error("a retried delivery must keep its keys and get new ids")
+	}
+}
+
+func TestSchemaViolationsNameEachPointer(t *testing.T) {
+	m := loadTestdata(t, "shop.yaml")
+	res := apply(t, m, `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"0","currency":"us$","email":"x"}}`)
+	var se *SchemaError
+	if res.Failure == nil || !errors.As(res.Failure, &se) {
+		t.Fatalf("failure = %v, want a SchemaError", res.Failure)
+	}
+	want := []string{"/data/amount: minimum: got 0, want 1", "/data/currency: 'US$' does not match pattern '^[A-Z]{3}$'", "/data/lines: got null, want array"}
+	if strings.Join(se.Violations, "\n") != strings.Join(want, "\n") {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(se.Violations, "\n"), strings.Join(want, "\n"))
+	}
+	if r := m.Rules()[1]; r.SchemaFile != "testdata/schemas/schemas.example.com/shop/orders/order/paid/v1.json" {
+		t.Errorf("schema file %q", r.SchemaFile)
 	}
 }

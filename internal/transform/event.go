@@ -1,8 +1,6 @@
 package transform
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -107,11 +105,14 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	if _, set := data["external_entity_id"]; !set {
 		data["external_entity_id"] = extID
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(data); err != nil {
+	dataJSON, err := jsonBytes(data)
+	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
+	}
+	if r.schema != nil {
+		if err := validateData(r.schema, dataJSON); err != nil {
+			return Event{}, &Failure{ReasonSchema, "data", err}
+		}
 	}
 
 	id := uuid.Must(uuid.NewV7()).String()
@@ -127,7 +128,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	}
 	ce.SetExtension(ExtIdempotencyKey, key.String())
 	ce.SetDataContentType(cloudevents.ApplicationJSON)
-	ce.DataEncoded = bytes.TrimRight(buf.Bytes(), "\n")
+	ce.DataEncoded = dataJSON
 
 	if err := ce.Validate(); err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "", err}

@@ -38,6 +38,12 @@ var tokenRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 type Options struct {
 	// LookupEnv resolves ${VAR} secret references; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// SchemasDir holds JSON Schemas by dataschema URI: the schema of
+	// https://host/a/b.json is <SchemasDir>/host/a/b.json. Empty: only
+	// rules' own `schema` files are used.
+	SchemasDir string
+
+	schemas *schemaSet // shared by the files of one Load
 }
 
 // Set is a loaded, compiled mapping set: one Mapping per provider.
@@ -73,6 +79,7 @@ func Load(dir string, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("mappings directory: %w", err)
 	}
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
+	opts.schemas = newSchemaSet()
 	var problems []*Problem
 	owner := map[string]string{}
 	for _, e := range entries {
@@ -115,7 +122,10 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	l := &loader{file: path, lookupEnv: opts.LookupEnv}
+	if opts.schemas == nil {
+		opts.schemas = newSchemaSet()
+	}
+	l := &loader{file: path, lookupEnv: opts.LookupEnv, schemasDir: opts.SchemasDir, schemas: opts.schemas}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.problems = append(l.problems, yamlProblem(path, err))
@@ -151,6 +161,9 @@ type loader struct {
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
+
+	schemasDir string
+	schemas    *schemaSet
 }
 
 func (l *loader) errf(n *yaml.Node, rule, format string, args ...any) {

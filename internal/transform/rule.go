@@ -1,11 +1,14 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 
 	"github.com/expr-lang/expr"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 )
 
@@ -17,6 +20,7 @@ type Rule struct {
 	Type       string // event.<provider>.<module>.<entity_type>.<event_name>; empty for drop rules
 	EntityType string
 	DataSchema string
+	SchemaFile string // the JSON Schema `data` is validated against; "" for none
 	Tests      []Fixture
 
 	node     *yaml.Node
@@ -27,6 +31,7 @@ type Rule struct {
 	source   *program
 	time     *program
 	data     *dataNode
+	schema   *jsonschema.Schema
 }
 
 // Fixture is one of a rule's `tests:` entries, paths resolved against the
@@ -126,12 +131,35 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 		r.DataSchema = l.uri(v, r.Name, "dataschema")
 	}
 	if v := byKey["schema"]; v != nil {
-		l.errf(v, r.Name, "schema is not supported by this version of the bridge")
+		if s, ok := l.scalar(v, r.Name, "schema"); ok {
+			l.useSchema(r, v, filepath.Join(filepath.Dir(l.file), s), true)
+		}
+	} else if r.DataSchema != "" {
+		if f := schemaFileFor(l.schemasDir, r.DataSchema); f != "" {
+			l.useSchema(r, byKey["dataschema"], f, false)
+		}
 	}
 	if v := byKey["data"]; v != nil {
 		r.data = l.dataTree(v, r.Name, "data", e, true)
 	}
 	return r
+}
+
+// useSchema compiles the schema file for r. A rule's own `schema` must
+// exist; a schema looked up by dataschema URI is optional.
+func (l *loader) useSchema(r *Rule, n *yaml.Node, path string, required bool) {
+	sch, err := l.schemas.compile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !required:
+		return
+	case errors.Is(err, fs.ErrNotExist):
+		l.errf(n, r.Name, "schema file %s does not exist", path)
+		return
+	case err != nil:
+		l.errf(n, r.Name, "schema %s: %v", path, err)
+		return
+	}
+	r.schema, r.SchemaFile = sch, path
 }
 
 func (l *loader) dataTree(n *yaml.Node, rule, field string, e any, top bool) *dataNode {

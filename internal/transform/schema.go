@@ -1,0 +1,124 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// schemaSet compiles JSON Schemas (draft 2020-12 unless a schema says
+// otherwise) from local files, once per file. Only files are read: a $ref
+// to a remote URL is a load error, never a fetch while an event waits.
+type schemaSet struct {
+	compiler *jsonschema.Compiler
+	byPath   map[string]*jsonschema.Schema
+}
+
+func newSchemaSet() *schemaSet {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(localLoader{})
+	return &schemaSet{compiler: c, byPath: map[string]*jsonschema.Schema{}}
+}
+
+func (s *schemaSet) compile(path string) (*jsonschema.Schema, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if sch, ok := s.byPath[abs]; ok {
+		return sch, nil
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("%w: %s", fs.ErrNotExist, path)
+	}
+	sch, err := s.compiler.Compile(abs)
+	if err != nil {
+		return nil, err
+	}
+	s.byPath[abs] = sch
+	return sch, nil
+}
+
+// localLoader reads schema files and refuses every other URL.
+type localLoader struct{}
+
+func (localLoader) Load(u string) (any, error) {
+	if strings.HasPrefix(u, "file://") {
+		return jsonschema.FileLoader{}.Load(u)
+	}
+	return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory and refer to it by a relative path)", u)
+}
+
+// schemaFileFor is where a dataschema URI's schema lives under the schemas
+// directory: <dir>/<host>/<path>.
+func schemaFileFor(dir, dataschema string) string {
+	u, err := url.Parse(dataschema)
+	if err != nil || u.Host == "" || dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, u.Host, filepath.FromSlash(strings.TrimPrefix(u.Path, "/")))
+}
+
+// validateData checks the serialized data against the rule's schema and
+// returns every violation as "<JSON pointer>: <message>", sorted.
+func validateData(sch *jsonschema.Schema, data []byte) error {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	err = sch.Validate(v)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	var msgs []string
+	var walk func(u jsonschema.OutputUnit)
+	walk = func(u jsonschema.OutputUnit) {
+		if u.Error != nil && len(u.Errors) == 0 {
+			ptr := u.InstanceLocation
+			if ptr == "" {
+				ptr = "/"
+			}
+			msgs = append(msgs, "/data"+strings.TrimSuffix(ptr, "/")+": "+u.Error.String())
+		}
+		for _, c := range u.Errors {
+			walk(c)
+		}
+	}
+	walk(*ve.BasicOutput())
+	if len(msgs) == 0 {
+		msgs = append(msgs, ve.Error())
+	}
+	sort.Strings(msgs)
+	return &SchemaError{Violations: msgs}
+}
+
+// SchemaError lists where data breaks its schema.
+type SchemaError struct {
+	Violations []string // "<JSON pointer>: <message>"
+}
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("data does not match its schema: %s", strings.Join(e.Violations, "; "))
+}
+
+// jsonBytes is json.Marshal without HTML escaping.
+func jsonBytes(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
