@@ -11,17 +11,21 @@ import (
 const usage = `bridge turns providers' webhooks into CloudEvents stored in NATS JetStream.
 
 Usage:
-  bridge run     [flags]   run the daemon (bridge run -h lists every setting)
-  bridge version           print version, commit and Go version
+  bridge run     [flags]                 run the daemon (bridge run -h lists every setting)
+  bridge check   [--mappings DIR]        compile and lint every mapping; file:line:col problems
+  bridge test    [--mappings DIR] [--update]   run every mapping's fixtures
+  bridge map     --provider P [-H "Name: value"] < payload.json   dry run: print the event(s)
+  bridge catalog [--mappings DIR] [--json]     every type the mappings can emit
+  bridge version                         print version, commit and Go version
 
 Exit codes: 0 done, 1 the work found a problem, 2 a usage error.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -29,6 +33,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runDaemon(args[1:], stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
+	case "test":
+		return runTest(args[1:], stdout, stderr)
+	case "map":
+		return runMap(args[1:], stdin, stdout, stderr)
+	case "catalog":
+		return runCatalog(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

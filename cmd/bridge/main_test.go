@@ -18,17 +18,17 @@ import (
 
 func TestVersionAndUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bridge ") {
+	if code := run([]string{"version"}, nil, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bridge ") {
 		t.Errorf("version: exit %d, %q", code, out.String())
 	}
-	if code := run(nil, &out, &errOut); code != 2 {
+	if code := run(nil, nil, &out, &errOut); code != 2 {
 		t.Errorf("no command: exit %d, want 2", code)
 	}
-	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+	if code := run([]string{"frobnicate"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, %q", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := run([]string{"run", "--replicas", "9", "--body-limit", "lots"}, &out, &errOut); code != 2 ||
+	if code := run([]string{"run", "--replicas", "9", "--body-limit", "lots"}, nil, &out, &errOut); code != 2 ||
 		!strings.Contains(errOut.String(), "--body-limit") || !strings.Contains(errOut.String(), "replicas") {
 		t.Errorf("bad flags: exit %d, %q", code, errOut.String())
 	}

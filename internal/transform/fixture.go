@@ -81,7 +81,7 @@ func (m *Mapping) RunFixture(r *Rule, f Fixture, update bool) (updated bool, err
 	case res.Rule != r:
 		return false, fmt.Errorf("the payload matched rule %q, not this rule", res.Rule.Name)
 	}
-	actual, err := fixtureOutput(res)
+	actual, err := Render(res, false)
 	if err != nil {
 		return false, err
 	}
@@ -107,8 +107,14 @@ func (m *Mapping) RunFixture(r *Rule, f Fixture, update bool) (updated bool, err
 	return true, nil
 }
 
-// fixtureOutput renders a result as `bridge map` does, without the event ids.
-func fixtureOutput(res Result) ([]byte, error) {
+// Render writes a result the way `bridge map` prints it: an indented JSON
+// array of the events, or {"dropped": true, "rule": ...}. Without ids, each
+// event's id is checked to be a UUID v7 and left out (fixtures compare
+// everything else). A failed result renders as an error.
+func Render(res Result, ids bool) ([]byte, error) {
+	if res.Failure != nil {
+		return nil, res.Failure
+	}
 	var v any
 	if res.Dropped {
 		v = map[string]any{"dropped": true, "rule": res.Rule.Name}
@@ -122,7 +128,9 @@ func fixtureOutput(res Result) ([]byte, error) {
 			if u, err := uuid.Parse(e.ID); err != nil || u.Version() != 7 {
 				return nil, fmt.Errorf("event id %q is not a UUID v7", e.ID)
 			}
-			delete(ev, "id")
+			if !ids {
+				delete(ev, "id")
+			}
 			events = append(events, ev)
 		}
 		v = events

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/textproto"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// The mapping tools (check, test, map, catalog) read the same directories as
+// `bridge run`, with the same environment variables as defaults.
+type toolFlags struct {
+	fs       *flag.FlagSet
+	mappings string
+	schemas  string
+}
+
+func newToolFlags(name string, stderr io.Writer) *toolFlags {
+	t := &toolFlags{fs: flag.NewFlagSet("bridge "+name, flag.ContinueOnError)}
+	t.fs.SetOutput(stderr)
+	t.fs.StringVar(&t.mappings, "mappings", envOr("BRIDGE_MAPPINGS", "./mappings"), "mapping files directory (env BRIDGE_MAPPINGS)")
+	t.fs.StringVar(&t.schemas, "schemas", envOr("BRIDGE_SCHEMAS", "./schemas"), "JSON schema directory (env BRIDGE_SCHEMAS)")
+	return t
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// parse returns the exit code to stop with, or -1 to go on.
+func (t *toolFlags) parse(args []string) int {
+	if err := t.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if t.fs.NArg() > 0 {
+		fmt.Fprintf(t.fs.Output(), "%s: unexpected argument %q\n", t.fs.Name(), t.fs.Arg(0))
+		return 2
+	}
+	return -1
+}
+
+// load loads the set. With placeholders, every secret reference resolves to
+// a placeholder: the tools that never verify a signature (test, map,
+// catalog) work without the real secrets.
+func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, int) {
+	opts := transform.Options{SchemasDir: t.schemas}
+	if placeholders {
+		opts.LookupEnv = func(string) (string, bool) { return "placeholder-secret", true }
+	}
+	set, err := transform.Load(t.mappings, opts)
+	if err != nil {
+		if ps := transform.ProblemsOf(err); len(ps) > 0 {
+			for _, p := range ps {
+				fmt.Fprintln(stdout, p.Error())
+			}
+			fmt.Fprintf(stdout, "%d problem(s)\n", len(ps))
+		} else {
+			fmt.Fprintln(stdout, err)
+		}
+		return nil, 1
+	}
+	return set, 0
+}
+
+// runCheck is `bridge check`: load and type-check every mapping as the
+// daemon would (secrets from the environment) and list every problem.
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	t := newToolFlags("check", stderr)
+	if code := t.parse(args); code >= 0 {
+		return code
+	}
+	set, code := t.load(false, stdout)
+	if set == nil {
+		return code
+	}
+	rules := 0
+	for _, p := range set.Providers() {
+		m, _ := set.Mapping(p)
+		rules += len(m.Rules())
+	}
+	fmt.Fprintf(stdout, "ok: %d mapping file(s), %d rule(s), %d event type(s)\n", len(set.Providers()), rules, len(set.Catalog()))
+	return 0
+}
+
+// runTest is `bridge test`: every rule's fixtures, one line each and a
+// summary, exit 1 on a mismatch; --update rewrites the expected files.
+func runTest(args []string, stdout, stderr io.Writer) int {
+	t := newToolFlags("test", stderr)
+	update := t.fs.Bool("update", false, "rewrite the expected files from the actual output")
+	if code := t.parse(args); code >= 0 {
+		return code
+	}
+	set, code := t.load(true, stdout)
+	if set == nil {
+		return code
+	}
+	passed, failed := 0, 0
+	for _, r := range set.RunFixtures(*update) {
+		name := r.Mapping.Provider + "/" + r.Rule.Name
+		switch {
+		case r.Err != nil:
+			failed++
+			fmt.Fprintf(stdout, "--- FAIL: %s (%s:%d)\n", name, r.Mapping.File, r.Fixture.Line)
+			for _, line := range strings.Split(strings.TrimRight(r.Err.Error(), "\n"), "\n") {
+				fmt.Fprintf(stdout, "    %s\n", line)
+			}
+		case r.Updated:
+			passed++
+			fmt.Fprintf(stdout, "ok   %s: wrote %s\n", name, r.Fixture.Expect)
+		default:
+			passed++
+			fmt.Fprintf(stdout, "ok   %s (%s)\n", name, r.Fixture.Expect)
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// headerFlags collects repeated -H "Name: value" flags.
+type headerFlags map[string]string
+
+func (h headerFlags) String() string { return fmt.Sprint(map[string]string(h)) }
+
+func (h headerFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, ":")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("want \"Name: value\", got %q", s)
+	}
+	h[textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))] = strings.TrimSpace(v)
+	return nil
+}
+
+// runMap is `bridge map`: a dry run of one payload from stdin, printing the
+// event(s) or the dead-letter reason, without touching NATS.
+func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	t := newToolFlags("map", stderr)
+	provider := t.fs.String("provider", "", "the provider whose mapping file to apply (required)")
+	contentType := t.fs.String("content-type", transform.ContentJSON, "the payload's content type")
+	headers := headerFlags{}
+	t.fs.Var(headers, "H", `a request header "Name: value" (repeatable), e.g. -H "X-GitHub-Event: push"`)
+	if code := t.parse(args); code >= 0 {
+		return code
+	}
+	if *provider == "" {
+		fmt.Fprintln(stderr, "bridge map: --provider is required")
+		return 2
+	}
+	set, code := t.load(true, stderr)
+	if set == nil {
+		return code
+	}
+	m, ok := set.Mapping(*provider)
+	if !ok {
+		fmt.Fprintf(stderr, "bridge map: no mapping file for provider %q (have %s)\n", *provider, strings.Join(set.Providers(), ", "))
+		return 1
+	}
+	body, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge map: reading the payload: %v\n", err)
+		return 1
+	}
+	payload, err := m.Decode(*contentType, body)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge map: %v\n", err)
+		return 1
+	}
+	res := m.Apply(transform.Input{Provider: *provider, Ingest: transform.IngestWebhook, Body: body,
+		Payload: payload, Headers: headers, ReceivedAt: time.Now().UTC()})
+	if res.Failure != nil {
+		rule := ""
+		if res.Rule != nil {
+			rule = fmt.Sprintf(" (rule %q, %s:%d)", res.Rule.Name, m.File, res.Rule.Line)
+		}
+		fmt.Fprintf(stderr, "dead letter: %s%s: %v\n", res.Failure.Reason, rule, res.Failure)
+		return 1
+	}
+	out, err := transform.Render(res, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge map: %v\n", err)
+		return 1
+	}
+	_, _ = stdout.Write(out)
+	return 0
+}
+
+// runCatalog is `bridge catalog`: every type the set can emit.
+func runCatalog(args []string, stdout, stderr io.Writer) int {
+	t := newToolFlags("catalog", stderr)
+	asJSON := t.fs.Bool("json", false, "print JSON instead of a table")
+	if code := t.parse(args); code >= 0 {
+		return code
+	}
+	set, code := t.load(true, stderr)
+	if set == nil {
+		return code
+	}
+	cat := set.Catalog()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(cat)
+		return 0
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TYPE\tDATASCHEMA\tFILE:LINE\tRULE")
+	for _, e := range cat {
+		schema := e.DataSchema
+		if schema == "" {
+			schema = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s:%d\t%s\n", e.Type, schema, e.File, e.Line, e.Rule)
+	}
+	_ = w.Flush()
+	return 0
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyMappings copies the shipped mappings and examples into a temporary
+// tree laid out like the repository, so a test may edit them.
+func copyMappings(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, dir := range []string{"mappings", "examples/stripe", "examples/github", "examples/pix"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := os.ReadDir(filepath.Join("../..", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join("../..", dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, dir, e.Name()), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
+
+func runTool(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCheck(t *testing.T) {
+	root := copyMappings(t)
+	dir := filepath.Join(root, "mappings")
+	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+	t.Setenv("GITHUB_WEBHOOK_SECRET", "x")
+	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.HasPrefix(out, "ok: 3 mapping file(s)") {
+		t.Fatalf("check on the examples: exit %d\n%s", code, out)
+	}
+	stripe := filepath.Join(dir, "stripe.yaml")
+	b, _ := os.ReadFile(stripe)
+	broken := strings.Replace(string(b), "currency: upper(payload.data.object.currency)", "currency: upper(1)\n      colour: nosuch(payload)", 1)
+	broken = strings.Replace(broken, "    entity_type: payment_intent\n", "    entity_type: Payment-Intent\n", 1)
+	if err := os.WriteFile(stripe, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runTool(t, "", "check", "--mappings", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	lineOf := func(s string) int {
+		for i, l := range strings.Split(broken, "\n") {
+			if strings.Contains(l, s) {
+				return i + 1
+			}
+		}
+		t.Fatalf("%q not in the file", s)
+		return 0
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`%s:%d:23: rule "charge.succeeded": data.currency: cannot use int as argument (type string) to call upper`, stripe, lineOf("upper(1)")),
+		fmt.Sprintf(`%s:%d:15: rule "charge.succeeded": data.colour: unknown name nosuch`, stripe, lineOf("nosuch(payload)")),
+		fmt.Sprintf(`%s:%d:18: rule "payment_intent.succeeded": entity_type "Payment-Intent" must be lower case`, stripe, lineOf("Payment-Intent")),
+		"3 problem(s)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTestCommand(t *testing.T) {
+	root := copyMappings(t)
+	dir := filepath.Join(root, "mappings")
+	code, out, _ := runTool(t, "", "test", "--mappings", dir)
+	if code != 0 || !strings.HasSuffix(out, "11 passed, 0 failed\n") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	// An edit that changes the output fails its fixture with a diff...
+	pix := filepath.Join(dir, "pix.yaml")
+	b, _ := os.ReadFile(pix)
+	if err := os.WriteFile(pix, bytes.Replace(b, []byte(`currency: '"BRL"'`), []byte(`currency: '"USD"'`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runTool(t, "", "test", "--mappings", dir)
+	if code != 1 || !strings.Contains(out, "--- FAIL: pix/pix.received") || !strings.Contains(out, `-       "currency": "BRL",`) ||
+		!strings.Contains(out, `+       "currency": "USD",`) || !strings.HasSuffix(out, "9 passed, 2 failed\n") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	// ...and --update accepts the new output.
+	if code, out, _ = runTool(t, "", "test", "--mappings", dir, "--update"); code != 0 || !strings.Contains(out, "wrote") {
+		t.Fatalf("update: exit %d\n%s", code, out)
+	}
+	if code, out, _ = runTool(t, "", "test", "--mappings", dir); code != 0 {
+		t.Fatalf("after update: exit %d\n%s", code, out)
+	}
+}
+
+func TestMapCommand(t *testing.T) {
+	dir := "../../mappings"
+	charge, _ := os.ReadFile("../../examples/stripe/charge.succeeded.json")
+	code, out, errOut := runTool(t, string(charge), "map", "--mappings", dir, "--provider", "stripe")
+	var events []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &events) != nil || len(events) != 1 || events[0]["id"] == nil ||
+		events[0]["type"] != "event.stripe.payments.charge.succeeded" {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	ping, _ := os.ReadFile("../../examples/github/ping.json")
+	code, out, _ = runTool(t, string(ping), "map", "--mappings", dir, "--provider", "github", "-H", "X-GitHub-Event: ping")
+	if code != 0 || !strings.Contains(out, `"dropped": true`) {
+		t.Fatalf("drop: exit %d\n%s", code, out)
+	}
+	customer, _ := os.ReadFile("../../examples/stripe/customer.created.json")
+	code, _, errOut = runTool(t, string(customer), "map", "--mappings", dir, "--provider", "stripe")
+	if code != 1 || !strings.HasPrefix(errOut, "dead letter: no_rule") {
+		t.Fatalf("no rule: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut = runTool(t, "{}", "map", "--mappings", dir); code != 2 || !strings.Contains(errOut, "--provider is required") {
+		t.Fatalf("no provider: exit %d %s", code, errOut)
+	}
+	if code, _, errOut = runTool(t, "{", "map", "--mappings", dir, "--provider", "pix"); code != 1 || !strings.Contains(errOut, "invalid JSON") {
+		t.Fatalf("bad JSON: exit %d %s", code, errOut)
+	}
+}
+
+func TestCatalogCommand(t *testing.T) {
+	code, out, _ := runTool(t, "", "catalog", "--mappings", "../../mappings", "--json")
+	var cat []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &cat) != nil || len(cat) != 9 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if cat[0]["type"] != "event.github.repository.pull_request.closed" || cat[0]["dataschema"] == nil || cat[0]["line"] == nil {
+		t.Errorf("first entry %v", cat[0])
+	}
+}
