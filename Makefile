@@ -12,7 +12,7 @@ STRIPE_WEBHOOK_SECRET ?= whsec_dev_only_not_a_real_secret
 GITHUB_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
 export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET
 
-.PHONY: all build run test test-short fuzz bench lint fmt vet tools post-example image clean
+.PHONY: all build run test test-short mappings fuzz bench lint fmt vet tools post-example image clean
 
 all: build
 
@@ -26,6 +26,11 @@ run:
 ## test: the whole suite, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+## mappings: lint every mapping (as the daemon loads them) and run their fixtures
+mappings:
+	$(GO) run ./cmd/bridge check
+	$(GO) run ./cmd/bridge test
 
 test-short:
 	$(GO) test -count=1 ./...
