@@ -138,7 +138,7 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	v := wh.handler.Handle(ctx, m, transform.Input{
 		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, ReceivedAt: received,
+		Headers: headers, Header: r.Header, ReceivedAt: received,
 	})
 	wh.answer(w, r, provider, v)
 }

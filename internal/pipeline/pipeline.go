@@ -99,9 +99,12 @@ func failed(v Verdict, err error) Verdict {
 func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in transform.Input, res transform.Result, v Verdict) Verdict {
 	f := res.Failure
 	v.Reason, v.Field, v.Err = f.Reason, f.Field, f
-	h := make(http.Header, len(in.Headers))
-	for k, val := range in.Headers {
-		h.Set(k, val)
+	h := in.Header
+	if h == nil {
+		h = make(http.Header, len(in.Headers))
+		for k, val := range in.Headers {
+			h.Set(k, val)
+		}
 	}
 	_, err := p.store.DeadLetter(ctx, publish.DeadLetter{
 		Provider:   m.Provider,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -46,7 +47,8 @@ type Input struct {
 	Ingest     string // IngestWebhook, IngestNATS or IngestEvents
 	Body       []byte // the raw bytes, kept for the dead letters
 	Payload    any    // the parsed body (see Decode)
-	Headers    map[string]string
+	Headers    map[string]string // the first value of each header, canonical names: `headers` in expressions
+	Header     http.Header       // every header as received, kept on dead letters; nil: built from Headers
 	ReceivedAt time.Time
 	Envelope   Envelope
 }
@@ -170,7 +172,7 @@ func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
 		}
 		s, err := idString(v)
 		if err != nil {
-			return uuid.UUID{}, fmt.Errorf("%s: %w", p.field, err)
+			return uuid.UUID{}, err
 		}
 		return idem.KeyFor(m.Provider, s), nil
 	}
