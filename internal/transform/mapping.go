@@ -44,9 +44,9 @@ func (m *Mapping) Rules() []*Rule { return m.rules }
 // Input is what an ingestor hands the transform.
 type Input struct {
 	Provider   string
-	Ingest     string // IngestWebhook, IngestNATS or IngestEvents
-	Body       []byte // the raw bytes, kept for the dead letters
-	Payload    any    // the parsed body (see Decode)
+	Ingest     string            // IngestWebhook, IngestNATS or IngestEvents
+	Body       []byte            // the raw bytes, kept for the dead letters
+	Payload    any               // the parsed body (see Decode)
 	Headers    map[string]string // the first value of each header, canonical names: `headers` in expressions
 	Header     http.Header       // every header as received, kept on dead letters; nil: built from Headers
 	ReceivedAt time.Time
