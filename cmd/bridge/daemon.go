@@ -46,9 +46,7 @@ func runDaemon(args []string, stderr io.Writer) int {
 	for done := false; !done; {
 		select {
 		case <-hup:
-			if err := d.Reload(); err != nil {
-				log.Error("mapping reload failed; the running mappings stay", "err", err)
-			}
+			_ = d.Reload() // the daemon logs the outcome, with every problem
 		case <-ctx.Done():
 			done = true
 		}

@@ -36,6 +36,8 @@ type Daemon struct {
 	log *slog.Logger
 
 	mappings atomic.Pointer[transform.Set]
+	reloadMu sync.Mutex      // serializes reloads
+	watcher  *mappingWatcher // nil when the directory could not be watched
 	embedded *natsembed.Server
 	nc       *nats.Conn
 	js       jetstream.JetStream
@@ -75,8 +77,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
-// Start starts the NATS side, sets up the streams, and opens the admin and
-// public listeners. A Start that fails half-way stops what it began.
+// Start watches the mappings directory, starts the NATS side, sets up the
+// streams, and opens the admin and public listeners. A Start that fails
+// half-way stops what it began.
 func (d *Daemon) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
@@ -85,6 +88,14 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 			err = errors.Join(err, d.Shutdown(sctx))
 		}
 	}()
+	// Watch first: an edit made while the streams are being set up (which
+	// may wait for a NATS cluster) is not missed.
+	d.watcher, err = watchMappings(d.cfg.Mappings, reloadDebounce, d.log,
+		func(files []string) { _ = d.reload("file_change", files) })
+	if err != nil {
+		d.log.Warn("mappings directory not watched; reload with SIGHUP", "dir", d.cfg.Mappings, "err", err)
+		err = nil
+	}
 	urls := d.cfg.NATSURLs
 	if d.cfg.Embedded() {
 		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
@@ -195,24 +206,17 @@ func (d *Daemon) AdminAddr() string { return d.adminLn.Addr().String() }
 // NATSURL is the URL of the NATS server in use (after Start).
 func (d *Daemon) NATSURL() string { return d.nc.ConnectedUrl() }
 
-// Reload loads the mapping set again and swaps it in when it compiles;
-// on any problem the running set stays and the error is returned.
-func (d *Daemon) Reload() error {
-	set, err := transform.Load(d.cfg.Mappings, transform.Options{})
-	if err != nil {
-		return err
-	}
-	d.mappings.Store(set)
-	d.log.Info("mappings reloaded", "providers", set.Providers())
-	return nil
-}
-
-// Shutdown stops accepting, lets in-flight deliveries finish within ctx,
-// then closes the NATS connection and the embedded server. Safe to call
-// twice and after a failed Start.
+// Shutdown stops watching the mappings, stops accepting, lets in-flight
+// deliveries finish within ctx, then closes the NATS connection and the
+// embedded server. Safe to call twice, before Start and after a failed one.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.shutdownOnce.Do(func() {
 		var errs []error
+		if d.watcher != nil {
+			if err := d.watcher.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		for _, s := range []*http.Server{d.public, d.admin} {
 			if s != nil {
 				if err := s.Shutdown(ctx); err != nil {

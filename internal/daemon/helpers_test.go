@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,12 +34,26 @@ type bridge struct {
 	base  string // http://host:port of the public listener
 	admin string
 	js    jetstream.JetStream
+	logs  *logBuffer // nil unless the test asked for the logs
 }
 
 // startBridge runs a daemon on random ports with the shipped mappings. With
 // a natstest server it connects to it; without, it starts its embedded
 // server in a temporary directory.
 func startBridge(t *testing.T, srv *natstest.Server, edit func(*config.Config)) *bridge {
+	t.Helper()
+	return launchBridge(t, setup{srv: srv, edit: edit})
+}
+
+// setup is what launchBridge may change from startBridge's defaults.
+type setup struct {
+	srv         *natstest.Server          // nil: the embedded server
+	edit        func(*config.Config)      // nil: the defaults below
+	logs        *logBuffer                // nil: logs are discarded
+	beforeStart func(*testing.T, *Daemon) // runs between New and Start
+}
+
+func launchBridge(t *testing.T, s setup) *bridge {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
@@ -46,15 +62,22 @@ func startBridge(t *testing.T, srv *natstest.Server, edit func(*config.Config)) 
 	cfg.Mappings = "../../mappings"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
-	if srv != nil {
-		cfg.NATSURLs = []string{srv.URL()}
+	if s.srv != nil {
+		cfg.NATSURLs = []string{s.srv.URL()}
 	}
-	if edit != nil {
-		edit(&cfg)
+	if s.edit != nil {
+		s.edit(&cfg)
 	}
-	d, err := New(cfg, nil)
+	var log *slog.Logger
+	if s.logs != nil {
+		log = s.logs.logger()
+	}
+	d, err := New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.beforeStart != nil {
+		s.beforeStart(t, d)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -69,11 +92,47 @@ func startBridge(t *testing.T, srv *natstest.Server, edit func(*config.Config)) 
 		}
 	})
 	url := d.NATSURL()
-	if srv != nil {
-		url = srv.URL()
+	if s.srv != nil {
+		url = s.srv.URL()
 	}
 	_, js := natstest.Connect(t, url)
-	return &bridge{Daemon: d, base: "http://" + d.HTTPAddr(), admin: "http://" + d.AdminAddr(), js: js}
+	return &bridge{Daemon: d, base: "http://" + d.HTTPAddr(), admin: "http://" + d.AdminAddr(), js: js, logs: s.logs}
+}
+
+// logBuffer collects a daemon's logs as JSON lines, safe for the daemon to
+// write while the test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// records returns the log records whose message is msg, oldest first.
+func (b *logBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	data := bytes.Clone(b.buf.Bytes())
+	b.mu.Unlock()
+	var out []map[string]any
+	for line := range bytes.Lines(data) {
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line is not JSON: %v\n%s", err, line)
+		}
+		if r["msg"] == msg {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func readExample(t testing.TB, name string) []byte {
