@@ -12,9 +12,14 @@ var update = flag.Bool("update", false, "rewrite the expected events of the exam
 // of the example providers. go test ./internal/transform -run TestExampleMappings -update
 // rewrites the golden files.
 func TestExampleMappings(t *testing.T) {
-	set, err := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "whsec_test", true }})
+	set, err := Load("../../mappings", Options{SchemasDir: "../../schemas", LookupEnv: func(string) (string, bool) { return "whsec_test", true }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, e := range set.Catalog() {
+		if e.SchemaFile == "" {
+			t.Errorf("%s (%s:%d) has no local schema for %s", e.Type, e.File, e.Line, e.DataSchema)
+		}
 	}
 	results := set.RunFixtures(*update)
 	if len(results) == 0 {

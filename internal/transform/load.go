@@ -79,7 +79,7 @@ func Load(dir string, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("mappings directory: %w", err)
 	}
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
-	opts.schemas = newSchemaSet()
+	opts.schemas = newSchemaSet(opts.SchemasDir)
 	var problems []*Problem
 	owner := map[string]string{}
 	for _, e := range entries {
@@ -123,7 +123,7 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 		opts.LookupEnv = os.LookupEnv
 	}
 	if opts.schemas == nil {
-		opts.schemas = newSchemaSet()
+		opts.schemas = newSchemaSet(opts.SchemasDir)
 	}
 	l := &loader{file: path, lookupEnv: opts.LookupEnv, schemasDir: opts.SchemasDir, schemas: opts.schemas}
 	var doc yaml.Node

@@ -69,7 +69,7 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 		{"schema files must load, locally", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules:\n  - name: a\n    when: true\n    schema: testdata/nope.json" + validRule + "\n  - name: b\n    when: true\n    schema: testdata/schemas/remote-ref.json" + validRule,
 			[]string{
 				`f.yaml:7:13: rule "a": schema file testdata/nope.json does not exist`,
-				`f.yaml:14:13: rule "b": schema testdata/schemas/remote-ref.json: failing loading "https://schemas.example.com/never/fetched.json": https://schemas.example.com/never/fetched.json is not fetched: schemas are read from local files only (put it under the schemas directory and refer to it by a relative path)`,
+				`f.yaml:14:13: rule "b": schema testdata/schemas/remote-ref.json: failing loading "https://schemas.example.com/never/fetched.json": https://schemas.example.com/never/fetched.json is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)`,
 			}},
 		{"yaml syntax", "provider: shop\nrules: [\n", []string{`f.yaml:2: yaml: did not find expected node content`}},
 		{"empty file", "", []string{`f.yaml: empty mapping file`}},

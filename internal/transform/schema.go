@@ -23,10 +23,11 @@ type schemaSet struct {
 	byPath   map[string]*jsonschema.Schema
 }
 
-func newSchemaSet() *schemaSet {
+func newSchemaSet(dir string) *schemaSet {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(localLoader{})
+	c.AssertFormat()
+	c.UseLoader(localLoader{dir: dir})
 	return &schemaSet{compiler: c, byPath: map[string]*jsonschema.Schema{}}
 }
 
@@ -49,14 +50,28 @@ func (s *schemaSet) compile(path string) (*jsonschema.Schema, error) {
 	return sch, nil
 }
 
-// localLoader reads schema files and refuses every other URL.
-type localLoader struct{}
+// localLoader reads schema files, and resolves an http(s) URL (a $ref
+// against a schema's $id) to the file under the schemas directory whose
+// path is the URL's host and path. Nothing is fetched over the network.
+type localLoader struct{ dir string }
 
-func (localLoader) Load(u string) (any, error) {
+func (l localLoader) Load(u string) (any, error) {
 	if strings.HasPrefix(u, "file://") {
 		return jsonschema.FileLoader{}.Load(u)
 	}
-	return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory and refer to it by a relative path)", u)
+	if f := schemaFileFor(l.dir, u); f != "" && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
+		if _, err := os.Stat(f); err == nil {
+			return jsonschema.FileLoader{}.Load("file://" + filepath.ToSlash(mustAbs(f)))
+		}
+	}
+	return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)", u)
+}
+
+func mustAbs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // schemaFileFor is where a dataschema URI's schema lives under the schemas
@@ -95,7 +110,7 @@ func validateData(sch *jsonschema.Schema, data []byte) error {
 			walk(c)
 		}
 	}
-	walk(*ve.BasicOutput())
+	walk(*ve.DetailedOutput())
 	if len(msgs) == 0 {
 		msgs = append(msgs, ve.Error())
 	}
