@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/metrics"
 )
 
-// adminMux serves the admin listener: liveness and readiness.
+// adminMux serves the admin listener: liveness, readiness and metrics.
 func (d *Daemon) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -15,6 +17,7 @@ func (d *Daemon) adminMux() *http.ServeMux {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
 	return mux
 }
 

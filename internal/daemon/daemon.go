@@ -17,9 +17,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/ingest"
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -38,6 +40,8 @@ type Daemon struct {
 	mappings atomic.Pointer[transform.Set]
 	reloadMu sync.Mutex      // serializes reloads
 	watcher  *mappingWatcher // nil when the directory could not be watched
+	registry *prometheus.Registry
+	metrics  *metrics.Metrics
 	embedded *natsembed.Server
 	nc       *nats.Conn
 	js       jetstream.JetStream
@@ -63,7 +67,11 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.mappings.Store(set)
+	d.registry = prometheus.NewRegistry()
+	if d.metrics, err = metrics.New(d.registry); err != nil {
+		return nil, err
+	}
+	d.swapIn(set)
 
 	d.pub = publish.DefaultConfig()
 	d.pub.Replicas = cfg.Replicas

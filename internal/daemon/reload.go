@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -12,8 +13,8 @@ import (
 // at the same moment run one after the other.
 //
 // The outcome is logged (a failure at Error, with every problem as
-// file:line:col: message); the error is returned for callers that branch on
-// it, not to be logged again.
+// file:line:col: message) and counted in bridge_mapping_reloads_total; the
+// error is returned for callers that branch on it, not to be logged again.
 func (d *Daemon) Reload() error { return d.reload("request", nil) }
 
 // reload is Reload with its cause: trigger names what asked for it, files
@@ -27,12 +28,21 @@ func (d *Daemon) reload(trigger string, files []string) error {
 	}
 	set, err := transform.Load(d.cfg.Mappings, transform.Options{})
 	if err != nil {
+		d.metrics.MappingReloads.WithLabelValues(metrics.ResultFailure).Inc()
 		d.log.Error("mapping reload failed; the running mappings stay", append(attrs, "problems", problemList(err))...)
 		return err
 	}
-	d.mappings.Store(set)
+	d.swapIn(set)
+	d.metrics.MappingReloads.WithLabelValues(metrics.ResultSuccess).Inc()
 	d.log.Info("mappings reloaded", append(attrs, "providers", set.Providers())...)
 	return nil
+}
+
+// swapIn makes set the running mapping set.
+func (d *Daemon) swapIn(set *transform.Set) {
+	d.mappings.Store(set)
+	d.metrics.MappingProviders.Set(float64(len(set.Providers())))
+	d.metrics.MappingLastReloadSuccess.SetToCurrentTime()
 }
 
 // problemList renders every problem of a transform.Load error as

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +150,47 @@ func reloads(t *testing.T, b *bridge) (ok, failed int) {
 	return len(b.logs.records(t, reloadedMsg)), len(b.logs.records(t, failedMsg))
 }
 
+// scrape returns the samples GET /metrics serves, by series
+// (`name{labels}`, as written).
+func scrape(t *testing.T, b *bridge) map[string]float64 {
+	t.Helper()
+	r := do(t, mustRequest(t, http.MethodGet, b.admin+"/metrics"))
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", r.status, r.raw)
+	}
+	samples := map[string]float64{}
+	for line := range strings.Lines(string(r.raw)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if i < 0 || err != nil {
+			t.Fatalf("GET /metrics: sample line %q", line)
+		}
+		samples[line[:i]] = v
+	}
+	return samples
+}
+
+const (
+	reloadsOK     = `bridge_mapping_reloads_total{result="success"}`
+	reloadsFailed = `bridge_mapping_reloads_total{result="failure"}`
+	providers     = "bridge_mapping_providers"
+	lastSuccess   = "bridge_mapping_last_reload_success_timestamp_seconds"
+)
+
+// wantMetrics checks samples against want.
+func wantMetrics(t *testing.T, samples map[string]float64, want map[string]float64) {
+	t.Helper()
+	for series, v := range want {
+		if got, ok := samples[series]; !ok || got != v {
+			t.Errorf("%s = %v (present: %v), want %v", series, got, ok, v)
+		}
+	}
+}
+
 // awaitReload waits until the daemon has reloaded (or failed to) more
 // times than before.
 func awaitReload(t *testing.T, b *bridge, okBefore, failedBefore int) {
@@ -171,12 +213,17 @@ func TestBrokenEditKeepsTheRunningSet(t *testing.T) {
 	text, keyLine, exprLine := broken(t, readText(t, pixFile))
 	save(t, pixFile, text)
 	checkFor(t, 10*time.Second, func() error {
-		if _, failed := reloads(t, b); failed != 1 {
-			return fmt.Errorf("%d failed reloads logged, want 1", failed)
+		if n := scrape(t, b)[reloadsFailed]; n != 1 {
+			return fmt.Errorf("%s = %v, want 1", reloadsFailed, n)
 		}
 		return nil
 	})
-	rec := b.logs.records(t, failedMsg)[0]
+	wantMetrics(t, scrape(t, b), map[string]float64{reloadsOK: 0, providers: 3})
+	recs := b.logs.records(t, failedMsg)
+	if len(recs) != 1 {
+		t.Fatalf("%d failed reloads logged, want 1", len(recs))
+	}
+	rec := recs[0]
 	if rec["level"] != "ERROR" || rec["trigger"] != "file_change" {
 		t.Errorf("failure logged as %v", rec)
 	}
@@ -222,18 +269,19 @@ func TestValidEditsTakeEffect(t *testing.T) {
 		provider string
 		status   int
 		typ      string
+		mapped   float64 // providers in the set
 	}{
-		{name: "event name changed, saved in place", provider: "pix", status: http.StatusAccepted, typ: pixCredited,
+		{name: "event name changed, saved in place", provider: "pix", status: http.StatusAccepted, typ: pixCredited, mapped: 3,
 			change: func(t *testing.T) {
 				if err := os.WriteFile(pixFile, []byte(withEventName(t, pix, "credited")), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}},
-		{name: "event name changed back, saved by rename", provider: "pix", status: http.StatusAccepted, typ: pixReceived,
+		{name: "event name changed back, saved by rename", provider: "pix", status: http.StatusAccepted, typ: pixReceived, mapped: 3,
 			change: func(t *testing.T) { save(t, pixFile, pix) }},
-		{name: "provider added", provider: "acme", status: http.StatusAccepted, typ: "event.acme.pix.pix.received",
+		{name: "provider added", provider: "acme", status: http.StatusAccepted, typ: "event.acme.pix.pix.received", mapped: 4,
 			change: func(t *testing.T) { save(t, filepath.Join(dir, "acme.yml"), acme) }},
-		{name: "provider removed", provider: "acme", status: http.StatusNotFound,
+		{name: "provider removed", provider: "acme", status: http.StatusNotFound, mapped: 3,
 			change: func(t *testing.T) {
 				if err := os.Remove(filepath.Join(dir, "acme.yml")); err != nil {
 					t.Fatal(err)
@@ -243,13 +291,21 @@ func TestValidEditsTakeEffect(t *testing.T) {
 	if r := deliver(t, "acme"); r.status != http.StatusNotFound {
 		t.Fatalf("acme before it is added: %d %s", r.status, r.raw)
 	}
-	for _, st := range steps {
+	loadedAt := scrape(t, b)[lastSuccess]
+	for i, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			ok, failed := reloads(t, b)
 			st.change(t)
 			awaitReload(t, b, ok, failed)
 			if _, f := reloads(t, b); f != failed {
 				t.Fatalf("the reload failed: %v", b.logs.records(t, failedMsg))
+			}
+			samples := scrape(t, b)
+			wantMetrics(t, samples, map[string]float64{reloadsOK: float64(i + 1), reloadsFailed: 0, providers: st.mapped})
+			if at := samples[lastSuccess]; at < loadedAt {
+				t.Errorf("%s went back from %v to %v", lastSuccess, loadedAt, at)
+			} else {
+				loadedAt = at
 			}
 			r := deliver(t, st.provider)
 			if r.status != st.status || eventType(r) != st.typ {
@@ -272,6 +328,7 @@ func TestReloadOnRequest(t *testing.T) {
 	if ok, failed := reloads(t, b); ok != 1 || failed != 0 {
 		t.Fatalf("%d reloads done and %d failed, want 1 and 0", ok, failed)
 	}
+	wantMetrics(t, scrape(t, b), map[string]float64{reloadsOK: 1, reloadsFailed: 0, providers: 3})
 	if rec := b.logs.records(t, reloadedMsg)[0]; rec["trigger"] != "request" {
 		t.Errorf("reload logged as %v", rec)
 	}
@@ -289,6 +346,7 @@ func TestReloadOnRequest(t *testing.T) {
 	if ok, failed := reloads(t, b); ok != 1 || failed != 2 {
 		t.Fatalf("%d reloads done and %d failed, want 1 and 2", ok, failed)
 	}
+	wantMetrics(t, scrape(t, b), map[string]float64{reloadsOK: 1, reloadsFailed: 2, providers: 3})
 	if r, typ := postPix(t, b, "E000000000000000000000000REQUEST"); r.status != http.StatusAccepted || typ != pixReceived {
 		t.Errorf("after the failed reloads: %d %s", r.status, r.raw)
 	}
@@ -369,6 +427,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	<-sendersDone
 	ok, failed := reloads(t, b)
 	t.Logf("%d rewrites: %d reloads done, %d failed", rewrites, ok, failed)
+	wantMetrics(t, scrape(t, b), map[string]float64{reloadsOK: float64(ok), reloadsFailed: float64(failed), providers: 3})
 	if ok < minRewrites/2 || failed < minRewrites/2 {
 		t.Errorf("%d reloads done and %d failed, want at least %d of each", ok, failed, minRewrites/2)
 	}

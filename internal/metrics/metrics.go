@@ -1,0 +1,79 @@
+package metrics
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Values of the result label: a label takes only the values named here, so
+// every series exists from the start and their number stays bounded.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+)
+
+// Metrics are the bridge's own metrics. To add one: a field here, its
+// construction and registration in New.
+type Metrics struct {
+	// MappingReloads counts reloads of the mapping set (SIGHUP or a changed
+	// file, not the load at start) by result: success or failure.
+	MappingReloads *prometheus.CounterVec
+	// MappingLastReloadSuccess is the Unix time, in seconds, at which the
+	// running mapping set was loaded (at start or by the last successful
+	// reload).
+	MappingLastReloadSuccess prometheus.Gauge
+	// MappingProviders is the number of providers in the running mapping set.
+	MappingProviders prometheus.Gauge
+}
+
+// New builds the bridge's metrics and registers them, with the Go runtime
+// and process collectors, on reg.
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		MappingReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_mapping_reloads_total",
+			Help: "Reloads of the mapping set (SIGHUP or a changed mapping file), by result.",
+		}, []string{"result"}),
+		MappingLastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_mapping_last_reload_success_timestamp_seconds",
+			Help: "Unix time at which the running mapping set was loaded (at start or by the last successful reload).",
+		}),
+		MappingProviders: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_mapping_providers",
+			Help: "Providers in the running mapping set.",
+		}),
+	}
+	for _, result := range []string{ResultSuccess, ResultFailure} {
+		m.MappingReloads.WithLabelValues(result)
+	}
+	var errs []error
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.MappingReloads,
+		m.MappingLastReloadSuccess,
+		m.MappingProviders,
+	} {
+		if err := reg.Register(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Handler serves what reg gathers in the Prometheus exposition format;
+// errors while gathering are logged at Error and counted on reg.
+func Handler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+		Registry: reg,
+	})
+}
