@@ -25,6 +25,8 @@ const (
 	defaultDuplicateWindow = 2 * time.Minute
 	defaultMaxBytes        = -1 // unlimited
 	defaultMaxAge          = 0  // keep forever
+	defaultIdemHorizon     = 72 * time.Hour
+	defaultMaxInFlight     = 1024
 	defaultBodyLimit       = 1 << 20
 	defaultRequestTimeout  = 10 * time.Second
 	defaultGrace           = 30 * time.Second
@@ -67,6 +69,13 @@ type Config struct {
 	// MaxAge is how long the events stream keeps an event, 0 for ever (default 0).
 	MaxAge time.Duration
 
+	// IdempotencyHorizon is how long the idempotency store remembers a
+	// delivery, beyond the duplicate window (default 72h).
+	IdempotencyHorizon time.Duration
+	// MaxInFlight bounds the publishes awaiting their acknowledgement
+	// (default 1024).
+	MaxInFlight int
+
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
@@ -87,22 +96,24 @@ type Config struct {
 // or config file.
 func Default() Config {
 	return Config{
-		HTTP:            defaultHTTP,
-		Admin:           defaultAdmin,
-		Mappings:        defaultMappings,
-		Schemas:         defaultSchemas,
-		NATSListen:      defaultNATSListen,
-		DataDir:         defaultDataDir,
-		Replicas:        defaultReplicas,
-		ManageStreams:   defaultManageStreams,
-		DuplicateWindow: defaultDuplicateWindow,
-		MaxBytes:        defaultMaxBytes,
-		MaxAge:          defaultMaxAge,
-		BodyLimit:       defaultBodyLimit,
-		RequestTimeout:  defaultRequestTimeout,
-		Grace:           defaultGrace,
-		LogFormat:       defaultLogFormat,
-		LogLevel:        defaultLogLevel,
+		HTTP:               defaultHTTP,
+		Admin:              defaultAdmin,
+		Mappings:           defaultMappings,
+		Schemas:            defaultSchemas,
+		NATSListen:         defaultNATSListen,
+		DataDir:            defaultDataDir,
+		Replicas:           defaultReplicas,
+		ManageStreams:      defaultManageStreams,
+		DuplicateWindow:    defaultDuplicateWindow,
+		IdempotencyHorizon: defaultIdemHorizon,
+		MaxInFlight:        defaultMaxInFlight,
+		MaxBytes:           defaultMaxBytes,
+		MaxAge:             defaultMaxAge,
+		BodyLimit:          defaultBodyLimit,
+		RequestTimeout:     defaultRequestTimeout,
+		Grace:              defaultGrace,
+		LogFormat:          defaultLogFormat,
+		LogLevel:           defaultLogLevel,
 	}
 }
 

@@ -66,6 +66,13 @@ func (c Config) Validate() error {
 		add("stream-max-bytes", "must be -1 (no cap) or greater than 0, got %d", c.MaxBytes)
 	}
 
+	positive("idempotency-horizon", c.IdempotencyHorizon)
+	if c.IdempotencyHorizon > 0 && c.IdempotencyHorizon < c.DuplicateWindow {
+		add("idempotency-horizon", "must not be shorter than --duplicate-window (%s), got %s", formatDuration(c.DuplicateWindow), formatDuration(c.IdempotencyHorizon))
+	}
+	if c.MaxInFlight < 1 {
+		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
+	}
 	if c.BodyLimit <= 0 {
 		add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
 	}

@@ -49,7 +49,7 @@ func startBridgeB(b *testing.B) *bridge {
 	b.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	b.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
 	cfg := config.Default()
-	cfg.HTTP, cfg.Admin, cfg.Mappings = "127.0.0.1:0", "127.0.0.1:0", "../../mappings"
+	cfg.HTTP, cfg.Admin, cfg.Mappings, cfg.Schemas = "127.0.0.1:0", "127.0.0.1:0", "../../mappings", "../../schemas"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", b.TempDir()
 	d, err := New(cfg, nil)
 	if err != nil {

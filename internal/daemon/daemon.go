@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/natsembed"
@@ -63,7 +64,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{cfg: cfg, log: logger}
-	set, err := transform.Load(cfg.Mappings, transform.Options{})
+	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +84,12 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// loadMappings loads the mapping set from the configured directories, with
+// secrets from the environment.
+func (d *Daemon) loadMappings() (*transform.Set, error) {
+	return transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
 }
 
 // Start watches the mappings directory, starts the NATS side, sets up the
@@ -145,8 +152,17 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 			"body_limit", bodyLimit, "max_payload", d.nc.MaxPayload(), "effective_body_limit", max)
 		bodyLimit = max
 	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	store, err := idem.OpenStore(sctx, d.js, idem.StoreConfig{
+		Bucket: idem.DefaultBucket, Replicas: d.cfg.Replicas, Horizon: d.cfg.IdempotencyHorizon,
+	})
+	cancel()
+	if err != nil {
+		return err
+	}
+	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Logger: d.log})
 	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
-		pipeline.New(publisher, d.log), ingest.WebhookConfig{
+		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
 		})
 	if err != nil {

@@ -59,7 +59,7 @@ func launchBridge(t *testing.T, s setup) *bridge {
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Mappings = "../../mappings"
+	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
 	if s.srv != nil {

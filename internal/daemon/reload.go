@@ -26,7 +26,7 @@ func (d *Daemon) reload(trigger string, files []string) error {
 	if len(files) > 0 {
 		attrs = append(attrs, "files", files)
 	}
-	set, err := transform.Load(d.cfg.Mappings, transform.Options{})
+	set, err := d.loadMappings()
 	if err != nil {
 		d.metrics.MappingReloads.WithLabelValues(metrics.ResultFailure).Inc()
 		d.log.Error("mapping reload failed; the running mappings stay", append(attrs, "problems", problemList(err))...)

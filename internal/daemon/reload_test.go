@@ -260,7 +260,7 @@ func TestValidEditsTakeEffect(t *testing.T) {
 	deliver := func(t *testing.T, provider string) reply {
 		t.Helper()
 		n++
-		return post(t, b.base+"/webhooks/"+provider, pixBody(t, fmt.Sprintf("E%031dVALID", n)), nil)
+		return post(t, b.base+"/webhooks/"+provider, pixBody(t, fmt.Sprintf("E%020dVALID%06d", 0, n)), nil)
 	}
 
 	steps := []struct {
@@ -383,7 +383,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := range perSender {
 				o := &results[s][i]
-				body := withE2EID(tmpl, fmt.Sprintf("E%02d%025dLOAD", s, i))
+				body := withE2EID(tmpl, fmt.Sprintf("E%02d%018dLOAD%07d", s, 0, i))
 				for attempt := 0; o.status == 0 && attempt < 100; attempt++ {
 					resp, err := client.Post(b.base+"/webhooks/pix", "application/json", bytes.NewReader(body))
 					if err != nil {
@@ -515,7 +515,7 @@ func TestUnwatchableDirectoryStillServes(t *testing.T) {
 	if len(logs.records(t, "mappings directory not watched; reload with SIGHUP")) != 1 {
 		t.Error("no warning about the unwatched directory")
 	}
-	if r, typ := postPix(t, b, "E00000000000000000000000UNWATCHED"); r.status != http.StatusAccepted || typ != pixReceived {
+	if r, typ := postPix(t, b, "E00000000000000000000UNWATCHED00"); r.status != http.StatusAccepted || typ != pixReceived {
 		t.Errorf("delivery: %d %s", r.status, r.raw)
 	}
 	if err := b.Reload(); err == nil {
@@ -537,7 +537,7 @@ func TestShutdownStopsTheWatcher(t *testing.T) {
 		}
 		save(t, pixFile, withEventName(t, pix, name))
 		awaitReload(t, b, 0, 0)
-		if r, typ := postPix(t, b, fmt.Sprintf("E%031dROUND", round)); typ != "event.pix.pix.pix."+name {
+		if r, typ := postPix(t, b, fmt.Sprintf("E%020dROUND%06d", 0, round)); typ != "event.pix.pix.pix."+name {
 			t.Fatalf("round %d: %d %s", round, r.status, r.raw)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -35,7 +35,7 @@ func FuzzWebhookBody(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	wh, err := NewWebhook(func() Mappings { return set }, pipeline.New(pub, nil),
+	wh, err := NewWebhook(func() Mappings { return set }, pipeline.New(pub, pipeline.Options{}),
 		WebhookConfig{BodyLimit: 64 << 10, Timeout: 5 * time.Second})
 	if err != nil {
 		f.Fatal(err)

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -21,21 +23,55 @@ type Store interface {
 	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
 }
 
+// Deduper remembers which events each delivery produced, beyond the
+// stream's duplicate window (the idempotency horizon).
+type Deduper interface {
+	Lookup(ctx context.Context, key uuid.UUID) (idem.Record, bool, error)
+	Remember(ctx context.Context, key uuid.UUID, rec idem.Record) error
+}
+
 // DefaultRetryAfter is the Retry-After hint of a Failed verdict.
 const DefaultRetryAfter = 5 * time.Second
 
-// Pipeline turns ingested payloads into stored events.
-type Pipeline struct {
-	store Store
-	log   *slog.Logger
+// DefaultMaxInFlight bounds the publishes waiting for an acknowledgement.
+const DefaultMaxInFlight = 1024
+
+// Options of a pipeline; the zero value is usable.
+type Options struct {
+	// Dedupe answers duplicates beyond the stream's duplicate window; nil
+	// leaves de-duplication to the window alone.
+	Dedupe Deduper
+	// MaxInFlight bounds concurrent publishes awaiting their acknowledgement
+	// (default DefaultMaxInFlight); a delivery that cannot get a slot before
+	// its deadline is Failed (503), never queued without bound.
+	MaxInFlight int
+	// OnAccepted, if set, is called as each event takes its place in its
+	// entity's queue: the acceptance order that the stream keeps per entity.
+	// It runs under the queue's lock and must not block.
+	OnAccepted func(ev transform.Event)
+	Logger     *slog.Logger // nil discards
 }
 
-// New returns a pipeline storing through store; logger nil discards.
-func New(store Store, logger *slog.Logger) *Pipeline {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// Pipeline turns ingested payloads into stored events.
+type Pipeline struct {
+	store      Store
+	dedupe     Deduper
+	log        *slog.Logger
+	order      *entityOrder
+	inFlight   chan struct{}
+	onAccepted func(transform.Event)
+}
+
+// New returns a pipeline storing through store.
+func New(store Store, opts Options) *Pipeline {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{store: store, log: logger}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	return &Pipeline{store: store, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
+		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted}
 }
 
 // Handle applies m to in and stores the result. It returns once the outcome
@@ -55,39 +91,91 @@ func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transfor
 	case res.Failure != nil:
 		return p.deadLetter(ctx, m, in, res, v)
 	}
+	if p.dedupe != nil {
+		rec, found, err := p.dedupe.Lookup(ctx, res.Key)
+		if err != nil {
+			return failed(v, err)
+		}
+		if found {
+			v.Outcome = Duplicate
+			for _, r := range rec.Events {
+				v.Events = append(v.Events, EventRef{ID: r.ID, Type: r.Type, IdempotencyKey: r.IdempotencyKey, Duplicate: true})
+			}
+			return v
+		}
+	}
 	dups := 0
 	for _, ev := range res.Events {
-		ack, err := p.store.Publish(ctx, publish.Message{
-			Subject: ev.Type,
-			MsgID:   ev.IdempotencyKey.String(),
-			Header: nats.Header{
-				publish.HeaderContentType: {publish.ContentTypeCloudEvents},
-				publish.HeaderCEID:        {ev.ID},
-				publish.HeaderCEType:      {ev.Type},
-				publish.HeaderCESource:    {ev.Source},
-				publish.HeaderCESubject:   {ev.Subject},
-			},
-			Data: ev.JSON,
-		})
+		ref, err := p.publish(ctx, ev)
 		if err != nil {
-			return failed(v, fmt.Errorf("publish %s: %w", ev.Type, err))
+			return failed(v, err)
 		}
-		ref := EventRef{ID: ev.ID, Type: ev.Type, IdempotencyKey: ev.IdempotencyKey.String()}
-		if ack.Duplicate {
-			h, err := p.store.StoredHeader(ctx, ack.Sequence)
-			if err != nil {
-				return failed(v, fmt.Errorf("read the original of duplicate %s: %w", ref.IdempotencyKey, err))
-			}
-			ref.ID, ref.Duplicate = h.Get(publish.HeaderCEID), true
+		if ref.Duplicate {
 			dups++
 		}
 		v.Events = append(v.Events, ref)
+	}
+	if p.dedupe != nil && len(v.Events) > 0 {
+		rec := idem.Record{Events: make([]idem.Ref, len(v.Events))}
+		for i, e := range v.Events {
+			rec.Events[i] = idem.Ref{ID: e.ID, Type: e.Type, IdempotencyKey: e.IdempotencyKey}
+		}
+		// Answering 2xx without the record would let a retry beyond the
+		// duplicate window store the events again: the caller retries
+		// instead, and the window de-duplicates the events.
+		if err := p.dedupe.Remember(ctx, res.Key, rec); err != nil {
+			return failed(v, err)
+		}
 	}
 	v.Outcome = Published
 	if dups > 0 && dups == len(v.Events) {
 		v.Outcome = Duplicate
 	}
 	return v
+}
+
+// publish stores one event in its entity's turn, holding an in-flight slot
+// until JetStream acknowledges it.
+func (p *Pipeline) publish(ctx context.Context, ev transform.Event) (EventRef, error) {
+	var queued func()
+	if p.onAccepted != nil {
+		queued = func() { p.onAccepted(ev) }
+	}
+	release, err := p.order.acquire(ctx, ev.Subject, queued)
+	if err != nil {
+		return EventRef{}, fmt.Errorf("waiting for %s's turn: %w", ev.Subject, err)
+	}
+	defer release()
+	select {
+	case p.inFlight <- struct{}{}:
+		defer func() { <-p.inFlight }()
+	case <-ctx.Done():
+		return EventRef{}, fmt.Errorf("too many publishes in flight: %w", ctx.Err())
+	}
+	ack, err := p.store.Publish(ctx, publish.Message{
+		Subject: ev.Type,
+		MsgID:   ev.IdempotencyKey.String(),
+		Header: nats.Header{
+			publish.HeaderContentType: {publish.ContentTypeCloudEvents},
+			publish.HeaderCEID:        {ev.ID},
+			publish.HeaderCEType:      {ev.Type},
+			publish.HeaderCESource:    {ev.Source},
+			publish.HeaderCESubject:   {ev.Subject},
+		},
+		Data: ev.JSON,
+	})
+	if err != nil {
+		return EventRef{}, fmt.Errorf("publish %s: %w", ev.Type, err)
+	}
+	ref := EventRef{ID: ev.ID, Type: ev.Type, IdempotencyKey: ev.IdempotencyKey.String()}
+	if ack.Duplicate {
+		h, err := p.store.StoredHeader(ctx, ack.Sequence)
+		if err != nil {
+			return EventRef{}, fmt.Errorf("read the original of duplicate %s: %w", ref.IdempotencyKey, err)
+		}
+		ref.ID, ref.Duplicate = h.Get(publish.HeaderCEID), true
+	}
+	return ref, nil
 }
 
 func failed(v Verdict, err error) Verdict {
@@ -129,5 +217,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 }
 
 // IsUnavailable reports whether a Failed verdict's error means JetStream
-// could not store (as opposed to a bug).
-func IsUnavailable(err error) bool { return errors.Is(err, publish.ErrUnavailable) }
+// could not store or answer (as opposed to a bug).
+func IsUnavailable(err error) bool {
+	return errors.Is(err, publish.ErrUnavailable) || errors.Is(err, idem.ErrUnavailable)
+}
