@@ -79,6 +79,18 @@ func New(store Store, opts Options) *Pipeline {
 // or a failure the caller must retry. ctx bounds the whole of it,
 // publish retries included.
 func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
+	return p.handle(ctx, m, in, true)
+}
+
+// Replay is Handle for a payload that is already a dead letter: when it
+// still cannot be mapped, the verdict is DeadLettered with the new reason
+// but nothing is written; the caller keeps (or rewrites) the dead letter it
+// holds, so the payload is never lost between the two.
+func (p *Pipeline) Replay(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
+	return p.handle(ctx, m, in, false)
+}
+
+func (p *Pipeline) handle(ctx context.Context, m *transform.Mapping, in transform.Input, storeDeadLetter bool) Verdict {
 	res := m.Apply(in)
 	v := Verdict{IdempotencyKey: res.Key.String(), File: m.File}
 	if res.Rule != nil {
@@ -87,6 +99,9 @@ func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transfor
 	switch {
 	case res.Dropped:
 		v.Outcome = Dropped
+		return v
+	case res.Failure != nil && !storeDeadLetter:
+		v.Outcome, v.Reason, v.Field, v.Err = DeadLettered, res.Failure.Reason, res.Failure.Field, res.Failure
 		return v
 	case res.Failure != nil:
 		return p.deadLetter(ctx, m, in, res, v)
