@@ -274,3 +274,76 @@ func TestWebhookPathSuffixReachesTheProvider(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.raw)
 	}
 }
+
+// TestFullStreamAnswers503: a stream at its max bytes refuses new events;
+// the bridge answers 503 (the provider retries later), never a 2xx for an
+// event that is not stored, and never evicts a stored event.
+func TestFullStreamAnswers503(t *testing.T) {
+	b := startBridge(t, natstest.Start(t), func(c *config.Config) {
+		c.MaxBytes = 16 << 10
+		c.RequestTimeout = 300 * time.Millisecond
+	})
+	accepted := 0
+	for i := 0; ; i++ {
+		if i > 200 {
+			t.Fatal("the stream never filled up")
+		}
+		r := post(t, b.base+"/webhooks/pix", pixDelivery(i), nil)
+		if r.status == http.StatusServiceUnavailable {
+			if r.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			break
+		}
+		if r.status != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, r.status, r.raw)
+		}
+		accepted++
+	}
+	if n := streamMsgs(t, b.js, "EVENTS"); n != uint64(accepted) {
+		t.Fatalf("EVENTS holds %d events, but %d deliveries were answered 202", n, accepted)
+	}
+}
+
+// TestTwoBridgesRaceOneDelivery: the same delivery sent at once to two
+// bridges sharing one NATS server is stored once, and both answer with the
+// same event id.
+func TestTwoBridgesRaceOneDelivery(t *testing.T) {
+	srv := natstest.Start(t)
+	b1, b2 := startBridge(t, srv, nil), startBridge(t, srv, nil)
+	for round := range 5 {
+		body := pixDelivery(1000 + round)
+		var wg sync.WaitGroup
+		replies := make([]reply, 6)
+		for i := range replies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				base := b1.base
+				if i%2 == 1 {
+					base = b2.base
+				}
+				replies[i] = post(t, base+"/webhooks/pix", body, nil)
+			}()
+		}
+		wg.Wait()
+		ids := map[any]bool{}
+		for _, r := range replies {
+			if r.status/100 != 2 {
+				t.Fatalf("round %d: %d %s", round, r.status, r.raw)
+			}
+			ids[r.body["events"].([]any)[0].(map[string]any)["id"]] = true
+		}
+		if len(ids) != 1 {
+			t.Errorf("round %d: %d different event ids answered, want 1", round, len(ids))
+		}
+	}
+	if n := streamMsgs(t, b1.js, "EVENTS"); n != 5 {
+		t.Fatalf("EVENTS holds %d events, want 5", n)
+	}
+}
+
+// pixDelivery is a unique, valid Pix callback with one Pix.
+func pixDelivery(i int) []byte {
+	return fmt.Appendf(nil, `{"pix":[{"endToEndId":"E12345678202601011200%011d","txid":"t%d","valor":"%d.00","chave":"a@b.c","horario":"2026-01-01T12:00:00Z"}]}`, i, i, 1+i%900)
+}
