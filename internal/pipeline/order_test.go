@@ -9,78 +9,89 @@ import (
 
 func TestEntityOrderIsFIFOPerSubject(t *testing.T) {
 	o := newEntityOrder()
-	release, err := o.acquire(context.Background(), "a", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := o.take([]string{"a"}, nil)[0]
 	// Another subject is not blocked by "a".
-	rb, err := o.acquire(context.Background(), "b", nil)
-	if err != nil {
+	b := o.take([]string{"b"}, nil)[0]
+	if err := o.wait(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	rb()
+	o.done(b)
 
 	var mu sync.Mutex
 	var got []int
 	var wg sync.WaitGroup
 	for i := range 20 {
+		tk := o.take([]string{"a"}, nil)[0] // taken in order 0..19
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := o.acquire(context.Background(), "a", nil)
-			if err != nil {
+			defer o.done(tk)
+			if err := o.wait(context.Background(), tk); err != nil {
 				t.Error(err)
 				return
 			}
 			mu.Lock()
 			got = append(got, i)
 			mu.Unlock()
-			r()
 		}()
-		// Wait until goroutine i is queued before starting i+1.
-		waitQueued(t, o, "a", i+1)
 	}
-	release()
+	if err := o.wait(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	o.done(first)
 	wg.Wait()
 	for i, v := range got {
 		if v != i {
 			t.Fatalf("turns taken in order %v, want 0..19", got)
 		}
 	}
-	if len(o.turns) != 0 {
-		t.Errorf("%d subjects left behind", len(o.turns))
+	if len(o.queues) != 0 {
+		t.Errorf("%d subjects left behind", len(o.queues))
 	}
 }
 
-func TestEntityOrderGivesUpOnDeadline(t *testing.T) {
+func TestEntityOrderAbandonedTickets(t *testing.T) {
 	o := newEntityOrder()
-	release, _ := o.acquire(context.Background(), "a", nil)
+	held := o.take([]string{"a"}, nil)[0]
+	waiting := o.take([]string{"a"}, nil)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := o.acquire(ctx, "a", nil); err == nil {
-		t.Fatal("acquired a held turn")
+	if err := o.wait(ctx, waiting); err == nil {
+		t.Fatal("got a held turn")
 	}
-	release()
-	r, err := o.acquire(context.Background(), "a", nil)
-	if err != nil {
+	o.done(waiting) // given up before its turn
+	last := o.take([]string{"a"}, nil)[0]
+	o.done(held)
+	if err := o.wait(context.Background(), last); err != nil {
 		t.Fatal(err)
 	}
-	r()
-	if len(o.turns) != 0 {
-		t.Errorf("%d subjects left behind", len(o.turns))
+	o.done(last)
+	if len(o.queues) != 0 {
+		t.Errorf("%d subjects left behind", len(o.queues))
 	}
 }
 
-func waitQueued(t *testing.T, o *entityOrder, subject string, n int) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		o.mu.Lock()
-		q := o.turns[subject]
-		queued := q != nil && len(q.waiting) >= n
-		o.mu.Unlock()
-		if queued {
-			return
-		}
+// Two deliveries sharing two entities in opposite orders do not deadlock:
+// both take their tickets at acceptance, in one global order.
+func TestEntityOrderNoDeadlock(t *testing.T) {
+	o := newEntityOrder()
+	a := o.take([]string{"x", "y"}, nil)
+	b := o.take([]string{"y", "x"}, nil)
+	var wg sync.WaitGroup
+	for _, ts := range [][]*ticket{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, tk := range ts {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				err := o.wait(ctx, tk)
+				cancel()
+				if err != nil {
+					t.Error("deadlock:", err)
+				}
+				o.done(tk)
+			}
+		}()
 	}
-	t.Fatalf("%d waiters never queued", n)
+	wg.Wait()
 }

@@ -46,8 +46,8 @@ type Options struct {
 	// its deadline is Failed (503), never queued without bound.
 	MaxInFlight int
 	// OnAccepted, if set, is called as each event takes its place in its
-	// entity's queue: the acceptance order that the stream keeps per entity.
-	// It runs under the queue's lock and must not block.
+	// entity's queue (in Begin): the acceptance order that the stream keeps
+	// per entity. It runs under the queue's lock and must not block.
 	OnAccepted func(ev transform.Event)
 	Logger     *slog.Logger // nil discards
 }
@@ -79,7 +79,7 @@ func New(store Store, opts Options) *Pipeline {
 // or a failure the caller must retry. ctx bounds the whole of it,
 // publish retries included.
 func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
-	return p.handle(ctx, m, in, true)
+	return p.Begin(m, in).Finish(ctx)
 }
 
 // Replay is Handle for a payload that is already a dead letter: when it
@@ -87,12 +87,52 @@ func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transfor
 // but nothing is written; the caller keeps (or rewrites) the dead letter it
 // holds, so the payload is never lost between the two.
 func (p *Pipeline) Replay(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
-	return p.handle(ctx, m, in, false)
+	pd := p.Begin(m, in)
+	pd.replay = true
+	return pd.Finish(ctx)
 }
 
-func (p *Pipeline) handle(ctx context.Context, m *transform.Mapping, in transform.Input, storeDeadLetter bool) Verdict {
-	res := m.Apply(in)
-	v := Verdict{IdempotencyKey: res.Key.String(), File: m.File}
+// Pending is a delivery accepted but not yet stored: its events hold their
+// places in their entities' queues. An ingestor that must keep its input's
+// order (the NATS consumer) calls Begin in that order and may then Finish
+// deliveries concurrently.
+type Pending struct {
+	p       *Pipeline
+	m       *transform.Mapping
+	in      transform.Input
+	res     transform.Result
+	tickets []*ticket
+	replay  bool
+}
+
+// Begin applies the mapping (CPU only, no I/O) and takes the events' places
+// in their entities' queues: the acceptance order. Every Begin must be
+// followed by exactly one Finish.
+func (p *Pipeline) Begin(m *transform.Mapping, in transform.Input) *Pending {
+	pd := &Pending{p: p, m: m, in: in, res: m.Apply(in)}
+	if evs := pd.res.Events; len(evs) > 0 && pd.res.Failure == nil {
+		subjects := make([]string, len(evs))
+		for i, ev := range evs {
+			subjects[i] = ev.Subject
+		}
+		var accepted func(int)
+		if p.onAccepted != nil {
+			accepted = func(i int) { p.onAccepted(evs[i]) }
+		}
+		pd.tickets = p.order.take(subjects, accepted)
+	}
+	return pd
+}
+
+// Finish stores what Begin accepted and returns the verdict.
+func (pd *Pending) Finish(ctx context.Context) Verdict {
+	p, res := pd.p, pd.res
+	defer func() {
+		for _, t := range pd.tickets {
+			p.order.done(t)
+		}
+	}()
+	v := Verdict{IdempotencyKey: res.Key.String(), File: pd.m.File}
 	if res.Rule != nil {
 		v.Rule, v.Many = res.Rule.Name, res.Rule.Each()
 	}
@@ -100,11 +140,11 @@ func (p *Pipeline) handle(ctx context.Context, m *transform.Mapping, in transfor
 	case res.Dropped:
 		v.Outcome = Dropped
 		return v
-	case res.Failure != nil && !storeDeadLetter:
+	case res.Failure != nil && pd.replay:
 		v.Outcome, v.Reason, v.Field, v.Err = DeadLettered, res.Failure.Reason, res.Failure.Field, res.Failure
 		return v
 	case res.Failure != nil:
-		return p.deadLetter(ctx, m, in, res, v)
+		return p.deadLetter(ctx, pd.m, pd.in, res, v)
 	}
 	if p.dedupe != nil {
 		rec, found, err := p.dedupe.Lookup(ctx, res.Key)
@@ -120,8 +160,8 @@ func (p *Pipeline) handle(ctx context.Context, m *transform.Mapping, in transfor
 		}
 	}
 	dups := 0
-	for _, ev := range res.Events {
-		ref, err := p.publish(ctx, ev)
+	for i, ev := range res.Events {
+		ref, err := p.publish(ctx, pd.tickets[i], ev)
 		if err != nil {
 			return failed(v, err)
 		}
@@ -150,17 +190,12 @@ func (p *Pipeline) handle(ctx context.Context, m *transform.Mapping, in transfor
 }
 
 // publish stores one event in its entity's turn, holding an in-flight slot
-// until JetStream acknowledges it.
-func (p *Pipeline) publish(ctx context.Context, ev transform.Event) (EventRef, error) {
-	var queued func()
-	if p.onAccepted != nil {
-		queued = func() { p.onAccepted(ev) }
-	}
-	release, err := p.order.acquire(ctx, ev.Subject, queued)
-	if err != nil {
+// until JetStream acknowledges it; the turn passes on when Finish ends.
+func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (EventRef, error) {
+	if err := p.order.wait(ctx, t); err != nil {
 		return EventRef{}, fmt.Errorf("waiting for %s's turn: %w", ev.Subject, err)
 	}
-	defer release()
+	defer p.order.done(t) // the entity's next event may go once this one is acknowledged
 	select {
 	case p.inFlight <- struct{}{}:
 		defer func() { <-p.inFlight }()
