@@ -14,24 +14,28 @@ const (
 
 // Defaults, in one place; Default returns them as a Config.
 const (
-	defaultHTTP            = ":8080"
-	defaultAdmin           = "127.0.0.1:9090"
-	defaultMappings        = "./mappings"
-	defaultSchemas         = "./schemas"
-	defaultNATSListen      = "127.0.0.1:4222"
-	defaultDataDir         = "./data"
-	defaultReplicas        = 1
-	defaultManageStreams   = true
-	defaultDuplicateWindow = 2 * time.Minute
-	defaultMaxBytes        = -1 // unlimited
-	defaultMaxAge          = 0  // keep forever
-	defaultIdemHorizon     = 72 * time.Hour
-	defaultMaxInFlight     = 1024
-	defaultBodyLimit       = 1 << 20
-	defaultRequestTimeout  = 10 * time.Second
-	defaultGrace           = 30 * time.Second
-	defaultLogFormat       = FormatJSON
-	defaultLogLevel        = slog.LevelInfo
+	defaultHTTP             = ":8080"
+	defaultAdmin            = "127.0.0.1:9090"
+	defaultMappings         = "./mappings"
+	defaultSchemas          = "./schemas"
+	defaultNATSListen       = "127.0.0.1:4222"
+	defaultDataDir          = "./data"
+	defaultReplicas         = 1
+	defaultManageStreams    = true
+	defaultDuplicateWindow  = 2 * time.Minute
+	defaultMaxBytes         = -1 // unlimited
+	defaultMaxAge           = 0  // keep forever
+	defaultIdemHorizon      = 72 * time.Hour
+	defaultMaxInFlight      = 1024
+	defaultIngestConsumer   = "bridge"
+	defaultIngestBatch      = 64
+	defaultIngestWorkers    = 8
+	defaultIngestMaxDeliver = 10
+	defaultBodyLimit        = 1 << 20
+	defaultRequestTimeout   = 10 * time.Second
+	defaultGrace            = 30 * time.Second
+	defaultLogFormat        = FormatJSON
+	defaultLogLevel         = slog.LevelInfo
 )
 
 // Config is every setting of `bridge run`, parsed and typed.
@@ -76,6 +80,17 @@ type Config struct {
 	// (default 1024).
 	MaxInFlight int
 
+	// IngestConsumer is the INGEST stream's durable consumer, shared by
+	// every replica (default "bridge").
+	IngestConsumer string
+	// IngestBatch is how many INGEST messages are fetched at once (default 64).
+	IngestBatch int
+	// IngestWorkers is how many INGEST messages are stored at once (default 8).
+	IngestWorkers int
+	// IngestMaxDeliver is how many attempts an INGEST message gets before it
+	// is dead-lettered as max_deliveries (default 10).
+	IngestMaxDeliver int
+
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
@@ -107,6 +122,10 @@ func Default() Config {
 		DuplicateWindow:    defaultDuplicateWindow,
 		IdempotencyHorizon: defaultIdemHorizon,
 		MaxInFlight:        defaultMaxInFlight,
+		IngestConsumer:     defaultIngestConsumer,
+		IngestBatch:        defaultIngestBatch,
+		IngestWorkers:      defaultIngestWorkers,
+		IngestMaxDeliver:   defaultIngestMaxDeliver,
 		MaxBytes:           defaultMaxBytes,
 		MaxAge:             defaultMaxAge,
 		BodyLimit:          defaultBodyLimit,

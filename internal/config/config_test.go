@@ -24,11 +24,12 @@ func TestDefault(t *testing.T) {
 		MaxAge:             0,
 		IdempotencyHorizon: 72 * time.Hour,
 		MaxInFlight:        1024,
-		BodyLimit:          1 << 20,
-		RequestTimeout:     10 * time.Second,
-		Grace:              30 * time.Second,
-		LogFormat:          "json",
-		LogLevel:           slog.LevelInfo,
+		IngestConsumer:     "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10,
+		BodyLimit:      1 << 20,
+		RequestTimeout: 10 * time.Second,
+		Grace:          30 * time.Second,
+		LogFormat:      "json",
+		LogLevel:       slog.LevelInfo,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v\nwant %+v", got, want)

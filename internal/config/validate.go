@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -69,6 +70,14 @@ func (c Config) Validate() error {
 	positive("idempotency-horizon", c.IdempotencyHorizon)
 	if c.IdempotencyHorizon > 0 && c.IdempotencyHorizon < c.DuplicateWindow {
 		add("idempotency-horizon", "must not be shorter than --duplicate-window (%s), got %s", formatDuration(c.DuplicateWindow), formatDuration(c.IdempotencyHorizon))
+	}
+	if c.IngestConsumer == "" || strings.ContainsAny(c.IngestConsumer, ".*> \t") {
+		add("ingest-consumer", "must be a non-empty name without '.', '*', '>' or spaces, got %q", c.IngestConsumer)
+	}
+	for flag, n := range map[string]int{"ingest-batch": c.IngestBatch, "ingest-workers": c.IngestWorkers, "ingest-max-deliver": c.IngestMaxDeliver} {
+		if n < 1 {
+			add(flag, "must be at least 1, got %d", n)
+		}
 	}
 	if c.MaxInFlight < 1 {
 		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)

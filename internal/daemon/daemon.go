@@ -44,6 +44,7 @@ type Daemon struct {
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	embedded *natsembed.Server
+	natsIn   *ingest.NATS
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pub      publish.Config
@@ -84,6 +85,29 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// startNATSIngest sets up the INGEST stream and its shared consumer, and
+// starts taking raw payloads from it and from request/reply.
+func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, publisher *publish.Publisher) error {
+	cfg := ingest.NATSConfig{
+		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
+		MaxDeliver: d.cfg.IngestMaxDeliver, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := publish.EnsureStream(sctx, d.js, d.pub, cfg.StreamConfig(d.cfg.Replicas)); err != nil {
+		return err
+	}
+	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, publisher, cfg)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(sctx); err != nil {
+		return err
+	}
+	d.natsIn = n
+	return nil
 }
 
 // loadMappings loads the mapping set from the configured directories, with
@@ -161,7 +185,11 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Logger: d.log})
-	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
+	mappings := func() ingest.Mappings { return d.mappings.Load() }
+	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
+		return err
+	}
+	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
 		})
@@ -249,6 +277,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			}
 		}
 		d.serving.Wait()
+		if d.natsIn != nil {
+			if err := d.natsIn.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if d.nc != nil {
 			if err := d.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 				errs = append(errs, err)

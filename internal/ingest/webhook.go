@@ -150,51 +150,15 @@ func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, err
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, wh.cfg.BodyLimit))
 }
 
-// webhookAnswer is the JSON body of a 2xx answer.
-type webhookAnswer struct {
-	ID             string               `json:"id,omitempty"`
-	Type           string               `json:"type,omitempty"`
-	IdempotencyKey string               `json:"idempotencykey,omitempty"`
-	Events         *[]pipeline.EventRef `json:"events,omitempty"`
-	Duplicate      bool                 `json:"duplicate,omitempty"`
-	DeadLettered   bool                 `json:"dead_lettered,omitempty"`
-	Dropped        bool                 `json:"dropped,omitempty"`
-	Reason         string               `json:"reason,omitempty"`
-	Rule           string               `json:"rule,omitempty"`
-	Field          string               `json:"field,omitempty"`
-	Error          string               `json:"error,omitempty"`
-}
-
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
-	switch v.Outcome {
-	case pipeline.Published, pipeline.Duplicate:
-		status := http.StatusAccepted
-		if v.Outcome == pipeline.Duplicate {
-			status = http.StatusOK
-		}
-		a := webhookAnswer{Duplicate: v.Outcome == pipeline.Duplicate}
-		if v.Many || len(v.Events) != 1 {
-			events := v.Events
-			if events == nil {
-				events = []pipeline.EventRef{}
-			}
-			a.Events = &events
-		} else {
-			e := v.Events[0]
-			a.ID, a.Type, a.IdempotencyKey = e.ID, e.Type, e.IdempotencyKey
-		}
-		writeJSON(w, status, a)
-	case pipeline.DeadLettered:
-		writeJSON(w, http.StatusAccepted, webhookAnswer{DeadLettered: true, Reason: v.Reason, Rule: v.Rule,
-			Field: v.Field, Error: v.Err.Error(), IdempotencyKey: v.IdempotencyKey})
-	case pipeline.Dropped:
-		writeJSON(w, http.StatusAccepted, webhookAnswer{Dropped: true, Rule: v.Rule})
-	default:
-		wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
-			"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
-		writeProblem(w, r, "store-unavailable", Problem{Status: http.StatusServiceUnavailable, Title: "Event store unavailable",
-			Detail: "JetStream could not store the event; retry later", Provider: provider}, v.RetryAfter)
+	status, body := Answer(v)
+	if body != nil {
+		writeJSON(w, status, body)
+		return
 	}
+	wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
+		"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
+	writeProblem(w, r, "store-unavailable", storeUnavailable(provider), v.RetryAfter)
 }
 
 func joinQuoted(ss []string) string {

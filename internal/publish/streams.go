@@ -39,6 +39,17 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) erro
 	return errors.Join(errs...)
 }
 
+// EnsureStream makes one more stream match want, the way EnsureStreams does
+// for the events and dead-letter streams (create, or update the settings
+// the bridge manages; only check when cfg.ManageStreams is false), with
+// cfg's retries. The NATS ingestor uses it for its INGEST stream.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg Config, want jetstream.StreamConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("publish: invalid config: %w", err)
+	}
+	return ensureStream(ctx, newRetrier(cfg, slog.New(slog.DiscardHandler)), js, want, cfg.ManageStreams)
+}
+
 func streamConfig(cfg Config, name, description string, subjects []string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        name,

@@ -1,0 +1,418 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Dead-letter reasons of the NATS ingestor, beside the mapping's own.
+const (
+	ReasonNotJSON       = "not_json"       // the payload does not parse
+	ReasonMaxDeliveries = "max_deliveries" // JetStream could not store it in MaxDeliver attempts
+	ReasonNoMapping     = "no_mapping"     // no mapping file takes NATS payloads of this provider
+)
+
+// Defaults of NATSConfig.
+const (
+	DefaultIngestStream  = "INGEST"
+	DefaultIngestSubject = "ingest.>"
+	DefaultConsumer      = "bridge"
+	DefaultReplyPrefix   = "bridge.ingest"
+)
+
+// NATSConfig configures the NATS ingestor.
+type NATSConfig struct {
+	Stream      string        // the ingest stream, default DefaultIngestStream
+	Subjects    []string      // default ingest.>; the provider is the second token
+	Consumer    string        // durable pull consumer shared by every replica, default "bridge"
+	Batch       int           // messages fetched at once, default 64
+	Workers     int           // deliveries stored at once, default 8
+	MaxDeliver  int           // attempts before a payload JetStream cannot store is dead-lettered, default 10
+	AckWait     time.Duration // redelivery of an unacknowledged message, default 30s
+	Timeout     time.Duration // one attempt's deadline, publish retries included, default 10s; below AckWait
+	MaxAge      time.Duration // how long the ingest stream keeps a message nobody took, default 7 days
+	ReplyPrefix string        // core request/reply: <ReplyPrefix>.<provider>, default bridge.ingest
+	QueueGroup  string        // request/reply queue group, default "bridge"
+	Logger      *slog.Logger
+}
+
+func (c *NATSConfig) defaults() {
+	if c.Stream == "" {
+		c.Stream = DefaultIngestStream
+	}
+	if len(c.Subjects) == 0 {
+		c.Subjects = []string{DefaultIngestSubject}
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.Batch <= 0 {
+		c.Batch = 64
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.MaxDeliver <= 0 {
+		c.MaxDeliver = 10
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = 7 * 24 * time.Hour
+	}
+	if c.ReplyPrefix == "" {
+		c.ReplyPrefix = DefaultReplyPrefix
+	}
+	if c.QueueGroup == "" {
+		c.QueueGroup = DefaultConsumer
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// StreamConfig is the ingest stream: a work queue (a message leaves it once
+// a bridge acknowledges it), file storage.
+func (c NATSConfig) StreamConfig(replicas int) jetstream.StreamConfig {
+	c.defaults()
+	return jetstream.StreamConfig{
+		Name:        c.Stream,
+		Description: "bridge ingest: raw provider payloads at ingest.<provider>[.<anything>]",
+		Subjects:    c.Subjects,
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.WorkQueuePolicy,
+		Replicas:    replicas,
+		MaxAge:      c.MaxAge,
+		Duplicates:  2 * time.Minute,
+		MaxBytes:    -1,
+		Discard:     jetstream.DiscardNew,
+		AllowDirect: true,
+	}
+}
+
+// Pipe is what the NATS ingestor needs of the pipeline.
+type Pipe interface {
+	Begin(m *transform.Mapping, in transform.Input) *pipeline.Pending
+	Handle(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
+}
+
+// DeadLetterer stores payloads that never reach a mapping.
+type DeadLetterer interface {
+	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
+}
+
+// NATS takes raw provider payloads from the ingest stream (acknowledged
+// only once their verdict is final) and from core NATS requests.
+type NATS struct {
+	js       jetstream.JetStream
+	nc       *nats.Conn
+	mappings func() Mappings
+	pipe     Pipe
+	dlq      DeadLetterer
+	cfg      NATSConfig
+	log      *slog.Logger
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the consumer's goroutines
+	sub    *nats.Subscription
+	reqs   chan struct{}  // bounds concurrent request/reply deliveries
+	reqWG  sync.WaitGroup // request/reply deliveries in flight
+}
+
+// NewNATS returns the ingestor; Start begins consuming.
+func NewNATS(js jetstream.JetStream, nc *nats.Conn, mappings func() Mappings, pipe Pipe, dlq DeadLetterer, cfg NATSConfig) (*NATS, error) {
+	if js == nil || nc == nil || mappings == nil || pipe == nil || dlq == nil {
+		return nil, errors.New("nats ingest: jetstream, connection, mappings, pipeline and dead letters are required")
+	}
+	cfg.defaults()
+	if cfg.Timeout >= cfg.AckWait {
+		return nil, fmt.Errorf("nats ingest: timeout %s must be below the ack wait %s", cfg.Timeout, cfg.AckWait)
+	}
+	return &NATS{js: js, nc: nc, mappings: mappings, pipe: pipe, dlq: dlq, cfg: cfg, log: cfg.Logger,
+		reqs: make(chan struct{}, cfg.Workers)}, nil
+}
+
+// Start creates or updates the durable consumer, subscribes the
+// request/reply subject, and starts consuming. The stream must exist.
+func (n *NATS) Start(ctx context.Context) error {
+	cons, err := n.js.CreateOrUpdateConsumer(ctx, n.cfg.Stream, jetstream.ConsumerConfig{
+		Durable:       n.cfg.Consumer,
+		Description:   "bridge: maps raw provider payloads to events",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       n.cfg.AckWait,
+		MaxDeliver:    -1, // the bridge dead-letters after MaxDeliver itself, so nothing is ever left behind
+		MaxAckPending: n.cfg.Batch * n.cfg.Workers * 2,
+	})
+	if err != nil {
+		return fmt.Errorf("nats ingest: consumer %s on %s: %w", n.cfg.Consumer, n.cfg.Stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(n.cfg.Batch))
+	if err != nil {
+		return fmt.Errorf("nats ingest: consume %s: %w", n.cfg.Stream, err)
+	}
+	n.sub, err = n.nc.QueueSubscribe(n.cfg.ReplyPrefix+".*", n.cfg.QueueGroup, n.request)
+	if err != nil {
+		it.Stop()
+		return fmt.Errorf("nats ingest: subscribe %s.*: %w", n.cfg.ReplyPrefix, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	work := make(chan job, n.cfg.Workers)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		<-runCtx.Done()
+		it.Stop()
+	}()
+	n.wg.Add(1)
+	go n.dispatch(runCtx, it, work)
+	for range n.cfg.Workers {
+		n.wg.Add(1)
+		go n.work(work)
+	}
+	return nil
+}
+
+// Shutdown stops taking messages, lets the ones in hand finish within ctx
+// (those not acknowledged come back to another replica after AckWait), and
+// drains the request subscription. Safe before Start and twice.
+func (n *NATS) Shutdown(ctx context.Context) error {
+	var err error
+	if n.sub != nil {
+		// Drain delivers what is already buffered, then closes the
+		// subscription: no request callback runs after IsValid turns false.
+		err = n.sub.Drain()
+		for n.sub.IsValid() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	done := make(chan struct{})
+	go func() { n.reqWG.Wait(); n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return err
+	case <-ctx.Done():
+		return errors.Join(err, fmt.Errorf("nats ingest: %w", ctx.Err()))
+	}
+}
+
+type job struct {
+	msg     jetstream.Msg
+	pending *pipeline.Pending
+	meta    *jetstream.MsgMetadata
+}
+
+// dispatch reads messages in stream order and accepts each (Begin) in that
+// order, so the events of one entity keep the stream's order; workers then
+// store them concurrently.
+func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work chan<- job) {
+	defer n.wg.Done()
+	defer close(work)
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+				return
+			}
+			n.log.Warn("nats ingest: fetch", "err", err)
+			continue
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			n.log.Error("nats ingest: message without metadata", "subject", msg.Subject(), "err", err)
+			_ = msg.Term()
+			continue
+		}
+		in, m, reason, derr := n.input(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
+		if reason != "" {
+			n.deadLetterAndAck(ctx, msg, in, m, reason, derr)
+			continue
+		}
+		select {
+		case work <- job{msg: msg, pending: n.pipe.Begin(m, in), meta: meta}:
+		case <-ctx.Done():
+			_ = msg.Nak() // not accepted: let it come back
+			return
+		}
+	}
+}
+
+// input turns a NATS message into a transform input; a non-empty reason
+// means it never reaches a rule and is dead-lettered as it is.
+func (n *NATS) input(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping, string, error) {
+	provider := n.providerOf(subject)
+	headers, header := map[string]string{}, http.Header{}
+	for k, vs := range h {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		header[ck] = vs
+		if len(vs) > 0 {
+			headers[ck] = vs[0]
+		}
+	}
+	in := transform.Input{Provider: provider, Ingest: transform.IngestNATS, Body: data, Headers: headers,
+		Header: header, ReceivedAt: received.UTC()}
+	m, ok := n.mappings().Mapping(provider)
+	if !ok || !m.Accepts(transform.IngestNATS) {
+		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", provider)
+	}
+	payload, err := transform.DecodeJSON(data)
+	if err != nil {
+		return in, m, ReasonNotJSON, err
+	}
+	in.Payload = payload
+	return in, m, "", nil
+}
+
+// providerOf returns the provider token of ingest.<provider>[.<anything>],
+// or of <ReplyPrefix>.<provider> for a request.
+func (n *NATS) providerOf(subject string) string {
+	if rest, ok := strings.CutPrefix(subject, n.cfg.ReplyPrefix+"."); ok {
+		p, _, _ := strings.Cut(rest, ".")
+		return p
+	}
+	parts := strings.SplitN(subject, ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[1]
+}
+
+func (n *NATS) work(jobs <-chan job) {
+	defer n.wg.Done()
+	for j := range jobs {
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+		v := j.pending.Finish(ctx)
+		switch {
+		case v.Outcome != pipeline.Failed:
+			if err := j.msg.Ack(); err != nil {
+				// It comes back after AckWait and is then answered as a duplicate.
+				n.log.Warn("nats ingest: ack", "subject", j.msg.Subject(), "err", err)
+			}
+		case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
+			in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
+			n.deadLetterAndAck(ctx, j.msg, in, m, ReasonMaxDeliveries,
+				fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
+		default:
+			delay := nakDelay(j.meta.NumDelivered)
+			n.log.Warn("nats ingest: not stored; will retry", "subject", j.msg.Subject(), "delivery", j.meta.NumDelivered,
+				"retry_in", delay, "idempotencykey", v.IdempotencyKey, "err", v.Err)
+			_ = j.msg.NakWithDelay(delay)
+		}
+		cancel()
+	}
+}
+
+// nakDelay grows with each delivery: 1s, 2s, 4s ... up to a minute, jittered.
+func nakDelay(delivered uint64) time.Duration {
+	d := time.Second << min(delivered-1, 6)
+	d = min(d, time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+// deadLetterAndAck stores a payload that never reached a rule (or could not
+// be stored in MaxDeliver attempts) in the dead letters, then terminates the
+// message; if the dead letter cannot be stored either, the message is
+// Nak'ed and comes back.
+func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, reason string, cause error) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.Timeout)
+	defer cancel()
+	file := ""
+	if m != nil {
+		file = m.File
+	}
+	_, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
+		Provider: in.Provider, Reason: reason, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
+		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
+		MsgID: fmt.Sprintf("nats:%s:%s", msg.Subject(), reason) + msgSeq(msg),
+	})
+	if err != nil {
+		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
+		_ = msg.NakWithDelay(5 * time.Second)
+		return
+	}
+	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", cause.Error())
+	_ = msg.Term()
+}
+
+func msgSeq(msg jetstream.Msg) string {
+	if meta, err := msg.Metadata(); err == nil {
+		return fmt.Sprintf(":%d", meta.Sequence.Stream)
+	}
+	return ""
+}
+
+// request answers a core NATS request on <ReplyPrefix>.<provider> with the
+// verdict body the webhook path returns (plus its HTTP-equivalent status).
+func (n *NATS) request(msg *nats.Msg) {
+	select {
+	case n.reqs <- struct{}{}:
+	default:
+		n.reply(msg, http.StatusServiceUnavailable, Problem{Type: problemType("too-many-requests"), Status: http.StatusServiceUnavailable,
+			Title: "Too many requests in flight", Detail: "retry later"})
+		return
+	}
+	n.reqWG.Add(1)
+	go func() {
+		defer n.reqWG.Done()
+		defer func() { <-n.reqs }()
+		in, m, reason, err := n.input(msg.Subject, msg.Header, msg.Data, time.Now())
+		switch reason {
+		case ReasonNoMapping:
+			n.reply(msg, http.StatusNotFound, Problem{Type: problemType("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
+				Detail: err.Error(), Provider: in.Provider})
+			return
+		case ReasonNotJSON:
+			n.reply(msg, http.StatusBadRequest, Problem{Type: problemType("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
+				Detail: err.Error(), Provider: in.Provider})
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+		defer cancel()
+		v := n.pipe.Handle(ctx, m, in)
+		status, body := Answer(v)
+		if body == nil {
+			p := storeUnavailable(in.Provider)
+			p.Type = problemType("store-unavailable")
+			n.reply(msg, status, p)
+			return
+		}
+		body.Status = status
+		n.reply(msg, status, body)
+	}()
+}
+
+func (n *NATS) reply(msg *nats.Msg, status int, body any) {
+	if msg.Reply == "" {
+		return
+	}
+	b, _ := json.Marshal(body)
+	r := nats.NewMsg(msg.Reply)
+	r.Header.Set("Bridge-Status", fmt.Sprint(status))
+	r.Data = b
+	if err := msg.RespondMsg(r); err != nil {
+		n.log.Warn("nats ingest: reply", "subject", msg.Subject, "err", err)
+	}
+}
