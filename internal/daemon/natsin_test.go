@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +198,67 @@ func TestNATSIngestNaksUntilStored(t *testing.T) {
 	})
 	if n := streamMsgs(t, b.js, "EVENTS"); n != full+1 {
 		t.Fatalf("EVENTS holds %d events, want %d", n, full+1)
+	}
+}
+
+// TestNATSIngestKeepsEntityOrder: steps of many entities, interleaved in the
+// INGEST stream, are stored by concurrent workers; each entity's events
+// are in the stream's order.
+func TestNATSIngestKeepsEntityOrder(t *testing.T) {
+	dir := t.TempDir()
+	mapping := `provider: seq
+module: test
+accepts: [nats]
+idempotency_key: payload.entity + "/" + string(payload.seq)
+rules:
+  - name: step
+    when: "true"
+    entity_type: thing
+    event_name: stepped
+    entity_id: payload.entity
+    source: '"https://seq.example.com/things/" + payload.entity'
+    data:
+      seq: payload.seq
+`
+	if err := os.WriteFile(filepath.Join(dir, "seq.yaml"), []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := natstest.Start(t)
+	b := startBridge(t, srv, func(c *config.Config) { c.Mappings, c.IngestWorkers, c.IngestBatch = dir, 8, 16 })
+	const entities, steps = 10, 20
+	for s := range steps {
+		for e := range entities {
+			jsPublish(t, b.js, "ingest.seq", fmt.Appendf(nil, `{"entity": "e%d", "seq": %d}`, e, s), nil)
+		}
+	}
+	checkFor(t, 20*time.Second, func() error {
+		if n := streamMsgs(t, b.js, "EVENTS"); n != entities*steps {
+			return fmt.Errorf("EVENTS holds %d events, want %d", n, entities*steps)
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := b.js.Stream(ctx, "EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]float64{}
+	for seq := uint64(1); seq <= entities*steps; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			Subject string
+			Data    struct{ Seq float64 }
+		}
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := last[ev.Subject]; ok && ev.Data.Seq != prev+1 {
+			t.Errorf("%s: step %v stored after step %v", ev.Subject, ev.Data.Seq, prev)
+		}
+		last[ev.Subject] = ev.Data.Seq
 	}
 }
