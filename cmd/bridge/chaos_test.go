@@ -83,7 +83,7 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 	mappings, _ := filepath.Abs("../../mappings")
 	schemas, _ := filepath.Abs("../../schemas")
 	args := append([]string{"run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
-		"--nats-url", a.nats, "--log-format", "text", "--request-timeout", "2s", "--grace", "10s"}, extra...)
+		"--nats-url", a.nats, "--log-format", "text", "--request-timeout", "2s", "--ingest-ack-wait", "3s", "--grace", "10s"}, extra...)
 	cmd := exec.Command(bridgeBinary(t), args...)
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
 	p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
@@ -345,4 +345,58 @@ func waitProgress(t *testing.T, l *load, n int64) {
 			t.Fatalf("only %d deliveries done", l.done.Load())
 		}
 	}
+}
+
+// TestChaosKillBridgeDuringNATSIngest: raw payloads wait in INGEST; the
+// bridge is killed with -9 while it works through them and started again:
+// every payload becomes exactly one event (a message stored but not
+// acknowledged comes back and is a duplicate), and INGEST ends empty.
+func TestChaosKillBridgeDuringNATSIngest(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv.URL())
+	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
+	first := startProc(t, a) // creates the INGEST stream and its consumer
+	const n = 600
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for i := range n {
+		if _, err := js.Publish(ctx, "ingest.pix", pixDelivery(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(60 * time.Second); streamCount(t, js, "EVENTS") < n/4; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("ingest made no progress")
+		}
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.exited
+	killedAt := streamCount(t, js, "EVENTS")
+	restarted := time.Now()
+	startProc(t, a)
+	for deadline := time.Now().Add(60 * time.Second); streamCount(t, js, "INGEST") > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("INGEST still holds %d messages", streamCount(t, js, "INGEST"))
+		}
+	}
+	t.Logf("killed with %d of %d events stored; the rest took %s", killedAt, n, time.Since(restarted))
+	l := newLoad("", n) // nothing was answered over HTTP: only count and uniqueness
+	checkExactlyOnce(t, js, l)
+}
+
+func streamCount(t *testing.T, js jetstream.JetStream, name string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(info.State.Msgs)
 }

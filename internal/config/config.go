@@ -31,6 +31,7 @@ const (
 	defaultIngestBatch      = 64
 	defaultIngestWorkers    = 8
 	defaultIngestMaxDeliver = 10
+	defaultIngestAckWait    = 30 * time.Second
 	defaultBodyLimit        = 1 << 20
 	defaultRequestTimeout   = 10 * time.Second
 	defaultGrace            = 30 * time.Second
@@ -91,6 +92,11 @@ type Config struct {
 	// is dead-lettered as max_deliveries (default 10).
 	IngestMaxDeliver int
 
+	// IngestAckWait is how long an INGEST message handed to a bridge that
+	// then stopped waits before it is handed to another; greater than
+	// RequestTimeout (default 30s).
+	IngestAckWait time.Duration
+
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
@@ -126,6 +132,7 @@ func Default() Config {
 		IngestBatch:        defaultIngestBatch,
 		IngestWorkers:      defaultIngestWorkers,
 		IngestMaxDeliver:   defaultIngestMaxDeliver,
+		IngestAckWait:      defaultIngestAckWait,
 		MaxBytes:           defaultMaxBytes,
 		MaxAge:             defaultMaxAge,
 		BodyLimit:          defaultBodyLimit,

@@ -99,6 +99,8 @@ func table() []setting {
 			func(c *Config) *int { return &c.IngestWorkers }, parseInt, itoa),
 		row("ingest-max-deliver", "ingest.max_deliver", "N", "attempts to store an INGEST message before it is dead-lettered",
 			func(c *Config) *int { return &c.IngestMaxDeliver }, parseInt, itoa),
+		row("ingest-ack-wait", "ingest.ack_wait", "DURATION", "how long an INGEST message taken by a bridge that stopped waits before another takes it",
+			func(c *Config) *time.Duration { return &c.IngestAckWait }, parseDuration, formatDuration),
 		row("body-limit", "webhook.body_limit", "SIZE", "largest webhook request body",
 			func(c *Config) *int64 { return &c.BodyLimit }, parseSize, formatSize),
 		row("request-timeout", "webhook.timeout", "DURATION", "deadline for handling one delivery, publish retries included",

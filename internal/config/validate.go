@@ -79,6 +79,9 @@ func (c Config) Validate() error {
 			add(flag, "must be at least 1, got %d", n)
 		}
 	}
+	if c.IngestAckWait <= c.RequestTimeout {
+		add("ingest-ack-wait", "must be greater than --request-timeout (%s), got %s", formatDuration(c.RequestTimeout), formatDuration(c.IngestAckWait))
+	}
 	if c.MaxInFlight < 1 {
 		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
 	}

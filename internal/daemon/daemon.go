@@ -49,6 +49,12 @@ type Daemon struct {
 	js       jetstream.JetStream
 	pub      publish.Config
 
+	// The admin API's dead-letter replays map and store with these, set in
+	// Start once they exist; dlqReplay lets one replay run at a time.
+	pipe      atomic.Pointer[pipeline.Pipeline]
+	publisher atomic.Pointer[publish.Publisher]
+	dlqReplay sync.Mutex
+
 	public, admin     *http.Server
 	publicLn, adminLn net.Listener
 	serving           sync.WaitGroup
@@ -92,7 +98,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, publisher *publish.Publisher) error {
 	cfg := ingest.NATSConfig{
 		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
-		MaxDeliver: d.cfg.IngestMaxDeliver, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -157,6 +163,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	d.publisher.Store(publisher)
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
@@ -185,6 +192,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Logger: d.log})
+	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
 		return err

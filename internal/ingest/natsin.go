@@ -166,7 +166,9 @@ func (n *NATS) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("nats ingest: consumer %s on %s: %w", n.cfg.Consumer, n.cfg.Stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(n.cfg.Batch))
+	// A short pull expiry: a pull request left by a bridge that died is
+	// forgotten quickly, instead of swallowing messages for its default 30s.
+	it, err := cons.Messages(jetstream.PullMaxMessages(n.cfg.Batch), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("nats ingest: consume %s: %w", n.cfg.Stream, err)
 	}
