@@ -18,7 +18,7 @@ const (
 
 type github struct{ secrets []Secret }
 
-func newGitHub(cfg Config) (Verifier, error) { return &github{secrets: cfg.Secrets}, nil }
+func newGitHub(cfg Config) (Verifier, []error) { return &github{secrets: cfg.Secrets}, nil }
 
 func (*github) DeliveryHeader() string { return githubDelivery }
 

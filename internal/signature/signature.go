@@ -1,26 +1,34 @@
 // Package signature verifies that a webhook delivery comes from its
-// provider: each scheme checks the provider's signature over the raw body
-// bytes, before anything is parsed, in constant time, with every configured
-// secret (several may be active at once while one is rotated).
+// provider: each scheme checks the provider's signature (or token, or
+// credentials) over the raw body bytes, before anything is parsed, in
+// constant time, with every configured secret (several may be active at
+// once while one is rotated).
 //
 // Errors never say which secret was tried; they say what was wrong with the
 // request (missing header, malformed header, stale timestamp, mismatch), and
-// carry a Reason for metrics.
+// carry a Reason for metrics. Reading mapping files is not this package's
+// business: it takes a Config and reports every problem with it at once.
 package signature
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
 // Scheme names.
 const (
-	SchemeNone   = "none"
-	SchemeStripe = "stripe"
-	SchemeGitHub = "github"
+	SchemeNone             = "none"
+	SchemeStripe           = "stripe"
+	SchemeGitHub           = "github"
+	SchemeStandardWebhooks = "standard-webhooks"
+	SchemeHMAC             = "hmac"
+	SchemeToken            = "token"
+	SchemeBasic            = "basic"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -45,6 +53,9 @@ type Config struct {
 	Scheme    string        // one of Schemes()
 	Secrets   []Secret      // active secrets, newest first; required by every scheme but none
 	Tolerance time.Duration // timestamp tolerance for schemes that sign one; 0 means DefaultTolerance
+	// Settings are the scheme's own settings by name (Settings(Scheme) lists
+	// them); a setting left out takes its default. Nil for schemes without any.
+	Settings map[string]string
 }
 
 // Verifier checks one delivery.
@@ -52,7 +63,8 @@ type Verifier interface {
 	// Verify returns nil when the delivery is authentic, else an *Error.
 	Verify(h http.Header, body []byte, now time.Time) error
 	// DeliveryHeader names the header that carries the provider's delivery
-	// id, the default source of the idempotency key; "" when the scheme has none.
+	// id, the default source of the idempotency key, in canonical form
+	// (http.CanonicalHeaderKey); "" when the scheme has none.
 	DeliveryHeader() string
 }
 
@@ -84,49 +96,89 @@ func (e *Error) Error() string {
 // Is reports whether target is ErrRejected.
 func (e *Error) Is(target error) bool { return target == ErrRejected }
 
-type factory func(Config) (Verifier, error)
+// ConfigError is one problem with a Config. New joins one per problem
+// (errors.Join); errors.As on each finds the setting to blame.
+type ConfigError struct {
+	// Setting is what the problem is about: "scheme", "secrets",
+	// "tolerance", or the name of one of the scheme's Settings.
+	Setting string
+	// Secret is the 1-based index in Secrets of the secret at fault, when
+	// Setting is "secrets" and one secret is; else 0.
+	Secret int
+	// Msg names the setting and says what was expected; it never holds a
+	// secret.
+	Msg string
+}
 
-var schemes = map[string]factory{
-	SchemeNone:   func(Config) (Verifier, error) { return none{}, nil },
-	SchemeStripe: newStripe,
-	SchemeGitHub: newGitHub,
+func (e *ConfigError) Error() string { return e.Msg }
+
+// scheme is one entry of the scheme table: the settings it takes and how
+// to build its verifier from a Config whose common fields are checked.
+type scheme struct {
+	settings []string
+	build    func(Config) (Verifier, []error)
+}
+
+var schemes = map[string]scheme{
+	SchemeNone:             {build: func(Config) (Verifier, []error) { return none{}, nil }},
+	SchemeStripe:           {build: newStripe},
+	SchemeGitHub:           {build: newGitHub},
+	SchemeStandardWebhooks: {build: newStandardWebhooks},
+	SchemeHMAC:             {settings: hmacSettings, build: newHMAC},
+	SchemeToken:            {settings: tokenSettings, build: newToken},
+	SchemeBasic:            {settings: basicSettings, build: newBasic},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
 func Schemes() []string {
-	names := make([]string, 0, len(schemes))
-	for n := range schemes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(schemes))
 }
 
-// New returns the verifier for cfg, or an error naming every problem.
+// Settings lists the names of the settings scheme takes in Config.Settings,
+// in the order the documentation gives them; nil for an unknown scheme or
+// one without settings.
+func Settings(scheme string) []string {
+	return slices.Clone(schemes[scheme].settings)
+}
+
+// New returns the verifier for cfg, or an error joining one *ConfigError
+// per problem.
 func New(cfg Config) (Verifier, error) {
-	f, ok := schemes[cfg.Scheme]
+	s, ok := schemes[cfg.Scheme]
 	if !ok {
-		return nil, fmt.Errorf("unknown signature scheme %q (want one of %v)", cfg.Scheme, Schemes())
+		return nil, &ConfigError{Setting: "scheme",
+			Msg: fmt.Sprintf("unknown signature scheme %q (want one of %v)", cfg.Scheme, Schemes())}
 	}
 	var errs []error
 	if cfg.Scheme != SchemeNone && len(cfg.Secrets) == 0 {
-		errs = append(errs, fmt.Errorf("scheme %s needs at least one secret", cfg.Scheme))
+		errs = append(errs, &ConfigError{Setting: "secrets", Msg: fmt.Sprintf("scheme %s needs at least one secret", cfg.Scheme)})
 	}
-	for i, s := range cfg.Secrets {
-		if s == "" {
-			errs = append(errs, fmt.Errorf("secret %d is empty", i+1))
+	for i, sec := range cfg.Secrets {
+		if sec == "" {
+			errs = append(errs, &ConfigError{Setting: "secrets", Secret: i + 1, Msg: fmt.Sprintf("secret %d is empty", i+1)})
 		}
 	}
 	if cfg.Tolerance < 0 {
-		errs = append(errs, fmt.Errorf("tolerance must not be negative, got %s", cfg.Tolerance))
+		errs = append(errs, &ConfigError{Setting: "tolerance", Msg: fmt.Sprintf("tolerance must not be negative, got %s", cfg.Tolerance)})
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	for _, name := range slices.Sorted(maps.Keys(cfg.Settings)) {
+		if slices.Contains(s.settings, name) {
+			continue
+		}
+		msg := fmt.Sprintf("scheme %s takes no setting %q", cfg.Scheme, name)
+		if len(s.settings) > 0 {
+			msg += fmt.Sprintf(" (its settings: %s)", strings.Join(s.settings, ", "))
+		}
+		errs = append(errs, &ConfigError{Setting: name, Msg: msg})
 	}
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
 	}
-	return f(cfg)
+	v, serrs := s.build(cfg)
+	if errs = append(errs, serrs...); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return v, nil
 }
 
 type none struct{}

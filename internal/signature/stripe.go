@@ -20,7 +20,7 @@ type stripe struct {
 	tolerance time.Duration
 }
 
-func newStripe(cfg Config) (Verifier, error) {
+func newStripe(cfg Config) (Verifier, []error) {
 	return &stripe{secrets: cfg.Secrets, tolerance: cfg.Tolerance}, nil
 }
 
