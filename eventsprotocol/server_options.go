@@ -1,0 +1,52 @@
+package eventsprotocol
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+// DefaultMaxBodyBytes bounds a request's body unless WithMaxBodyBytes says
+// otherwise: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// ServerOption configures a Server; it fails with an error wrapping
+// ErrInvalidOption when its argument is out of range.
+type ServerOption func(*Server) error
+
+// WithMaxBodyBytes bounds a request's body to n bytes (n > 0); a larger
+// body is answered with badProtocol. The default is DefaultMaxBodyBytes.
+func WithMaxBodyBytes(n int64) ServerOption {
+	return func(s *Server) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: WithMaxBodyBytes(%d): want a size > 0", ErrInvalidOption, n)
+		}
+		s.maxBody = n
+		return nil
+	}
+}
+
+// WithFallback makes h answer every valid request that no registered
+// handler takes, instead of eventNotFound: a catch-all for a server that
+// routes by name itself. h may still answer EventNotFoundFor(req). The
+// default is no fallback.
+func WithFallback(h Handler) ServerOption {
+	return func(s *Server) error {
+		if h == nil {
+			return fmt.Errorf("%w: WithFallback(nil): want a handler", ErrInvalidOption)
+		}
+		s.fallback = h
+		return nil
+	}
+}
+
+// WithLogger sets where the server logs failed handlers. The default
+// discards the logs.
+func WithLogger(log *slog.Logger) ServerOption {
+	return func(s *Server) error {
+		if log == nil {
+			return fmt.Errorf("%w: WithLogger(nil): want a logger", ErrInvalidOption)
+		}
+		s.log = log
+		return nil
+	}
+}
