@@ -377,47 +377,118 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 		}
 		return
 	}
+	// The scheme decides which settings the block may hold: look it up
+	// first, so that an unknown key is reported where it is.
+	known := []string{"scheme", "secret", "secrets", "tolerance"}
+	what := "webhook.signature"
+	var name string
+	for i := 0; sig.Kind == yaml.MappingNode && i+1 < len(sig.Content); i += 2 {
+		if sig.Content[i].Value == "scheme" {
+			name = sig.Content[i+1].Value
+			break
+		}
+	}
+	if slices.Contains(signature.Schemes(), name) {
+		known = append(known, signature.Settings(name)...)
+		what += " for scheme " + name
+	} else { // New reports the scheme; its settings are not the problem
+		for _, sc := range signature.Schemes() {
+			for _, s := range signature.Settings(sc) {
+				if !slices.Contains(known, s) {
+					known = append(known, s)
+				}
+			}
+		}
+	}
 	cfg := signature.Config{}
-	var schemeNode *yaml.Node
-	for _, p := range l.fields(sig, "", "webhook.signature", "scheme", "secret", "secrets", "tolerance") {
-		switch p[0].Value {
+	var schemeNode, toleranceNode *yaml.Node
+	var secretNodes []*yaml.Node // one per cfg.Secrets entry; "" marks a reference already reported
+	settingNodes := map[string]*yaml.Node{}
+	reported := map[string]bool{} // settings whose value is already reported
+	schemeOK := true
+	addSecret := func(n *yaml.Node, what string) {
+		cfg.Secrets = append(cfg.Secrets, l.secret(n, what))
+		secretNodes = append(secretNodes, n)
+	}
+	for _, p := range l.fields(sig, "", what, known...) {
+		switch key := p[0].Value; key {
 		case "scheme":
 			schemeNode = p[1]
-			cfg.Scheme, _ = l.scalar(p[1], "", "webhook.signature.scheme")
+			cfg.Scheme, schemeOK = l.scalar(p[1], "", "webhook.signature.scheme")
 		case "secret":
-			cfg.Secrets = append(cfg.Secrets, l.secret(p[1], "webhook.signature.secret"))
+			addSecret(p[1], "webhook.signature.secret")
 		case "secrets":
 			if p[1].Kind != yaml.SequenceNode {
 				l.errf(p[1], "", "webhook.signature.secrets must be a list")
 				continue
 			}
 			for _, c := range p[1].Content {
-				cfg.Secrets = append(cfg.Secrets, l.secret(c, "webhook.signature.secrets entry"))
+				addSecret(c, "webhook.signature.secrets entry")
 			}
 		case "tolerance":
-			s, _ := l.scalar(p[1], "", "webhook.signature.tolerance")
+			toleranceNode = p[1]
+			s, ok := l.scalar(p[1], "", "webhook.signature.tolerance")
 			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
+			if ok && (err != nil || d <= 0) {
 				l.errf(p[1], "", "webhook.signature.tolerance %q must be a positive duration like 5m", s)
 			}
+			if !ok || err != nil || d <= 0 {
+				reported["tolerance"] = true
+				continue
+			}
 			cfg.Tolerance = d
+		default: // one of the scheme's settings
+			settingNodes[key] = p[1]
+			v, ok := l.scalar(p[1], "", "webhook.signature."+key)
+			if !ok {
+				reported[key] = true
+				continue
+			}
+			if cfg.Settings == nil {
+				cfg.Settings = map[string]string{}
+			}
+			cfg.Settings[key] = v
 		}
 	}
 	if schemeNode == nil {
 		l.errf(sig, "", "webhook.signature.scheme is required (one of %s)", strings.Join(signature.Schemes(), ", "))
 		return
 	}
-	if slices.Contains(cfg.Secrets, "") {
-		return // already reported: unresolved reference
-	}
-	v, err := signature.New(cfg)
-	if err != nil {
-		for _, e := range splitJoined(err) {
-			l.errf(schemeNode, "", "webhook.signature: %v", e)
-		}
+	if !schemeOK {
 		return
 	}
-	m.Verifier = v
+	// New sees every secret, the unresolved ones as "", so that its numbers
+	// match the file; what it says of those, and of settings whose value was
+	// not a single value, is already reported. The rest is reported at the
+	// setting it names, else at the scheme.
+	v, err := signature.New(cfg)
+	for _, e := range splitJoined(err) {
+		if e == nil {
+			continue
+		}
+		at := schemeNode
+		var ce *signature.ConfigError
+		if errors.As(e, &ce) {
+			if reported[ce.Setting] {
+				continue
+			}
+			switch {
+			case ce.Setting == "secrets" && ce.Secret > 0 && ce.Secret <= len(secretNodes):
+				if cfg.Secrets[ce.Secret-1] == "" {
+					continue
+				}
+				at = secretNodes[ce.Secret-1]
+			case ce.Setting == "tolerance" && toleranceNode != nil:
+				at = toleranceNode
+			case settingNodes[ce.Setting] != nil:
+				at = settingNodes[ce.Setting]
+			}
+		}
+		l.errf(at, "", "webhook.signature: %v", e)
+	}
+	if err == nil {
+		m.Verifier = v
+	}
 }
 
 func splitJoined(err error) []error {
