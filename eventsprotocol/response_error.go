@@ -21,6 +21,9 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
+	if e.Response == nil {
+		return fmt.Sprintf("eventsprotocol: answer with suffix %q: %s", e.Suffix, e.Code)
+	}
 	if e.Code == "" {
 		return fmt.Sprintf("eventsprotocol: answer %s: payload %s", e.Response.Name, clip(e.Response.Payload))
 	}
