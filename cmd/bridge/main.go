@@ -16,6 +16,9 @@ Usage:
   bridge test    [--mappings DIR] [--update]   run every mapping's fixtures
   bridge map     --provider P [-H "Name: value"] < payload.json   dry run: print the event(s)
   bridge catalog [--mappings DIR] [--json]     every type the mappings can emit
+  bridge dlq     list   [--provider P] [--reason R] [--since D] [--limit N] [--json] [--nats-url URL]
+  bridge dlq     replay [--provider P] [--reason R] [--since D] [--dry-run] [--mappings DIR] [--nats-url URL]
+                                         list the dead letters; map them again with the current mappings
   bridge version                         print version, commit and Go version
 
 Exit codes: 0 done, 1 the work found a problem, 2 a usage error.
@@ -41,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMap(args[1:], stdin, stdout, stderr)
 	case "catalog":
 		return runCatalog(args[1:], stdout, stderr)
+	case "dlq":
+		return runDLQ(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

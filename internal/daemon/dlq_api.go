@@ -1,0 +1,186 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Bounds of the dead-letter API.
+const (
+	dlqListDefault   = 100  // dead letters GET /api/dlq answers without a limit
+	dlqListMax       = 1000 // the most it answers
+	dlqListTimeout   = 30 * time.Second
+	dlqReplayBodyMax = 64 << 10
+)
+
+// registerDLQ serves the dead letters on the admin listener:
+// GET /api/dlq lists them (bodies redacted) and POST /api/dlq/replay maps
+// them again with the running mappings.
+func (d *Daemon) registerDLQ(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/dlq", d.listDLQ)
+	mux.HandleFunc("POST /api/dlq/replay", d.replayDLQ)
+}
+
+// listDLQ answers GET /api/dlq?provider=&reason=&since=&limit= with
+// {"dead_letters": [...]}, the oldest first, each body with its mapping
+// file's redact paths blanked (hidden when no file maps its provider).
+func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
+	f, err := dlqQuery(r.URL.Query())
+	if err != nil {
+		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), dlqListTimeout)
+	defer cancel()
+	letters, err := dlq.NewStream(d.js, d.pub).List(ctx, f)
+	if err != nil {
+		d.dlqError(w, r, err, nil)
+		return
+	}
+	set := d.mappings.Load()
+	views := make([]dlq.View, len(letters))
+	for i, l := range letters {
+		var m *transform.Mapping
+		if set != nil {
+			m, _ = set.Mapping(l.Provider)
+		}
+		views[i] = l.Show(m)
+	}
+	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": views})
+}
+
+// dlqQuery reads the filter of GET /api/dlq: since is a Go duration
+// ("24h"), limit 1..dlqListMax (default dlqListDefault).
+func dlqQuery(q url.Values) (dlq.Filter, error) {
+	f := dlq.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
+	var errs []error
+	if s := q.Get("since"); s != "" {
+		var err error
+		if f.Since, err = time.ParseDuration(s); err != nil || f.Since <= 0 {
+			errs = append(errs, fmt.Errorf("since %q: want a positive Go duration such as 24h", s))
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > dlqListMax {
+			errs = append(errs, fmt.Errorf("limit %q: want 1 to %d", s, dlqListMax))
+		}
+		f.Limit = n
+	}
+	if len(errs) == 0 {
+		errs = append(errs, f.Validate())
+	}
+	return f, errors.Join(errs...)
+}
+
+// dlqReplayRequest is the body of POST /api/dlq/replay; every field is
+// optional, and an empty body replays every dead letter.
+type dlqReplayRequest struct {
+	Provider string `json:"provider"`
+	Reason   string `json:"reason"`
+	Since    string `json:"since"` // a Go duration, "24h"
+	Limit    int    `json:"limit"` // 0: no limit
+	DryRun   bool   `json:"dry_run"`
+}
+
+// dlqReplayAnswer is the report of a replay with its verdict.
+type dlqReplayAnswer struct {
+	dlq.Report
+	Done    bool   `json:"done"` // every selected dead letter was handled: published, a duplicate or dropped
+	Summary string `json:"summary"`
+}
+
+// replayDLQ answers POST /api/dlq/replay: the selected dead letters go
+// through the running mappings again (see dlq.Replayer.Replay); the answer
+// is the per-message report. A replay JetStream stops half-way is answered
+// 503 problem+json carrying the report so far.
+func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
+	var req dlqReplayRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, dlqReplayBodyMax))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, "the body must be a JSON object with provider, reason, since, limit and dry_run: "+err.Error(), nil)
+		return
+	}
+	f := dlq.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
+	if req.Since != "" {
+		var err error
+		if f.Since, err = time.ParseDuration(req.Since); err != nil || f.Since <= 0 {
+			writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, fmt.Sprintf("since %q: want a positive Go duration such as 24h", req.Since), nil)
+			return
+		}
+	}
+	if err := f.Validate(); err != nil {
+		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	set, pipe, pub := d.mappings.Load(), d.pipe.Load(), d.publisher.Load()
+	if set == nil || pipe == nil || pub == nil {
+		writeDLQProblem(w, r, "not-ready", http.StatusServiceUnavailable, "the bridge is still starting", nil)
+		return
+	}
+	if !d.dlqReplay.TryLock() {
+		writeDLQProblem(w, r, "replay-in-progress", http.StatusConflict, "another dead-letter replay is running; try again when it is done", nil)
+		return
+	}
+	defer d.dlqReplay.Unlock()
+	rp := &dlq.Replayer{Stream: dlq.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
+		Timeout: d.cfg.RequestTimeout, Logger: d.log.With("component", "dlq")}
+	rep, err := rp.Replay(r.Context(), f, req.DryRun)
+	if err != nil {
+		d.dlqError(w, r, err, &rep)
+		return
+	}
+	writeDLQJSON(w, http.StatusOK, dlqReplayAnswer{Report: rep, Done: rep.Done(), Summary: rep.Summary()})
+}
+
+// dlqError answers a failure to read or replay: 400 for a bad filter, else
+// 503 with Retry-After (JetStream or the stream is not there).
+func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *dlq.Report) {
+	if errors.Is(err, dlq.ErrInvalidFilter) {
+		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	var ext map[string]any
+	if rep != nil {
+		ext = map[string]any{"report": dlqReplayAnswer{Report: *rep, Summary: rep.Summary()}}
+	}
+	writeDLQProblem(w, r, "store-unavailable", http.StatusServiceUnavailable, err.Error(), ext)
+}
+
+// writeDLQProblem writes an RFC 9457 problem+json body, as the webhook
+// handler does, with extension members ext; a 503 carries Retry-After.
+func writeDLQProblem(w http.ResponseWriter, r *http.Request, slug string, status int, detail string, ext map[string]any) {
+	body := map[string]any{
+		"type": "urn:bridge:problem:" + slug, "title": http.StatusText(status), "status": status,
+		"detail": detail, "instance": r.URL.Path,
+	}
+	for k, v := range ext {
+		body[k] = v
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "5")
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeDLQJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,320 @@
+package dlq
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+const (
+	customerCreated = `{"id": "evt_c1", "type": "customer.created", "data": {"object": {"id": "cus_1", "name": "Ana", "email": "ana@example.com"}}}`
+	refundCreated   = `{"id": "evt_r1", "type": "refund.created", "data": {"object": {"id": "re_1"}}}`
+	invoicePaid     = `{"id": "evt_i1", "type": "invoice.paid", "data": {"object": {"id": "in_1", "total": "abc"}}}`
+	ping            = `{"id": "evt_p1", "type": "ping"}`
+)
+
+// events returns the CloudEvents stored in the events stream.
+func (e *env) events(t *testing.T) [][]byte {
+	t.Helper()
+	ctx := ctxFor(t, 5*time.Second)
+	s, err := e.js.Stream(ctx, e.cfg.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.CachedInfo().State
+	var out [][]byte
+	for seq := st.FirstSeq; st.Msgs > 0 && seq <= st.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m.Data)
+	}
+	return out
+}
+
+func outcomes(rep Report) []Outcome {
+	var out []Outcome
+	for _, r := range rep.Results {
+		out = append(out, r.Outcome)
+	}
+	return out
+}
+
+// TestReplayPublishesOnceTheRuleExists: a delivery no rule mapped is
+// published once the mapping gains the rule, and its dead letter is gone;
+// the same payload dead-lettered again is a duplicate, never stored twice.
+func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
+	e := newEnv(t)
+	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != transform.ReasonNoRule {
+		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
+	}
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(rep); !slices.Equal(got, []Outcome{Published}) || !rep.Done() {
+		t.Fatalf("outcomes = %v (%s), want [published]", got, rep.Summary())
+	}
+	r := rep.Results[0]
+	if r.Seq != 1 || r.Reason != "no_rule" || r.Rule != "customer.created" || len(r.Events) != 1 ||
+		r.Events[0].Type != "event.shop.test.customer.created" || r.Events[0].ID == "" {
+		t.Errorf("result = %+v", r)
+	}
+	stored := e.events(t)
+	if len(stored) != 1 {
+		t.Fatalf("%d events stored, want 1", len(stored))
+	}
+	if err := transform.ValidateProfile(stored[0]); err != nil {
+		t.Errorf("stored event breaks the profile: %v\n%s", err, stored[0])
+	}
+	var ev map[string]any
+	_ = json.Unmarshal(stored[0], &ev)
+	if ev["id"] != r.Events[0].ID {
+		t.Errorf("stored event id %v, reported %s", ev["id"], r.Events[0].ID)
+	}
+	if st := state(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
+		t.Errorf("%d dead letters left, want 0", st.Msgs)
+	}
+
+	// The same delivery dead-lettered again (e.g. by a bridge still on the
+	// old mappings), then replayed: a duplicate, deleted, stored once.
+	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "no_rule",
+		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(rep); !slices.Equal(got, []Outcome{Duplicate}) || !rep.Done() {
+		t.Fatalf("second replay = %v, want [duplicate]", got)
+	}
+	if rep.Results[0].Events[0].ID != r.Events[0].ID {
+		t.Errorf("duplicate answered %s, want the original %s", rep.Results[0].Events[0].ID, r.Events[0].ID)
+	}
+	if n := len(e.events(t)); n != 1 {
+		t.Errorf("%d events stored after the second replay, want 1", n)
+	}
+	if st := state(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
+		t.Errorf("%d dead letters left, want 0", st.Msgs)
+	}
+}
+
+// TestReplayOutcomes replays one dead letter of each kind at once.
+func TestReplayOutcomes(t *testing.T) {
+	e := newEnv(t)
+	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
+		e.deliver(t, e.v1, body) // seqs 1..4, all no_rule
+	}
+	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "gone", Reason: "no_rule",
+		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
+		t.Fatal(err)
+	}
+	before := e.list(t, Filter{})
+
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Outcome{Kept, Rewritten, Dropped, Published, NoMapping}
+	if got := outcomes(rep); !slices.Equal(got, want) {
+		t.Fatalf("outcomes = %v, want %v", got, want)
+	}
+	if rep.Done() {
+		t.Error("Done with dead letters left")
+	}
+	if rep.Counts[Kept] != 1 || rep.Counts[Rewritten] != 1 || rep.Counts[Published] != 1 {
+		t.Errorf("counts = %v", rep.Counts)
+	}
+	kept, rewritten := rep.Results[0], rep.Results[1]
+	if kept.NewReason != "no_rule" || kept.Error == "" {
+		t.Errorf("kept = %+v", kept)
+	}
+	if rewritten.NewReason != "eval_error" || rewritten.Rule != "invoice.paid" || rewritten.NewSeq == 0 {
+		t.Errorf("rewritten = %+v", rewritten)
+	}
+
+	after := e.list(t, Filter{})
+	// The unchanged one is untouched at the same sequence, the rewrite is
+	// new, the one without a mapping stays; the others are gone.
+	if got := seqs(after); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
+		t.Fatalf("dead letters after replay at %v, want [1 5 %d]", got, rewritten.NewSeq)
+	}
+	if after[0].Subject != before[0].Subject || !bytes.Equal(after[0].Body, before[0].Body) {
+		t.Errorf("the kept dead letter changed: %+v", after[0])
+	}
+	nl, old := after[2], before[1]
+	if nl.Subject != "dlq.shop.eval_error" || nl.Reason != "eval_error" || nl.Rule != "invoice.paid" ||
+		nl.File != "testdata/v2/shop.yaml" || nl.Ingest != "webhook" {
+		t.Errorf("rewrite = %+v", nl)
+	}
+	if !bytes.Equal(nl.Body, old.Body) || !nl.ReceivedAt.Equal(old.ReceivedAt) || !headersEqual(nl.Header, old.Header) {
+		t.Errorf("rewrite lost the original: body %q vs %q, received %v vs %v, headers %v vs %v",
+			nl.Body, old.Body, nl.ReceivedAt, old.ReceivedAt, nl.Header, old.Header)
+	}
+	if len(e.events(t)) != 1 {
+		t.Errorf("want 1 event stored (the customer)")
+	}
+
+	// Replayed again: the rewrite now fails for the same reason and stays.
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(rep); !slices.Equal(got, []Outcome{Kept, NoMapping, Kept}) {
+		t.Errorf("second replay = %v, want [kept no_mapping kept]", got)
+	}
+	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
+		t.Errorf("dead letters after the second replay at %v", got)
+	}
+}
+
+// TestReplayRewriteIsStoredOnce: a replay that stored the rewrite but
+// stopped before deleting the original (its rewrite is already there) stores
+// no second copy and deletes the original.
+func TestReplayRewriteIsStoredOnce(t *testing.T) {
+	e := newEnv(t)
+	v := e.deliver(t, e.v1, invoicePaid)
+	// What the interrupted replay wrote: seq 2.
+	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
+		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: v.IdempotencyKey + ":eval_error:1"}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{Reason: "no_rule"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(rep); !slices.Equal(got, []Outcome{Rewritten}) || rep.Results[0].NewSeq != 2 {
+		t.Fatalf("replay = %+v, want rewritten as seq 2", rep.Results)
+	}
+	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{2}) {
+		t.Errorf("dead letters at %v, want [2]", got)
+	}
+}
+
+func TestReplayDryRunChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
+		e.deliver(t, e.v1, body)
+	}
+	before := state(t, e.js, e.cfg.DLQStream)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := outcomes(rep), []Outcome{Kept, Rewritten, Dropped, Published}; !slices.Equal(got, want) {
+		t.Fatalf("dry run = %v, want %v", got, want)
+	}
+	if !rep.DryRun || rep.Results[1].NewReason != "eval_error" || rep.Results[3].Events[0].Type != "event.shop.test.customer.created" {
+		t.Errorf("dry run report = %+v", rep)
+	}
+	after := state(t, e.js, e.cfg.DLQStream)
+	if after.Msgs != before.Msgs || after.LastSeq != before.LastSeq || after.FirstSeq != before.FirstSeq {
+		t.Errorf("dead-letter stream changed: %+v -> %+v", before, after)
+	}
+	if n := len(e.events(t)); n != 0 {
+		t.Errorf("%d events stored by a dry run", n)
+	}
+}
+
+// stopOnFirstMapping stops the NATS server when the replay asks for its
+// first mapping: JetStream goes away in the middle of a replay.
+type stopOnFirstMapping struct {
+	Mappings
+	once sync.Once
+	stop func()
+}
+
+func (s *stopOnFirstMapping) Mapping(p string) (*transform.Mapping, bool) {
+	s.once.Do(s.stop)
+	return s.Mappings.Mapping(p)
+}
+
+func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, e.v1, customerCreated)
+	e.deliver(t, e.v1, ping)
+	r := e.replayer(&stopOnFirstMapping{Mappings: e.v2, stop: func() { e.srv.Stop(t) }})
+	r.Timeout = time.Second
+	rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	if err == nil || !IsUnavailable(err) {
+		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
+	}
+	if got := outcomes(rep); !slices.Equal(got, []Outcome{Failed}) || rep.Error == "" || rep.Done() {
+		t.Errorf("report = %+v, want one failure and a stop", rep)
+	}
+
+	e.srv.Restart(t)
+	var ls []Letter
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ls, err = e.stream.List(context.Background(), Filter{})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seqs(ls); !slices.Equal(got, []uint64{1, 2}) {
+		t.Errorf("dead letters after the outage at %v, want [1 2]", got)
+	}
+	if n := len(e.events(t)); n != 0 {
+		t.Errorf("%d events stored", n)
+	}
+}
+
+func TestDeliveryKey(t *testing.T) {
+	tests := []struct {
+		msgID, reason, want string
+	}{
+		{"6f1c...:no_rule", "no_rule", "6f1c..."},
+		{"6f1c...:schema:12", "schema", "6f1c..."},
+		{"nats:ingest.pix:not_json:7", "not_json", "nats:ingest.pix"},
+		{"nats:ingest.not_json_things:eval_error:7", "eval_error", "nats:ingest.not_json_things"},
+		{"a:no_rules", "no_rule", "a:no_rules"},
+		{"BBBnuid", "no_rule", "BBBnuid"},
+		{"", "no_rule", "fallback"},
+	}
+	for _, tc := range tests {
+		if got := deliveryKey(Letter{MsgID: tc.msgID, Reason: tc.reason}, "fallback"); got != tc.want {
+			t.Errorf("deliveryKey(%q, %q) = %q, want %q", tc.msgID, tc.reason, got, tc.want)
+		}
+	}
+}
+
+// TestReplayLeavesWhatItCannotDecode: a NATS payload that is still not
+// JSON stays (same reason), and so does one of an ingest kind replay does
+// not decode.
+func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
+	e := newEnv(t)
+	for _, d := range []publish.DeadLetter{
+		{Provider: "shop", Reason: ReasonNotJSON, Ingest: transform.IngestNATS, MsgID: "nats:ingest.shop:not_json:3", Body: []byte("<xml/>")},
+		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(`{"name": "x"}`)},
+		{Provider: "shop", Reason: "max_deliveries", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
+	} {
+		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := outcomes(rep), []Outcome{Kept, NotReplayable, Published}; !slices.Equal(got, want) {
+		t.Fatalf("outcomes = %v, want %v (%+v)", got, want, rep.Results)
+	}
+	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 2}) {
+		t.Errorf("dead letters at %v, want [1 2]", got)
+	}
+}
