@@ -6,7 +6,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/bridge ./cmd/bridge
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/bridge-dev/bridge/internal/buildinfo.Version=${VERSION}" -o /out/bridge ./cmd/bridge
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bridge /usr/local/bin/bridge

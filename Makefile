@@ -4,7 +4,7 @@
 GO      ?= go
 BIN     ?= bin/bridge
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+LDFLAGS := -s -w -X github.com/bridge-dev/bridge/internal/buildinfo.Version=$(VERSION)
 
 # Development-only signing secrets for the example mappings, so that `make run`
 # works on a fresh machine. Real deployments set their own in the environment.

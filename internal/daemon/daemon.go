@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bridge-dev/bridge/internal/buildinfo"
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
@@ -79,6 +80,11 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.metrics, err = metrics.New(d.registry); err != nil {
 		return nil, err
 	}
+	bi := buildinfo.Read()
+	d.metrics.BuildInfo.WithLabelValues(bi.Version, bi.Commit, bi.GoVersion).Set(1)
+	if err := metrics.NATSConnected(d.registry, func() bool { return d.nc != nil && d.nc.IsConnected() }); err != nil {
+		return nil, err
+	}
 	d.swapIn(set)
 
 	d.pub = publish.DefaultConfig()
@@ -99,6 +105,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	cfg := ingest.NATSConfig{
 		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
 		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+		Metrics: d.metrics,
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -191,7 +198,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Logger: d.log})
+	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
@@ -199,7 +206,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
-			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log,
+			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics,
 		})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
@@ -26,5 +28,43 @@ func TestMetricsEndpoint(t *testing.T) {
 	// Metrics are served on the admin listener only.
 	if r := do(t, mustRequest(t, http.MethodGet, b.base+"/metrics")); r.status != http.StatusNotFound {
 		t.Errorf("public /metrics: %d", r.status)
+	}
+}
+
+// TestDeliveryMetricsMove: a delivery, its duplicate, a dead letter, a
+// drop and a rejection each move their series, and nothing else.
+func TestDeliveryMetricsMove(t *testing.T) {
+	b := startBridge(t, natstest.Start(t), nil)
+	postStripe(t, b, "charge.succeeded.json")
+	postStripe(t, b, "charge.succeeded.json")
+	postStripe(t, b, "customer.created.json")
+	post(t, b.base+"/webhooks/stripe", []byte(`{}`), nil) // no signature
+	post(t, b.base+"/webhooks/paypal", []byte(`{}`), nil)
+	samples := scrape(t, b)
+	wantMetrics(t, samples, map[string]float64{
+		`bridge_deliveries_received_total{ingest="webhook",provider="stripe"}`:                           4,
+		`bridge_deliveries_received_total{ingest="webhook",provider="unknown"}`:                          1,
+		`bridge_deliveries_total{ingest="webhook",outcome="published",provider="stripe"}`:                1,
+		`bridge_deliveries_total{ingest="webhook",outcome="duplicate",provider="stripe"}`:                1,
+		`bridge_deliveries_total{ingest="webhook",outcome="dead_lettered",provider="stripe"}`:            1,
+		`bridge_deliveries_total{ingest="webhook",outcome="rejected",provider="stripe"}`:                 1,
+		`bridge_deliveries_total{ingest="webhook",outcome="rejected",provider="unknown"}`:                1,
+		`bridge_rejections_total{ingest="webhook",provider="stripe",reason="signature_missing"}`:         1,
+		`bridge_rejections_total{ingest="webhook",provider="unknown",reason="unknown_provider"}`:         1,
+		`bridge_dead_letters_total{ingest="webhook",provider="stripe",reason="no_rule"}`:                 1,
+		`bridge_events_published_total{provider="stripe",type="event.stripe.payments.charge.succeeded"}`: 1,
+		`bridge_publish_duration_seconds_count`:                                                          1,
+		`bridge_publishes_in_flight`:                                                                     0,
+		`bridge_nats_connected`:                                                                          1,
+		`bridge_delivery_duration_seconds_count{ingest="webhook",outcome="published"}`:                   1,
+	})
+	found := false
+	for series, v := range samples {
+		if strings.HasPrefix(series, "bridge_build_info{") && v == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no bridge_build_info")
 	}
 }

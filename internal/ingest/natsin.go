@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -50,6 +51,7 @@ type NATSConfig struct {
 	ReplyPrefix string        // core request/reply: <ReplyPrefix>.<provider>, default bridge.ingest
 	QueueGroup  string        // request/reply queue group, default "bridge"
 	Logger      *slog.Logger
+	Metrics     *metrics.Metrics // nil: none
 }
 
 func (c *NATSConfig) defaults() {
@@ -249,6 +251,7 @@ func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work 
 			continue
 		}
 		in, m, reason, derr := n.input(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
+		n.cfg.Metrics.Received(metricsProvider(m), transform.IngestNATS)
 		if reason != "" {
 			n.deadLetterAndAck(ctx, msg, in, m, reason, derr)
 			continue
@@ -307,6 +310,9 @@ func (n *NATS) work(jobs <-chan job) {
 	for j := range jobs {
 		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
 		v := j.pending.Finish(ctx)
+		if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
+			n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
+		}
 		switch {
 		case v.Outcome != pipeline.Failed:
 			if err := j.msg.Ack(); err != nil {
@@ -356,7 +362,26 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 		return
 	}
 	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", cause.Error())
+	p := metricsProvider(m)
+	n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)
 	_ = msg.Term()
+}
+
+// metricsProvider is the provider label: the mapping's provider, or
+// "unknown" so that labels stay bounded by the mapping set.
+func metricsProvider(m *transform.Mapping) string {
+	if m == nil {
+		return metrics.UnknownProvider
+	}
+	return m.Provider
+}
+
+func providerOfMsg(n *NATS, msg jetstream.Msg) string {
+	if m, ok := n.mappings().Mapping(n.providerOf(msg.Subject())); ok {
+		return m.Provider
+	}
+	return metrics.UnknownProvider
 }
 
 func msgSeq(msg jetstream.Msg) string {
@@ -381,12 +406,16 @@ func (n *NATS) request(msg *nats.Msg) {
 		defer n.reqWG.Done()
 		defer func() { <-n.reqs }()
 		in, m, reason, err := n.input(msg.Subject, msg.Header, msg.Data, time.Now())
+		p := metricsProvider(m)
+		n.cfg.Metrics.Received(p, transform.IngestNATS)
 		switch reason {
 		case ReasonNoMapping:
+			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "unknown_provider", in.ReceivedAt)
 			n.reply(msg, http.StatusNotFound, Problem{Type: problemType("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
 				Detail: err.Error(), Provider: in.Provider})
 			return
 		case ReasonNotJSON:
+			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "invalid_body", in.ReceivedAt)
 			n.reply(msg, http.StatusBadRequest, Problem{Type: problemType("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
 				Detail: err.Error(), Provider: in.Provider})
 			return
@@ -394,6 +423,7 @@ func (n *NATS) request(msg *nats.Msg) {
 		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
 		defer cancel()
 		v := n.pipe.Handle(ctx, m, in)
+		n.cfg.Metrics.Done(p, transform.IngestNATS, v.Outcome.String(), in.ReceivedAt)
 		status, body := Answer(v)
 		if body == nil {
 			p := storeUnavailable(in.Provider)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -26,9 +27,10 @@ type Handler interface {
 
 // WebhookConfig configures the webhook handler.
 type WebhookConfig struct {
-	BodyLimit int64         // largest accepted body in bytes; > 0
-	Timeout   time.Duration // deadline of one delivery, publish retries included; > 0
-	Logger    *slog.Logger  // nil discards
+	BodyLimit int64            // largest accepted body in bytes; > 0
+	Timeout   time.Duration    // deadline of one delivery, publish retries included; > 0
+	Logger    *slog.Logger     // nil discards
+	Metrics   *metrics.Metrics // nil: none
 	Now       func() time.Time
 }
 
@@ -81,33 +83,35 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
 	m, ok := wh.mappings().Mapping(provider)
 	if !ok || !m.Accepts(transform.IngestWebhook) {
-		writeProblem(w, r, "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
-			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider}, 0)
+		wh.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestWebhook)
+		wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
+			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
 		return
 	}
+	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeProblem(w, r, "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
-			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider}, 0)
+		wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
+			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider})
 		return
 	}
 	ct := r.Header.Get("Content-Type")
 	if !m.AcceptsContentType(ct) {
-		writeProblem(w, r, "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
+		wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
 			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
-			Provider: provider}, 0)
+			Provider: provider})
 		return
 	}
 	body, err := wh.readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeProblem(w, r, "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
-				Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider}, 0)
+			wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
+				Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
 			return
 		}
-		writeProblem(w, r, "unreadable-body", Problem{Status: http.StatusBadRequest,
-			Detail: "the body could not be read: " + err.Error(), Provider: provider}, 0)
+		wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
+			Detail: "the body could not be read: " + err.Error(), Provider: provider})
 		return
 	}
 	if err := m.Verifier.Verify(r.Header, body, received); err != nil {
@@ -116,16 +120,14 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &se) {
 			reason = string(se.Reason)
 		}
-		wh.log.Warn("rejected", "provider", provider, "ingest", transform.IngestWebhook, "reason", "signature_"+reason,
-			"remote", r.RemoteAddr)
-		writeProblem(w, r, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
-			Detail: err.Error(), Provider: provider, Reason: reason}, 0)
+		wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
+			Detail: err.Error(), Provider: provider, Reason: reason})
 		return
 	}
 	payload, err := m.Decode(ct, body)
 	if err != nil {
-		writeProblem(w, r, "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
-			Detail: err.Error(), Provider: provider}, 0)
+		wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
+			Detail: err.Error(), Provider: provider})
 		return
 	}
 	headers := make(map[string]string, len(r.Header))
@@ -140,7 +142,17 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
 		Headers: headers, Header: r.Header, ReceivedAt: received,
 	})
+	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
 	wh.answer(w, r, provider, v)
+}
+
+// reject answers a delivery refused before the pipeline, counts it and
+// logs one line (never the body, never a secret).
+func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) {
+	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
+	wh.log.Info("rejected", "provider", p.Provider, "ingest", transform.IngestWebhook, "reason", reason,
+		"status", p.Status, "remote", r.RemoteAddr)
+	writeProblem(w, r, slug, p, 0)
 }
 
 func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {

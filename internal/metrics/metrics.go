@@ -29,6 +29,11 @@ type Metrics struct {
 	MappingLastReloadSuccess prometheus.Gauge
 	// MappingProviders is the number of providers in the running mapping set.
 	MappingProviders prometheus.Gauge
+	// BuildInfo is 1, labelled with the running binary's version, commit
+	// and Go version.
+	BuildInfo *prometheus.GaugeVec
+
+	delivery
 }
 
 // New builds the bridge's metrics and registers them, with the Go runtime
@@ -47,6 +52,11 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "bridge_mapping_providers",
 			Help: "Providers in the running mapping set.",
 		}),
+		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bridge_build_info",
+			Help: "Always 1; the labels say which build is running.",
+		}, []string{"version", "commit", "goversion"}),
+		delivery: newDelivery(),
 	}
 	for _, result := range []string{ResultSuccess, ResultFailure} {
 		m.MappingReloads.WithLabelValues(result)
@@ -58,7 +68,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		m.MappingReloads,
 		m.MappingLastReloadSuccess,
 		m.MappingProviders,
+		m.BuildInfo,
 	} {
+		if err := reg.Register(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, c := range m.delivery.collectors() {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}
@@ -67,6 +83,19 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// NATSConnected registers a gauge that reads 1 while connected reports true.
+func NATSConnected(reg prometheus.Registerer, connected func() bool) error {
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "bridge_nats_connected",
+		Help: "1 while the bridge is connected to NATS, else 0.",
+	}, func() float64 {
+		if connected() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // Handler serves what reg gathers in the Prometheus exposition format;

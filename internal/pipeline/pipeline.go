@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -49,7 +51,8 @@ type Options struct {
 	// entity's queue (in Begin): the acceptance order that the stream keeps
 	// per entity. It runs under the queue's lock and must not block.
 	OnAccepted func(ev transform.Event)
-	Logger     *slog.Logger // nil discards
+	Metrics    *metrics.Metrics // nil: none
+	Logger     *slog.Logger     // nil discards
 }
 
 // Pipeline turns ingested payloads into stored events.
@@ -60,6 +63,7 @@ type Pipeline struct {
 	order      *entityOrder
 	inFlight   chan struct{}
 	onAccepted func(transform.Event)
+	metrics    *metrics.Metrics
 }
 
 // New returns a pipeline storing through store.
@@ -71,7 +75,7 @@ func New(store Store, opts Options) *Pipeline {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
 	return &Pipeline{store: store, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
-		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted}
+		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics}
 }
 
 // Handle applies m to in and stores the result. It returns once the outcome
@@ -202,6 +206,7 @@ func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (
 	case <-ctx.Done():
 		return EventRef{}, fmt.Errorf("too many publishes in flight: %w", ctx.Err())
 	}
+	done := p.metrics.PublishStarted(pdProvider(ev), ev.Type)
 	ack, err := p.store.Publish(ctx, publish.Message{
 		Subject: ev.Type,
 		MsgID:   ev.IdempotencyKey.String(),
@@ -214,6 +219,7 @@ func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (
 		},
 		Data: ev.JSON,
 	})
+	done(err == nil && !ack.Duplicate)
 	if err != nil {
 		return EventRef{}, fmt.Errorf("publish %s: %w", ev.Type, err)
 	}
@@ -226,6 +232,14 @@ func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (
 		ref.ID, ref.Duplicate = h.Get(publish.HeaderCEID), true
 	}
 	return ref, nil
+}
+
+// pdProvider is the provider token of an event's type
+// (event.<provider>.<module>.<entity_type>.<event_name>).
+func pdProvider(ev transform.Event) string {
+	rest, _ := strings.CutPrefix(ev.Type, "event.")
+	p, _, _ := strings.Cut(rest, ".")
+	return p
 }
 
 func failed(v Verdict, err error) Verdict {
@@ -261,6 +275,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 		return failed(v, fmt.Errorf("store dead letter: %w", err))
 	}
 	v.Outcome = DeadLettered
+	p.metrics.DeadLettered(m.Provider, in.Ingest, f.Reason)
 	p.log.Warn("dead-lettered", "provider", m.Provider, "ingest", in.Ingest, "rule", v.Rule, "reason", f.Reason,
 		"field", f.Field, "error", f.Err.Error(), "idempotencykey", v.IdempotencyKey)
 	return v
