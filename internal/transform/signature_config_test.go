@@ -72,7 +72,7 @@ func TestSignatureSettingsLoad(t *testing.T) {
 			http.Header{"X-Hub-Signature-256": {"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}}, "Hello, World!"},
 		{"token, bearer by default", `  signature: {scheme: token, secret: '${TOKEN}'}`, "",
 			http.Header{"Authorization": {"Bearer tok-1"}}, "{}"},
-		{"token, gitlab", `  signature: {scheme: token, secret: '${TOKEN}', header: X-Gitlab-Token, delivery_header: X-Gitlab-Event-UUID}`, "X-Gitlab-Event-Uuid",
+		{"token, gitlab", `  signature: {scheme: token, secret: '${TOKEN}', header: X-Gitlab-Token, delivery_header: idempotency-key}`, "Idempotency-Key",
 			http.Header{"X-Gitlab-Token": {"tok-1"}}, "{}"},
 		{"basic", `  signature:
     scheme: basic
