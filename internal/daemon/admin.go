@@ -31,6 +31,11 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	checks := map[string]string{}
 	ready := true
 	fail := func(name, msg string) { checks[name], ready = msg, false }
+	if !d.started.Load() {
+		fail("started", "still starting")
+	} else {
+		checks["started"] = "ok"
+	}
 
 	if set := d.mappings.Load(); set == nil {
 		fail("mappings", "not loaded")

@@ -56,6 +56,7 @@ type Daemon struct {
 	publisher atomic.Pointer[publish.Publisher]
 	dlqReplay sync.Mutex
 
+	started           atomic.Bool // Start has finished: every listener serves
 	public, admin     *http.Server
 	publicLn, adminLn net.Listener
 	serving           sync.WaitGroup
@@ -227,6 +228,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 	d.serve(d.public, d.publicLn, "public")
+	d.started.Store(true)
 	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "admin", d.adminLn.Addr().String(),
 		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
 	return nil
