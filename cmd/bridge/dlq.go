@@ -102,10 +102,6 @@ func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 	return nc, js, nil
 }
 
-// placeholderSecrets resolves every ${VAR} of the mappings: the dlq
-// commands never verify a signature.
-func placeholderSecrets(string) (string, bool) { return "placeholder-secret", true }
-
 // runDLQList is `bridge dlq list`.
 func runDLQList(args []string, stdout, stderr io.Writer) int {
 	f := newDLQFlags("list", 100, stderr)
@@ -113,7 +109,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	// The mappings only say what to redact; without them no body is shown.
-	set, err := transform.Load(f.mappings, transform.Options{SchemasDir: f.schemas, LookupEnv: placeholderSecrets})
+	set, err := transform.Load(f.mappings, transform.Options{SchemasDir: f.schemas, PlaceholderSecrets: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge dlq list: bodies hidden, their redact paths are unknown: %v\n", err)
 		set = nil

@@ -57,10 +57,7 @@ func (t *toolFlags) parse(args []string) int {
 // a placeholder: the tools that never verify a signature (test, map,
 // catalog) work without the real secrets.
 func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, int) {
-	opts := transform.Options{SchemasDir: t.schemas}
-	if placeholders {
-		opts.LookupEnv = func(string) (string, bool) { return "placeholder-secret", true }
-	}
+	opts := transform.Options{SchemasDir: t.schemas, PlaceholderSecrets: placeholders}
 	set, err := transform.Load(t.mappings, opts)
 	if err != nil {
 		if ps := transform.ProblemsOf(err); len(ps) > 0 {

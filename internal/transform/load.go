@@ -38,6 +38,11 @@ var tokenRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 type Options struct {
 	// LookupEnv resolves ${VAR} secret references; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// PlaceholderSecrets resolves every ${VAR} reference to a placeholder
+	// that suits its scheme, without reading the environment: for the tools
+	// that never verify a signature (bridge test, map, catalog; the
+	// playground). The daemon and bridge check use the real secrets.
+	PlaceholderSecrets bool
 	// SchemasDir holds JSON Schemas by dataschema URI: the schema of
 	// https://host/a/b.json is <SchemasDir>/host/a/b.json. Empty: only
 	// rules' own `schema` files are used.
@@ -125,7 +130,7 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 	if opts.schemas == nil {
 		opts.schemas = newSchemaSet(opts.SchemasDir)
 	}
-	l := &loader{file: path, lookupEnv: opts.LookupEnv, schemasDir: opts.SchemasDir, schemas: opts.schemas}
+	l := &loader{file: path, lookupEnv: opts.LookupEnv, placeholders: opts.PlaceholderSecrets, schemasDir: opts.SchemasDir, schemas: opts.schemas}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.problems = append(l.problems, yamlProblem(path, err))
@@ -161,6 +166,8 @@ type loader struct {
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
+
+	placeholders bool
 
 	schemasDir string
 	schemas    *schemaSet
@@ -269,6 +276,9 @@ func (l *loader) secret(n *yaml.Node, what string) signature.Secret {
 	if m == nil {
 		l.errf(n, "", "%s must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files", what)
 		return ""
+	}
+	if l.placeholders {
+		return signature.Secret("placeholder-" + m[1])
 	}
 	v, ok := l.lookupEnv(m[1])
 	if !ok || v == "" {
@@ -456,6 +466,13 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 	}
 	if !schemeOK {
 		return
+	}
+	if l.placeholders {
+		for i, sec := range cfg.Secrets {
+			if sec != "" {
+				cfg.Secrets[i] = signature.PlaceholderSecret(cfg.Scheme)
+			}
+		}
 	}
 	// New sees every secret, the unresolved ones as "", so that its numbers
 	// match the file; what it says of those, and of settings whose value was

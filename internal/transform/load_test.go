@@ -139,3 +139,18 @@ func readFileF(f *testing.F, path string) string {
 	}
 	return string(b)
 }
+
+func TestPlaceholderSecretsSuitEveryScheme(t *testing.T) {
+	for _, scheme := range []string{"stripe", "github", "standard-webhooks", "basic", "token"} {
+		t.Run(scheme, func(t *testing.T) {
+			src := "provider: shop\nmodule: m\nwebhook:\n  signature: {scheme: " + scheme + ", secret: '${NEVER_SET}'}\nrules:\n  - when: true" + validRule
+			opts := Options{PlaceholderSecrets: true, LookupEnv: func(name string) (string, bool) {
+				t.Fatalf("the environment was read for %s", name)
+				return "", false
+			}}
+			if _, problems := Parse("f.yaml", []byte(src), opts); len(problems) > 0 {
+				t.Fatal((&LoadError{problems}).Error())
+			}
+		})
+	}
+}
