@@ -130,8 +130,15 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Detail: err.Error(), Provider: provider})
 		return
 	}
-	headers := make(map[string]string, len(r.Header))
-	for k, v := range r.Header {
+	header := r.Header
+	if creds := signature.CredentialHeaders(m.Verifier); len(creds) > 0 {
+		header = r.Header.Clone()
+		for _, h := range creds {
+			header.Del(h)
+		}
+	}
+	headers := make(map[string]string, len(header))
+	for k, v := range header {
 		if len(v) > 0 {
 			headers[k] = v[0]
 		}
@@ -140,7 +147,7 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	v := wh.handler.Handle(ctx, m, transform.Input{
 		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, Header: r.Header, ReceivedAt: received,
+		Headers: headers, Header: header, ReceivedAt: received,
 	})
 	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
 	wh.answer(w, r, provider, v)

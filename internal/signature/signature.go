@@ -185,3 +185,17 @@ type none struct{}
 
 func (none) Verify(http.Header, []byte, time.Time) error { return nil }
 func (none) DeliveryHeader() string                      { return "" }
+
+// CredentialHeaders names the headers a verifier reads a credential from
+// (a static token, a password): they are stripped from what mappings see
+// and from dead letters. Signatures (MACs over the body) are not listed:
+// they reveal no secret.
+func CredentialHeaders(v Verifier) []string {
+	switch v := v.(type) {
+	case *token:
+		return []string{v.header}
+	case *basic:
+		return []string{authorization}
+	}
+	return nil
+}

@@ -87,3 +87,17 @@ func BenchmarkTokenVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestCredentialHeaders(t *testing.T) {
+	tok, err := New(Config{Scheme: SchemeToken, Secrets: []Secret{"t"}, Settings: map[string]string{"header": "X-Gitlab-Token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := CredentialHeaders(tok); len(got) != 1 || got[0] != "X-Gitlab-Token" {
+		t.Errorf("token: %v", got)
+	}
+	gh, _ := New(Config{Scheme: SchemeGitHub, Secrets: []Secret{"s"}})
+	if got := CredentialHeaders(gh); got != nil {
+		t.Errorf("github: %v, want none (a MAC is no credential)", got)
+	}
+}
