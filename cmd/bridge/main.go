@@ -19,6 +19,7 @@ Usage:
   bridge dlq     list   [--provider P] [--reason R] [--since D] [--limit N] [--json] [--nats-url URL]
   bridge dlq     replay [--provider P] [--reason R] [--since D] [--dry-run] [--mappings DIR] [--nats-url URL]
                                          list the dead letters; map them again with the current mappings
+  bridge send    --name N [--version V] [--url URL] [--flow-id F] < payload.json   one events-protocol call
   bridge version                         print version, commit and Go version
 
 Exit codes: 0 done, 1 the work found a problem, 2 a usage error.
@@ -46,6 +47,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCatalog(args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(args[1:], stdout, stderr)
+	case "send":
+		return runSend(args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

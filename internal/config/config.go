@@ -32,12 +32,26 @@ const (
 	defaultIngestWorkers    = 8
 	defaultIngestMaxDeliver = 10
 	defaultIngestAckWait    = 30 * time.Second
+	defaultEventsAuth       = "none"
 	defaultBodyLimit        = 1 << 20
 	defaultRequestTimeout   = 10 * time.Second
 	defaultGrace            = 30 * time.Second
 	defaultLogFormat        = FormatJSON
 	defaultLogLevel         = slog.LevelInfo
 )
+
+// EnvEventsSecret is the environment variable holding the events
+// endpoint's token or JWT key.
+const EnvEventsSecret = "BRIDGE_EVENTS_SECRET"
+
+// Secret is a value that must never be printed: it formats as [redacted].
+type Secret string
+
+// String redacts the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString redacts the secret.
+func (Secret) GoString() string { return "[redacted]" }
 
 // Config is every setting of `bridge run`, parsed and typed.
 type Config struct {
@@ -97,6 +111,14 @@ type Config struct {
 	// RequestTimeout (default 30s).
 	IngestAckWait time.Duration
 
+	// EventsAuth is how the events-protocol endpoint authenticates callers:
+	// none, token (auth.token equals the secret) or jwt (auth.token is an
+	// HS256 JWT signed with the secret). Default none.
+	EventsAuth string
+	// EventsSecret is the events endpoint's token or JWT key, read from the
+	// environment variable EnvEventsSecret only.
+	EventsSecret Secret
+
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
@@ -133,6 +155,7 @@ func Default() Config {
 		IngestWorkers:      defaultIngestWorkers,
 		IngestMaxDeliver:   defaultIngestMaxDeliver,
 		IngestAckWait:      defaultIngestAckWait,
+		EventsAuth:         defaultEventsAuth,
 		MaxBytes:           defaultMaxBytes,
 		MaxAge:             defaultMaxAge,
 		BodyLimit:          defaultBodyLimit,

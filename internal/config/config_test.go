@@ -24,7 +24,7 @@ func TestDefault(t *testing.T) {
 		MaxAge:             0,
 		IdempotencyHorizon: 72 * time.Hour,
 		MaxInFlight:        1024,
-		IngestConsumer:     "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second,
+		IngestConsumer:     "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second, EventsAuth: "none",
 		BodyLimit:      1 << 20,
 		RequestTimeout: 10 * time.Second,
 		Grace:          30 * time.Second,

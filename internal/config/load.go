@@ -66,6 +66,11 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 			}
 		}
 	}
+	// Secrets come from the environment only: never a flag (visible in ps)
+	// nor the config file.
+	if v, ok := lookupEnv(EnvEventsSecret); ok {
+		cfg.EventsSecret = Secret(v)
+	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -101,6 +101,8 @@ func table() []setting {
 			func(c *Config) *int { return &c.IngestMaxDeliver }, parseInt, itoa),
 		row("ingest-ack-wait", "ingest.ack_wait", "DURATION", "how long an INGEST message taken by a bridge that stopped waits before another takes it",
 			func(c *Config) *time.Duration { return &c.IngestAckWait }, parseDuration, formatDuration),
+		row("events-auth", "events.auth", "MODE", "events-protocol callers must send auth.token: none, token or jwt (secret in BRIDGE_EVENTS_SECRET)",
+			func(c *Config) *string { return &c.EventsAuth }, parseText, formatText),
 		row("body-limit", "webhook.body_limit", "SIZE", "largest webhook request body",
 			func(c *Config) *int64 { return &c.BodyLimit }, parseSize, formatSize),
 		row("request-timeout", "webhook.timeout", "DURATION", "deadline for handling one delivery, publish retries included",

@@ -82,6 +82,15 @@ func (c Config) Validate() error {
 	if c.IngestAckWait <= c.RequestTimeout {
 		add("ingest-ack-wait", "must be greater than --request-timeout (%s), got %s", formatDuration(c.RequestTimeout), formatDuration(c.IngestAckWait))
 	}
+	switch c.EventsAuth {
+	case "none":
+	case "token", "jwt":
+		if c.EventsSecret == "" {
+			add("events-auth", "%s needs the secret in the environment variable %s", c.EventsAuth, EnvEventsSecret)
+		}
+	default:
+		add("events-auth", "must be none, token or jwt, got %q", c.EventsAuth)
+	}
 	if c.MaxInFlight < 1 {
 		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -213,8 +214,17 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 
+	events, err := ingest.NewEvents(func() ingest.EventSet { return d.mappings.Load() }, pipe, ingest.EventsConfig{
+		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
+		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics,
+	})
+	if err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
 	webhook.Register(mux)
+	events.Register(mux)
 	if d.publicLn, err = net.Listen("tcp", d.cfg.HTTP); err != nil {
 		return fmt.Errorf("public listener: %w", err)
 	}

@@ -21,8 +21,21 @@ type Event struct {
 	JSON           []byte // structured-mode CloudEvent JSON
 }
 
-// ExtIdempotencyKey is the CloudEvents extension attribute of the key.
-const ExtIdempotencyKey = "idempotencykey"
+// CloudEvents extension attributes the bridge sets.
+const (
+	ExtIdempotencyKey = "idempotencykey" // the idempotency key
+	ExtFlowID         = "flowid"         // the events protocol's flowId, to follow a flow to the subscriber
+)
+
+func flowIDOf(e any) string {
+	switch e := e.(type) {
+	case env:
+		return e.Envelope.FlowID
+	case itemEnv:
+		return e.Envelope.FlowID
+	}
+	return ""
+}
 
 // build makes the rule's event(s). A rule with `each` makes one per element,
 // each with its own key derived from the delivery key; otherwise the single
@@ -127,6 +140,9 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 		ce.SetDataSchema(r.DataSchema)
 	}
 	ce.SetExtension(ExtIdempotencyKey, key.String())
+	if flow := flowIDOf(e); flow != "" {
+		ce.SetExtension(ExtFlowID, flow)
+	}
 	ce.SetDataContentType(cloudevents.ApplicationJSON)
 	ce.DataEncoded = dataJSON
 

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/textproto"
+	"net/http"
 	"os"
 	"reflect"
 	"regexp"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bridge-dev/bridge/eventsprotocol"
 )
 
 // FixtureTime is the receive time fixtures run at, so events whose rule
@@ -57,20 +59,11 @@ func (m *Mapping) RunFixture(r *Rule, f Fixture, update bool) (updated bool, err
 	if err != nil {
 		return false, fmt.Errorf("payload: %w", err)
 	}
-	headers := map[string]string{}
-	for k, v := range f.Headers {
-		headers[textproto.CanonicalMIMEHeaderKey(k)] = v
-	}
-	ct := ContentJSON
-	if !strings.HasSuffix(f.Payload, ".json") && len(m.ContentTypes) > 0 {
-		ct = m.ContentTypes[len(m.ContentTypes)-1]
-	}
-	payload, err := m.Decode(ct, body)
+	in, err := m.fixtureInput(f, body)
 	if err != nil {
 		return false, fmt.Errorf("payload %s: %w", f.Payload, err)
 	}
-	res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, ReceivedAt: FixtureTime})
+	res := m.Apply(in)
 	switch {
 	case res.Failure != nil:
 		where := ""
@@ -105,6 +98,39 @@ func (m *Mapping) RunFixture(r *Rule, f Fixture, update bool) (updated bool, err
 		return false, err
 	}
 	return true, nil
+}
+
+// fixtureInput reads a fixture's payload as the ingestor the file serves
+// would: an events-protocol envelope for a file that takes only the events
+// protocol, else a webhook body of the file's content type.
+func (m *Mapping) fixtureInput(f Fixture, body []byte) (Input, error) {
+	header := http.Header{}
+	for k, v := range f.Headers {
+		header.Set(k, v)
+	}
+	if m.Accepts(IngestEvents) && !m.Accepts(IngestWebhook) && !m.Accepts(IngestNATS) {
+		env, err := eventsprotocol.Parse(body)
+		if err != nil {
+			return Input{}, err
+		}
+		in, err := EnvelopeInput(env, header, FixtureTime)
+		in.Provider = m.Provider
+		return in, err
+	}
+	headers := map[string]string{}
+	for k, v := range header {
+		headers[k] = v[0]
+	}
+	ct := ContentJSON
+	if !strings.HasSuffix(f.Payload, ".json") && len(m.ContentTypes) > 0 {
+		ct = m.ContentTypes[len(m.ContentTypes)-1]
+	}
+	payload, err := m.Decode(ct, body)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{Provider: m.Provider, Ingest: IngestWebhook, Body: body, Payload: payload,
+		Headers: headers, Header: header, ReceivedAt: FixtureTime}, nil
 }
 
 // Render writes a result the way `bridge map` prints it: an indented JSON

@@ -51,6 +51,11 @@ type Input struct {
 	Header     http.Header       // every header as received, kept on dead letters; nil: built from Headers
 	ReceivedAt time.Time
 	Envelope   Envelope
+	// DeliveryID names the delivery when the mapping's idempotency_key does
+	// not: the events protocol's hash of name, version and payload (an
+	// envelope's id is a session id, shared by many calls). Empty: the
+	// signature scheme's delivery header, else the raw body's SHA-256.
+	DeliveryID string
 }
 
 // Dead-letter reasons of Failure.
@@ -157,9 +162,24 @@ func (m *Mapping) Apply(in Input) Result {
 	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{ReasonNoRule, "", errNoRule}}
 }
 
+// Matches reports whether one of the file's rules takes in: the events
+// protocol tries the files that accept it in turn. A `when` that fails on
+// the payload counts as taking it (Apply then dead-letters it, naming the
+// rule), rather than letting another file's rule answer by accident.
+func (m *Mapping) Matches(in Input) bool {
+	e := env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	for _, r := range m.rules {
+		if ok, err := r.when.run(e); err != nil || ok == true {
+			return true
+		}
+	}
+	return false
+}
+
 // deliveryKey derives the delivery's idempotency key: the rule's
 // idempotency_key, else the file's, else the signature scheme's delivery id
-// header, else the SHA-256 of the raw body.
+// header (webhooks), else the ingestor's DeliveryID, else the SHA-256 of the
+// raw body.
 func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
 	p := r.idemKey
 	if p == nil {
@@ -180,6 +200,9 @@ func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
 		if h := m.Verifier.DeliveryHeader(); h != "" && in.Headers[h] != "" {
 			return idem.KeyFor(m.Provider, in.Headers[h]), nil
 		}
+	}
+	if in.DeliveryID != "" {
+		return idem.KeyFor(m.Provider, in.DeliveryID), nil
 	}
 	sum := sha256.Sum256(in.Body)
 	return idem.KeyFor(m.Provider, hex.EncodeToString(sum[:])), nil
