@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -109,6 +110,18 @@ func (l Letter) Input(m *transform.Mapping) (transform.Input, error) {
 		in.Payload, err = m.Decode(ct, l.Body)
 	case transform.IngestNATS:
 		in.Payload, err = transform.DecodeJSON(l.Body)
+	case transform.IngestEvents:
+		// The body is the envelope (auth values blanked): decode it as the
+		// events endpoint does, so the same rule sees the same fields and the
+		// call keeps its idempotency key.
+		var env *eventsprotocol.Envelope
+		if env, err = eventsprotocol.Parse(l.Body); err == nil {
+			var ein transform.Input
+			if ein, err = transform.EnvelopeInput(env, l.Header, l.ReceivedAt); err == nil {
+				ein.Provider, ein.Body = l.Provider, l.Body
+				in = ein
+			}
+		}
 	default:
 		err = fmt.Errorf("ingest %q is not replayed", l.Ingest)
 	}

@@ -118,3 +118,16 @@ func TestShow(t *testing.T) {
 		t.Errorf("without a mapping the body must be hidden, got %+v", v)
 	}
 }
+
+func TestEventsLetterDecodesItsEnvelope(t *testing.T) {
+	body := []byte(`{"name":"ledger:ledger:create","version":1,"id":"s","flowId":"f","payload":{"id":"x"},"identity":{},"auth":{"token":"[redacted]"},"metadata":{}}`)
+	l := Letter{Provider: "guardia", Ingest: transform.IngestEvents, Body: body, Header: http.Header{}}
+	in, err := l.Input(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Envelope.Name != "ledger:ledger:create" || in.Envelope.FlowID != "f" || in.DeliveryID == "" ||
+		in.Payload.(map[string]any)["id"] != "x" || in.Provider != "guardia" || string(in.Body) != string(body) {
+		t.Fatalf("input %+v", in)
+	}
+}
