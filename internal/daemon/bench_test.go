@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -35,6 +36,7 @@ func BenchmarkWebhookStripe(b *testing.B) {
 				b.Error(err)
 				return
 			}
+			_, _ = io.Copy(io.Discard, resp.Body) // read to the end, so the connection is reused
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusAccepted {
 				b.Errorf("status %d", resp.StatusCode)

@@ -9,7 +9,7 @@ import (
 // fixture: rule matching, every expression, entity and key derivation,
 // building, serializing and profile-checking the event(s).
 func BenchmarkApply(b *testing.B) {
-	set, err := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "whsec_test", true }})
+	set, err := Load("../../mappings", Options{SchemasDir: "../../schemas", PlaceholderSecrets: true})
 	if err != nil {
 		b.Fatal(err)
 	}

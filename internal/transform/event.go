@@ -118,12 +118,13 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	if _, set := data["external_entity_id"]; !set {
 		data["external_entity_id"] = extID
 	}
+	normalize(data)
 	dataJSON, err := jsonBytes(data)
 	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
 	if r.schema != nil {
-		if err := validateData(r.schema, dataJSON); err != nil {
+		if err := validateData(r.schema, data, dataJSON); err != nil {
 			return Event{}, &Failure{ReasonSchema, "data", err}
 		}
 	}

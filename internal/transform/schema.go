@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -84,14 +85,20 @@ func schemaFileFor(dir, dataschema string) string {
 	return filepath.Join(dir, u.Host, filepath.FromSlash(strings.TrimPrefix(u.Path, "/")))
 }
 
-// validateData checks the serialized data against the rule's schema and
-// returns every violation as "<JSON pointer>: <message>", sorted.
-func validateData(sch *jsonschema.Schema, data []byte) error {
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return err
+// validateData checks data against the rule's schema and returns every
+// violation as "<JSON pointer>: <message>", sorted. data is validated as it
+// will be written: when it holds only JSON's own values (what expressions
+// give, times written as RFC 3339 by normalize), directly; otherwise after a
+// round trip through its serialized form.
+func validateData(sch *jsonschema.Schema, data any, serialized []byte) error {
+	v := data
+	if !jsonNative(data) {
+		var err error
+		if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(serialized)); err != nil {
+			return err
+		}
 	}
-	err = sch.Validate(v)
+	err := sch.Validate(v)
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return err
@@ -136,4 +143,47 @@ func jsonBytes(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// normalize rewrites, in place, the values of a data tree that JSON writes
+// differently from what they are in Go: a time becomes its RFC 3339 text,
+// exactly as encoding/json writes it.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+	}
+	return v
+}
+
+// jsonNative reports whether a normalized tree holds only values the
+// validator reads as their JSON form.
+func jsonNative(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, string, float64, int, int64, json.Number:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if !jsonNative(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !jsonNative(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
