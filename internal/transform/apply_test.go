@@ -3,6 +3,8 @@ package transform
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +185,63 @@ func TestSchemaViolationsNameEachPointer(t *testing.T) {
 	if r := m.Rules()[1]; r.SchemaFile != "testdata/schemas/schemas.example.com/shop/orders/order/paid/v1.json" {
 		t.Errorf("schema file %q", r.SchemaFile)
 	}
+}
+
+func TestDecodeJSONLimits(t *testing.T) {
+	deep := strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1)
+	if _, err := DecodeJSON([]byte(deep)); err == nil || !strings.Contains(err.Error(), "nested deeper than 64") {
+		t.Errorf("deep: %v", err)
+	}
+	ok := strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth)
+	if _, err := DecodeJSON([]byte(ok)); err != nil {
+		t.Errorf("at the depth limit: %v", err)
+	}
+	var wide strings.Builder
+	wide.WriteString("{")
+	for i := range MaxJSONKeys + 1 {
+		if i > 0 {
+			wide.WriteString(",")
+		}
+		fmt.Fprintf(&wide, `"k%d":1`, i)
+	}
+	wide.WriteString("}")
+	if _, err := DecodeJSON([]byte(wide.String())); err == nil || !strings.Contains(err.Error(), "more than 100000 keys") {
+		t.Errorf("wide: %v", err)
+	}
+	// Brackets and colons inside strings (and escaped quotes) do not count.
+	if v, err := DecodeJSON([]byte(`{"a":"[[[:::\"{{{","b":[1,{"c":null}]}`)); err != nil || v.(map[string]any)["a"] != `[[[:::"{{{` {
+		t.Errorf("strings: %v %v", v, err)
+	}
+	for _, bad := range []string{`{`, `{"a":}`, `[1,]`, `{"a":1} x`, "\"\xff\""} {
+		if _, err := DecodeJSON([]byte(bad)); err == nil && bad != "\"\xff\"" {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+	// Numbers are float64, as encoding/json makes them.
+	if v, _ := DecodeJSON([]byte(`{"n": 12}`)); v.(map[string]any)["n"] != 12.0 {
+		t.Errorf("number: %T", v.(map[string]any)["n"])
+	}
+}
+
+func FuzzDecodeJSONAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,2,{"b":"c"}]}`, `"x"`, `1e400`, `{"a":1}{`, `[[[[]]]]`, `{"\u00e9":"\ud800"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := DecodeJSON(b)
+		var want any
+		werr := json.Unmarshal(b, &want)
+		if werr != nil {
+			return // encoding/json refuses it; DecodeJSON may refuse it too, or be lenient in corners
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "nested deeper") || strings.Contains(err.Error(), "more than") {
+				return
+			}
+			t.Fatalf("encoding/json takes %q but DecodeJSON says %v", b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: DecodeJSON %#v, encoding/json %#v", b, got, want)
+		}
+	})
 }
