@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -21,8 +22,16 @@ type program struct {
 	col   int
 }
 
+// vms reuses expr's virtual machines: one per run would be an allocation
+// of its stack for every expression of every event.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// run evaluates the program against e, a *env or *itemEnv (a pointer, so
+// that passing it costs no allocation).
 func (p *program) run(e any) (any, error) {
-	out, err := expr.Run(p.prog, e)
+	m := vms.Get().(*vm.VM)
+	out, err := m.Run(p.prog, e)
+	vms.Put(m)
 	if err != nil {
 		return nil, errors.New(firstLine(err))
 	}

@@ -29,9 +29,9 @@ const (
 
 func flowIDOf(e any) string {
 	switch e := e.(type) {
-	case env:
+	case *env:
 		return e.Envelope.FlowID
-	case itemEnv:
+	case *itemEnv:
 		return e.Envelope.FlowID
 	}
 	return ""
@@ -40,7 +40,7 @@ func flowIDOf(e any) string {
 // build makes the rule's event(s). A rule with `each` makes one per element,
 // each with its own key derived from the delivery key; otherwise the single
 // event carries the delivery key itself.
-func (r *Rule) build(provider string, key uuid.UUID, e env, received time.Time) ([]Event, *Failure) {
+func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time) ([]Event, *Failure) {
 	if r.each == nil {
 		ev, f := r.event(provider, key, e, received)
 		if f != nil {
@@ -58,7 +58,7 @@ func (r *Rule) build(provider string, key uuid.UUID, e env, received time.Time) 
 	}
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
-		ie := itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
+		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received)
 		if f != nil {
 			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)

@@ -186,7 +186,7 @@ func checkJSONLimits(body []byte) error {
 // builds the event(s). Apply never panics on a payload and never returns an
 // event that breaks the profile.
 func (m *Mapping) Apply(in Input) Result {
-	e := env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
 		if err != nil {
@@ -213,7 +213,7 @@ func (m *Mapping) Apply(in Input) Result {
 // the payload counts as taking it (Apply then dead-letters it, naming the
 // rule), rather than letting another file's rule answer by accident.
 func (m *Mapping) Matches(in Input) bool {
-	e := env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
 	for _, r := range m.rules {
 		if ok, err := r.when.run(e); err != nil || ok == true {
 			return true
@@ -226,7 +226,7 @@ func (m *Mapping) Matches(in Input) bool {
 // idempotency_key, else the file's, else the signature scheme's delivery id
 // header (webhooks), else the ingestor's DeliveryID, else the SHA-256 of the
 // raw body.
-func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
+func (m *Mapping) deliveryKey(r *Rule, in Input, e *env) (uuid.UUID, error) {
 	p := r.idemKey
 	if p == nil {
 		p = m.idemKey
@@ -256,7 +256,7 @@ func (m *Mapping) deliveryKey(r *Rule, in Input, e env) (uuid.UUID, error) {
 
 // fallbackKey is the key of a delivery that yields no event (dropped or
 // dead-lettered): the file's key when it can be computed, else the body's.
-func (m *Mapping) fallbackKey(in Input, e env) uuid.UUID {
+func (m *Mapping) fallbackKey(in Input, e *env) uuid.UUID {
 	k, err := m.deliveryKey(&Rule{}, in, e)
 	if err != nil {
 		sum := sha256.Sum256(in.Body)
