@@ -245,3 +245,26 @@ func FuzzDecodeJSONAgreesWithEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// jsonBytes writes what encoding/json writes (without HTML escaping), byte
+// for byte: events must not change when the encoder does.
+func TestJSONBytesMatchesEncodingJSON(t *testing.T) {
+	tree := map[string]any{
+		"z": 1.5, "a": []any{1e21, 1e-7, 0.1, -0.0, 12345678912345.0, int(7), int64(-9)},
+		"html": "<a href='x'>&</a>", "uni": "é\u2028\u2029\x01", "nested": map[string]any{"b": nil, "a": true},
+		"empty": map[string]any{}, "list": []any{},
+	}
+	got, err := jsonBytes(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tree); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimSuffix(buf.String(), "\n"); string(got) != want {
+		t.Errorf("jsonBytes:\n%s\nencoding/json:\n%s", got, want)
+	}
+}

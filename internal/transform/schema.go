@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -135,14 +136,10 @@ func (e *SchemaError) Error() string {
 }
 
 // jsonBytes is json.Marshal without HTML escaping.
+// It writes maps with sorted keys and numbers as encoding/json does
+// (goccy/go-json, several times faster on a map of any than encoding/json).
 func jsonBytes(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
 }
 
 // normalize rewrites, in place, the values of a data tree that JSON writes
