@@ -44,18 +44,20 @@ const (
 )
 
 // SensitiveHeader reports whether a header (case-insensitive) carries a
-// secret and must never be stored or shown: Authorization,
+// credential and must never be stored or shown: Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie, and any name containing "token",
-// "secret", "password", "api-key", "api_key" or "apikey". A signature
-// (Stripe-Signature, X-Hub-Signature-256) is not a secret: it is a MAC over
-// the body, useless without the key.
+// "secret", "password", "api-key", "api_key", "apikey" or "signature"
+// (Stripe-Signature, X-Hub-Signature-256, Webhook-Signature). A signature
+// is a MAC over the body rather than the key, but kept with the body it is
+// a replayable delivery and a known plaintext for the provider's secret;
+// nothing after the check needs it.
 func SensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
 	case "authorization", "proxy-authorization", "cookie", "set-cookie":
 		return true
 	}
-	for _, s := range [...]string{"token", "secret", "password", "api-key", "api_key", "apikey"} {
+	for _, s := range [...]string{"token", "secret", "password", "api-key", "api_key", "apikey", "signature"} {
 		if strings.Contains(n, s) {
 			return true
 		}

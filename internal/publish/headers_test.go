@@ -22,16 +22,27 @@ func TestSensitiveHeader(t *testing.T) {
 		{"X-API_KEY", true},
 		{"Apikey", true},
 		{"X-Password", true},
-		{"Stripe-Signature", false},
-		{"X-Hub-Signature-256", false},
+		{"Stripe-Signature", true},
+		{"stripe-signature", true},
+		{"X-Hub-Signature-256", true},
+		{"X-Hub-Signature", true},
+		{"Webhook-Signature", true},
+		{"Svix-Signature", true},
+		{"X-Shopify-Hmac-Sha256", false}, // an hmac scheme's header need not say "signature": the name alone cannot tell
+		{"Webhook-Id", false},
+		{"Webhook-Timestamp", false},
+		{"X-GitHub-Delivery", false},
+		{"Stripe-Sig", false},
 		{"Content-Type", false},
 		{"X-Request-Id", false},
 		{"Authorization-Hint", false},
 	}
 	for _, tc := range tests {
-		if got := SensitiveHeader(tc.name); got != tc.want {
-			t.Errorf("SensitiveHeader(%q) = %v, want %v", tc.name, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SensitiveHeader(tc.name); got != tc.want {
+				t.Errorf("SensitiveHeader(%q) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
 	}
 }
 
