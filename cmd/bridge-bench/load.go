@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// requestTimeout bounds one delivery on the client side; the bridge's own
+// --request-timeout (10s) answers 503 before it.
+const requestTimeout = 30 * time.Second
+
+// generator makes the deliveries: an example payload with its ids replaced
+// by ones unique to the delivery, the same length as the originals (so
+// every body, and every event, has the example's size).
+type generator struct {
+	provider string
+	file     string
+	chunks   [][]byte                            // the example between the replaced ids
+	ids      []func(dst []byte, n uint64) []byte // one per gap between chunks
+	size     int
+	signed   bool
+}
+
+// newGenerator reads the example of provider: stripe is
+// stripe/charge.succeeded.json with a unique event id ("evt_...", the
+// idempotency key) and charge id ("ch_...", the entity) per delivery; pix
+// is pix/pix.single.json with a unique endToEndId (idempotency key and
+// entity), E + 20 digits + 11 letters or digits.
+func newGenerator(provider, examples string) (*generator, error) {
+	g := &generator{provider: provider}
+	switch provider {
+	case "stripe":
+		g.file, g.signed = filepath.Join(examples, "stripe", "charge.succeeded.json"), true
+		var p struct {
+			ID   string
+			Data struct{ Object struct{ ID string } }
+		}
+		tmpl, err := readJSON(g.file, &p)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.ID) < 16 || len(p.Data.Object.ID) < 16 {
+			return nil, fmt.Errorf("%s: want an event id and a charge id of at least 16 characters", g.file)
+		}
+		return g.compile(tmpl, map[string]func([]byte, uint64) []byte{
+			p.ID:             stripeID("evt_", len(p.ID)),
+			p.Data.Object.ID: stripeID("ch_", len(p.Data.Object.ID)),
+		})
+	case "pix":
+		g.file = filepath.Join(examples, "pix", "pix.single.json")
+		var p struct {
+			Pix []struct{ EndToEndID string }
+		}
+		tmpl, err := readJSON(g.file, &p)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Pix) != 1 || len(p.Pix[0].EndToEndID) != 32 {
+			return nil, fmt.Errorf("%s: want one Pix with a 32-character endToEndId", g.file)
+		}
+		e2e := p.Pix[0].EndToEndID
+		return g.compile(tmpl, map[string]func([]byte, uint64) []byte{e2e: pixEndToEndID(e2e[:21])})
+	}
+	return nil, fmt.Errorf("unknown provider %q", provider)
+}
+
+func readJSON(file string, v any) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("example payload (see --examples): %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return b, nil
+}
+
+// compile splits tmpl at every occurrence of the keys of subs, which must
+// each occur at least once.
+func (g *generator) compile(tmpl []byte, subs map[string]func([]byte, uint64) []byte) (*generator, error) {
+	for old := range subs {
+		if !bytes.Contains(tmpl, []byte(old)) {
+			return nil, fmt.Errorf("%s: %q not found", g.file, old)
+		}
+	}
+	rest := tmpl
+	for {
+		at, which := -1, ""
+		for old := range subs {
+			if i := bytes.Index(rest, []byte(old)); i >= 0 && (at < 0 || i < at) {
+				at, which = i, old
+			}
+		}
+		if at < 0 {
+			break
+		}
+		g.chunks = append(g.chunks, rest[:at])
+		g.ids = append(g.ids, subs[which])
+		rest = rest[at+len(which):]
+	}
+	g.chunks = append(g.chunks, rest)
+	g.size = len(g.body(nil, 1))
+	if g.size != len(tmpl) {
+		return nil, fmt.Errorf("%s: generated bodies are %d bytes, the example %d", g.file, g.size, len(tmpl))
+	}
+	return g, nil
+}
+
+// body appends delivery n's payload to dst.
+func (g *generator) body(dst []byte, n uint64) []byte {
+	for i, c := range g.chunks {
+		dst = append(dst, c...)
+		if i < len(g.ids) {
+			dst = g.ids[i](dst, n)
+		}
+	}
+	return dst
+}
+
+func (g *generator) describe() string {
+	how := "unsigned"
+	if g.signed {
+		how = "signed as Stripe signs (Stripe-Signature t=...,v1=HMAC-SHA256)"
+	}
+	return fmt.Sprintf("%s, %d-byte bodies with unique ids, %s", g.file, g.size, how)
+}
+
+// stripeID makes prefix + n in base 36, zero-padded to width characters
+// in all (Stripe ids are a prefix and 24 letters and digits).
+func stripeID(prefix string, width int) func([]byte, uint64) []byte {
+	return func(dst []byte, n uint64) []byte {
+		dst = append(dst, prefix...)
+		return appendPadded(dst, n, width-len(prefix))
+	}
+}
+
+// pixEndToEndID makes head (E + the ISPB and the date and time, 20 digits)
+// + n in base 36, zero-padded to the 11 letters and digits of the id.
+func pixEndToEndID(head string) func([]byte, uint64) []byte {
+	return func(dst []byte, n uint64) []byte {
+		return appendPadded(append(dst, head...), n, 11)
+	}
+}
+
+func appendPadded(dst []byte, n uint64, width int) []byte {
+	var buf [16]byte
+	s := strconv.AppendUint(buf[:0], n, 36)
+	for range width - len(s) {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}
+
+// stripeSignature is the Stripe-Signature header Stripe sends: t=<unix
+// seconds>,v1=<hex HMAC-SHA256 over "<t>.<body>" keyed with the secret>.
+// mac is an HMAC-SHA256 keyed with the secret, reused across calls.
+func stripeSignature(mac hash.Hash, body []byte, at time.Time) string {
+	t := strconv.FormatInt(at.Unix(), 10)
+	mac.Reset()
+	mac.Write([]byte(t))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "t=" + t + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// loader sends deliveries from its client goroutines over a shared
+// transport that keeps one connection per goroutine alive. It remembers the
+// event ids of every 2xx that stored events, for the exactly-once check.
+type loader struct {
+	url         string
+	gen         *generator
+	secret      []byte
+	concurrency int
+	client      *http.Client
+	transport   *http.Transport
+	seq         atomic.Uint64 // deliveries made, in every phase: each one's unique number
+	dials       atomic.Int64  // connections opened
+
+	mu        sync.Mutex
+	answered  []uuid.UUID // event ids answered 2xx (stored), every phase
+	uncertain int64       // deliveries whose outcome is unknown (non-2xx or no answer), every phase
+}
+
+func newLoader(url string, gen *generator, secret string, concurrency int) *loader {
+	l := &loader{url: url, gen: gen, secret: []byte(secret), concurrency: concurrency}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	l.transport = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err == nil {
+				l.dials.Add(1)
+			}
+			return c, err
+		},
+		MaxIdleConns:          concurrency,
+		MaxIdleConnsPerHost:   concurrency,
+		MaxConnsPerHost:       concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: requestTimeout,
+		DisableCompression:    true,
+	}
+	l.client = &http.Client{Transport: l.transport, Timeout: requestTimeout}
+	return l
+}
+
+func (l *loader) close() { l.transport.CloseIdleConnections() }
+
+func (l *loader) answeredCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.answered)
+}
+
+// phase is what one run of the loader saw.
+type phase struct {
+	Elapsed      time.Duration
+	Sent         int64           // deliveries attempted
+	Stored       int64           // 2xx answers that stored their events
+	Events       int64           // events those answers name
+	Duplicates   int64           // 2xx answers saying duplicate (none expected)
+	DeadLettered int64           // 2xx answers saying dead_lettered (none expected)
+	Dropped      int64           // 2xx answers saying dropped (none expected)
+	Status       map[int]int64   // answers by HTTP status
+	ConnErrors   int64           // requests with no answer (connection refused, reset, timeout)
+	ErrSamples   []string        // the first few distinct problems
+	Latencies    []time.Duration // of every 2xx answer, sorted
+}
+
+// worker is one client goroutine's share of a phase.
+type worker struct {
+	phase
+	ids []uuid.UUID
+	mac hash.Hash
+}
+
+// run sends deliveries from l.concurrency goroutines: count in all, or for
+// dur when count is 0. Deliveries in flight when dur ends are waited for
+// and counted; Elapsed is until the last one is answered.
+func (l *loader) run(ctx context.Context, count int64, dur time.Duration) phase {
+	start := time.Now()
+	deadline := start.Add(dur)
+	var claimed atomic.Int64
+	workers := make([]*worker, l.concurrency)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{phase: phase{Status: map[int]int64{}}, mac: hmac.New(sha256.New, l.secret)}
+		workers[i] = w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if count > 0 {
+					if claimed.Add(1) > count {
+						return
+					}
+				} else if !time.Now().Before(deadline) {
+					return
+				}
+				l.deliver(ctx, w)
+			}
+		}()
+	}
+	wg.Wait()
+	return l.merge(workers, time.Since(start))
+}
+
+func (l *loader) deliver(ctx context.Context, w *worker) {
+	n := l.seq.Add(1)
+	body := l.gen.body(make([]byte, 0, l.gen.size), n)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
+	if err != nil {
+		panic(err) // the URL is ours
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "bridge-bench")
+	if l.gen.signed {
+		req.Header.Set("Stripe-Signature", stripeSignature(w.mac, body, time.Now()))
+	}
+	w.Sent++
+	t0 := time.Now()
+	resp, err := l.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // interrupted: not the bridge's fault
+		}
+		w.ConnErrors++
+		w.sample(err.Error())
+		time.Sleep(10 * time.Millisecond) // no hot loop against a bridge that is gone
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	lat := time.Since(t0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		w.ConnErrors++
+		w.sample("reading the answer: " + err.Error())
+		return
+	}
+	w.Status[resp.StatusCode]++
+	if resp.StatusCode/100 != 2 {
+		w.sample(fmt.Sprintf("%d %s", resp.StatusCode, truncate(raw, 300)))
+		return
+	}
+	var a struct {
+		ID           string `json:"id"`
+		Duplicate    bool   `json:"duplicate"`
+		DeadLettered bool   `json:"dead_lettered"`
+		Dropped      bool   `json:"dropped"`
+		Events       []struct {
+			ID        string `json:"id"`
+			Duplicate bool   `json:"duplicate"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		w.sample(fmt.Sprintf("%d with an answer that is not JSON: %s", resp.StatusCode, truncate(raw, 300)))
+		return
+	}
+	switch {
+	case a.DeadLettered:
+		w.DeadLettered++
+		w.sample(fmt.Sprintf("%d dead-lettered: %s", resp.StatusCode, truncate(raw, 300)))
+		return
+	case a.Dropped:
+		w.Dropped++
+		w.sample(fmt.Sprintf("%d dropped: %s", resp.StatusCode, truncate(raw, 300)))
+		return
+	case a.Duplicate:
+		w.Duplicates++
+		w.sample(fmt.Sprintf("%d duplicate: %s", resp.StatusCode, truncate(raw, 300)))
+		return
+	}
+	ids := []string{a.ID}
+	if a.ID == "" {
+		ids = ids[:0]
+		for _, e := range a.Events {
+			if e.Duplicate {
+				w.Duplicates++
+				continue
+			}
+			ids = append(ids, e.ID)
+		}
+	}
+	for _, s := range ids {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			w.sample(fmt.Sprintf("%d with an event id that is not a UUID: %s", resp.StatusCode, truncate(raw, 300)))
+			continue
+		}
+		w.ids = append(w.ids, id)
+	}
+	w.Stored++
+	w.Events += int64(len(ids))
+	w.Latencies = append(w.Latencies, lat)
+}
+
+func (w *worker) sample(msg string) {
+	if len(w.ErrSamples) < 5 && !slices.Contains(w.ErrSamples, msg) {
+		w.ErrSamples = append(w.ErrSamples, msg)
+	}
+}
+
+func truncate(b []byte, n int) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// merge adds the workers' shares up and records, in l, the ids answered
+// and the deliveries whose outcome is unknown.
+func (l *loader) merge(workers []*worker, elapsed time.Duration) phase {
+	p := phase{Elapsed: elapsed, Status: map[int]int64{}}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range workers {
+		p.Sent += w.Sent
+		p.Stored += w.Stored
+		p.Events += w.Events
+		p.Duplicates += w.Duplicates
+		p.DeadLettered += w.DeadLettered
+		p.Dropped += w.Dropped
+		p.ConnErrors += w.ConnErrors
+		for s, n := range w.Status {
+			p.Status[s] += n
+			if s/100 != 2 {
+				l.uncertain += n
+			}
+		}
+		for _, e := range w.ErrSamples {
+			if len(p.ErrSamples) < 10 && !slices.Contains(p.ErrSamples, e) {
+				p.ErrSamples = append(p.ErrSamples, e)
+			}
+		}
+		p.Latencies = append(p.Latencies, w.Latencies...)
+		l.answered = append(l.answered, w.ids...)
+	}
+	l.uncertain += p.ConnErrors
+	sortDurations(p.Latencies)
+	return p
+}
+
+// failed is how many deliveries did not store their event.
+func (p phase) failed() int64 { return p.Sent - p.Stored }

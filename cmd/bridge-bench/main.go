@@ -1,0 +1,404 @@
+// Command bridge-bench is the bridge's load harness. It starts an embedded
+// nats-server (JetStream, file store in a temporary directory) and a bridge
+// on it, in this process or as a `bridge run` subprocess, drives signed,
+// unique webhook deliveries at it from many keep-alive connections, and
+// reports throughput, latency, errors, CPU per 1,000 events and peak RSS.
+// Afterwards it checks that the EVENTS stream holds exactly one event per
+// 2xx answered. With --ceiling it also measures raw synchronous JetStream
+// publishing on the same server, the bridge's upper bound.
+//
+//	go run ./cmd/bridge-bench --concurrency 64 --duration 20s --warmup 3s --ceiling
+//	go run ./cmd/bridge-bench --subprocess --concurrency 64 --duration 20s --warmup 3s --ceiling
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+)
+
+const usageText = `bridge-bench drives signed, unique webhook deliveries at a bridge on an
+embedded nats-server and reports throughput, latency, CPU and memory, then
+checks that the EVENTS stream holds exactly one event per 2xx answered.
+
+Usage:
+  go run ./cmd/bridge-bench [flags]
+
+Flags:
+`
+
+// Options of one run; Run fills in the defaults of zero fields.
+type Options struct {
+	Subprocess bool   // run `bridge run` as a subprocess instead of in this process
+	BridgeBin  string // the bridge binary for Subprocess; empty: go build ./cmd/bridge
+	Mappings   string // mappings directory (default ./mappings)
+	Schemas    string // schemas directory (default ./schemas)
+	Examples   string // examples directory the payloads are made from (default ./examples)
+	Provider   string // stripe (default) or pix
+
+	Concurrency int           // client goroutines, each with its own connection (default 64)
+	Count       int           // measured deliveries; 0: run for Duration
+	Duration    time.Duration // measured time when Count is 0 (default 10s)
+	Warmup      time.Duration // unmeasured load before the measured part
+	Ceiling     bool          // also measure raw JetStream publishing
+
+	CPUProfile string // in-process only: CPU profile of the measured part
+	MemProfile string // in-process only: heap profile after the measured part
+
+	// Timeout bounds the whole run; 0 picks one from the load's length.
+	Timeout time.Duration
+	// Log receives progress lines and the bridge's warnings; nil discards.
+	Log io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second ^C kills at once; the first one cleans up
+	}()
+	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// realMain parses args, runs, prints the report and returns the exit code:
+// 0 a clean run, 1 a run with failed deliveries or a failed exactly-once
+// check (the report is printed), or that could not run; 2 a usage error;
+// 130 interrupted.
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, asJSON, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge-bench: %v\n", err)
+		return 2
+	}
+	o.Log = stderr
+	res, err := Run(ctx, o)
+	if res != nil {
+		res.WriteText(stdout)
+		if asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		}
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(stderr, "bridge-bench: interrupted")
+		return 130
+	case err != nil:
+		fmt.Fprintf(stderr, "bridge-bench: %v\n", err)
+		return 1
+	case !res.Clean():
+		fmt.Fprintln(stderr, "bridge-bench: the run was not clean (see errors and exactly-once above)")
+		return 1
+	}
+	return 0
+}
+
+func parseArgs(args []string, stderr io.Writer) (Options, bool, error) {
+	var o Options
+	var asJSON bool
+	fs := flag.NewFlagSet("bridge-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&o.Subprocess, "subprocess", false, "run the bridge as a `bridge run` subprocess (default: in this process)")
+	fs.StringVar(&o.BridgeBin, "bridge-bin", "", "bridge binary for --subprocess (default: go build ./cmd/bridge into a temp dir)")
+	fs.StringVar(&o.Mappings, "mappings", "./mappings", "mappings directory")
+	fs.StringVar(&o.Schemas, "schemas", "./schemas", "JSON schemas directory")
+	fs.StringVar(&o.Examples, "examples", "./examples", "examples directory the payloads are made from")
+	fs.StringVar(&o.Provider, "provider", "stripe", "webhook to drive: stripe (signed charge.succeeded) or pix (unsigned)")
+	fs.IntVar(&o.Concurrency, "concurrency", 64, "client goroutines, each with its own keep-alive connection")
+	fs.IntVar(&o.Count, "count", 0, "measured deliveries (instead of --duration)")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time, when --count is not given")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "load before the measured part, not measured")
+	fs.BoolVar(&o.Ceiling, "ceiling", false, "also measure raw synchronous JetStream publishing (same size, concurrency and length)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to `file` (in-process only)")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile after the measured part to `file` (in-process only)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "bound on the whole run (default: from the load's length)")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON too, after the report")
+	if err := fs.Parse(args); err != nil {
+		return o, false, err
+	}
+	if fs.NArg() > 0 {
+		return o, false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["count"] && set["duration"] {
+		return o, false, errors.New("--count and --duration exclude each other")
+	}
+	if set["count"] {
+		o.Duration = 0
+	}
+	return o, asJSON, o.check()
+}
+
+// check reports options that cannot work together.
+func (o Options) check() error {
+	var errs []error
+	if o.Provider != "stripe" && o.Provider != "pix" {
+		errs = append(errs, fmt.Errorf("--provider: want stripe or pix, got %q", o.Provider))
+	}
+	if o.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("--concurrency: must be at least 1, got %d", o.Concurrency))
+	}
+	if o.Count < 0 || o.Duration < 0 || o.Warmup < 0 || o.Timeout < 0 {
+		errs = append(errs, errors.New("--count, --duration, --warmup and --timeout must not be negative"))
+	}
+	if o.Count == 0 && o.Duration == 0 {
+		errs = append(errs, errors.New("either --count or --duration must be greater than 0"))
+	}
+	if o.Subprocess && (o.CPUProfile != "" || o.MemProfile != "") {
+		errs = append(errs, errors.New("--cpuprofile and --memprofile profile this process: not with --subprocess"))
+	}
+	if !o.Subprocess && o.BridgeBin != "" {
+		errs = append(errs, errors.New("--bridge-bin needs --subprocess"))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills in zero fields and makes the paths absolute (the
+// subprocess and the in-process daemon both get the same directories).
+func (o Options) withDefaults() (Options, error) {
+	if o.Provider == "" {
+		o.Provider = "stripe"
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 64
+	}
+	if o.Count == 0 && o.Duration == 0 {
+		o.Duration = 10 * time.Second
+	}
+	for _, p := range []*string{&o.Mappings, &o.Schemas, &o.Examples} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return o, err
+		}
+		*p = abs
+	}
+	if o.Mappings == "" {
+		o.Mappings, _ = filepath.Abs("mappings")
+	}
+	if o.Schemas == "" {
+		o.Schemas, _ = filepath.Abs("schemas")
+	}
+	if o.Examples == "" {
+		o.Examples, _ = filepath.Abs("examples")
+	}
+	if o.Timeout == 0 {
+		// Start-up, a subprocess build, the load (twice with the ceiling),
+		// reading the stream back and shutting down.
+		load := o.Warmup + o.Duration
+		if o.Count > 0 {
+			load = o.Warmup + 20*time.Minute
+		}
+		if o.Ceiling {
+			load *= 2
+		}
+		o.Timeout = 2*load + 5*time.Minute
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o, o.check()
+}
+
+// Run does one whole benchmark: nats-server, bridge, warm-up, measured
+// load, exactly-once check and, with Ceiling, the raw JetStream ceiling.
+// It stops and removes everything it started before it returns, also when
+// ctx is cancelled. A run whose deliveries failed still returns its Result
+// (see Result.Clean); an error means there is no result.
+func Run(ctx context.Context, o Options) (res *Result, err error) {
+	if o, err = o.withDefaults(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, "bridge-bench: "+format+"\n", args...) }
+
+	gen, err := newGenerator(o.Provider, o.Examples)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "bridge-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rmErr := os.RemoveAll(tmp); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	}()
+
+	res = &Result{
+		Machine:     machineInfo(),
+		Provider:    o.Provider,
+		Payload:     gen.describe(),
+		Concurrency: o.Concurrency,
+		Count:       o.Count,
+		Duration:    seconds(o.Duration),
+		Warmup:      seconds(o.Warmup),
+	}
+	logf("%s", res.Machine.oneLine())
+
+	logf("starting nats-server (JetStream, file store in %s)", tmp)
+	srv, err := startNATS(ctx, filepath.Join(tmp, "nats"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer scancel()
+		err = errors.Join(err, srv.Shutdown(sctx))
+	}()
+
+	secret, err := randomSecret()
+	if err != nil {
+		return nil, err
+	}
+	var b bridge
+	if o.Subprocess {
+		b, err = startSubprocess(ctx, o, srv.ClientURL(), secret, tmp, logf)
+	} else {
+		b, err = startInProcess(ctx, o, srv.ClientURL(), secret, logf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer scancel()
+		err = errors.Join(err, b.Stop(sctx))
+	}()
+	res.Mode, res.ResourceScope = b.Describe()
+
+	ld := newLoader("http://"+b.HTTPAddr()+"/webhooks/"+o.Provider, gen, secret, o.Concurrency)
+	defer ld.close()
+
+	if o.Warmup > 0 {
+		logf("warm-up: %s at concurrency %d", o.Warmup, o.Concurrency)
+		w := ld.run(ctx, 0, o.Warmup)
+		res.WarmupDeliveries, res.WarmupFailed = w.Sent, w.failed()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+
+	if o.Count > 0 {
+		logf("measuring: %d deliveries at concurrency %d", o.Count, o.Concurrency)
+	} else {
+		logf("measuring: %s at concurrency %d", o.Duration, o.Concurrency)
+	}
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	before, err := b.Usage()
+	if err != nil {
+		stopProfile()
+		return nil, err
+	}
+	var harnessBefore usage
+	if o.Subprocess {
+		harnessBefore, _ = selfUsage()
+	}
+	st := ld.run(ctx, int64(o.Count), o.Duration)
+	after, err := b.Usage()
+	stopProfile()
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err := writeHeapProfile(o.MemProfile); err != nil {
+		return nil, err
+	}
+	res.Bridge = summarize(st, before, after)
+	if o.Subprocess {
+		harnessAfter, _ := selfUsage()
+		h := resources(harnessBefore, harnessAfter, st.Events, st.Elapsed)
+		res.Harness = &h
+	}
+	res.Dials = ld.dials.Load()
+
+	logf("reading the EVENTS stream back (%d events answered 2xx)", ld.answeredCount())
+	nc, js, err := connect(srv.ClientURL(), "bridge-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	v, err := verify(ctx, js, ld)
+	if err != nil {
+		return nil, fmt.Errorf("exactly-once check: %w", err)
+	}
+	res.ExactlyOnce = v
+
+	if o.Ceiling {
+		logf("ceiling: raw JetStream publishing at concurrency %d", o.Concurrency)
+		c, err := runCeiling(ctx, srv.ClientURL(), js, o, res.Bridge.Rate)
+		if err != nil {
+			return nil, fmt.Errorf("ceiling: %w", err)
+		}
+		res.Ceiling = c
+	}
+	return res, nil
+}
+
+// startCPUProfile starts profiling this process into file (nothing when
+// file is empty) and returns the function that stops it.
+func startCPUProfile(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes this process's heap profile (allocations since
+// start included) to file, after a GC; nothing when file is empty.
+func writeHeapProfile(file string) error {
+	if file == "" {
+		return nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
