@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -266,5 +267,19 @@ func TestJSONBytesMatchesEncodingJSON(t *testing.T) {
 	}
 	if want := strings.TrimSuffix(buf.String(), "\n"); string(got) != want {
 		t.Errorf("jsonBytes:\n%s\nencoding/json:\n%s", got, want)
+	}
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	body, err := os.ReadFile("../../examples/stripe/charge.succeeded.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := DecodeJSON(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

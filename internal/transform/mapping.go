@@ -153,27 +153,22 @@ const (
 // object keys (a ':' outside a string is one key).
 func checkJSONLimits(body []byte) error {
 	depth, keys := 0, 0
-	inString, escaped := false, false
-	for i, c := range body {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			// Skip the string: find its closing quote, stepping over escapes.
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++ // skip the escaped byte
+				}
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+		case '{', '[':
 			if depth++; depth > MaxJSONDepth {
 				return fmt.Errorf("invalid JSON at byte %d: nested deeper than %d levels", i, MaxJSONDepth)
 			}
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
-		case c == ':':
+		case ':':
 			if keys++; keys > MaxJSONKeys {
 				return fmt.Errorf("invalid JSON at byte %d: more than %d keys", i, MaxJSONKeys)
 			}
