@@ -12,7 +12,7 @@ STRIPE_WEBHOOK_SECRET ?= whsec_dev_only_not_a_real_secret
 GITHUB_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
 export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET
 
-.PHONY: all build run test test-short mappings fuzz bench lint fmt vet tools post-example image clean
+.PHONY: all build run test test-short mappings fuzz bench bench-once load lint fmt vet tools post-example image clean cluster
 
 all: build
 
@@ -45,7 +45,15 @@ fuzz:
 
 ## bench: the hot path's Go benchmarks
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-once: every benchmark once, to keep them compiling and correct (CI)
+bench-once:
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+## load: the load harness (docs/performance.md): 64 connections for 20 s against the raw JetStream ceiling
+load:
+	$(GO) run ./cmd/bridge-bench --concurrency 64 --duration 20s --warmup 3s --ceiling
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

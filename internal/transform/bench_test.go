@@ -6,8 +6,9 @@ import (
 )
 
 // BenchmarkApply measures the whole transform of one delivery per example
-// fixture: rule matching, every expression, entity and key derivation,
-// building, serializing and profile-checking the event(s).
+// fixture: decoding the body, rule matching, every expression, entity and
+// key derivation, building, validating (profile and JSON Schema) and
+// serializing the event(s).
 func BenchmarkApply(b *testing.B) {
 	set, err := Load("../../mappings", Options{SchemasDir: "../../schemas", PlaceholderSecrets: true})
 	if err != nil {
@@ -28,12 +29,11 @@ func BenchmarkApply(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(len(body)))
 				for b.Loop() {
-					payload, err := DecodeJSON(body)
+					in, err := m.fixtureInput(f, body) // decodes the body as its ingestor would
 					if err != nil {
 						b.Fatal(err)
 					}
-					res := m.Apply(Input{Provider: p, Ingest: IngestWebhook, Body: body, Payload: payload,
-						Headers: f.Headers, ReceivedAt: FixtureTime})
+					res := m.Apply(in)
 					if res.Failure != nil || len(res.Events) == 0 {
 						b.Fatalf("%v", res.Failure)
 					}
