@@ -35,14 +35,23 @@ const (
 	defaultEventsAuth       = "none"
 	defaultBodyLimit        = 1 << 20
 	defaultRequestTimeout   = 10 * time.Second
+	defaultRateLimit        = 0 // off
+	defaultRateBurst        = 50
 	defaultGrace            = 30 * time.Second
 	defaultLogFormat        = FormatJSON
 	defaultLogLevel         = slog.LevelInfo
 )
 
-// EnvEventsSecret is the environment variable holding the events
-// endpoint's token or JWT key.
-const EnvEventsSecret = "BRIDGE_EVENTS_SECRET"
+// The environment variables holding secrets. A secret has no flag (a
+// flag is visible in the process list) and no config-file key.
+const (
+	// EnvEventsSecret holds the events endpoint's token or JWT key.
+	EnvEventsSecret = "BRIDGE_EVENTS_SECRET"
+	// EnvNATSPassword holds the password of --nats-user.
+	EnvNATSPassword = "BRIDGE_NATS_PASSWORD"
+	// EnvNATSToken holds the token the bridge authenticates to NATS with.
+	EnvNATSToken = "BRIDGE_NATS_TOKEN"
+)
 
 // Secret is a value that must never be printed: it formats as [redacted].
 type Secret string
@@ -53,6 +62,12 @@ func (Secret) String() string { return "[redacted]" }
 // GoString redacts the secret.
 func (Secret) GoString() string { return "[redacted]" }
 
+// LogValue redacts the secret in slog output, whatever the handler.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalJSON redacts the secret in JSON.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
 // Config is every setting of `bridge run`, parsed and typed.
 type Config struct {
 	// File is the config file that was read (--config); empty if none.
@@ -61,8 +76,17 @@ type Config struct {
 	// HTTP is the public listener's address (default ":8080").
 	HTTP string
 	// Admin is the admin listener's address: health, metrics, API
-	// (default "127.0.0.1:9090", loopback only).
+	// (default "127.0.0.1:9090", loopback only). It serves plain HTTP.
 	Admin string
+
+	// TLSCert and TLSKey are the PEM certificate (chain) and private key
+	// files of the public listener; both or neither (default none: plain
+	// HTTP). The pair is read again when either file changes.
+	TLSCert, TLSKey string
+	// TLSClientCA is a PEM file of the CAs whose client certificates the
+	// public listener requires (mutual TLS); default none: no client
+	// certificate asked for. Needs TLSCert.
+	TLSClientCA string
 	// Mappings is the mapping files directory (default "./mappings").
 	Mappings string
 	// Schemas is the JSON schema directory (default "./schemas").
@@ -78,6 +102,21 @@ type Config struct {
 	// Replicas is the replica count of every stream and bucket the bridge
 	// creates, 1 to 5 (default 1).
 	Replicas int
+
+	// How the bridge authenticates to the NATS servers of NATSURLs: at most
+	// one of a JWT credentials file (NATSCreds), an nkey seed file
+	// (NATSNkey), a user with its password (NATSUser, NATSPassword) or a
+	// token (NATSToken). Default none. Only with NATSURLs.
+	NATSCreds, NATSNkey, NATSUser string
+	// NATSPassword is NATSUser's password, from EnvNATSPassword only.
+	NATSPassword Secret
+	// NATSToken is the NATS token, from EnvNATSToken only.
+	NATSToken Secret
+	// NATSTLSCA is a PEM file of the CAs that sign the NATS servers'
+	// certificates (default none: the system's roots). NATSTLSCert and
+	// NATSTLSKey are the bridge's client certificate and key for servers
+	// that verify clients; both or neither. Only with NATSURLs.
+	NATSTLSCA, NATSTLSCert, NATSTLSKey string
 
 	// ManageStreams creates or updates the streams at start (default true).
 	ManageStreams bool
@@ -124,6 +163,13 @@ type Config struct {
 	// RequestTimeout bounds the handling of one delivery, publish retries
 	// included (default 10s).
 	RequestTimeout time.Duration
+	// RateLimit is how many webhook deliveries per second each provider may
+	// make, on average; 0 turns the limit off (default 0).
+	RateLimit float64
+	// RateBurst is the most deliveries a provider may make at once after a
+	// quiet spell (the size of its token bucket), at least 1 (default 50).
+	// Used only when RateLimit > 0.
+	RateBurst int
 
 	// Grace is how long a SIGTERM drain may take (default 30s).
 	Grace time.Duration
@@ -160,6 +206,8 @@ func Default() Config {
 		MaxAge:             defaultMaxAge,
 		BodyLimit:          defaultBodyLimit,
 		RequestTimeout:     defaultRequestTimeout,
+		RateLimit:          defaultRateLimit,
+		RateBurst:          defaultRateBurst,
 		Grace:              defaultGrace,
 		LogFormat:          defaultLogFormat,
 		LogLevel:           defaultLogLevel,

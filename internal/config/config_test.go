@@ -27,6 +27,7 @@ func TestDefault(t *testing.T) {
 		IngestConsumer:     "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second, EventsAuth: "none",
 		BodyLimit:      1 << 20,
 		RequestTimeout: 10 * time.Second,
+		RateBurst:      50,
 		Grace:          30 * time.Second,
 		LogFormat:      "json",
 		LogLevel:       slog.LevelInfo,

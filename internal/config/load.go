@@ -68,8 +68,14 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 	}
 	// Secrets come from the environment only: never a flag (visible in ps)
 	// nor the config file.
-	if v, ok := lookupEnv(EnvEventsSecret); ok {
-		cfg.EventsSecret = Secret(v)
+	for name, field := range map[string]*Secret{
+		EnvEventsSecret: &cfg.EventsSecret,
+		EnvNATSPassword: &cfg.NATSPassword,
+		EnvNATSToken:    &cfg.NATSToken,
+	} {
+		if v, ok := lookupEnv(name); ok {
+			*field = Secret(v)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)

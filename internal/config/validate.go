@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -39,6 +40,10 @@ func (c Config) Validate() error {
 
 	addr("http", c.HTTP)
 	addr("admin", c.Admin)
+	pair("tls-cert", c.TLSCert, "tls-key", c.TLSKey, add)
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		add("tls-client-ca", "needs --tls-cert and --tls-key: client certificates are asked for in the TLS handshake")
+	}
 	dir("mappings", c.Mappings)
 	dir("schemas", c.Schemas)
 
@@ -55,6 +60,8 @@ func (c Config) Validate() error {
 	case c.Replicas > 1 && c.Embedded():
 		add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Replicas)
 	}
+
+	c.validateNATSSecurity(add)
 
 	positive("duplicate-window", c.DuplicateWindow)
 	if c.MaxAge < 0 {
@@ -98,6 +105,12 @@ func (c Config) Validate() error {
 		add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
 	}
 	positive("request-timeout", c.RequestTimeout)
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		add("rate-limit", "must be 0 (no limit) or a rate per second greater than 0, got %s", formatRate(c.RateLimit))
+	}
+	if c.RateBurst < 1 {
+		add("rate-burst", "must be at least 1, got %d", c.RateBurst)
+	}
 	positive("grace", c.Grace)
 
 	if c.LogFormat != FormatJSON && c.LogFormat != FormatText {
@@ -113,6 +126,63 @@ func (c Config) Validate() error {
 		errs[i] = errors.New(p)
 	}
 	return errors.Join(errs...)
+}
+
+// validateNATSSecurity checks the NATS credentials and TLS settings: only
+// with --nats-url, one authentication method at a time, a user with its
+// password, a client certificate with its key.
+func (c Config) validateNATSSecurity(add func(flag, format string, args ...any)) {
+	files := []struct{ flag, value string }{
+		{"nats-creds", c.NATSCreds}, {"nats-nkey", c.NATSNkey}, {"nats-user", c.NATSUser},
+		{"nats-tls-ca", c.NATSTLSCA}, {"nats-tls-cert", c.NATSTLSCert}, {"nats-tls-key", c.NATSTLSKey},
+	}
+	secrets := []struct {
+		env   string
+		value Secret
+	}{{EnvNATSPassword, c.NATSPassword}, {EnvNATSToken, c.NATSToken}}
+	if c.Embedded() {
+		for _, f := range files {
+			if f.value != "" {
+				add(f.flag, "needs --nats-url: the embedded server takes no credentials")
+			}
+		}
+		for _, s := range secrets {
+			if s.value != "" {
+				add("nats-url", "%s is set, but without --nats-url the bridge starts its embedded server, which takes no credentials", s.env)
+			}
+		}
+		return
+	}
+	var methods []string
+	for _, m := range []struct{ name, value string }{
+		{"--nats-creds", c.NATSCreds}, {"--nats-nkey", c.NATSNkey}, {"--nats-user", c.NATSUser}, {EnvNATSToken, string(c.NATSToken)},
+	} {
+		if m.value != "" {
+			methods = append(methods, m.name)
+		}
+	}
+	if len(methods) > 1 {
+		add(strings.TrimPrefix(methods[0], "--"), "one NATS authentication method at a time, got %s and %s",
+			strings.Join(methods[:len(methods)-1], ", "), methods[len(methods)-1])
+	}
+	switch {
+	case c.NATSUser != "" && c.NATSPassword == "":
+		add("nats-user", "needs the password in the environment variable %s", EnvNATSPassword)
+	case c.NATSUser == "" && c.NATSPassword != "":
+		add("nats-user", "must be set when %s is (the password is for that user)", EnvNATSPassword)
+	}
+	pair("nats-tls-cert", c.NATSTLSCert, "nats-tls-key", c.NATSTLSKey, add)
+}
+
+// pair reports a certificate given without its key, or a key without its
+// certificate.
+func pair(certFlag, cert, keyFlag, key string, add func(flag, format string, args ...any)) {
+	switch {
+	case cert != "" && key == "":
+		add(certFlag, "needs --%s too (the certificate's private key)", keyFlag)
+	case cert == "" && key != "":
+		add(keyFlag, "needs --%s too (the key's certificate)", certFlag)
+	}
 }
 
 // checkNATSURL accepts host:port or a URL with a scheme nats.go dials.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ func parseText(s string) (string, error) {
 }
 
 func formatText(s string) string { return s }
+
+// parseOptional takes any text; empty means none (a file path left unset).
+func parseOptional(s string) (string, error) { return strings.TrimSpace(s), nil }
 
 // parseURLs splits a comma-separated list; an empty string is no URLs.
 func parseURLs(s string) ([]string, error) {
@@ -46,6 +50,17 @@ func parseInt(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// parseRate reads a rate per second: a number such as 10 or 0.5.
+func parseRate(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("invalid rate %q (want a number per second such as 10 or 0.5)", s)
+	}
+	return f, nil
+}
+
+func formatRate(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // parseBool accepts true, false, 1 and 0, in any case.
 func parseBool(s string) (bool, error) {
