@@ -209,6 +209,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics,
+			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst},
 		})
 	if err != nil {
 		return err

@@ -31,6 +31,7 @@ type WebhookConfig struct {
 	Timeout   time.Duration    // deadline of one delivery, publish retries included; > 0
 	Logger    *slog.Logger     // nil discards
 	Metrics   *metrics.Metrics // nil: none
+	RateLimit RateLimit        // per provider; the zero value is none
 	Now       func() time.Time
 }
 
@@ -40,6 +41,7 @@ type Webhook struct {
 	handler  Handler
 	cfg      WebhookConfig
 	log      *slog.Logger
+	limits   *limiters // nil: no rate limit
 }
 
 // NewWebhook returns the webhook handler. mappings is called once per
@@ -55,6 +57,7 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Timeout <= 0 {
 		errs = append(errs, errors.New("webhook: timeout must be > 0"))
 	}
+	errs = append(errs, cfg.RateLimit.validate())
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -64,7 +67,7 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger}, nil
+	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit)}, nil
 }
 
 // Register adds the webhook routes to mux: /webhooks/{provider}, and any
@@ -75,9 +78,9 @@ func (wh *Webhook) Register(mux *http.ServeMux) {
 	mux.Handle("/webhooks/{provider}/{suffix...}", wh)
 }
 
-// ServeHTTP checks a delivery cheapest first (provider, method, content
-// type, size, signature, JSON), then runs it through the pipeline and
-// answers with the verdict.
+// ServeHTTP checks a delivery cheapest first (provider, rate limit,
+// method, content type, size, signature, JSON), then runs it through the
+// pipeline and answers with the verdict.
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	received := wh.cfg.Now().UTC()
 	provider := r.PathValue("provider")
@@ -89,6 +92,10 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
+	if ok, wait := wh.limits.allow(provider, received); !ok {
+		wh.rateLimited(w, r, provider, received, wait)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,

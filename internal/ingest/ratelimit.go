@@ -1,0 +1,87 @@
+package ingest
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// RateLimit bounds the webhook deliveries of each provider: a token bucket
+// per provider that refills at PerSecond tokens a second and holds at most
+// Burst. The zero value (PerSecond 0) is no limit.
+type RateLimit struct {
+	PerSecond float64 // average deliveries a second per provider; 0: no limit
+	Burst     int     // most deliveries at once; at least 1 when PerSecond > 0
+}
+
+func (l RateLimit) validate() error {
+	switch {
+	case l.PerSecond < 0 || math.IsNaN(l.PerSecond) || math.IsInf(l.PerSecond, 0):
+		return fmt.Errorf("webhook: rate limit must be 0 (none) or a rate greater than 0, got %v", l.PerSecond)
+	case l.PerSecond > 0 && l.Burst < 1:
+		return fmt.Errorf("webhook: rate burst must be at least 1, got %d", l.Burst)
+	}
+	return nil
+}
+
+// limiters holds one rate.Limiter per provider, made at the provider's
+// first delivery. Only providers that have a mapping file get one (the
+// lookup comes first), so there are at most as many as the mapping sets
+// have named since the start.
+type limiters struct {
+	limit rate.Limit
+	burst int
+
+	mu         sync.Mutex
+	byProvider map[string]*rate.Limiter
+}
+
+// newLimiters returns nil, which allows everything, when l is no limit.
+func newLimiters(l RateLimit) *limiters {
+	if l.PerSecond == 0 {
+		return nil
+	}
+	return &limiters{limit: rate.Limit(l.PerSecond), burst: l.Burst, byProvider: make(map[string]*rate.Limiter)}
+}
+
+// allow takes a token of provider's bucket at now, or reports how long
+// until one is there; it never blocks.
+func (ls *limiters) allow(provider string, now time.Time) (ok bool, retryAfter time.Duration) {
+	if ls == nil {
+		return true, 0
+	}
+	ls.mu.Lock()
+	lim, found := ls.byProvider[provider]
+	if !found {
+		lim = rate.NewLimiter(ls.limit, ls.burst)
+		ls.byProvider[provider] = lim
+	}
+	ls.mu.Unlock()
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Second // burst < 1; validate rules it out
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now) // give the token back: this delivery is refused, not queued
+		return false, d
+	}
+	return true, 0
+}
+
+// rateLimited answers 429 with Retry-After (whole seconds, rounded up) to
+// a delivery over its provider's limit, counts it and logs it as reject
+// does.
+func (wh *Webhook) rateLimited(w http.ResponseWriter, r *http.Request, provider string, received time.Time, retryAfter time.Duration) {
+	secs := max(int64(math.Ceil(retryAfter.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	wh.reject(w, r, provider, received, "rate_limited", "rate-limited", Problem{Status: http.StatusTooManyRequests, Title: "Rate limited",
+		Detail: "provider " + strconv.Quote(provider) + " is over its limit of " +
+			strconv.FormatFloat(wh.cfg.RateLimit.PerSecond, 'g', -1, 64) + " deliveries a second (burst " +
+			strconv.Itoa(wh.cfg.RateLimit.Burst) + "); retry after " + strconv.FormatInt(secs, 10) + "s",
+		Provider: provider})
+}
