@@ -142,6 +142,11 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 			err = errors.Join(err, d.Shutdown(sctx))
 		}
 	}()
+	// The certificate first: a missing or bad file fails before anything starts.
+	tlsConf, err := publicTLS(d.cfg, d.log.With("component", "tls"))
+	if err != nil {
+		return err
+	}
 	// Watch first: an edit made while the streams are being set up (which
 	// may wait for a NATS cluster) is not missed.
 	d.watcher, err = watchMappings(d.cfg.Mappings, reloadDebounce, d.log,
@@ -231,6 +236,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.public = &http.Server{
 		Handler:           mux,
+		TLSConfig:         tlsConf, // nil: plain HTTP
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      d.cfg.RequestTimeout + 10*time.Second,
@@ -240,7 +246,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.serve(d.public, d.publicLn, "public")
 	d.started.Store(true)
-	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "admin", d.adminLn.Addr().String(),
+	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil,
+		"mtls", tlsConf != nil && tlsConf.ClientCAs != nil, "admin", d.adminLn.Addr().String(),
 		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
 	return nil
 }
@@ -271,7 +278,12 @@ func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) {
 	d.serving.Add(1)
 	go func() {
 		defer d.serving.Done()
-		if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := s.Serve
+		if s.TLSConfig != nil {
+			// The certificate comes from TLSConfig.GetCertificate.
+			serve = func(ln net.Listener) error { return s.ServeTLS(ln, "", "") }
+		}
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("listener stopped", "listener", name, "err", err)
 		}
 	}()
