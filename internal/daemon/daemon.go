@@ -167,7 +167,13 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		urls = []string{d.embedded.ClientURL()}
 		d.log.Info("embedded nats-server started", "url", d.embedded.ClientURL(), "store", d.cfg.DataDir)
 	}
-	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats")); err != nil {
+	var natsOpts []nats.Option
+	if !d.cfg.Embedded() {
+		if natsOpts, err = d.natsSecurity().Options(); err != nil {
+			return err
+		}
+	}
+	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
 		return err
 	}
 	if d.js, err = jetstream.New(d.nc); err != nil {
@@ -252,6 +258,16 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	return nil
 }
 
+// natsSecurity is how the bridge authenticates to a configured NATS
+// server, and the TLS it asks of it.
+func (d *Daemon) natsSecurity() publish.Security {
+	c := d.cfg
+	return publish.Security{
+		CredsFile: c.NATSCreds, NkeyFile: c.NATSNkey, User: c.NATSUser, Password: string(c.NATSPassword), Token: string(c.NATSToken),
+		CAFile: c.NATSTLSCA, CertFile: c.NATSTLSCert, KeyFile: c.NATSTLSKey,
+	}
+}
+
 // ensureStreams retries until the streams are in place: a configured NATS
 // cluster may not be reachable yet when the bridge starts.
 func (d *Daemon) ensureStreams(ctx context.Context) error {
@@ -265,7 +281,11 @@ func (d *Daemon) ensureStreams(ctx context.Context) error {
 		if !errors.Is(err, publish.ErrUnavailable) {
 			return err
 		}
-		d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "in", wait)
+		if d.nc.IsClosed() {
+			// nats.go gives up on a server that refused the credentials twice.
+			return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
+		}
+		d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))

@@ -57,6 +57,126 @@ func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Opti
 	return nc, nil
 }
 
+// Security is how Connect authenticates to the NATS servers and secures the
+// connection. At most one of CredsFile, NkeyFile, User (with Password) and
+// Token is set; the zero value is neither authentication nor TLS. It never
+// prints Password or Token.
+type Security struct {
+	CredsFile string // user JWT credentials file (nats.UserCredentials), read at every connect
+	NkeyFile  string // nkey seed file (nats.NkeyOptionFromSeed)
+	User      string // with Password (nats.UserInfo)
+	Password  string `json:"-"`
+	Token     string `json:"-"` // nats.Token
+
+	CAFile   string // PEM CAs of the servers' certificates (nats.RootCAs); default the system's
+	CertFile string // PEM client certificate, with KeyFile (nats.ClientCert)
+	KeyFile  string
+}
+
+// String describes s without its secrets.
+func (s Security) String() string {
+	var parts []string
+	add := func(name, v string) {
+		if v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	add("creds", s.CredsFile)
+	add("nkey", s.NkeyFile)
+	add("user", s.User)
+	if s.Password != "" {
+		add("password", "[redacted]")
+	}
+	if s.Token != "" {
+		add("token", "[redacted]")
+	}
+	add("ca", s.CAFile)
+	add("cert", s.CertFile)
+	add("key", s.KeyFile)
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// GoString is String.
+func (s Security) GoString() string { return s.String() }
+
+// LogValue is String, for slog.
+func (s Security) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// TLS reports whether s asks for TLS: a CA, or a client certificate.
+func (s Security) TLS() bool { return s.CAFile != "" || s.CertFile != "" || s.KeyFile != "" }
+
+// Options returns the nats.Options of s, for Connect's extra options. It
+// reads every file now, so that a missing or malformed one is an error
+// here, naming the file, rather than a connection that keeps failing.
+// With any TLS setting, TLS is required: a server that does not offer it
+// is refused rather than talked to in plain text.
+func (s Security) Options() ([]nats.Option, error) {
+	var methods []string
+	for _, m := range []struct{ name, v string }{{"creds", s.CredsFile}, {"nkey", s.NkeyFile}, {"user", s.User}, {"token", s.Token}} {
+		if m.v != "" {
+			methods = append(methods, m.name)
+		}
+	}
+	if len(methods) > 1 {
+		return nil, fmt.Errorf("publish: one NATS authentication method at a time, got %s", strings.Join(methods, ", "))
+	}
+	if (s.CertFile == "") != (s.KeyFile == "") {
+		return nil, errors.New("publish: a NATS client certificate needs both its certificate and key files")
+	}
+	var opts []nats.Option
+	switch {
+	case s.CredsFile != "":
+		opt := nats.UserCredentials(s.CredsFile)
+		if err := checkCreds(opt); err != nil {
+			return nil, fmt.Errorf("publish: NATS credentials %s: %w", s.CredsFile, err)
+		}
+		opts = append(opts, opt)
+	case s.NkeyFile != "":
+		opt, err := nats.NkeyOptionFromSeed(s.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("publish: NATS nkey seed %s: %w", s.NkeyFile, err)
+		}
+		opts = append(opts, opt)
+	case s.User != "":
+		if s.Password == "" {
+			return nil, fmt.Errorf("publish: NATS user %q has no password", s.User)
+		}
+		opts = append(opts, nats.UserInfo(s.User, s.Password))
+	case s.Token != "":
+		opts = append(opts, nats.Token(s.Token))
+	}
+	if s.TLS() {
+		opts = append(opts, nats.Secure())
+		if s.CAFile != "" {
+			opts = append(opts, nats.RootCAs(s.CAFile))
+		}
+		if s.CertFile != "" {
+			opts = append(opts, nats.ClientCert(s.CertFile, s.KeyFile))
+		}
+		var o nats.Options
+		for _, opt := range opts {
+			if err := opt(&o); err != nil {
+				return nil, fmt.Errorf("publish: NATS TLS: %w", err)
+			}
+		}
+	}
+	return opts, nil
+}
+
+// checkCreds reads a credentials file the way a connect would: its JWT,
+// and its seed by signing a nonce.
+func checkCreds(opt nats.Option) error {
+	var o nats.Options
+	if err := opt(&o); err != nil {
+		return err
+	}
+	if _, err := o.UserJWT(); err != nil {
+		return err
+	}
+	_, err := o.SignatureCB([]byte("nonce"))
+	return err
+}
+
 // redactURLs joins urls with any user:password replaced, for messages.
 func redactURLs(urls []string) string {
 	out := make([]string, len(urls))
