@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/playground"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -144,8 +145,9 @@ func (h headerFlags) Set(s string) error {
 	return nil
 }
 
-// runMap is `bridge map`: a dry run of one payload from stdin, printing the
-// event(s) or the dead-letter reason, without touching NATS.
+// runMap is `bridge map`: a dry run of one payload from stdin (an
+// events-protocol envelope for a file that takes only the events protocol),
+// printing the event(s) or the dead-letter reason, without touching NATS.
 func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	t := newToolFlags("map", stderr)
 	provider := t.fs.String("provider", "", "the provider whose mapping file to apply (required)")
@@ -173,13 +175,12 @@ func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge map: reading the payload: %v\n", err)
 		return 1
 	}
-	payload, err := m.Decode(*contentType, body)
+	// The same dry run as the playground's POST /api/map.
+	res, err := playground.Map(m, playground.Input{Body: body, ContentType: *contentType, Headers: headers, ReceivedAt: time.Now().UTC()})
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge map: %v\n", err)
 		return 1
 	}
-	res := m.Apply(transform.Input{Provider: *provider, Ingest: transform.IngestWebhook, Body: body,
-		Payload: payload, Headers: headers, ReceivedAt: time.Now().UTC()})
 	if res.Failure != nil {
 		rule := ""
 		if res.Rule != nil {

@@ -1,0 +1,71 @@
+package playground
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Input is one payload to map without publishing it.
+type Input struct {
+	Body        []byte
+	ContentType string            // the body's media type; "" is application/json
+	Headers     map[string]string // request headers, names in any case
+	ReceivedAt  time.Time         // `received_at`, and the time of events whose rule sets none
+}
+
+// Map is the dry run `bridge map` and POST /api/map share: it reads the
+// payload as the ingestor of the mapping file would (an events-protocol
+// envelope for a file that accepts only the events protocol, as fixtures
+// do; else a webhook body of the given content type) and applies the
+// file's rules. The error says why the payload cannot be read; a payload
+// that reads but does not map is a Result with a Failure.
+func Map(m *transform.Mapping, in Input) (transform.Result, error) {
+	tin, err := input(m, in)
+	if err != nil {
+		return transform.Result{}, err
+	}
+	return m.Apply(tin), nil
+}
+
+func input(m *transform.Mapping, in Input) (transform.Input, error) {
+	header := http.Header{}
+	for k, v := range in.Headers {
+		header.Set(k, v)
+	}
+	if eventsOnly(m) {
+		env, err := eventsprotocol.Parse(in.Body)
+		if err != nil {
+			return transform.Input{}, err
+		}
+		tin, err := transform.EnvelopeInput(env, header, in.ReceivedAt)
+		tin.Provider = m.Provider
+		return tin, err
+	}
+	ct := in.ContentType
+	if ct == "" {
+		ct = transform.ContentJSON
+	}
+	payload, err := m.Decode(ct, in.Body)
+	if err != nil {
+		return transform.Input{}, err
+	}
+	headers := make(map[string]string, len(header))
+	for k, v := range header {
+		headers[k] = v[0]
+	}
+	kind := transform.IngestWebhook
+	if !m.Accepts(kind) {
+		kind = transform.IngestNATS
+	}
+	return transform.Input{Provider: m.Provider, Ingest: kind, Body: in.Body, Payload: payload,
+		Headers: headers, Header: header, ReceivedAt: in.ReceivedAt}, nil
+}
+
+// eventsOnly reports whether the file takes only events-protocol
+// envelopes: its payloads are then envelopes, as in its fixtures.
+func eventsOnly(m *transform.Mapping) bool {
+	return m.Accepts(transform.IngestEvents) && !m.Accepts(transform.IngestWebhook) && !m.Accepts(transform.IngestNATS)
+}

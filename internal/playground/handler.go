@@ -1,0 +1,297 @@
+package playground
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// Defaults of Config.
+const (
+	DefaultBodyLimit     = 1 << 20 // bytes of a POST /api/map body
+	DefaultMaxConcurrent = 4       // dry runs at once; more are answered 503
+)
+
+// maxExamplePayload bounds a fixture payload GET /api/mappings/{provider}
+// shows as an example; a larger one is listed without its content.
+const maxExamplePayload = 256 << 10
+
+// Config is what the playground needs of the running bridge.
+type Config struct {
+	// Mappings returns the running mapping set; nil while none is loaded.
+	Mappings func() *transform.Set
+	// SchemasDir is the running set's schemas directory: an edited mapping
+	// validates data against the same schemas.
+	SchemasDir string
+	// About says which bridge the page looks at; nil: only the build.
+	About func() About
+	// BodyLimit bounds a POST /api/map body; default DefaultBodyLimit.
+	BodyLimit int64
+	// MaxConcurrent bounds the dry runs in progress; default DefaultMaxConcurrent.
+	MaxConcurrent int
+	// Logger receives the answers to requests that fail on the server's
+	// side; default: discarded.
+	Logger *slog.Logger
+}
+
+// About describes the running bridge for the page's header.
+type About struct {
+	Version      string    `json:"version"`
+	Commit       string    `json:"commit"`
+	GoVersion    string    `json:"go_version"`
+	NATSURL      string    `json:"nats_url,omitempty"` // credentials left out
+	NATSEmbedded bool      `json:"nats_embedded"`
+	LoadedAt     time.Time `json:"-"` // when the running mapping set was loaded
+}
+
+// Handler serves the playground page and its API.
+type Handler struct {
+	cfg  Config
+	busy chan struct{} // one token per dry run in progress
+}
+
+// New returns the playground's handler; zero fields of cfg take their
+// defaults.
+func New(cfg Config) *Handler {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Mappings == nil {
+		cfg.Mappings = func() *transform.Set { return nil }
+	}
+	return &Handler{cfg: cfg, busy: make(chan struct{}, cfg.MaxConcurrent)}
+}
+
+// Register serves the page and the API on mux:
+//
+//	GET  /playground                the page (and /playground/app.js, /playground/style.css)
+//	GET  /api/mappings              the bridge and its running mapping set
+//	GET  /api/mappings/{provider}   a mapping file's text and its fixtures' payloads
+//	GET  /api/catalog               every type the running set can emit
+//	POST /api/map                   a dry run, as `bridge map`
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /playground", secure(http.HandlerFunc(servePage)))
+	mux.HandleFunc("GET /playground/{$}", func(w http.ResponseWriter, r *http.Request) {
+		// Relative, as the page's links are, so that it works behind a path prefix.
+		w.Header().Set("Location", "../playground")
+		w.WriteHeader(http.StatusMovedPermanently)
+	})
+	mux.Handle("GET /playground/", secure(http.StripPrefix("/playground/", staticFiles())))
+	mux.HandleFunc("GET /api/mappings", h.listMappings)
+	mux.HandleFunc("GET /api/mappings/{provider}", h.mappingFile)
+	mux.HandleFunc("GET /api/catalog", h.catalog)
+	mux.HandleFunc("POST /api/map", h.dryRun)
+}
+
+// mapRequest is the body of POST /api/map.
+type mapRequest struct {
+	Provider string `json:"provider"`
+	// Payload is the provider's body: a JSON value, or a JSON string that
+	// holds the raw body (a form body, or JSON to keep byte for byte).
+	Payload     json.RawMessage   `json:"payload"`
+	ContentType string            `json:"content_type"` // default application/json
+	Headers     map[string]string `json:"headers"`
+	// Mapping is a mapping file's text, used instead of the provider's file.
+	Mapping *string `json:"mapping"`
+}
+
+// dryRun answers POST /api/map: 200 with an Answer, or a problem: 400 for a
+// mapping that does not load (with its errors and their positions), a body
+// or payload that does not read; 404 for an unknown provider; 413, 415; 503
+// while the bridge starts or too many dry runs are in progress.
+func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)", nil)
+		return
+	}
+	select {
+	case h.busy <- struct{}{}:
+		defer func() { <-h.busy }()
+	default:
+		writeProblem(w, r, "busy", http.StatusServiceUnavailable, fmt.Sprintf("%d dry runs are in progress; try again", cap(h.busy)), nil)
+		return
+	}
+	var req mapRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.cfg.BodyLimit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeProblem(w, r, "too-large", http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit), nil)
+			return
+		}
+		writeProblem(w, r, "invalid-body", http.StatusBadRequest, "the body must be a JSON object with provider, payload, content_type, headers and mapping: "+err.Error(), nil)
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeProblem(w, r, "invalid-body", http.StatusBadRequest, "the body must hold one JSON object", nil)
+		return
+	}
+	set := h.cfg.Mappings()
+	if set == nil {
+		writeProblem(w, r, "not-ready", http.StatusServiceUnavailable, "no mapping set is loaded yet", nil)
+		return
+	}
+	m, merr := h.mapping(set, req)
+	if merr != nil {
+		var ext map[string]any
+		if merr.problems != nil {
+			ext = map[string]any{"errors": problemList(merr.problems)}
+		}
+		writeProblem(w, r, merr.slug, merr.status, merr.detail, ext)
+		return
+	}
+	body, err := payloadBytes(req.Payload)
+	if err != nil {
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	in := Input{Body: body, ContentType: req.ContentType, Headers: req.Headers, ReceivedAt: time.Now().UTC()}
+	res, err := Map(m, in)
+	if err != nil {
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
+		return
+	}
+	a := Describe(m, res)
+	if res.Failure == nil {
+		if a.Fixture, err = FixtureFor(m, in); err != nil {
+			h.cfg.Logger.Warn("playground: no fixture for a dry run", "provider", m.Provider, "err", err)
+		}
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+var providerRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// mapping compiles the request's mapping text, or else reads the
+// provider's file as it is on disk now, as `bridge map` does: with
+// placeholder secrets, never the real ones, and aside from the running
+// set.
+func (h *Handler) mapping(set *transform.Set, req mapRequest) (*transform.Mapping, *mapError) {
+	loaded, ok := set.Mapping(req.Provider)
+	var path string
+	var text []byte
+	switch {
+	case req.Mapping != nil:
+		text = []byte(*req.Mapping)
+		// The loaded file's path: a rule's `schema` resolves against it
+		// and the positions read as in `bridge check`.
+		switch {
+		case ok:
+			path = loaded.File
+		case providerRE.MatchString(req.Provider):
+			path = filepath.Join(set.Dir, req.Provider+".yaml")
+		default:
+			path = filepath.Join(set.Dir, "playground.yaml")
+		}
+	case req.Provider == "":
+		return nil, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
+	case !ok:
+		return nil, &mapError{http.StatusNotFound, "unknown-provider",
+			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil}
+	default:
+		path = loaded.File
+		var err error
+		if text, err = os.ReadFile(path); err != nil {
+			return nil, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
+				[]*transform.Problem{{File: path, Msg: err.Error()}}}
+		}
+	}
+	m, problems := transform.Parse(path, text, transform.Options{PlaceholderSecrets: true, SchemasDir: h.cfg.SchemasDir})
+	if len(problems) > 0 {
+		return nil, &mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}
+	}
+	return m, nil
+}
+
+// mapError is why a dry run has no mapping to run: the answer's status,
+// problem type and detail, and the problems of a mapping that does not load.
+type mapError struct {
+	status   int
+	slug     string
+	detail   string
+	problems []*transform.Problem
+}
+
+// mappingError is one problem of a mapping that does not load.
+type mappingError struct {
+	Message string `json:"message"`
+	Line    int    `json:"line"`   // 1-based; 0 for the whole file
+	Column  int    `json:"column"` // 1-based; 0 when unknown
+	Rule    string `json:"rule,omitempty"`
+	File    string `json:"file"`
+}
+
+func problemList(ps []*transform.Problem) []mappingError {
+	out := make([]mappingError, len(ps))
+	for i, p := range ps {
+		msg := p.Msg
+		if p.Rule != "" {
+			msg = fmt.Sprintf("rule %q: %s", p.Rule, msg)
+		}
+		out[i] = mappingError{Message: msg, Line: p.Line, Column: p.Column, Rule: p.Rule, File: p.File}
+	}
+	return out
+}
+
+// payloadBytes returns the body a request's payload stands for.
+func payloadBytes(raw json.RawMessage) ([]byte, error) {
+	s := strings.TrimSpace(string(raw))
+	switch {
+	case s == "" || s == "null":
+		return nil, errors.New("payload is required: the provider's body, as JSON or as a string")
+	case strings.HasPrefix(s, `"`):
+		var body string
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return nil, fmt.Errorf("payload: %w", err)
+		}
+		return []byte(body), nil
+	}
+	return []byte(s), nil
+}
+
+// writeProblem writes an RFC 9457 problem+json body with extension members
+// ext; a 503 carries Retry-After.
+func writeProblem(w http.ResponseWriter, r *http.Request, slug string, status int, detail string, ext map[string]any) {
+	body := map[string]any{
+		"type": "urn:bridge:problem:" + slug, "title": http.StatusText(status), "status": status,
+		"detail": detail, "instance": r.URL.Path,
+	}
+	for k, v := range ext {
+		body[k] = v
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
