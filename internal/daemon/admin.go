@@ -19,6 +19,7 @@ func (d *Daemon) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
 	d.registerDLQ(mux)
+	d.registerPlayground(mux)
 	return mux
 }
 
