@@ -186,16 +186,18 @@ type none struct{}
 func (none) Verify(http.Header, []byte, time.Time) error { return nil }
 func (none) DeliveryHeader() string                      { return "" }
 
-// CredentialHeaders names the headers a verifier reads a credential from
-// (a static token, a password): they are stripped from what mappings see
-// and from dead letters. Signatures (MACs over the body) are not listed:
-// they reveal no secret.
+// CredentialHeaders names the headers a verifier reads a credential or a
+// MAC from (a static token, a password, a generic HMAC's header whose name
+// need not say "signature"): they are stripped from what mappings see and
+// from dead letters.
 func CredentialHeaders(v Verifier) []string {
 	switch v := v.(type) {
 	case *token:
 		return []string{v.header}
 	case *basic:
 		return []string{authorization}
+	case *hmacScheme:
+		return []string{v.header}
 	}
 	return nil
 }
