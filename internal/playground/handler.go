@@ -23,6 +23,9 @@ const (
 	DefaultMaxConcurrent = 4       // dry runs at once; more are answered 503
 )
 
+// bodyReadTimeout bounds the reading of a POST /api/map body.
+const bodyReadTimeout = 30 * time.Second
+
 // maxExamplePayload bounds a fixture payload GET /api/mappings/{provider}
 // shows as an example; a larger one is listed without its content.
 const maxExamplePayload = 256 << 10
@@ -121,13 +124,9 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)", nil)
 		return
 	}
-	select {
-	case h.busy <- struct{}{}:
-		defer func() { <-h.busy }()
-	default:
-		writeProblem(w, r, "busy", http.StatusServiceUnavailable, fmt.Sprintf("%d dry runs are in progress; try again", cap(h.busy)), nil)
-		return
-	}
+	// The admin listener sets no read timeout; a body that trickles in is
+	// cut off here.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	var req mapRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.cfg.BodyLimit))
 	dec.DisallowUnknownFields()
@@ -147,6 +146,14 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 	set := h.cfg.Mappings()
 	if set == nil {
 		writeProblem(w, r, "not-ready", http.StatusServiceUnavailable, "no mapping set is loaded yet", nil)
+		return
+	}
+	// Compiling and mapping is the work to bound, once the body is in.
+	select {
+	case h.busy <- struct{}{}:
+		defer func() { <-h.busy }()
+	default:
+		writeProblem(w, r, "busy", http.StatusServiceUnavailable, fmt.Sprintf("%d dry runs are in progress; try again", cap(h.busy)), nil)
 		return
 	}
 	m, merr := h.mapping(set, req)

@@ -181,8 +181,11 @@
 
   // ---- the dry run ----
 
+  // schedule runs the dry run once the edits pause. Until its answer is
+  // shown, the page is marked busy (data-busy on the body).
   function schedule(ms) {
     clearTimeout(state.timer);
+    document.body.dataset.busy = 'true';
     state.timer = setTimeout(run, ms == null ? DEBOUNCE_MS : ms);
   }
 
@@ -201,8 +204,9 @@
   }
 
   async function run() {
+    state.timer = 0;
     const provider = $('provider').value;
-    if (!provider || !state.file) return;
+    if (!provider || !state.file) { delete document.body.dataset.busy; return; }
     const req = {
       provider,
       mapping: $('mapping').value,
@@ -214,7 +218,6 @@
     const ctrl = new AbortController();
     state.inflight = ctrl;
     const seq = ++state.seq;
-    document.body.dataset.busy = 'true';
     let r;
     try {
       r = await api('api/map', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -225,8 +228,8 @@
     }
     if (seq !== state.seq) return; // a newer edit is on its way
     state.inflight = null;
-    delete document.body.dataset.busy;
     render(r);
+    if (!state.timer) delete document.body.dataset.busy;
   }
 
   function clearResult() {
