@@ -167,6 +167,13 @@ func TestPlaygroundBrowser(t *testing.T) {
 	if c := p.text("#catalog"); !strings.Contains(c, "event.stripe.payments.charge.succeeded") || !strings.Contains(c, fmt.Sprintf("stripe.yaml:%d", ruleLine)) {
 		t.Errorf("catalogue = %q", c)
 	}
+	// A type's file:line opens its rule in the playground.
+	p.do("open a rule from the catalogue", chromedp.Click(chromedp.CSS(`#catalog button[aria-label^="Open rule charge.succeeded of stripe"]`)))
+	p.waitFor("the rule in the editor", `document.activeElement.id === 'mapping'`)
+	if caretLine := evaluate[int](p, `(() => { const ta = document.getElementById('mapping');
+		return ta.value.slice(0, ta.selectionStart).split('\n').length })()`); caretLine != ruleLine || !p.visible("#view-playground") {
+		t.Errorf("the catalogue opened line %d, want %d", caretLine, ruleLine)
+	}
 
 	// The dead letter opens in the playground, with its reason.
 	p.do("open the dead letters", chromedp.Click(chromedp.ID("tab-dlq")))
