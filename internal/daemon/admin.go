@@ -9,7 +9,8 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 )
 
-// adminMux serves the admin listener: liveness, readiness and metrics.
+// adminMux serves the admin listener: liveness, readiness, metrics, the
+// dead-letter API and the mapping playground.
 func (d *Daemon) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,6 +106,12 @@ type dlqReplayAnswer struct {
 // is the per-message report. A replay JetStream stops half-way is answered
 // 503 problem+json carrying the report so far.
 func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
+	// Only JSON: a page on another site can POST a form to a loopback
+	// address, but not application/json without a CORS preflight.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeDLQProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "send the replay request as application/json", nil)
+		return
+	}
 	var req dlqReplayRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, dlqReplayBodyMax))
 	dec.DisallowUnknownFields()
