@@ -40,6 +40,9 @@ const (
 	defaultGrace            = 30 * time.Second
 	defaultLogFormat        = FormatJSON
 	defaultLogLevel         = slog.LevelInfo
+	defaultOTLPEndpoint     = "" // tracing off
+	defaultOTLPInsecure     = false
+	defaultTraceSampleRatio = 1.0
 )
 
 // The environment variables holding secrets. A secret has no flag (a
@@ -179,6 +182,17 @@ type Config struct {
 	// LogLevel is the lowest level logged: debug, info, warn or error
 	// (default info).
 	LogLevel slog.Level
+
+	// OTLPEndpoint is the URL of an OpenTelemetry collector's OTLP/HTTP
+	// receiver that the bridge's spans are exported to (default none:
+	// tracing off, nothing exported).
+	OTLPEndpoint string
+	// OTLPInsecure allows plain HTTP to the collector: an http://
+	// OTLPEndpoint needs it (default false).
+	OTLPInsecure bool
+	// TraceSampleRatio is the share of new traces sampled, 0 to 1; a
+	// delivery with a trace context follows its sampled flag (default 1).
+	TraceSampleRatio float64
 }
 
 // Default returns the settings of `bridge run` with no flags, environment
@@ -211,6 +225,9 @@ func Default() Config {
 		Grace:              defaultGrace,
 		LogFormat:          defaultLogFormat,
 		LogLevel:           defaultLogLevel,
+		OTLPEndpoint:       defaultOTLPEndpoint,
+		OTLPInsecure:       defaultOTLPInsecure,
+		TraceSampleRatio:   defaultTraceSampleRatio,
 	}
 }
 

@@ -31,6 +31,8 @@ func TestDefault(t *testing.T) {
 		Grace:          30 * time.Second,
 		LogFormat:      "json",
 		LogLevel:       slog.LevelInfo,
+		// Tracing is off: no endpoint, nothing exported.
+		OTLPEndpoint: "", OTLPInsecure: false, TraceSampleRatio: 1,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v\nwant %+v", got, want)
@@ -80,6 +82,25 @@ func TestValidate(t *testing.T) {
 			`--nats-url: "http://a:4222": scheme must be nats, tls, ws or wss`},
 		{"nats url garbage", func(c *Config) { c.NATSURLs = []string{"nats"} },
 			`--nats-url: "nats": want nats://host:port or host:port`},
+		{"otlp endpoint https", func(c *Config) { c.OTLPEndpoint = "https://otel.example.com:4318" }, ""},
+		{"otlp endpoint http allowed", func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "http://otel-collector:4318", true }, ""},
+		{"otlp endpoint http not allowed", func(c *Config) { c.OTLPEndpoint = "http://otel-collector:4318" },
+			`--otlp-endpoint: "http://otel-collector:4318" is plain HTTP: use https://, or allow it with --otlp-insecure`},
+		{"otlp insecure with https", func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "https://otel:4318", true },
+			`--otlp-insecure: asks for plain HTTP, but --otlp-endpoint "https://otel:4318" is https://`},
+		{"otlp insecure without endpoint is unused", func(c *Config) { c.OTLPInsecure = true }, ""},
+		{"otlp endpoint without scheme", func(c *Config) { c.OTLPEndpoint = "otel-collector:4318" },
+			`--otlp-endpoint: want an http:// or https:// URL such as http://otel-collector:4318, got "otel-collector:4318"`},
+		{"otlp endpoint grpc", func(c *Config) { c.OTLPEndpoint = "grpc://otel:4317" },
+			`--otlp-endpoint: want an http:// or https:// URL such as http://otel-collector:4318, got "grpc://otel:4317"`},
+		{"otlp endpoint without host", func(c *Config) { c.OTLPEndpoint = "https:///v1/traces" },
+			`--otlp-endpoint: "https:///v1/traces" has no host`},
+		{"otlp endpoint with query", func(c *Config) { c.OTLPEndpoint = "https://otel/v1/traces?key=x" },
+			`--otlp-endpoint: "https://otel/v1/traces?key=x": no user, query or fragment allowed (headers go in OTEL_EXPORTER_OTLP_HEADERS)`},
+		{"sample ratio zero", func(c *Config) { c.TraceSampleRatio = 0 }, ""},
+		{"sample ratio a quarter", func(c *Config) { c.TraceSampleRatio = 0.25 }, ""},
+		{"sample ratio above one", func(c *Config) { c.TraceSampleRatio = 1.5 }, "--trace-sample-ratio: must be between 0 and 1, got 1.5"},
+		{"sample ratio negative", func(c *Config) { c.TraceSampleRatio = -0.1 }, "--trace-sample-ratio: must be between 0 and 1, got -0.1"},
 		{"every problem, sorted", func(c *Config) {
 			c.Replicas, c.LogFormat, c.BodyLimit, c.Grace, c.Admin = 9, "yaml", 0, 0, ""
 		}, strings.Join([]string{
@@ -157,6 +178,56 @@ func TestLogger(t *testing.T) {
 				if strings.Contains(out, s) {
 					t.Errorf("output %q has %q", out, s)
 				}
+			}
+		})
+	}
+}
+
+// TestLoadTracing reads the tracing settings from each source, and names
+// the source of a bad value.
+func TestLoadTracing(t *testing.T) {
+	file := writeConfig(t, "tracing:\n  otlp_endpoint: http://otel-collector:4318\n  otlp_insecure: true\n  sample_ratio: 0.5\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(*Config)
+		err  string
+	}{
+		{name: "defaults: off", want: func(*Config) {}},
+		{name: "flags", args: []string{"--otlp-endpoint", "https://otel.example.com", "--trace-sample-ratio", "0.1"},
+			want: func(c *Config) { c.OTLPEndpoint, c.TraceSampleRatio = "https://otel.example.com", 0.1 }},
+		{name: "bare --otlp-insecure", args: []string{"--otlp-endpoint=http://localhost:4318", "--otlp-insecure"},
+			want: func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "http://localhost:4318", true }},
+		{name: "environment", env: map[string]string{"BRIDGE_OTLP_ENDPOINT": "http://otel:4318", "BRIDGE_OTLP_INSECURE": "1", "BRIDGE_TRACE_SAMPLE_RATIO": "0"},
+			want: func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure, c.TraceSampleRatio = "http://otel:4318", true, 0 }},
+		{name: "file", args: []string{"--config", file},
+			want: func(c *Config) {
+				c.File, c.OTLPEndpoint, c.OTLPInsecure, c.TraceSampleRatio = file, "http://otel-collector:4318", true, 0.5
+			}},
+		{name: "ratio not a number", env: map[string]string{"BRIDGE_TRACE_SAMPLE_RATIO": "half"},
+			err: `env BRIDGE_TRACE_SAMPLE_RATIO: invalid ratio "half" (want a number from 0 to 1 such as 0.25)`},
+		{name: "ratio out of range", args: []string{"--trace-sample-ratio", "2"},
+			err: "--trace-sample-ratio: must be between 0 and 1, got 2"},
+		{name: "plain HTTP not allowed", args: []string{"--otlp-endpoint", "http://otel:4318"},
+			err: `--otlp-endpoint: "http://otel:4318" is plain HTTP: use https://, or allow it with --otlp-insecure`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, err := load(t, tc.args, tc.env)
+			if tc.err != "" {
+				if errText(err) != tc.err {
+					t.Fatalf("Load error =\n%s\nwant\n%s", errText(err), tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Default()
+			tc.want(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Load() = %+v\nwant %+v", got, want)
 			}
 		})
 	}

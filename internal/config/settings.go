@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +137,12 @@ func table() []setting {
 			func(c *Config) *string { return &c.LogFormat }, parseLogFormat, formatText),
 		row("log-level", "log.level", "LEVEL", "lowest level logged: debug, info, warn or error",
 			func(c *Config) *slog.Level { return &c.LogLevel }, parseLogLevel, formatLogLevel),
+		row("otlp-endpoint", "tracing.otlp_endpoint", "URL", "OpenTelemetry collector's OTLP/HTTP URL to export spans to; none: tracing off",
+			func(c *Config) *string { return &c.OTLPEndpoint }, parseOptional, formatText),
+		row("otlp-insecure", "tracing.otlp_insecure", "BOOL", "allow plain HTTP to the collector (an http:// --otlp-endpoint)",
+			func(c *Config) *bool { return &c.OTLPInsecure }, parseBool, formatBool),
+		row("trace-sample-ratio", "tracing.sample_ratio", "RATIO", "share of new traces sampled, 0 to 1; a delivery's own trace context decides for it",
+			func(c *Config) *float64 { return &c.TraceSampleRatio }, parseRatio, formatRate),
 	}
 }
 
@@ -164,3 +172,13 @@ func list(s setting) setting {
 
 func itoa(n int) string        { return strconv.Itoa(n) }
 func formatBool(b bool) string { return strconv.FormatBool(b) }
+
+// parseRatio reads a share: a number such as 1, 0.25 or 0 (Validate
+// checks that it is at most 1).
+func parseRatio(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("invalid ratio %q (want a number from 0 to 1 such as 0.25)", s)
+	}
+	return f, nil
+}

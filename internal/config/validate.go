@@ -119,6 +119,7 @@ func (c Config) Validate() error {
 	if !slices.Contains(logLevels, c.LogLevel) {
 		add("log-level", "must be debug, info, warn or error, got %s", c.LogLevel)
 	}
+	c.validateTracing(add)
 
 	slices.Sort(probs)
 	errs := make([]error, len(probs))
@@ -172,6 +173,31 @@ func (c Config) validateNATSSecurity(add func(flag, format string, args ...any))
 		add("nats-user", "must be set when %s is (the password is for that user)", EnvNATSPassword)
 	}
 	pair("nats-tls-cert", c.NATSTLSCert, "nats-tls-key", c.NATSTLSKey, add)
+}
+
+// validateTracing checks the span export settings: the endpoint is an
+// http:// or https:// URL, plain HTTP only when --otlp-insecure allows it,
+// and the sample ratio a share.
+func (c Config) validateTracing(add func(flag, format string, args ...any)) {
+	if r := c.TraceSampleRatio; math.IsNaN(r) || r < 0 || r > 1 {
+		add("trace-sample-ratio", "must be between 0 and 1, got %s", formatRate(r))
+	}
+	if c.OTLPEndpoint == "" {
+		return // tracing off; --otlp-insecure is unused
+	}
+	u, err := url.Parse(c.OTLPEndpoint)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
+		add("otlp-endpoint", "want an http:// or https:// URL such as http://otel-collector:4318, got %q", c.OTLPEndpoint)
+	case u.Host == "":
+		add("otlp-endpoint", "%q has no host", c.OTLPEndpoint)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		add("otlp-endpoint", "%q: no user, query or fragment allowed (headers go in OTEL_EXPORTER_OTLP_HEADERS)", c.OTLPEndpoint)
+	case u.Scheme == "http" && !c.OTLPInsecure:
+		add("otlp-endpoint", "%q is plain HTTP: use https://, or allow it with --otlp-insecure", c.OTLPEndpoint)
+	case u.Scheme == "https" && c.OTLPInsecure:
+		add("otlp-insecure", "asks for plain HTTP, but --otlp-endpoint %q is https://", c.OTLPEndpoint)
+	}
 }
 
 // pair reports a certificate given without its key, or a key without its
