@@ -19,13 +19,24 @@ type Event struct {
 	Subject        string
 	IdempotencyKey uuid.UUID
 	JSON           []byte // structured-mode CloudEvent JSON
+	// TraceParent and TraceState are the event's distributed-tracing
+	// extension, which the publisher repeats as message headers; empty:
+	// none.
+	TraceParent, TraceState string
 }
 
 // CloudEvents extension attributes the bridge sets.
 const (
 	ExtIdempotencyKey = "idempotencykey" // the idempotency key
 	ExtFlowID         = "flowid"         // the events protocol's flowId, to follow a flow to the subscriber
+	// The CloudEvents distributed-tracing extension: the W3C trace context
+	// of the delivery, so that a subscriber continues its trace.
+	ExtTraceParent = "traceparent"
+	ExtTraceState  = "tracestate"
 )
+
+// traceContext is the W3C trace context the events of a delivery carry.
+type traceContext struct{ parent, state string }
 
 func flowIDOf(e any) string {
 	switch e := e.(type) {
@@ -40,9 +51,9 @@ func flowIDOf(e any) string {
 // build makes the rule's event(s). A rule with `each` makes one per element,
 // each with its own key derived from the delivery key; otherwise the single
 // event carries the delivery key itself.
-func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time) ([]Event, *Failure) {
+func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time, tc traceContext) ([]Event, *Failure) {
 	if r.each == nil {
-		ev, f := r.event(provider, key, e, received)
+		ev, f := r.event(provider, key, e, received, tc)
 		if f != nil {
 			return nil, f
 		}
@@ -59,7 +70,7 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time)
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
 		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
-		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received)
+		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
 		if f != nil {
 			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)
 			return nil, f
@@ -69,7 +80,7 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time)
 	return events, nil
 }
 
-func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) (Event, *Failure) {
+func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, tc traceContext) (Event, *Failure) {
 	rawID, err := r.entityID.run(e)
 	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "entity_id", err}
@@ -144,6 +155,12 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	if flow := flowIDOf(e); flow != "" {
 		ce.SetExtension(ExtFlowID, flow)
 	}
+	if tc.parent != "" {
+		ce.SetExtension(ExtTraceParent, tc.parent)
+		if tc.state != "" {
+			ce.SetExtension(ExtTraceState, tc.state)
+		}
+	}
 	ce.SetDataContentType(cloudevents.ApplicationJSON)
 	ce.DataEncoded = dataJSON
 
@@ -162,7 +179,8 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time) 
 	if err := firstFailure(view.checks()); err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, err.field, err}
 	}
-	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw}, nil
+	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw,
+		TraceParent: tc.parent, TraceState: tc.state}, nil
 }
 
 func asTime(v any) (time.Time, error) {

@@ -56,6 +56,11 @@ type Input struct {
 	// envelope's id is a session id, shared by many calls). Empty: the
 	// signature scheme's delivery header, else the raw body's SHA-256.
 	DeliveryID string
+	// TraceParent and TraceState are the W3C trace context the delivery's
+	// events carry (the CloudEvents distributed-tracing extension, and the
+	// message headers); empty: none. The ingestor validates them
+	// (tracing.Parse) and, when spans are exported, puts its own span there.
+	TraceParent, TraceState string
 }
 
 // Dead-letter reasons of Failure.
@@ -197,7 +202,7 @@ func (m *Mapping) Apply(in Input) Result {
 		if err != nil {
 			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{ReasonEvalError, "idempotency_key", err}}
 		}
-		events, f := r.build(m.Provider, key, e, in.ReceivedAt)
+		events, f := r.build(m.Provider, key, e, in.ReceivedAt, traceContext{in.TraceParent, in.TraceState})
 		return Result{Key: key, Rule: r, Events: events, Failure: f}
 	}
 	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{ReasonNoRule, "", errNoRule}}
