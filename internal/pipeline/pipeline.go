@@ -15,6 +15,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -53,6 +54,10 @@ type Options struct {
 	OnAccepted func(ev transform.Event)
 	Metrics    *metrics.Metrics // nil: none
 	Logger     *slog.Logger     // nil discards
+	// Tracer traces each event's publish and the idempotency store's
+	// operations, as children of the delivery's span in Finish's context;
+	// nil: tracing off.
+	Tracer *tracing.Tracer
 }
 
 // Pipeline turns ingested payloads into stored events.
@@ -64,6 +69,7 @@ type Pipeline struct {
 	inFlight   chan struct{}
 	onAccepted func(transform.Event)
 	metrics    *metrics.Metrics
+	tracer     *tracing.Tracer
 }
 
 // New returns a pipeline storing through store.
@@ -75,7 +81,7 @@ func New(store Store, opts Options) *Pipeline {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
 	return &Pipeline{store: store, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
-		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics}
+		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics, tracer: opts.Tracer}
 }
 
 // Handle applies m to in and stores the result. It returns once the outcome
@@ -151,7 +157,10 @@ func (pd *Pending) Finish(ctx context.Context) Verdict {
 		return p.deadLetter(ctx, pd.m, pd.in, res, v)
 	}
 	if p.dedupe != nil {
-		rec, found, err := p.dedupe.Lookup(ctx, res.Key)
+		lctx, span := p.tracer.StartIdempotency(ctx, "lookup", v.IdempotencyKey)
+		rec, found, err := p.dedupe.Lookup(lctx, res.Key)
+		span.SetBool(tracing.AttrDuplicate, found)
+		span.End(err)
 		if err != nil {
 			return failed(v, err)
 		}
@@ -182,7 +191,10 @@ func (pd *Pending) Finish(ctx context.Context) Verdict {
 		// Answering 2xx without the record would let a retry beyond the
 		// duplicate window store the events again: the caller retries
 		// instead, and the window de-duplicates the events.
-		if err := p.dedupe.Remember(ctx, res.Key, rec); err != nil {
+		rctx, span := p.tracer.StartIdempotency(ctx, "remember", v.IdempotencyKey)
+		err := p.dedupe.Remember(rctx, res.Key, rec)
+		span.End(err)
+		if err != nil {
 			return failed(v, err)
 		}
 	}
@@ -207,30 +219,44 @@ func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (
 		return EventRef{}, fmt.Errorf("too many publishes in flight: %w", ctx.Err())
 	}
 	done := p.metrics.PublishStarted(pdProvider(ev), ev.Type)
-	ack, err := p.store.Publish(ctx, publish.Message{
-		Subject: ev.Type,
-		MsgID:   ev.IdempotencyKey.String(),
-		Header: nats.Header{
-			publish.HeaderContentType: {publish.ContentTypeCloudEvents},
-			publish.HeaderCEID:        {ev.ID},
-			publish.HeaderCEType:      {ev.Type},
-			publish.HeaderCESource:    {ev.Source},
-			publish.HeaderCESubject:   {ev.Subject},
-		},
-		Data: ev.JSON,
-	})
+	msgID := ev.IdempotencyKey.String()
+	ctx, span := p.tracer.StartPublish(ctx, ev.Type, msgID)
+	span.SetString(tracing.AttrEventID, ev.ID)
+	span.SetString(tracing.AttrEventSubject, ev.Subject)
+	header := nats.Header{
+		publish.HeaderContentType: {publish.ContentTypeCloudEvents},
+		publish.HeaderCEID:        {ev.ID},
+		publish.HeaderCEType:      {ev.Type},
+		publish.HeaderCESource:    {ev.Source},
+		publish.HeaderCESubject:   {ev.Subject},
+	}
+	// The trace context also travels as headers, so that a subscriber can
+	// continue the trace without parsing the event.
+	if ev.TraceParent != "" {
+		header[tracing.HeaderTraceParent] = []string{ev.TraceParent}
+		if ev.TraceState != "" {
+			header[tracing.HeaderTraceState] = []string{ev.TraceState}
+		}
+	}
+	ack, err := p.store.Publish(ctx, publish.Message{Subject: ev.Type, MsgID: msgID, Header: header, Data: ev.JSON})
 	done(err == nil && !ack.Duplicate)
 	if err != nil {
-		return EventRef{}, fmt.Errorf("publish %s: %w", ev.Type, err)
+		err = fmt.Errorf("publish %s: %w", ev.Type, err)
+		span.End(err)
+		return EventRef{}, err
 	}
-	ref := EventRef{ID: ev.ID, Type: ev.Type, IdempotencyKey: ev.IdempotencyKey.String()}
+	ref := EventRef{ID: ev.ID, Type: ev.Type, IdempotencyKey: msgID}
 	if ack.Duplicate {
 		h, err := p.store.StoredHeader(ctx, ack.Sequence)
 		if err != nil {
-			return EventRef{}, fmt.Errorf("read the original of duplicate %s: %w", ref.IdempotencyKey, err)
+			err = fmt.Errorf("read the original of duplicate %s: %w", ref.IdempotencyKey, err)
+			span.End(err)
+			return EventRef{}, err
 		}
 		ref.ID, ref.Duplicate = h.Get(publish.HeaderCEID), true
 	}
+	span.SetBool(tracing.AttrDuplicate, ref.Duplicate)
+	span.End(nil)
 	return ref, nil
 }
 
