@@ -16,6 +16,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/signature"
+	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -41,6 +42,7 @@ type EventsConfig struct {
 	Secret    signature.Secret // the token or the JWT key; required unless Auth is none
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics
+	Tracer    *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
 }
 
 // Events serves POST /events/, /events and /events/others: an envelope in,
@@ -101,23 +103,46 @@ func (e *Events) Register(mux *http.ServeMux) {
 	}
 }
 
+// serve traces a call as one delivery span, a child of the request's
+// traceparent header (else of the envelope's metadata.traceparent), around
+// deliver.
 func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*eventsprotocol.Envelope, error) {
+	var header http.Header
+	if r, ok := eventsprotocol.HTTPRequest(ctx); ok {
+		header = r.Header
+	}
+	incoming := tracing.FromHeader(header)
+	if incoming.IsZero() {
+		tp, _ := req.Metadata[tracing.HeaderTraceParent].(string)
+		ts, _ := req.Metadata[tracing.HeaderTraceState].(string)
+		incoming = tracing.Parse(tp, ts)
+	}
+	ctx, span, tc := e.cfg.Tracer.StartDelivery(ctx, transform.IngestEvents, metrics.UnknownProvider, incoming)
+	res := tracing.Result{FlowID: req.FlowID}
+	out, err := e.deliver(ctx, req, header, tc, &res)
+	span.Finish(res)
+	return out, err
+}
+
+// deliver authorizes a call, finds the mapping file that takes it, runs it
+// through the pipeline with the trace context tc for its events, and
+// answers; res receives what the delivery's span records.
+func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, header http.Header, tc tracing.Context, res *tracing.Result) (*eventsprotocol.Envelope, error) {
 	received := time.Now().UTC()
 	if err := e.authorize(req); err != nil {
 		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
 		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "unauthorized", received)
 		e.cfg.Logger.Info("rejected", "ingest", transform.IngestEvents, "event", req.Name, "reason", "unauthorized", "err", err)
+		res.Outcome, res.Reason = tracing.OutcomeRejected, "unauthorized"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixUnauthorized, eventsprotocol.CodeUnauthorized, nil)
-	}
-	var header http.Header
-	if r, ok := eventsprotocol.HTTPRequest(ctx); ok {
-		header = r.Header
 	}
 	in, err := transform.EnvelopeInput(req, header, received)
 	if err != nil {
+		res.Outcome, res.Reason = tracing.OutcomeRejected, "invalid_payload"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected,
 			map[string]any{"rule": "", "field": "payload", "reason": err.Error()})
 	}
+	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
 	set := e.set()
 	var m *transform.Mapping
 	for _, p := range set.Providers() {
@@ -129,6 +154,7 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 	if m == nil {
 		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
 		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "event_not_found", received)
+		res.Outcome, res.Reason = tracing.OutcomeRejected, "event_not_found"
 		return eventsprotocol.EventNotFoundFor(req), nil
 	}
 	in.Provider = m.Provider
@@ -137,6 +163,9 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 	defer cancel()
 	v := e.pipe.Handle(ctx, m, in)
 	e.cfg.Metrics.Done(m.Provider, transform.IngestEvents, v.Outcome.String(), received)
+	flow := res.FlowID
+	*res = traceResult(v)
+	res.Provider, res.FlowID = m.Provider, flow
 	switch v.Outcome {
 	case pipeline.Published, pipeline.Duplicate, pipeline.Dropped:
 		_, body := Answer(v)

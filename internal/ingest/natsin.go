@@ -19,6 +19,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -52,6 +53,7 @@ type NATSConfig struct {
 	QueueGroup  string        // request/reply queue group, default "bridge"
 	Logger      *slog.Logger
 	Metrics     *metrics.Metrics // nil: none
+	Tracer      *tracing.Tracer  // nil: tracing off (a message's traceparent header is passed on unchanged)
 }
 
 func (c *NATSConfig) defaults() {
@@ -227,6 +229,8 @@ type job struct {
 	msg     jetstream.Msg
 	pending *pipeline.Pending
 	meta    *jetstream.MsgMetadata
+	ctx     context.Context // holds the delivery's span; never cancelled
+	span    tracing.Span
 }
 
 // dispatch reads messages in stream order and accepts each (Begin) in that
@@ -252,14 +256,17 @@ func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work 
 		}
 		in, m, reason, derr := n.input(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
 		n.cfg.Metrics.Received(metricsProvider(m), transform.IngestNATS)
+		tctx, span := n.startSpan(msg.Subject(), m, &in)
 		if reason != "" {
-			n.deadLetterAndAck(ctx, msg, in, m, reason, derr)
+			span.Finish(n.deadLetterAndAck(ctx, msg, in, m, reason, derr))
 			continue
 		}
+		pending := n.pipe.Begin(m, in)
 		select {
-		case work <- job{msg: msg, pending: n.pipe.Begin(m, in), meta: meta}:
+		case work <- job{msg: msg, pending: pending, meta: meta, ctx: tctx, span: span}:
 		case <-ctx.Done():
 			_ = msg.Nak() // not accepted: let it come back
+			span.Finish(tracing.Result{Outcome: pipeline.Failed.String(), Err: ctx.Err()})
 			return
 		}
 	}
@@ -277,8 +284,9 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 			headers[ck] = vs[0]
 		}
 	}
+	tc := tracing.FromHeader(header)
 	in := transform.Input{Provider: provider, Ingest: transform.IngestNATS, Body: data, Headers: headers,
-		Header: header, ReceivedAt: received.UTC()}
+		Header: header, ReceivedAt: received.UTC(), TraceParent: tc.TraceParent, TraceState: tc.TraceState}
 	m, ok := n.mappings().Mapping(provider)
 	if !ok || !m.Accepts(transform.IngestNATS) {
 		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", provider)
@@ -289,6 +297,17 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 	}
 	in.Payload = payload
 	return in, m, "", nil
+}
+
+// startSpan starts the span of one delivery, a child of the message's
+// traceparent header, and puts on in the trace context its events carry.
+// The returned context holds the span and is never cancelled.
+func (n *NATS) startSpan(subject string, m *transform.Mapping, in *transform.Input) (context.Context, tracing.Span) {
+	ctx, span, tc := n.cfg.Tracer.StartDelivery(context.Background(), transform.IngestNATS, metricsProvider(m),
+		tracing.Context{TraceParent: in.TraceParent, TraceState: in.TraceState})
+	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
+	span.SetString(tracing.AttrMsgDestination, subject)
+	return ctx, span
 }
 
 // providerOf returns the provider token of ingest.<provider>[.<anything>],
@@ -308,8 +327,9 @@ func (n *NATS) providerOf(subject string) string {
 func (n *NATS) work(jobs <-chan job) {
 	defer n.wg.Done()
 	for j := range jobs {
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+		ctx, cancel := context.WithTimeout(j.ctx, n.cfg.Timeout)
 		v := j.pending.Finish(ctx)
+		res := traceResult(v)
 		if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
 			n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
 		}
@@ -321,7 +341,7 @@ func (n *NATS) work(jobs <-chan job) {
 			}
 		case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
 			in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
-			n.deadLetterAndAck(ctx, j.msg, in, m, ReasonMaxDeliveries,
+			res = n.deadLetterAndAck(ctx, j.msg, in, m, ReasonMaxDeliveries,
 				fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
 		default:
 			delay := nakDelay(j.meta.NumDelivered)
@@ -329,6 +349,7 @@ func (n *NATS) work(jobs <-chan job) {
 				"retry_in", delay, "idempotencykey", v.IdempotencyKey, "err", v.Err)
 			_ = j.msg.NakWithDelay(delay)
 		}
+		j.span.Finish(res)
 		cancel()
 	}
 }
@@ -343,8 +364,8 @@ func nakDelay(delivered uint64) time.Duration {
 // deadLetterAndAck stores a payload that never reached a rule (or could not
 // be stored in MaxDeliver attempts) in the dead letters, then terminates the
 // message; if the dead letter cannot be stored either, the message is
-// Nak'ed and comes back.
-func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, reason string, cause error) {
+// Nak'ed and comes back. It returns what the delivery's span records.
+func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, reason string, cause error) tracing.Result {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.Timeout)
 	defer cancel()
 	file := ""
@@ -359,13 +380,14 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
 		_ = msg.NakWithDelay(5 * time.Second)
-		return
+		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: reason, Err: err}
 	}
 	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", cause.Error())
 	p := metricsProvider(m)
 	n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
 	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)
 	_ = msg.Term()
+	return tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: reason}
 }
 
 // metricsProvider is the provider label: the mapping's provider, or
@@ -408,21 +430,25 @@ func (n *NATS) request(msg *nats.Msg) {
 		in, m, reason, err := n.input(msg.Subject, msg.Header, msg.Data, time.Now())
 		p := metricsProvider(m)
 		n.cfg.Metrics.Received(p, transform.IngestNATS)
+		tctx, span := n.startSpan(msg.Subject, m, &in)
 		switch reason {
 		case ReasonNoMapping:
 			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "unknown_provider", in.ReceivedAt)
+			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "unknown_provider"})
 			n.reply(msg, http.StatusNotFound, Problem{Type: problemType("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
 				Detail: err.Error(), Provider: in.Provider})
 			return
 		case ReasonNotJSON:
 			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "invalid_body", in.ReceivedAt)
+			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "invalid_body"})
 			n.reply(msg, http.StatusBadRequest, Problem{Type: problemType("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
 				Detail: err.Error(), Provider: in.Provider})
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+		ctx, cancel := context.WithTimeout(tctx, n.cfg.Timeout)
 		defer cancel()
 		v := n.pipe.Handle(ctx, m, in)
+		span.Finish(traceResult(v))
 		n.cfg.Metrics.Done(p, transform.IngestNATS, v.Outcome.String(), in.ReceivedAt)
 		status, body := Answer(v)
 		if body == nil {

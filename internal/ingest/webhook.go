@@ -12,6 +12,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/signature"
+	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -32,6 +33,7 @@ type WebhookConfig struct {
 	Logger    *slog.Logger     // nil discards
 	Metrics   *metrics.Metrics // nil: none
 	RateLimit RateLimit        // per provider; the zero value is none
+	Tracer    *tracing.Tracer  // nil: tracing off (an incoming traceparent is passed on unchanged)
 	Now       func() time.Time
 }
 
@@ -78,48 +80,50 @@ func (wh *Webhook) Register(mux *http.ServeMux) {
 	mux.Handle("/webhooks/{provider}/{suffix...}", wh)
 }
 
-// ServeHTTP checks a delivery cheapest first (provider, rate limit,
-// method, content type, size, signature, JSON), then runs it through the
-// pipeline and answers with the verdict.
+// ServeHTTP traces a delivery as one span, a child of the request's
+// traceparent, around serve.
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	received := wh.cfg.Now().UTC()
 	provider := r.PathValue("provider")
+	ctx, span, tc := wh.cfg.Tracer.StartDelivery(r.Context(), transform.IngestWebhook, provider, tracing.FromHeader(r.Header))
+	span.Finish(wh.serve(ctx, w, r, provider, tc))
+}
+
+// serve checks a delivery cheapest first (provider, rate limit, method,
+// content type, size, signature, JSON), then runs it through the pipeline
+// with the trace context tc for its events, and answers with the verdict.
+func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, provider string, tc tracing.Context) tracing.Result {
+	received := wh.cfg.Now().UTC()
 	m, ok := wh.mappings().Mapping(provider)
 	if !ok || !m.Accepts(transform.IngestWebhook) {
 		wh.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestWebhook)
-		wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
+		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
 			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
-		return
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if ok, wait := wh.limits.allow(provider, received); !ok {
 		wh.rateLimited(w, r, provider, received, wait)
-		return
+		return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
+		return wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
 			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider})
-		return
 	}
 	ct := r.Header.Get("Content-Type")
 	if !m.AcceptsContentType(ct) {
-		wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
+		return wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
 			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
 			Provider: provider})
-		return
 	}
 	body, err := wh.readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
+			return wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
 				Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
-			return
 		}
-		wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
+		return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
 			Detail: "the body could not be read: " + err.Error(), Provider: provider})
-		return
 	}
 	if err := m.Verifier.Verify(r.Header, body, received); err != nil {
 		var se *signature.Error
@@ -127,15 +131,13 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &se) {
 			reason = string(se.Reason)
 		}
-		wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
+		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
 			Detail: err.Error(), Provider: provider, Reason: reason})
-		return
 	}
 	payload, err := m.Decode(ct, body)
 	if err != nil {
-		wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
+		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
 			Detail: err.Error(), Provider: provider})
-		return
 	}
 	header := r.Header
 	if creds := signature.CredentialHeaders(m.Verifier); len(creds) > 0 {
@@ -150,23 +152,36 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			headers[k] = v[0]
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), wh.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
 	defer cancel()
 	v := wh.handler.Handle(ctx, m, transform.Input{
 		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
 		Headers: headers, Header: header, ReceivedAt: received,
+		TraceParent: tc.TraceParent, TraceState: tc.TraceState,
 	})
 	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
 	wh.answer(w, r, provider, v)
+	return traceResult(v)
 }
 
 // reject answers a delivery refused before the pipeline, counts it and
 // logs one line (never the body, never a secret).
-func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) {
+func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) tracing.Result {
 	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
 	wh.log.Info("rejected", "provider", p.Provider, "ingest", transform.IngestWebhook, "reason", reason,
 		"status", p.Status, "remote", r.RemoteAddr)
 	writeProblem(w, r, slug, p, 0)
+	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
+}
+
+// traceResult is what a delivery's span records of its verdict; every
+// ingestor ends its spans with it.
+func traceResult(v pipeline.Verdict) tracing.Result {
+	r := tracing.Result{Rule: v.Rule, Outcome: v.Outcome.String(), Reason: v.Reason, IdempotencyKey: v.IdempotencyKey}
+	if v.Outcome == pipeline.Failed {
+		r.Err = v.Err
+	}
+	return r
 }
 
 func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
