@@ -28,6 +28,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/signature"
+	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -50,6 +51,7 @@ type Daemon struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	pub      publish.Config
+	tracing  *tracing.Provider // nil: tracing off
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
@@ -107,7 +109,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	cfg := ingest.NATSConfig{
 		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
 		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
-		Metrics: d.metrics,
+		Metrics: d.metrics, Tracer: d.tracing.Tracer(),
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -145,6 +147,14 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	// The certificate first: a missing or bad file fails before anything starts.
 	tlsConf, err := publicTLS(d.cfg, d.log.With("component", "tls"))
 	if err != nil {
+		return err
+	}
+	// The tracer provider before anything that makes spans; with no
+	// endpoint it is nil and nothing is exported.
+	if d.tracing, err = tracing.Start(tracing.Config{
+		Endpoint: d.cfg.OTLPEndpoint, Insecure: d.cfg.OTLPInsecure, SampleRatio: d.cfg.TraceSampleRatio,
+		Version: buildinfo.Read().Version, Logger: d.log.With("component", "tracing"),
+	}); err != nil {
 		return err
 	}
 	// Watch first: an edit made while the streams are being set up (which
@@ -211,7 +221,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log})
+	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
+		Tracer: d.tracing.Tracer()})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
@@ -220,7 +231,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics,
-			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst},
+			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
 		})
 	if err != nil {
 		return err
@@ -228,7 +239,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 
 	events, err := ingest.NewEvents(func() ingest.EventSet { return d.mappings.Load() }, pipe, ingest.EventsConfig{
 		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
-		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics,
+		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics, Tracer: d.tracing.Tracer(),
 	})
 	if err != nil {
 		return err
@@ -252,7 +263,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.serve(d.public, d.publicLn, "public")
 	d.started.Store(true)
-	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil,
+	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil, "tracing", d.tracing != nil,
 		"mtls", tlsConf != nil && tlsConf.ClientCAs != nil, "admin", d.adminLn.Addr().String(),
 		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
 	return nil
@@ -320,7 +331,8 @@ func (d *Daemon) NATSURL() string { return d.nc.ConnectedUrl() }
 
 // Shutdown stops watching the mappings, stops accepting, lets in-flight
 // deliveries finish within ctx, then closes the NATS connection and the
-// embedded server. Safe to call twice, before Start and after a failed one.
+// embedded server, and last exports the spans still buffered. Safe to call
+// twice, before Start and after a failed one.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.shutdownOnce.Do(func() {
 		var errs []error
@@ -355,6 +367,10 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			if err := d.embedded.Shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		// Last: every delivery has ended its spans by now.
+		if err := d.tracing.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		d.shutdownErr = errors.Join(errs...)
 	})
