@@ -172,3 +172,14 @@ func TestDLQAPIOutage(t *testing.T) {
 		return nil
 	})
 }
+
+// A replay request must say it is JSON: a form posted by a page on another
+// site cannot trigger one.
+func TestReplayTakesOnlyJSON(t *testing.T) {
+	b := startBridge(t, natstest.Start(t), nil)
+	req, _ := http.NewRequest(http.MethodPost, b.admin+"/api/dlq/replay", strings.NewReader("provider=stripe"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := do(t, req); r.status != http.StatusUnsupportedMediaType {
+		t.Fatalf("form replay: %d %s, want 415", r.status, r.raw)
+	}
+}

@@ -120,7 +120,7 @@ func TestLeastPrivilegeNATSUser(t *testing.T) {
 		if err := d.Reload(); err != nil {
 			t.Fatal(err)
 		}
-		r := do(t, mustRequest(t, http.MethodPost, adminAPI+"/api/dlq/replay"))
+		r := post(t, adminAPI+"/api/dlq/replay", []byte(`{}`), nil)
 		if r.status != http.StatusOK || r.body["done"] != true {
 			t.Fatalf("replay: %d %s", r.status, r.raw)
 		}
