@@ -47,15 +47,24 @@ func Parse(traceparent, tracestate string) Context {
 	return c
 }
 
-// FromHeader reads the trace context of HTTP headers (or NATS headers with
-// canonical names). More than one traceparent is invalid; several
+// Canonical forms of the header names, as net/http keys them.
+const (
+	canonicalTraceParent = "Traceparent"
+	canonicalTraceState  = "Tracestate"
+)
+
+// FromHeader reads the trace context of HTTP headers with canonical names,
+// as net/http stores them (the NATS ingestor canonicalizes a message's
+// headers the same way). More than one traceparent is invalid; several
 // tracestate headers are one list.
 func FromHeader(h http.Header) Context {
-	tp := h.Values(HeaderTraceParent)
+	// Indexed by the canonical names: Values would canonicalize the key,
+	// one allocation per call, on every delivery.
+	tp := h[canonicalTraceParent]
 	if len(tp) != 1 {
 		return Context{}
 	}
-	ts := h.Values(HeaderTraceState)
+	ts := h[canonicalTraceState]
 	state := ""
 	switch len(ts) {
 	case 0:

@@ -75,6 +75,12 @@ func TestFromHeader(t *testing.T) {
 		{"none", http.Header{}, Context{}},
 		{"canonical names", http.Header{"Traceparent": {validTP}, "Tracestate": {validTS}}, Context{validTP, validTS}},
 		{"two traceparents", http.Header{"Traceparent": {validTP, validTP}}, Context{}},
+		{"set with lower-case names", func() http.Header {
+			h := http.Header{}
+			h.Set("traceparent", validTP)
+			h.Set("tracestate", validTS)
+			return h
+		}(), Context{validTP, validTS}},
 		{"two tracestates are one list", http.Header{"Traceparent": {validTP}, "Tracestate": {"rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE"}},
 			Context{validTP, validTS}},
 	}
@@ -84,6 +90,12 @@ func TestFromHeader(t *testing.T) {
 				t.Errorf("FromHeader = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+	// Only a tracestate's check allocates (OpenTelemetry's parser).
+	for _, h := range []http.Header{{}, {"Traceparent": {validTP}}} {
+		if n := testing.AllocsPerRun(100, func() { _ = FromHeader(h) }); n != 0 {
+			t.Errorf("FromHeader(%v) allocates %v times, want 0", h, n)
+		}
 	}
 }
 
