@@ -79,3 +79,10 @@ image:
 
 clean:
 	rm -rf bin
+
+## cluster: three nats-server nodes (go install'ed into ./bin), two bridges with
+## --replicas 3 and a round-robin front on :8080, in the foreground; Ctrl-C
+## stops them. See examples/cluster/README.md.
+.PHONY: cluster
+cluster:
+	GO=$(GO) bash examples/cluster/run.sh
