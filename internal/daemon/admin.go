@@ -3,9 +3,11 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/metrics"
 )
 
@@ -49,8 +51,8 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		fail("nats", "not connected")
 	default:
 		checks["nats"] = "ok"
-		for _, name := range []string{d.pub.Stream, d.pub.DLQStream} {
-			if _, err := d.js.Stream(ctx, name); err != nil {
+		for _, name := range []string{d.pub.Stream, d.pub.DLQStream, "KV_" + idem.DefaultBucket} {
+			if err := d.streamCanStore(ctx, name); err != nil {
 				fail("stream "+name, err.Error())
 			} else {
 				checks["stream "+name] = "ok"
@@ -65,4 +67,32 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
+}
+
+// streamCanStore asks the stream's state: on a cluster, a node cut off from
+// the others still answers from its own view, so a stream is only ready
+// when it has a leader and a majority of its replicas is current.
+func (d *Daemon) streamCanStore(ctx context.Context, name string) error {
+	s, err := d.js.Stream(ctx, name)
+	if err != nil {
+		return err
+	}
+	info := s.CachedInfo()
+	c := info.Cluster
+	if c == nil || info.Config.Replicas <= 1 {
+		return nil
+	}
+	if c.Leader == "" {
+		return fmt.Errorf("no leader")
+	}
+	current := 1 // the leader
+	for _, r := range c.Replicas {
+		if r.Current && !r.Offline {
+			current++
+		}
+	}
+	if 2*current <= info.Config.Replicas {
+		return fmt.Errorf("%d of %d replicas current: no quorum", current, info.Config.Replicas)
+	}
+	return nil
 }
