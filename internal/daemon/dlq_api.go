@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/problem"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -165,29 +166,13 @@ func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep
 	writeDLQProblem(w, r, "store-unavailable", http.StatusServiceUnavailable, err.Error(), ext)
 }
 
-// writeDLQProblem writes an RFC 9457 problem+json body, as the webhook
-// handler does, with extension members ext; a 503 carries Retry-After.
+// writeDLQProblem writes a problem+json answer; a 503 carries Retry-After.
 func writeDLQProblem(w http.ResponseWriter, r *http.Request, slug string, status int, detail string, ext map[string]any) {
-	body := map[string]any{
-		"type": "urn:bridge:problem:" + slug, "title": http.StatusText(status), "status": status,
-		"detail": detail, "instance": r.URL.Path,
-	}
-	for k, v := range ext {
-		body[k] = v
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
+	var retry time.Duration
 	if status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "5")
+		retry = 5 * time.Second
 	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	problem.Write(w, r, slug, status, detail, ext, retry)
 }
 
-func writeDLQJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeDLQJSON(w http.ResponseWriter, status int, v any) { problem.JSON(w, status, v) }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/problem"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -274,31 +275,13 @@ func payloadBytes(raw json.RawMessage) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// writeProblem writes an RFC 9457 problem+json body with extension members
-// ext; a 503 carries Retry-After.
+// writeProblem writes a problem+json answer; a 503 carries Retry-After.
 func writeProblem(w http.ResponseWriter, r *http.Request, slug string, status int, detail string, ext map[string]any) {
-	body := map[string]any{
-		"type": "urn:bridge:problem:" + slug, "title": http.StatusText(status), "status": status,
-		"detail": detail, "instance": r.URL.Path,
-	}
-	for k, v := range ext {
-		body[k] = v
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
+	var retry time.Duration
 	if status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
+		retry = time.Second
 	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	problem.Write(w, r, slug, status, detail, ext, retry)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { problem.JSON(w, status, v) }
