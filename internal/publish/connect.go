@@ -33,7 +33,11 @@ func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Opti
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			logger.Info("nats connected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
 		}),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil && (nc.IsClosed() || nc.IsDraining()) {
+				logger.Info("nats disconnected", "reason", "closing")
+				return
+			}
 			logger.Warn("nats disconnected", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
