@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -159,29 +158,8 @@ type publisher struct {
 // for dur when count is 0, each waiting for its acknowledgement.
 func (p *publisher) run(ctx context.Context, count int64, dur time.Duration) phase {
 	start := time.Now()
-	deadline := start.Add(dur)
-	var claimed atomic.Int64
-	workers := make([]*worker, p.concurrency)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &worker{phase: phase{Status: map[int]int64{}}}
-		workers[i] = w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				if count > 0 {
-					if claimed.Add(1) > count {
-						return
-					}
-				} else if !time.Now().Before(deadline) {
-					return
-				}
-				p.publish(ctx, w)
-			}
-		}()
-	}
-	wg.Wait()
+	workers := runWorkers(ctx, p.concurrency, count, dur,
+		func() *worker { return &worker{phase: phase{Status: map[int]int64{}}} }, p.publish)
 	out := phase{Elapsed: time.Since(start), Status: map[int]int64{}}
 	for _, w := range workers {
 		out.Sent += w.Sent

@@ -256,12 +256,24 @@ type worker struct {
 // and counted; Elapsed is until the last one is answered.
 func (l *loader) run(ctx context.Context, count int64, dur time.Duration) phase {
 	start := time.Now()
-	deadline := start.Add(dur)
+	workers := runWorkers(ctx, l.concurrency, count, dur,
+		func() *worker {
+			return &worker{phase: phase{Status: map[int]int64{}}, mac: hmac.New(sha256.New, l.secret)}
+		},
+		l.deliver)
+	return l.merge(workers, time.Since(start))
+}
+
+// runWorkers runs step from n goroutines, each with its own worker made by
+// newWorker, count steps in all, or until dur has passed when count is 0;
+// a step in flight when dur ends is waited for. It returns the workers.
+func runWorkers(ctx context.Context, n int, count int64, dur time.Duration, newWorker func() *worker, step func(context.Context, *worker)) []*worker {
+	deadline := time.Now().Add(dur)
 	var claimed atomic.Int64
-	workers := make([]*worker, l.concurrency)
+	workers := make([]*worker, n)
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{phase: phase{Status: map[int]int64{}}, mac: hmac.New(sha256.New, l.secret)}
+		w := newWorker()
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -274,12 +286,12 @@ func (l *loader) run(ctx context.Context, count int64, dur time.Duration) phase 
 				} else if !time.Now().Before(deadline) {
 					return
 				}
-				l.deliver(ctx, w)
+				step(ctx, w)
 			}
 		}()
 	}
 	wg.Wait()
-	return l.merge(workers, time.Since(start))
+	return workers
 }
 
 func (l *loader) deliver(ctx context.Context, w *worker) {
