@@ -250,13 +250,7 @@ func TestChaosKillBridgeUnderLoad(t *testing.T) {
 	_, js := natstest.Connect(t, srv.URL())
 	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
 	first := startProc(t, a)
-	l := newLoad("http://"+a.http+"/webhooks/pix", 400)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	result := make(chan error, 1)
-	go func() { result <- l.run(ctx, 8) }()
-
-	waitProgress(t, l, 100)
+	l, result := startLoad(t, a)
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +270,7 @@ func TestChaosNATSOutageUnderLoad(t *testing.T) {
 	srv := natstest.Start(t)
 	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
 	startProc(t, a)
-	l := newLoad("http://"+a.http+"/webhooks/pix", 400)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	result := make(chan error, 1)
-	go func() { result <- l.run(ctx, 8) }()
-
-	waitProgress(t, l, 100)
+	l, result := startLoad(t, a)
 	srv.Stop(t)
 	// Wait until the bridge has said 503 a few times, then bring NATS back.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -313,13 +301,7 @@ func TestChaosGracefulShutdownUnderLoad(t *testing.T) {
 	_, js := natstest.Connect(t, srv.URL())
 	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
 	first := startProc(t, a)
-	l := newLoad("http://"+a.http+"/webhooks/pix", 400)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	result := make(chan error, 1)
-	go func() { result <- l.run(ctx, 8) }()
-
-	waitProgress(t, l, 100)
+	l, result := startLoad(t, a)
 	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -336,6 +318,20 @@ func TestChaosGracefulShutdownUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkExactlyOnce(t, js, l)
+}
+
+// startLoad sends 400 unique deliveries to the bridge at a, from 8 retrying
+// senders, and returns once 100 are stored; the run's outcome arrives on
+// the channel.
+func startLoad(t *testing.T, a bridgeAddrs) (*load, <-chan error) {
+	t.Helper()
+	l := newLoad("http://"+a.http+"/webhooks/pix", 400)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	result := make(chan error, 1)
+	go func() { result <- l.run(ctx, 8) }()
+	waitProgress(t, l, 100)
+	return l, result
 }
 
 func waitProgress(t *testing.T, l *load, n int64) {
