@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -140,19 +141,7 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
 			Detail: err.Error(), Provider: provider})
 	}
-	header := r.Header
-	if creds := signature.CredentialHeaders(m.Verifier); len(creds) > 0 {
-		header = r.Header.Clone()
-		for _, h := range creds {
-			header.Del(h)
-		}
-	}
-	headers := make(map[string]string, len(header))
-	for k, v := range header {
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
+	header, headers := deliveryHeaders(r.Header, signature.CredentialHeaders(m.Verifier))
 	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
 	defer cancel()
 	v := wh.handler.Handle(ctx, m, transform.Input{
@@ -163,6 +152,42 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)
+}
+
+// deliveryHeaders returns the headers of a delivery as the pipeline takes
+// them, without the credential headers creds (after the check, nothing
+// may keep them): every value of each (header, shared with h: neither is
+// modified), and the first value of each (headers). h itself is left as
+// it is.
+func deliveryHeaders(h http.Header, creds []string) (header http.Header, headers map[string]string) {
+	header = h
+	if len(creds) > 0 {
+		header = make(http.Header, len(h))
+	}
+	headers = make(map[string]string, len(h))
+	for k, v := range h {
+		if len(creds) > 0 {
+			if isCredential(k, creds) {
+				continue
+			}
+			header[k] = v
+		}
+		if len(v) > 0 {
+			headers[k] = v[0]
+		}
+	}
+	return header, headers
+}
+
+// isCredential reports whether the header key k is one of creds, in any
+// case.
+func isCredential(k string, creds []string) bool {
+	for _, c := range creds {
+		if strings.EqualFold(k, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // reject answers a delivery refused before the pipeline, counts it and
