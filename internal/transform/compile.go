@@ -18,6 +18,7 @@ import (
 type program struct {
 	prog  *vm.Program
 	field string // e.g. "when", "data.amount"
+	src   string // the expression as written (without its let prefix)
 	line  int
 	col   int
 }
@@ -117,7 +118,9 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 		l.errf(n, rule, "%s: expression must return %s, got %s", field, want.name, t)
 		return nil
 	}
-	return &program{prog: prog, field: field, line: n.Line, col: n.Column}
+	p := &program{prog: prog, field: field, src: src, line: n.Line, col: n.Column}
+	l.compiled = append(l.compiled, p)
+	return p
 }
 
 // exprPosition turns a position inside an expression (line 1-based, column

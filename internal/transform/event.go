@@ -1,11 +1,14 @@
 package transform
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/idem"
@@ -123,64 +126,77 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		}
 		data = m
 	}
-	if _, set := data["entity_id"]; !set {
+	if id, set := data["entity_id"]; set {
+		// The rule's own entity_id must be a UUID (the bridge's always is).
+		if s, _ := id.(string); !isEntityUUID(s) {
+			return Event{}, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", id)}
+		}
+	} else {
 		data["entity_id"] = entity
 	}
 	if _, set := data["external_entity_id"]; !set {
 		data["external_entity_id"] = extID
 	}
 	normalize(data)
-	dataJSON, err := jsonBytes(data)
-	if err != nil {
-		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
+	dataJSON, native := appendJSON(make([]byte, 0, 1024), data)
+	if !native {
+		if dataJSON, err = jsonBytes(data); err != nil {
+			return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
+		}
 	}
 	if r.schema != nil {
-		if err := validateData(r.schema, data, dataJSON); err != nil {
+		if err := validateData(r.schema, data, dataJSON, native); err != nil {
 			return Event{}, &Failure{ReasonSchema, "data", err}
 		}
+	}
+	// source is the one attribute an expression writes: checked per event.
+	// The rule's constants (type, dataschema, the subject's entity type)
+	// were checked when the file was loaded; id, subject's UUID, time and
+	// idempotencykey are the bridge's own.
+	srcURL, err := url.Parse(src)
+	if err != nil || !srcURL.IsAbs() || (srcURL.Host == "" && srcURL.Opaque == "") {
+		return Event{}, &Failure{ReasonInvalidEvent, "source", fmt.Errorf("%q is not an absolute URI", src)}
 	}
 
 	id := uuid.Must(uuid.NewV7()).String()
 	subject := r.EntityType + "/" + entity
-	ce := cloudevents.NewEvent()
-	ce.SetID(id)
-	ce.SetSource(src)
-	ce.SetType(r.Type)
-	ce.SetSubject(subject)
-	ce.SetTime(t.UTC())
-	if r.DataSchema != "" {
-		ce.SetDataSchema(r.DataSchema)
-	}
-	ce.SetExtension(ExtIdempotencyKey, key.String())
+	ext := make(map[string]any, 4)
+	ext[ExtIdempotencyKey] = key.String()
 	if flow := flowIDOf(e); flow != "" {
-		ce.SetExtension(ExtFlowID, flow)
+		ext[ExtFlowID] = flow
 	}
 	if tc.parent != "" {
-		ce.SetExtension(ExtTraceParent, tc.parent)
+		ext[ExtTraceParent] = tc.parent
 		if tc.state != "" {
-			ce.SetExtension(ExtTraceState, tc.state)
+			ext[ExtTraceState] = tc.state
 		}
 	}
-	ce.SetDataContentType(cloudevents.ApplicationJSON)
-	ce.DataEncoded = dataJSON
-
-	if err := ce.Validate(); err != nil {
+	contentType := cloudevents.ApplicationJSON
+	ce := cloudevents.Event{
+		Context: &cloudevents.EventContextV1{
+			ID: id, Source: types.URIRef{URL: *srcURL}, Type: r.Type, Subject: &subject,
+			DataContentType: &contentType, DataSchema: r.dataSchemaURI,
+			Time: &types.Timestamp{Time: t.UTC()}, Extensions: ext,
+		},
+		DataEncoded: dataJSON,
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, len(dataJSON)+512))
+	if err := cloudevents.WriteJson(&ce, buf); err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "", err}
 	}
-	raw, err := ce.MarshalJSON() // not json.Marshal: it would validate and compact the output again
-	if err != nil {
-		return Event{}, &Failure{ReasonInvalidEvent, "", err}
-	}
-	view := profileView{
-		SpecVersion: ce.SpecVersion(), ID: id, Source: src, Type: r.Type, DataContentType: ce.DataContentType(),
-		DataSchema: r.DataSchema, Subject: subject, Time: t.UTC().Format(time.RFC3339Nano),
-		IdempotencyKey: key.String(), Data: data, dataIsObject: true, Size: len(raw),
-	}
-	if err := firstFailure(view.checks()); err != nil {
-		return Event{}, &Failure{ReasonInvalidEvent, err.field, err}
+	raw := buf.Bytes()
+	if len(raw) >= MaxEventSize {
+		return Event{}, &Failure{ReasonInvalidEvent, "size", fmt.Errorf("the serialized event is %d bytes; the profile allows fewer than %d", len(raw), MaxEventSize)}
 	}
 	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw,
 		TraceParent: tc.parent, TraceState: tc.state}, nil
+}
+
+// isEntityUUID reports whether s is an entity UUID as the profile reads
+// it: canonical, or 32 hex digits.
+func isEntityUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && (len(s) == 36 || len(s) == 32)
 }
 
 func asTime(v any) (time.Time, error) {
@@ -201,6 +217,12 @@ func asTime(v any) (time.Time, error) {
 
 // eval builds the value of a data node; on error it names the failing field.
 func (d *dataNode) eval(e any, field string) (any, string, error) {
+	if d.whole != nil {
+		if v, err := d.whole.run(e); err == nil {
+			return v, field, nil
+		}
+		// Evaluated again leaf by leaf below, for the error to name its field.
+	}
 	switch {
 	case d.leaf != nil:
 		v, err := d.leaf.run(e)

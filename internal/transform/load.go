@@ -166,6 +166,7 @@ type loader struct {
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
+	compiled  []*program // every expression of the file, lets included
 
 	placeholders bool
 
@@ -354,6 +355,12 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 			l.errf(r.node, r.Name, "rule name is already used by the rule at line %d", prev)
 		}
 		names[r.Name] = r.Line
+	}
+	// What the payload decoder builds: what any of the file's expressions
+	// can read of the payload.
+	m.reads = &pathNode{}
+	for _, p := range l.compiled {
+		m.reads.readPaths(p.prog.Node())
 	}
 	return m
 }

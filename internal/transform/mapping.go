@@ -31,6 +31,7 @@ type Mapping struct {
 	accepts      map[string]bool
 	idemKey      *program
 	rules        []*Rule
+	reads        *pathNode // what the expressions read of a payload
 	providerLine int
 	providerCol  int
 }
@@ -108,7 +109,9 @@ func (m *Mapping) AcceptsContentType(contentType string) bool {
 }
 
 // Decode parses a body: JSON into maps, lists and float64, or a form into a
-// map of each field's first value.
+// map of each field's first value. Of a JSON body it builds only what the
+// file's expressions can read (the values DecodeJSON gives at those paths);
+// the body is validated whole all the same.
 func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || !slices.Contains(m.ContentTypes, mt) {
@@ -125,7 +128,7 @@ func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
 		}
 		return out, nil
 	}
-	return DecodeJSON(body)
+	return decodeRead(body, m.reads)
 }
 
 // DecodeJSON parses a JSON body; trailing data after the value is an error.

@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/expr-lang/expr"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
@@ -32,6 +36,8 @@ type Rule struct {
 	time     *program
 	data     *dataNode
 	schema   *jsonschema.Schema
+	// dataSchemaURI is DataSchema parsed once, for the event's context.
+	dataSchemaURI *types.URI
 }
 
 // Fixture is one of a rule's `tests:` entries, paths resolved against the
@@ -51,6 +57,11 @@ type dataNode struct {
 	vals  []*dataNode
 	list  []*dataNode
 	isMap bool
+	// whole, on the top node only, is the tree compiled as one expression
+	// (a map literal of its leaves): one VM run per event instead of one
+	// per leaf. A failing run is evaluated again leaf by leaf, so that the
+	// error names its field. nil: evaluate leaf by leaf.
+	whole *program
 }
 
 var ruleKeys = []string{"name", "when", "drop", "module", "entity_type", "event_name", "entity_id",
@@ -129,6 +140,9 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 	}
 	if v := byKey["dataschema"]; v != nil {
 		r.DataSchema = l.uri(v, r.Name, "dataschema")
+		if u, err := url.Parse(r.DataSchema); err == nil && r.DataSchema != "" {
+			r.dataSchemaURI = &types.URI{URL: *u}
+		}
 	}
 	if v := byKey["schema"]; v != nil {
 		if s, ok := l.scalar(v, r.Name, "schema"); ok {
@@ -141,6 +155,7 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 	}
 	if v := byKey["data"]; v != nil {
 		r.data = l.dataTree(v, r.Name, "data", e, true)
+		r.data.whole = l.wholeData(r.data, e)
 	}
 	return r
 }
@@ -219,3 +234,66 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 
 // Each reports whether the rule makes one event per element of a list.
 func (r *Rule) Each() bool { return r.each != nil }
+
+// safeKeyRE is what a data key may be for the tree to be compiled as one
+// map literal: a key that needs escaping keeps the leaf-by-leaf evaluation.
+var safeKeyRE = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
+
+// wholeData compiles a data tree whose leaves all compiled as one map
+// literal expression, or returns nil when it cannot (a leaf that failed,
+// a key that needs escaping, a tree that is a single expression).
+func (l *loader) wholeData(d *dataNode, e any) *program {
+	if d == nil || !d.isMap {
+		return nil
+	}
+	var b strings.Builder
+	leaves := 0
+	var write func(d *dataNode) bool
+	write = func(d *dataNode) bool {
+		switch {
+		case d.leaf != nil:
+			leaves++
+			// Parentheses on lines of their own: a leaf may end in a comment.
+			b.WriteString("(\n" + d.leaf.src + "\n)")
+			return true
+		case d.isMap:
+			b.WriteString("{")
+			for i, k := range d.keys {
+				if !safeKeyRE.MatchString(k) {
+					return false
+				}
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(`"` + k + `": `)
+				if !write(d.vals[i]) {
+					return false
+				}
+			}
+			b.WriteString("}")
+			return true
+		default: // a list
+			b.WriteString("[")
+			for i, c := range d.list {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if !write(c) {
+					return false
+				}
+			}
+			b.WriteString("]")
+			return true
+		}
+	}
+	if !write(d) || leaves < 2 {
+		return nil
+	}
+	src := b.String()
+	opts := append([]expr.Option{expr.Env(e), expr.MaxNodes(uint(2000 * leaves))}, l.funcs...)
+	prog, err := expr.Compile(l.letPrefix(src)+src, opts...)
+	if err != nil {
+		return nil
+	}
+	return &program{prog: prog, field: "data", src: src}
+}

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -88,12 +86,12 @@ func schemaFileFor(dir, dataschema string) string {
 
 // validateData checks data against the rule's schema and returns every
 // violation as "<JSON pointer>: <message>", sorted. data is validated as it
-// will be written: when it holds only JSON's own values (what expressions
-// give, times written as RFC 3339 by normalize), directly; otherwise after a
-// round trip through its serialized form.
-func validateData(sch *jsonschema.Schema, data any, serialized []byte) error {
+// will be written: when it holds only JSON's own values (native: what
+// expressions give, times written as RFC 3339 by normalize), directly;
+// otherwise after a round trip through its serialized form.
+func validateData(sch *jsonschema.Schema, data any, serialized []byte, native bool) error {
 	v := data
-	if !jsonNative(data) {
+	if !native {
 		var err error
 		if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(serialized)); err != nil {
 			return err
@@ -135,13 +133,6 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("data does not match its schema: %s", strings.Join(e.Violations, "; "))
 }
 
-// jsonBytes is json.Marshal without HTML escaping.
-// It writes maps with sorted keys and numbers as encoding/json does
-// (goccy/go-json, several times faster on a map of any than encoding/json).
-func jsonBytes(v any) ([]byte, error) {
-	return gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
-}
-
 // normalize rewrites, in place, the values of a data tree that JSON writes
 // differently from what they are in Go: a time becomes its RFC 3339 text,
 // exactly as encoding/json writes it.
@@ -159,28 +150,4 @@ func normalize(v any) any {
 		}
 	}
 	return v
-}
-
-// jsonNative reports whether a normalized tree holds only values the
-// validator reads as their JSON form.
-func jsonNative(v any) bool {
-	switch x := v.(type) {
-	case nil, bool, string, float64, int, int64, json.Number:
-		return true
-	case map[string]any:
-		for _, e := range x {
-			if !jsonNative(e) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		for _, e := range x {
-			if !jsonNative(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
