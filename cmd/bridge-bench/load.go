@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -169,59 +167,48 @@ func appendPadded(dst []byte, n uint64, width int) []byte {
 	return append(dst, s...)
 }
 
-// stripeSignature is the Stripe-Signature header Stripe sends: t=<unix
-// seconds>,v1=<hex HMAC-SHA256 over "<t>.<body>" keyed with the secret>.
-// mac is an HMAC-SHA256 keyed with the secret, reused across calls.
-func stripeSignature(mac hash.Hash, body []byte, at time.Time) string {
-	t := strconv.FormatInt(at.Unix(), 10)
+// appendStripeSignature appends the Stripe-Signature header's value that
+// Stripe sends: t=<unix seconds>,v1=<hex HMAC-SHA256 over "<t>.<body>"
+// keyed with the secret>. mac is an HMAC-SHA256 keyed with the secret,
+// reused across calls.
+func appendStripeSignature(dst []byte, mac hash.Hash, body []byte, at time.Time) []byte {
+	dst = append(dst, "t="...)
+	start := len(dst)
+	dst = strconv.AppendInt(dst, at.Unix(), 10)
 	mac.Reset()
-	mac.Write([]byte(t))
+	mac.Write(dst[start:])
 	mac.Write([]byte{'.'})
 	mac.Write(body)
-	return "t=" + t + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+	var sum [sha256.Size]byte
+	dst = append(dst, ",v1="...)
+	return hex.AppendEncode(dst, mac.Sum(sum[:0]))
 }
 
-// loader sends deliveries from its client goroutines over a shared
-// transport that keeps one connection per goroutine alive. It remembers the
-// event ids of every 2xx that stored events, for the exactly-once check.
+// loader sends deliveries from its client goroutines, each over a
+// keep-alive connection of its own that outlives the phase. It remembers
+// the event ids of every 2xx that stored events, for the exactly-once
+// check.
 type loader struct {
-	url         string
 	gen         *generator
 	secret      []byte
 	concurrency int
-	client      *http.Client
-	transport   *http.Transport
+	client      *client
 	seq         atomic.Uint64 // deliveries made, in every phase: each one's unique number
-	dials       atomic.Int64  // connections opened
 
 	mu        sync.Mutex
 	answered  []uuid.UUID // event ids answered 2xx (stored), every phase
 	uncertain int64       // deliveries whose outcome is unknown (non-2xx or no answer), every phase
 }
 
-func newLoader(url string, gen *generator, secret string, concurrency int) *loader {
-	l := &loader{url: url, gen: gen, secret: []byte(secret), concurrency: concurrency}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	l.transport = &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
-			if err == nil {
-				l.dials.Add(1)
-			}
-			return c, err
-		},
-		MaxIdleConns:          concurrency,
-		MaxIdleConnsPerHost:   concurrency,
-		MaxConnsPerHost:       concurrency,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: requestTimeout,
-		DisableCompression:    true,
+func newLoader(url string, gen *generator, secret string, concurrency int) (*loader, error) {
+	c, err := newClient(url, http.Header{"Content-Type": {"application/json"}, "User-Agent": {"bridge-bench"}})
+	if err != nil {
+		return nil, err
 	}
-	l.client = &http.Client{Transport: l.transport, Timeout: requestTimeout}
-	return l
+	return &loader{gen: gen, secret: []byte(secret), concurrency: concurrency, client: c}, nil
 }
 
-func (l *loader) close() { l.transport.CloseIdleConnections() }
+func (l *loader) close() { l.client.close() }
 
 func (l *loader) answeredCount() int {
 	l.mu.Lock()
@@ -249,6 +236,10 @@ type worker struct {
 	phase
 	ids []uuid.UUID
 	mac hash.Hash
+
+	// The loader's buffers, reused from one delivery to the next.
+	x    exchange
+	body []byte
 }
 
 // run sends deliveries from l.concurrency goroutines: count in all, or for
@@ -261,7 +252,11 @@ func (l *loader) run(ctx context.Context, count int64, dur time.Duration) phase 
 			return &worker{phase: phase{Status: map[int]int64{}}, mac: hmac.New(sha256.New, l.secret)}
 		},
 		l.deliver)
-	return l.merge(workers, time.Since(start))
+	elapsed := time.Since(start)
+	for _, w := range workers {
+		l.client.put(&w.x)
+	}
+	return l.merge(workers, elapsed)
 }
 
 // runWorkers runs step from n goroutines, each with its own worker made by
@@ -296,19 +291,18 @@ func runWorkers(ctx context.Context, n int, count int64, dur time.Duration, newW
 
 func (l *loader) deliver(ctx context.Context, w *worker) {
 	n := l.seq.Add(1)
-	body := l.gen.body(make([]byte, 0, l.gen.size), n)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
-	if err != nil {
-		panic(err) // the URL is ours
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "bridge-bench")
+	w.body = l.gen.body(w.body[:0], n)
+	req := l.client.request(&w.x)
 	if l.gen.signed {
-		req.Header.Set("Stripe-Signature", stripeSignature(w.mac, body, time.Now()))
+		req = append(req, "Stripe-Signature: "...)
+		req = appendStripeSignature(req, w.mac, w.body, time.Now())
+		req = append(req, "\r\n"...)
 	}
+	w.x.req = finish(req, w.body)
 	w.Sent++
 	t0 := time.Now()
-	resp, err := l.client.Do(req)
+	status, err := l.client.roundTrip(ctx, &w.x, requestTimeout)
+	lat := time.Since(t0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // interrupted: not the bridge's fault
@@ -318,20 +312,10 @@ func (l *loader) deliver(ctx context.Context, w *worker) {
 		time.Sleep(10 * time.Millisecond) // no hot loop against a bridge that is gone
 		return
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	lat := time.Since(t0)
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		w.ConnErrors++
-		w.sample("reading the answer: " + err.Error())
-		return
-	}
-	w.Status[resp.StatusCode]++
-	if resp.StatusCode/100 != 2 {
-		w.sample(fmt.Sprintf("%d %s", resp.StatusCode, truncate(raw, 300)))
+	raw := w.x.body
+	w.Status[status]++
+	if status/100 != 2 {
+		w.sample(fmt.Sprintf("%d %s", status, truncate(raw, 300)))
 		return
 	}
 	var a struct {
@@ -345,21 +329,21 @@ func (l *loader) deliver(ctx context.Context, w *worker) {
 		} `json:"events"`
 	}
 	if err := json.Unmarshal(raw, &a); err != nil {
-		w.sample(fmt.Sprintf("%d with an answer that is not JSON: %s", resp.StatusCode, truncate(raw, 300)))
+		w.sample(fmt.Sprintf("%d with an answer that is not JSON: %s", status, truncate(raw, 300)))
 		return
 	}
 	switch {
 	case a.DeadLettered:
 		w.DeadLettered++
-		w.sample(fmt.Sprintf("%d dead-lettered: %s", resp.StatusCode, truncate(raw, 300)))
+		w.sample(fmt.Sprintf("%d dead-lettered: %s", status, truncate(raw, 300)))
 		return
 	case a.Dropped:
 		w.Dropped++
-		w.sample(fmt.Sprintf("%d dropped: %s", resp.StatusCode, truncate(raw, 300)))
+		w.sample(fmt.Sprintf("%d dropped: %s", status, truncate(raw, 300)))
 		return
 	case a.Duplicate:
 		w.Duplicates++
-		w.sample(fmt.Sprintf("%d duplicate: %s", resp.StatusCode, truncate(raw, 300)))
+		w.sample(fmt.Sprintf("%d duplicate: %s", status, truncate(raw, 300)))
 		return
 	}
 	ids := []string{a.ID}
@@ -376,7 +360,7 @@ func (l *loader) deliver(ctx context.Context, w *worker) {
 	for _, s := range ids {
 		id, err := uuid.Parse(s)
 		if err != nil {
-			w.sample(fmt.Sprintf("%d with an event id that is not a UUID: %s", resp.StatusCode, truncate(raw, 300)))
+			w.sample(fmt.Sprintf("%d with an event id that is not a UUID: %s", status, truncate(raw, 300)))
 			continue
 		}
 		w.ids = append(w.ids, id)

@@ -292,7 +292,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}()
 	res.Mode, res.ResourceScope = b.Describe()
 
-	ld := newLoader("http://"+b.HTTPAddr()+"/webhooks/"+o.Provider, gen, secret, o.Concurrency)
+	ld, err := newLoader("http://"+b.HTTPAddr()+"/webhooks/"+o.Provider, gen, secret, o.Concurrency)
+	if err != nil {
+		return nil, err
+	}
 	defer ld.close()
 
 	if o.Warmup > 0 {
@@ -340,7 +343,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		h := resources(harnessBefore, harnessAfter, st.Events, st.Elapsed)
 		res.Harness = &h
 	}
-	res.Dials = ld.dials.Load()
+	res.Dials = ld.client.dials.Load()
 
 	logf("reading the EVENTS stream back (%d events answered 2xx)", ld.answeredCount())
 	nc, js, err := connect(srv.ClientURL(), "bridge-bench")

@@ -225,7 +225,13 @@ func TestStripeSignature(t *testing.T) {
 	}
 	body := g.body(nil, 42)
 	const secret = "whsec_test"
-	h := stripeSignature(hmac.New(sha256.New, []byte(secret)), body, time.Now())
+	mac := hmac.New(sha256.New, []byte(secret))
+	h := string(appendStripeSignature(nil, mac, body, time.Now()))
+	// The HMAC is reused: a second signature, appended, is as good.
+	h2, _ := strings.CutPrefix(string(appendStripeSignature([]byte("x"), mac, body, time.Now())), "x")
+	if err := webhook.ValidatePayload(body, h2, secret); err != nil {
+		t.Errorf("stripe-go rejects the second signature %q: %v", h2, err)
+	}
 	if err := webhook.ValidatePayload(body, h, secret); err != nil {
 		t.Errorf("stripe-go rejects %q: %v", h, err)
 	}
