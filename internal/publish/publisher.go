@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -44,12 +45,14 @@ type Ack struct {
 // Publisher stores events and dead letters in JetStream. It is safe for
 // concurrent use; calls share no lock.
 type Publisher struct {
-	js      jetstream.JetStream
-	cfg     Config
-	log     *slog.Logger
-	retry   retrier
-	pubOpts []jetstream.PublishOpt
-	events  atomic.Pointer[jetstream.Stream] // handle for StoredHeader, looked up once
+	js     jetstream.JetStream
+	cfg    Config
+	log    *slog.Logger
+	retry  retrier
+	events atomic.Pointer[jetstream.Stream] // handle for StoredHeader, looked up once
+	// request sends a message to JetStream and returns its answer: the
+	// connection's RequestMsgWithContext (tests lose answers with it).
+	request func(ctx context.Context, m *nats.Msg) (*nats.Msg, error)
 }
 
 // New returns a Publisher writing through js to the streams named in cfg
@@ -65,12 +68,11 @@ func New(js jetstream.JetStream, cfg Config, logger *slog.Logger) (*Publisher, e
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Publisher{
-		js:    js,
-		cfg:   cfg,
-		log:   logger,
-		retry: newRetrier(cfg, logger),
-		// The Publisher retries itself, with backoff, on every transient error.
-		pubOpts: []jetstream.PublishOpt{jetstream.WithRetryAttempts(0)},
+		js:      js,
+		cfg:     cfg,
+		log:     logger,
+		retry:   newRetrier(cfg, logger),
+		request: js.Conn().RequestMsgWithContext,
 	}, nil
 }
 
@@ -117,15 +119,49 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (Ack, error) {
 // attempt may nonetheless have been stored (its acknowledgement lost).
 func (p *Publisher) store(ctx context.Context, what string, msg *nats.Msg) (ack Ack, uncertain bool, err error) {
 	err = p.retry.do(ctx, what, func(ctx context.Context) error {
-		pa, err := p.js.PublishMsg(ctx, msg, p.pubOpts...)
+		var err error
+		ack, err = p.publishOnce(ctx, msg)
 		if err != nil {
 			uncertain = uncertain || mayHaveStored(err)
-			return err
 		}
-		ack = Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}
-		return nil
+		return err
 	})
 	return ack, uncertain, err
+}
+
+// publishOnce is one attempt of jetstream.PublishMsg without its own
+// retries: a request to the stream, and its PubAck read. It returns the
+// errors PublishMsg returns: jetstream.ErrNoStreamResponse when no stream
+// listens, the server's *jetstream.APIError, jetstream.ErrInvalidJSAck,
+// or the request's error. The acknowledgement is decoded without
+// reflection; encoding/json's was the costliest part of a publish.
+func (p *Publisher) publishOnce(ctx context.Context, msg *nats.Msg) (Ack, error) {
+	resp, err := p.request(ctx, msg)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return Ack{}, jetstream.ErrNoStreamResponse
+	}
+	if err != nil {
+		return Ack{}, err
+	}
+	var pa pubAck
+	if err := json.Unmarshal(resp.Data, &pa); err != nil {
+		return Ack{}, jetstream.ErrInvalidJSAck
+	}
+	if pa.Error != nil {
+		return Ack{}, fmt.Errorf("nats: %w", pa.Error)
+	}
+	if pa.Stream == "" {
+		return Ack{}, jetstream.ErrInvalidJSAck
+	}
+	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+}
+
+// pubAck is JetStream's answer to a publish: a PubAck, or an error.
+type pubAck struct {
+	Error     *jetstream.APIError `json:"error,omitempty"`
+	Stream    string              `json:"stream"`
+	Sequence  uint64              `json:"seq"`
+	Duplicate bool                `json:"duplicate,omitempty"`
 }
 
 // storeError makes sure err, a failure to store, wraps ErrUnavailable.
