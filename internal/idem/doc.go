@@ -4,6 +4,8 @@
 // the same delivery retried, on any replica, after any restart, gives the
 // same key, and golden events reproduce.
 //
-// The dedupe store beyond the stream's duplicate window lives here too once
-// it exists; within the window JetStream's Nats-Msg-Id does the work.
+// The dedupe store beyond the stream's duplicate window lives here too
+// (Store: a KV bucket, with a local negative cache so that a new delivery
+// costs no round trip); within the window JetStream's Nats-Msg-Id does the
+// work.
 package idem

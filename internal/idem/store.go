@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +19,7 @@ import (
 const (
 	DefaultBucket         = "bridge_idem"
 	DefaultHorizon        = 72 * time.Hour
+	DefaultCacheKeys      = 1 << 20 // about 1.2 MB of filter at 1% false positives
 	defaultAttemptTimeout = 2 * time.Second
 )
 
@@ -30,6 +33,10 @@ type StoreConfig struct {
 	Bucket   string        // KV bucket, default DefaultBucket
 	Replicas int           // default 1
 	Horizon  time.Duration // how long a delivery is remembered, default DefaultHorizon
+	// CacheKeys is how many keys the negative cache is sized for (0:
+	// DefaultCacheKeys); it grows to twice the keys in the bucket when they
+	// are more. -1 turns the cache off: every Lookup asks the bucket.
+	CacheKeys int
 }
 
 // Validate reports every problem of c at once.
@@ -43,6 +50,9 @@ func (c StoreConfig) Validate() error {
 	}
 	if c.Horizon <= 0 {
 		errs = append(errs, fmt.Errorf("idempotency horizon must be > 0, got %s", c.Horizon))
+	}
+	if c.CacheKeys < -1 {
+		errs = append(errs, fmt.Errorf("idempotency cache keys must be -1 (off), 0 (default) or more, got %d", c.CacheKeys))
 	}
 	return errors.Join(errs...)
 }
@@ -63,13 +73,64 @@ type Record struct {
 // the events stream's duplicate window: a KV bucket mapping the delivery's
 // idempotency key to the original event ids. Any bridge replica, before or
 // after a restart, sees the same answers.
+//
+// Nearly every delivery is new, so the store keeps a negative cache: a
+// Bloom filter of the keys in the bucket, fed by a watch on the bucket and
+// by Remember. Once the watch has delivered every key the bucket held, a
+// Lookup of a key the filter does not hold answers "not found" without a
+// round trip; any other Lookup (a key the filter may hold, or the watch not
+// in step: starting, re-syncing after a reconnect, lagging, stopped) asks
+// the bucket as it would without the cache. A false positive costs only that
+// round trip.
+//
+// Why "not in the filter" is a safe "not found": keys are recorded only
+// after their events are stored; Remember adds the key to this replica's
+// filter as soon as its Put succeeds, and a key recorded by another replica
+// reaches this filter within the watch's lag. A retry that arrives inside
+// that lag is published again, and the events stream's duplicate window
+// (Nats-Msg-Id, minutes) de-duplicates it; the pipeline reads the original
+// back on a Duplicate ack. So the filter only has to hold every key older
+// than the duplicate window (default 2m), and the watch is far quicker than
+// that. Where it might not be, lookups go to the bucket again: from a
+// disconnect until a new watch has caught up, and when the watch has not
+// reached, within 20 s, a sequence the bucket had (checked every 5 s).
+//
+// Keys expire from the bucket (Horizon) and never from a Bloom filter, so
+// the filter is rebuilt, a new watch into a new filter while the old one
+// keeps answering, whenever it holds more keys than it is sized for and at
+// least once per Horizon.
 type Store struct {
 	kv jetstream.KeyValue
+	nc *nats.Conn
+
+	// answer is the filter that answers lookups; nil while the watch is not
+	// in step with the bucket, and then every lookup asks the bucket.
+	answer atomic.Pointer[keyFilter]
+
+	mu        sync.Mutex // guards cur and next
+	cur, next *keyFilter // the filters Remember adds to: the one fed by the watch, and a rebuild's
+
+	local, gets, rebuilds, resyncs atomic.Uint64
+
+	stop      context.CancelFunc // nil: no cache
+	done      chan struct{}      // closed once the cache's goroutines have ended
+	closeOnce sync.Once
 }
 
 // OpenStore creates the bucket, or updates its horizon and replicas, and
 // returns the store. It retries while JetStream is unavailable, until ctx ends.
+//
+// Unless cfg.CacheKeys is -1, the store starts a goroutine that watches the
+// bucket for its negative cache; Close stops it (closing the NATS connection
+// stops it too). The watch needs the NATS user to create and delete
+// consumers of the bucket's stream and answer their flow control
+// ($JS.API.CONSUMER.CREATE.KV_<bucket>.>, $JS.API.CONSUMER.DELETE.KV_<bucket>.>,
+// $JS.FC.KV_<bucket>.>); without them the store works as without the cache.
 func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*Store, error) {
+	return openStore(ctx, js, cfg, defaultTuning())
+}
+
+func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun tuning) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -89,13 +150,76 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig) (*S
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Store{kv: kv}, nil
+	s := &Store{kv: kv, nc: js.Conn()}
+	if cfg.CacheKeys == -1 || s.nc == nil {
+		return s, nil
+	}
+	keys := uint(cfg.CacheKeys)
+	if keys == 0 {
+		keys = DefaultCacheKeys
+	}
+	if tun.rebuildEvery <= 0 {
+		tun.rebuildEvery = cfg.Horizon
+	}
+	// The watch outlives ctx, which bounds the opening only.
+	wctx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	y := &syncer{s: s, tun: tun, keys: keys}
+	go func() {
+		defer close(s.done)
+		y.run(wctx)
+	}()
+	return s, nil
+}
+
+// Close stops the negative cache's watch and returns once its goroutines
+// have ended, or with ctx's error when ctx ends first. Lookup and Remember
+// keep working after Close, each through a round trip. Close is safe to
+// call twice.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.answer.Store(nil)
+		if s.stop != nil {
+			s.stop()
+		}
+	})
+	if s.done == nil {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("idempotency store: close: %w", ctx.Err())
+	}
+}
+
+// Ready reports whether the negative cache answers lookups now, that is
+// whether its watch is in step with the bucket.
+func (s *Store) Ready() bool { return s.answer.Load() != nil }
+
+// CacheStats counts how the store answered since it was opened.
+type CacheStats struct {
+	Local    uint64 // lookups answered "not found" by the negative cache, without a round trip
+	KVGets   uint64 // KV Get attempts of lookups (round trips), retries included
+	Rebuilds uint64 // rebuilt filters that replaced the previous one
+	Resyncs  uint64 // watches restarted after a disconnect, a stop or a lag
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() CacheStats {
+	return CacheStats{Local: s.local.Load(), KVGets: s.gets.Load(), Rebuilds: s.rebuilds.Load(), Resyncs: s.resyncs.Load()}
 }
 
 // Lookup returns the record of a delivery, and whether there is one.
 func (s *Store) Lookup(ctx context.Context, key uuid.UUID) (Record, bool, error) {
+	if f := s.answer.Load(); f != nil && !f.mayHold(key) {
+		s.local.Add(1)
+		return Record{}, false, nil
+	}
 	var value []byte
 	err := retry(ctx, func(ctx context.Context) error {
+		s.gets.Add(1)
 		e, err := s.kv.Get(ctx, key.String())
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil
@@ -131,6 +255,15 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	}); err != nil {
 		return fmt.Errorf("remember %s: %w", key, err)
 	}
+	// This replica's next lookup of key must not wait for the watch.
+	s.mu.Lock()
+	if s.cur != nil {
+		s.cur.add(key)
+	}
+	if s.next != nil {
+		s.next.add(key)
+	}
+	s.mu.Unlock()
 	return nil
 }
 

@@ -21,6 +21,7 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { closeStore(t, s) })
 	key := KeyFor("stripe", "evt_1")
 	if _, found, err := s.Lookup(ctx, key); err != nil || found {
 		t.Fatalf("lookup of a new key: found=%v err=%v", found, err)
@@ -35,6 +36,7 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { closeStore(t, s2) })
 	got, found, err := s2.Lookup(ctx, key)
 	if err != nil || !found || len(got.Events) != 1 || got.Events[0] != rec.Events[0] {
 		t.Fatalf("lookup: %+v found=%v err=%v", got, found, err)
@@ -61,22 +63,25 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 }
 
 func TestStoreConfigValidate(t *testing.T) {
-	err := StoreConfig{}.Validate()
-	for _, want := range []string{"empty name", "replicas must be between 1 and 5, got 0", "horizon must be > 0"} {
+	err := StoreConfig{CacheKeys: -2}.Validate()
+	for _, want := range []string{"empty name", "replicas must be between 1 and 5, got 0", "horizon must be > 0",
+		"cache keys must be -1 (off), 0 (default) or more, got -2"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to say %q", err, want)
 		}
 	}
+	for _, keys := range []int{-1, 0, 10} {
+		if err := (StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: keys}).Validate(); err != nil {
+			t.Errorf("Validate() with CacheKeys %d = %v, want nil", keys, err)
+		}
+	}
 }
 
+// BenchmarkStoreLookupRemember is the store's part of a new delivery: a
+// lookup that finds nothing, then the record.
 func BenchmarkStoreLookupRemember(b *testing.B) {
-	srv := natstest.Start(b)
-	_, js := natstest.Connect(b, srv.URL())
+	s := benchStore(b)
 	ctx := context.Background()
-	s, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
 	rec := Record{Events: []Ref{{ID: "01963467-9e5a-79778-db11-fb1f031fb3a", Type: "event.stripe.payments.charge.succeeded", IdempotencyKey: "x"}}}
 	b.ReportAllocs()
 	i := 0
@@ -90,4 +95,31 @@ func BenchmarkStoreLookupRemember(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkStoreLookupNew is the lookup of a key never recorded (keys
+// derived beforehand).
+func BenchmarkStoreLookupNew(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	keys := testKeys("bench-new", 1<<12)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		key := keys[i%len(keys)]
+		i++
+		if _, found, err := s.Lookup(ctx, key); err != nil || found {
+			b.Fatalf("lookup of a new key: found=%v err=%v", found, err)
+		}
+	}
+}
+
+// benchStore opens a store with its negative cache caught up.
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	srv := natstest.Start(b)
+	_, js := natstest.Connect(b, srv.URL())
+	s := openTestStore(b, js, testConfig(), defaultTuning())
+	waitReady(b, s)
+	return s
 }
