@@ -280,5 +280,7 @@ func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, er
 	case !errors.Is(err, jetstream.ErrBucketNotFound):
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
+	// A one-off replay gains nothing from watching every key of the bucket.
+	cfg.CacheKeys = -1
 	return idem.OpenStore(ctx, js, cfg)
 }

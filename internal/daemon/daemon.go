@@ -41,17 +41,18 @@ type Daemon struct {
 	cfg config.Config
 	log *slog.Logger
 
-	mappings atomic.Pointer[transform.Set]
-	reloadMu sync.Mutex      // serializes reloads
-	watcher  *mappingWatcher // nil when the directory could not be watched
-	registry *prometheus.Registry
-	metrics  *metrics.Metrics
-	embedded *natsembed.Server
-	natsIn   *ingest.NATS
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	pub      publish.Config
-	tracing  *tracing.Provider // nil: tracing off
+	mappings  atomic.Pointer[transform.Set]
+	reloadMu  sync.Mutex      // serializes reloads
+	watcher   *mappingWatcher // nil when the directory could not be watched
+	registry  *prometheus.Registry
+	metrics   *metrics.Metrics
+	embedded  *natsembed.Server
+	natsIn    *ingest.NATS
+	idemStore *idem.Store // closed at shutdown: it stops its watch of the bucket
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	pub       publish.Config
+	tracing   *tracing.Provider // nil: tracing off
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
@@ -221,6 +222,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	d.idemStore = store
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
 		Tracer: d.tracing.Tracer()})
 	d.pipe.Store(pipe)
@@ -351,6 +353,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		d.serving.Wait()
 		if d.natsIn != nil {
 			if err := d.natsIn.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if d.idemStore != nil {
+			if err := d.idemStore.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
