@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -162,12 +163,26 @@ const (
 func checkJSONLimits(body []byte) error {
 	depth, keys := 0, 0
 	for i := 0; i < len(body); i++ {
-		switch body[i] {
+		c := body[i]
+		if !jsonStructural[c] {
+			continue
+		}
+		switch c {
 		case '"':
 			// Skip the string: find its closing quote, stepping over escapes.
-			for i++; i < len(body) && body[i] != '"'; i++ {
-				if body[i] == '\\' {
-					i++ // skip the escaped byte
+			for {
+				j := bytes.IndexByte(body[i+1:], '"')
+				if j < 0 {
+					return nil // unterminated: the decoder says so
+				}
+				i += 1 + j
+				// The quote is escaped when an odd number of backslashes precede it.
+				n := 0
+				for k := i - 1; k >= 0 && body[k] == '\\'; k-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
 				}
 			}
 		case '{', '[':
@@ -184,6 +199,9 @@ func checkJSONLimits(body []byte) error {
 	}
 	return nil
 }
+
+// jsonStructural marks the bytes checkJSONLimits looks at.
+var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, ':': true}
 
 // Apply runs the file's rules over in: the first rule whose `when` holds
 // builds the event(s). Apply never panics on a payload and never returns an

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -126,4 +127,75 @@ func TestShippedMappingsReadInPart(t *testing.T) {
 			t.Errorf("stripe reads %q", got)
 		}
 	}
+}
+
+func BenchmarkDecodeRead(b *testing.B) {
+	body, err := os.ReadFile("../../examples/stripe/charge.succeeded.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set, err := Load("../../mappings", Options{SchemasDir: "../../schemas", PlaceholderSecrets: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, _ := set.Mapping("stripe")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := m.Decode("application/json", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// checkJSONLimitsByteByByte is the plain reading of the limits, which
+// checkJSONLimits must agree with.
+func checkJSONLimitsByteByByte(body []byte) (depthErrAt, keysErrAt int) {
+	depth, keys := 0, 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if depth++; depth > MaxJSONDepth {
+				return i, -1
+			}
+		case '}', ']':
+			depth--
+		case ':':
+			if keys++; keys > MaxJSONKeys {
+				return -1, i
+			}
+		}
+	}
+	return -1, -1
+}
+
+func FuzzCheckJSONLimits(f *testing.F) {
+	f.Add([]byte(`{"a\"b\\":[[["x"]]],"c":"\\\\"}`))
+	f.Add([]byte(strings.Repeat("[", 70)))
+	f.Add([]byte(`"\\"` + strings.Repeat("{", 65)))
+	f.Add([]byte(`{"a":"unterminated`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := checkJSONLimits(body)
+		d, k := checkJSONLimitsByteByByte(body)
+		var want string
+		switch {
+		case d >= 0:
+			want = fmt.Sprintf("invalid JSON at byte %d: nested deeper than %d levels", d, MaxJSONDepth)
+		case k >= 0:
+			want = fmt.Sprintf("invalid JSON at byte %d: more than %d keys", k, MaxJSONKeys)
+		}
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Fatalf("%q: got %q, want %q", body, got, want)
+		}
+	})
 }
