@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -42,8 +43,19 @@ func writeProblem(w http.ResponseWriter, r *http.Request, slug string, p Problem
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// verdictBufs holds the buffers answers are written from: Write copies
+// what it is given, so a buffer is free again once it returns.
+var verdictBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// writeVerdict writes b as application/json, with the newline
+// json.Encoder ends it with.
+func writeVerdict(w http.ResponseWriter, status int, b *VerdictBody) {
+	buf := verdictBufs.Get().(*[]byte)
+	*buf = append(b.appendJSON((*buf)[:0]), '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(*buf)
+	if cap(*buf) <= 64<<10 { // a rare huge answer is not kept
+		verdictBufs.Put(buf)
+	}
 }

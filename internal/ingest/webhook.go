@@ -246,7 +246,7 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
 	status, body := Answer(v)
 	if body != nil {
-		writeJSON(w, status, body)
+		writeVerdict(w, status, body)
 		return
 	}
 	wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
