@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,11 +35,27 @@ type delivery struct {
 	PublishDuration prometheus.Histogram
 	// PublishesInFlight is the publishes awaiting their acknowledgement.
 	PublishesInFlight prometheus.Gauge
+
+	// The children of the vectors above that each delivery updates, by
+	// their label values: one lock-free lookup instead of prometheus
+	// hashing and checking the values again on every call. The label
+	// values are bounded (providers and event types of the mapping set),
+	// and so are these.
+	received  *children[[2]string, prometheus.Counter]
+	outcomes  *children[[3]string, outcome]
+	rejected  *children[[3]string, prometheus.Counter]
+	published *children[[2]string, prometheus.Counter]
+}
+
+// outcome is the series a delivery's outcome counts in.
+type outcome struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newDelivery() delivery {
 	buckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-	return delivery{
+	d := delivery{
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_deliveries_received_total",
 			Help: "Deliveries received, by provider and ingest kind (webhook, nats, events).",
@@ -74,6 +91,32 @@ func newDelivery() delivery {
 			Help: "Publishes awaiting their JetStream acknowledgement.",
 		}),
 	}
+	d.received = newChildren(func(l [2]string) prometheus.Counter { return d.Deliveries.WithLabelValues(l[:]...) })
+	d.outcomes = newChildren(func(l [3]string) outcome {
+		return outcome{d.Outcomes.WithLabelValues(l[:]...), d.DeliveryDuration.WithLabelValues(l[1], l[2])}
+	})
+	d.rejected = newChildren(func(l [3]string) prometheus.Counter { return d.Rejections.WithLabelValues(l[:]...) })
+	d.published = newChildren(func(l [2]string) prometheus.Counter { return d.EventsPublished.WithLabelValues(l[:]...) })
+	return d
+}
+
+// children looks up the child of a metric vector by its label values,
+// made once by newChild and kept.
+type children[K comparable, V any] struct {
+	m        sync.Map // K -> V
+	newChild func(K) V
+}
+
+func newChildren[K comparable, V any](newChild func(K) V) *children[K, V] {
+	return &children[K, V]{newChild: newChild}
+}
+
+func (c *children[K, V]) get(labels K) V {
+	if v, ok := c.m.Load(labels); ok {
+		return v.(V)
+	}
+	v, _ := c.m.LoadOrStore(labels, c.newChild(labels))
+	return v.(V)
 }
 
 func (d delivery) collectors() []prometheus.Collector {
@@ -84,14 +127,14 @@ func (d delivery) collectors() []prometheus.Collector {
 // Received counts a delivery in.
 func (m *Metrics) Received(provider, ingest string) {
 	if m != nil {
-		m.Deliveries.WithLabelValues(provider, ingest).Inc()
+		m.received.get([2]string{provider, ingest}).Inc()
 	}
 }
 
 // Rejected counts a delivery refused before the pipeline, and its outcome.
 func (m *Metrics) Rejected(provider, ingest, reason string, since time.Time) {
 	if m != nil {
-		m.Rejections.WithLabelValues(provider, ingest, reason).Inc()
+		m.rejected.get([3]string{provider, ingest, reason}).Inc()
 		m.Done(provider, ingest, "rejected", since)
 	}
 }
@@ -99,8 +142,9 @@ func (m *Metrics) Rejected(provider, ingest, reason string, since time.Time) {
 // Done counts a delivery's outcome and how long it took.
 func (m *Metrics) Done(provider, ingest, outcome string, since time.Time) {
 	if m != nil {
-		m.Outcomes.WithLabelValues(provider, ingest, outcome).Inc()
-		m.DeliveryDuration.WithLabelValues(ingest, outcome).Observe(time.Since(since).Seconds())
+		o := m.outcomes.get([3]string{provider, ingest, outcome})
+		o.count.Inc()
+		o.duration.Observe(time.Since(since).Seconds())
 	}
 }
 
@@ -124,7 +168,7 @@ func (m *Metrics) PublishStarted(provider, typ string) func(stored bool) {
 		m.PublishesInFlight.Dec()
 		m.PublishDuration.Observe(time.Since(start).Seconds())
 		if stored {
-			m.EventsPublished.WithLabelValues(provider, typ).Inc()
+			m.published.get([2]string{provider, typ}).Inc()
 		}
 	}
 }
