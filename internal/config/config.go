@@ -26,6 +26,7 @@ const (
 	defaultMaxBytes         = -1 // unlimited
 	defaultMaxAge           = 0  // keep forever
 	defaultIdemHorizon      = 72 * time.Hour
+	defaultIdemCacheKeys    = 1 << 20
 	defaultMaxInFlight      = 1024
 	defaultIngestConsumer   = "bridge"
 	defaultIngestBatch      = 64
@@ -133,6 +134,10 @@ type Config struct {
 	// IdempotencyHorizon is how long the idempotency store remembers a
 	// delivery, beyond the duplicate window (default 72h).
 	IdempotencyHorizon time.Duration
+	// IdempotencyCacheKeys is how many keys the idempotency store's local
+	// negative cache (a Bloom filter fed by a watch of the bucket) is sized
+	// for before it grows; 0 turns it off (default 1048576).
+	IdempotencyCacheKeys int
 	// MaxInFlight bounds the publishes awaiting their acknowledgement
 	// (default 1024).
 	MaxInFlight int
@@ -199,35 +204,36 @@ type Config struct {
 // or config file.
 func Default() Config {
 	return Config{
-		HTTP:               defaultHTTP,
-		Admin:              defaultAdmin,
-		Mappings:           defaultMappings,
-		Schemas:            defaultSchemas,
-		NATSListen:         defaultNATSListen,
-		DataDir:            defaultDataDir,
-		Replicas:           defaultReplicas,
-		ManageStreams:      defaultManageStreams,
-		DuplicateWindow:    defaultDuplicateWindow,
-		IdempotencyHorizon: defaultIdemHorizon,
-		MaxInFlight:        defaultMaxInFlight,
-		IngestConsumer:     defaultIngestConsumer,
-		IngestBatch:        defaultIngestBatch,
-		IngestWorkers:      defaultIngestWorkers,
-		IngestMaxDeliver:   defaultIngestMaxDeliver,
-		IngestAckWait:      defaultIngestAckWait,
-		EventsAuth:         defaultEventsAuth,
-		MaxBytes:           defaultMaxBytes,
-		MaxAge:             defaultMaxAge,
-		BodyLimit:          defaultBodyLimit,
-		RequestTimeout:     defaultRequestTimeout,
-		RateLimit:          defaultRateLimit,
-		RateBurst:          defaultRateBurst,
-		Grace:              defaultGrace,
-		LogFormat:          defaultLogFormat,
-		LogLevel:           defaultLogLevel,
-		OTLPEndpoint:       defaultOTLPEndpoint,
-		OTLPInsecure:       defaultOTLPInsecure,
-		TraceSampleRatio:   defaultTraceSampleRatio,
+		HTTP:                 defaultHTTP,
+		Admin:                defaultAdmin,
+		Mappings:             defaultMappings,
+		Schemas:              defaultSchemas,
+		NATSListen:           defaultNATSListen,
+		DataDir:              defaultDataDir,
+		Replicas:             defaultReplicas,
+		ManageStreams:        defaultManageStreams,
+		DuplicateWindow:      defaultDuplicateWindow,
+		IdempotencyHorizon:   defaultIdemHorizon,
+		IdempotencyCacheKeys: defaultIdemCacheKeys,
+		MaxInFlight:          defaultMaxInFlight,
+		IngestConsumer:       defaultIngestConsumer,
+		IngestBatch:          defaultIngestBatch,
+		IngestWorkers:        defaultIngestWorkers,
+		IngestMaxDeliver:     defaultIngestMaxDeliver,
+		IngestAckWait:        defaultIngestAckWait,
+		EventsAuth:           defaultEventsAuth,
+		MaxBytes:             defaultMaxBytes,
+		MaxAge:               defaultMaxAge,
+		BodyLimit:            defaultBodyLimit,
+		RequestTimeout:       defaultRequestTimeout,
+		RateLimit:            defaultRateLimit,
+		RateBurst:            defaultRateBurst,
+		Grace:                defaultGrace,
+		LogFormat:            defaultLogFormat,
+		LogLevel:             defaultLogLevel,
+		OTLPEndpoint:         defaultOTLPEndpoint,
+		OTLPInsecure:         defaultOTLPInsecure,
+		TraceSampleRatio:     defaultTraceSampleRatio,
 	}
 }
 

@@ -109,6 +109,8 @@ func table() []setting {
 			func(c *Config) *time.Duration { return &c.MaxAge }, parseDuration, formatDuration),
 		row("idempotency-horizon", "idempotency.horizon", "DURATION", "how long a delivery is remembered as already stored, beyond the duplicate window",
 			func(c *Config) *time.Duration { return &c.IdempotencyHorizon }, parseDuration, formatDuration),
+		row("idempotency-cache-keys", "idempotency.cache_keys", "N", "keys the local cache of the idempotency bucket is sized for (a new delivery then skips its lookup), 0 for no cache",
+			func(c *Config) *int { return &c.IdempotencyCacheKeys }, parseInt, itoa),
 		row("max-in-flight", "publish.max_in_flight", "N", "publishes awaiting their acknowledgement at once",
 			func(c *Config) *int { return &c.MaxInFlight }, parseInt, itoa),
 		row("ingest-consumer", "ingest.consumer", "NAME", "durable consumer of the INGEST stream, shared by every replica",

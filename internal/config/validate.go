@@ -98,6 +98,9 @@ func (c Config) Validate() error {
 	default:
 		add("events-auth", "must be none, token or jwt, got %q", c.EventsAuth)
 	}
+	if c.IdempotencyCacheKeys < 0 {
+		add("idempotency-cache-keys", "must be 0 (no cache) or more, got %d", c.IdempotencyCacheKeys)
+	}
 	if c.MaxInFlight < 1 {
 		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
 	}
