@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/bridge-dev/bridge/internal/config"
@@ -27,7 +29,8 @@ func runDaemon(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := cfg.Logger(stderr)
-	log.Info("starting", "version", versionString(), "config", cfg.File)
+	gcPercent := setGCPercent(os.LookupEnv)
+	log.Info("starting", "version", versionString(), "config", cfg.File, "gc_percent", gcPercent)
 
 	d, err := daemon.New(cfg, log)
 	if err != nil {
@@ -60,4 +63,25 @@ func runDaemon(args []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// defaultGCPercent is the bridge's garbage-collection target when GOGC is
+// not set: its live heap is small (tens of MB) and every delivery
+// allocates, so collecting at 300% growth instead of Go's 100% costs about
+// 10-15% less CPU per event for some 15 MiB more memory (measured:
+// docs/performance.md). GOGC and GOMEMLIMIT in the environment still rule.
+const defaultGCPercent = 300
+
+// setGCPercent applies defaultGCPercent unless GOGC is set, and returns the
+// percentage in force (-1: off).
+func setGCPercent(lookupEnv func(string) (string, bool)) int {
+	if v, ok := lookupEnv("GOGC"); ok {
+		if v == "off" {
+			return -1
+		}
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	debug.SetGCPercent(defaultGCPercent)
+	return defaultGCPercent
 }
