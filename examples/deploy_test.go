@@ -238,6 +238,11 @@ func registeredMetrics(t *testing.T) map[string]family {
 	if err := metrics.NATSConnected(rec, func() bool { return true }); err != nil {
 		t.Fatal(err)
 	}
+	zero := func() uint64 { return 0 }
+	if err := metrics.RegisterIdempotencyCache(rec, metrics.IdempotencyCache{Ready: func() bool { return true },
+		Local: zero, Bucket: zero, Rebuilds: zero, Resyncs: zero}); err != nil {
+		t.Fatal(err)
+	}
 	described := map[string]bool{}
 	for _, c := range rec.collectors {
 		ch := make(chan *prometheus.Desc, 256)

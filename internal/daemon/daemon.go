@@ -224,6 +224,15 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	d.idemStore = store
+	if err := metrics.RegisterIdempotencyCache(d.registry, metrics.IdempotencyCache{
+		Ready:    store.Ready,
+		Local:    func() uint64 { return store.Stats().Local },
+		Bucket:   func() uint64 { return store.Stats().KVGets },
+		Rebuilds: func() uint64 { return store.Stats().Rebuilds },
+		Resyncs:  func() uint64 { return store.Stats().Resyncs },
+	}); err != nil {
+		return err
+	}
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
 		Tracer: d.tracing.Tracer()})
 	d.pipe.Store(pipe)

@@ -58,6 +58,18 @@ func TestDeliveryMetricsMove(t *testing.T) {
 		`bridge_nats_connected`:                                                                          1,
 		`bridge_delivery_duration_seconds_count{ingest="webhook",outcome="published"}`:                   1,
 	})
+	// The published delivery and its duplicate were looked up: the first
+	// by the cache or the bucket, the duplicate (whose key the cache
+	// holds) by the bucket.
+	for _, name := range []string{"bridge_idempotency_cache_ready", "bridge_idempotency_lookups_local_total",
+		"bridge_idempotency_lookups_bucket_total", "bridge_idempotency_cache_rebuilds_total", "bridge_idempotency_cache_resyncs_total"} {
+		if _, ok := samples[name]; !ok {
+			t.Errorf("no %s", name)
+		}
+	}
+	if local, bucket := samples["bridge_idempotency_lookups_local_total"], samples["bridge_idempotency_lookups_bucket_total"]; bucket < 1 || local+bucket < 2 {
+		t.Errorf("idempotency lookups: %v local, %v in the bucket; want the duplicate's in the bucket and 2 in all", local, bucket)
+	}
 	found := false
 	for series, v := range samples {
 		if strings.HasPrefix(series, "bridge_build_info{") && v == 1 {

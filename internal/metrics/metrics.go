@@ -106,3 +106,39 @@ func Handler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
 		Registry: reg,
 	})
 }
+
+// IdempotencyCache is what the idempotency store's negative cache reports.
+type IdempotencyCache struct {
+	Ready    func() bool // the cache answers (its watch has every key)
+	Local    func() uint64
+	Bucket   func() uint64
+	Rebuilds func() uint64
+	Resyncs  func() uint64
+}
+
+// RegisterIdempotencyCache registers the cache's gauge and counters, read
+// at scrape time (nothing on the delivery path).
+func RegisterIdempotencyCache(reg prometheus.Registerer, c IdempotencyCache) error {
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	return errors.Join(
+		reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "bridge_idempotency_cache_ready",
+			Help: "1 while the idempotency cache answers lookups of new deliveries locally, 0 while every lookup goes to the bucket.",
+		}, func() float64 {
+			if c.Ready() {
+				return 1
+			}
+			return 0
+		})),
+		reg.Register(counter("bridge_idempotency_lookups_local_total",
+			"Lookups of deliveries answered \"never seen\" by the idempotency cache, without a round trip.", c.Local)),
+		reg.Register(counter("bridge_idempotency_lookups_bucket_total",
+			"Lookups of deliveries sent to the idempotency bucket (round trips, retries included).", c.Bucket)),
+		reg.Register(counter("bridge_idempotency_cache_rebuilds_total",
+			"Idempotency cache filters rebuilt larger or fresh.", c.Rebuilds)),
+		reg.Register(counter("bridge_idempotency_cache_resyncs_total",
+			"Watches of the idempotency bucket restarted after a disconnect, a stop or a lag.", c.Resyncs)),
+	)
+}
