@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/dlq"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
@@ -62,6 +63,10 @@ type dlqFlags struct {
 	filter  dlq.Filter
 	asJSON  bool
 	natsURL string
+	// security is how to authenticate to a NATS that asks for it, with the
+	// same flags and environment as bridge run; the password and the
+	// token come only from the environment.
+	security publish.Security
 }
 
 func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
@@ -72,6 +77,15 @@ func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
 	f.fs.IntVar(&f.filter.Limit, "limit", limit, "at most this many dead letters, the oldest first (0: no limit)")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	f.fs.StringVar(&f.natsURL, "nats-url", envOr("BRIDGE_NATS_URL", defaultNATSURL), "NATS server URL(s), comma-separated (env BRIDGE_NATS_URL)")
+	sec := &f.security
+	f.fs.StringVar(&sec.CredsFile, "nats-creds", os.Getenv("BRIDGE_NATS_CREDS"), "NATS user JWT credentials file (env BRIDGE_NATS_CREDS)")
+	f.fs.StringVar(&sec.NkeyFile, "nats-nkey", os.Getenv("BRIDGE_NATS_NKEY"), "NATS nkey seed file (env BRIDGE_NATS_NKEY)")
+	f.fs.StringVar(&sec.User, "nats-user", os.Getenv("BRIDGE_NATS_USER"), "NATS user, its password in "+config.EnvNATSPassword+" (env BRIDGE_NATS_USER)")
+	f.fs.StringVar(&sec.CAFile, "nats-tls-ca", os.Getenv("BRIDGE_NATS_TLS_CA"), "CA certificates (PEM) of the NATS servers (env BRIDGE_NATS_TLS_CA)")
+	f.fs.StringVar(&sec.CertFile, "nats-tls-cert", os.Getenv("BRIDGE_NATS_TLS_CERT"), "client certificate (PEM), with --nats-tls-key (env BRIDGE_NATS_TLS_CERT)")
+	f.fs.StringVar(&sec.KeyFile, "nats-tls-key", os.Getenv("BRIDGE_NATS_TLS_KEY"), "private key (PEM) of --nats-tls-cert (env BRIDGE_NATS_TLS_KEY)")
+	sec.Password = os.Getenv(config.EnvNATSPassword)
+	sec.Token = os.Getenv(config.EnvNATSToken)
 	return f
 }
 
@@ -89,8 +103,12 @@ func (f *dlqFlags) parse(args []string) int {
 
 // connect dials NATS, failing at once when no server answers.
 func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := publish.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil,
-		nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
+	opts, err := f.security.Options()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
+	nc, err := publish.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

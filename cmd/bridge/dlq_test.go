@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/natstest"
@@ -177,5 +179,45 @@ func TestDLQReplay(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || len(rep.Results) != 1 || rep.Results[0].Outcome != "kept" {
 		t.Errorf("--json: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+// bridge dlq authenticates as bridge run does: --nats-user with the
+// password from BRIDGE_NATS_PASSWORD (never a flag).
+func TestDLQAuthenticates(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		Username: "ops", Password: "s3cret", NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo("ops", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := publish.EnsureStreams(ctx, js, publish.DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"dlq", "list", "--nats-url", srv.ClientURL(), "--mappings", t.TempDir()}
+	if code, _, errOut := runTool(t, "", args...); code != 1 || !strings.Contains(strings.ToLower(errOut), "authorization") {
+		t.Errorf("without credentials: exit %d, %q; want 1 and the server's refusal", code, errOut)
+	}
+	t.Setenv("BRIDGE_NATS_PASSWORD", "s3cret")
+	if code, out, errOut := runTool(t, "", append(args, "--nats-user", "ops")...); code != 0 {
+		t.Errorf("with --nats-user and BRIDGE_NATS_PASSWORD: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runTool(t, "", append(args, "--nats-user", "ops", "--nats-creds", "x.creds")...); code != 1 || !strings.Contains(errOut, "one NATS authentication method") {
+		t.Errorf("two methods: exit %d, %q", code, errOut)
 	}
 }
