@@ -267,7 +267,8 @@ func codeBlocks(t *testing.T, path string) []codeBlock {
 
 // dlqFlags are the flags of `bridge dlq` (cmd/bridge, which this package
 // cannot import) that docs/operations.md may name besides the settings'.
-var dlqFlags = []string{"provider", "reason", "since", "limit", "json", "dry-run", "timeout"}
+var dlqFlags = []string{"provider", "reason", "since", "limit", "json", "dry-run", "timeout",
+	"nats-url", "mappings", "schemas", "nats-creds", "nats-nkey", "nats-user", "nats-tls-ca", "nats-tls-cert", "nats-tls-key"}
 
 // Flags in docs: a code span that starts with one (`--grace`,
 // `--log-format text`), and every flag after a bridge command (bridge dlq

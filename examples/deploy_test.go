@@ -83,7 +83,8 @@ func decodeYAML(t *testing.T, path string, v any) {
 // knownEnv is every environment variable `bridge run` reads, by name: the
 // settings', and the events endpoint's secret, which has no flag.
 func knownEnv() map[string]config.Setting {
-	out := map[string]config.Setting{config.EnvEventsSecret: {Env: config.EnvEventsSecret}}
+	out := map[string]config.Setting{config.EnvEventsSecret: {Env: config.EnvEventsSecret},
+		config.EnvNATSPassword: {Env: config.EnvNATSPassword}, config.EnvNATSToken: {Env: config.EnvNATSToken}}
 	for _, s := range config.Settings() {
 		out[s.Env] = s
 	}
