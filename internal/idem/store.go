@@ -10,9 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 // Defaults of StoreConfig.
@@ -245,12 +248,14 @@ func (s *Store) Lookup(ctx context.Context, key uuid.UUID) (Record, bool, error)
 
 // Remember stores the record of a delivery whose events are all stored.
 func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
-	b, err := json.Marshal(rec)
+	b, err := gojson.Marshal(rec)
 	if err != nil {
 		return err
 	}
+	// What kv.Put sends, with its acknowledgement read without reflection.
+	msg := &nats.Msg{Subject: "$KV." + s.kv.Bucket() + "." + key.String(), Data: b}
 	if err := retry(ctx, func(ctx context.Context) error {
-		_, err := s.kv.Put(ctx, key.String(), b)
+		_, err := publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
 		return err
 	}); err != nil {
 		return fmt.Errorf("remember %s: %w", key, err)

@@ -130,13 +130,20 @@ func (p *Publisher) store(ctx context.Context, what string, msg *nats.Msg) (ack 
 }
 
 // publishOnce is one attempt of jetstream.PublishMsg without its own
-// retries: a request to the stream, and its PubAck read. It returns the
-// errors PublishMsg returns: jetstream.ErrNoStreamResponse when no stream
-// listens, the server's *jetstream.APIError, jetstream.ErrInvalidJSAck,
-// or the request's error. The acknowledgement is decoded without
-// reflection; encoding/json's was the costliest part of a publish.
+// retries (see StoreOnce).
 func (p *Publisher) publishOnce(ctx context.Context, msg *nats.Msg) (Ack, error) {
-	resp, err := p.request(ctx, msg)
+	return StoreOnce(ctx, p.request, msg)
+}
+
+// StoreOnce is one attempt of jetstream.PublishMsg without its retries: msg
+// sent with request (a connection's RequestMsgWithContext) to the stream
+// that takes its subject, and the PubAck read. It returns the errors
+// PublishMsg returns: jetstream.ErrNoStreamResponse when no stream
+// listens, the server's *jetstream.APIError, jetstream.ErrInvalidJSAck, or
+// the request's error. The acknowledgement is decoded without reflection;
+// encoding/json's was the costliest part of a publish.
+func StoreOnce(ctx context.Context, request func(context.Context, *nats.Msg) (*nats.Msg, error), msg *nats.Msg) (Ack, error) {
+	resp, err := request(ctx, msg)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return Ack{}, jetstream.ErrNoStreamResponse
 	}
