@@ -56,7 +56,13 @@ type itemEnv struct {
 // wrong call at load; arguments typed `any` (JSON values) pass the checker
 // and are checked at run time.
 func functions(secrets map[string]signature.Secret) []expr.Option {
-	return []expr.Option{
+	return append(fetchOptions(), bridgeFunctions(secrets)...)
+}
+
+// bridgeFunctions are the functions of functions, without the member
+// access rewrite.
+func bridgeFunctions(secrets map[string]signature.Secret) []expr.Option {
+	return append([]expr.Option(nil),
 		expr.Function("fromUnix", fromUnix,
 			new(func(int) time.Time), new(func(float64) time.Time), new(func(string) time.Time)),
 		expr.Function("fromUnixMilli", fromUnixMilli,
@@ -80,7 +86,7 @@ func functions(secrets map[string]signature.Secret) []expr.Option {
 			m.Write([]byte(s))
 			return hex.EncodeToString(m.Sum(nil)), nil
 		}, new(func(string, string) string)),
-	}
+	)
 }
 
 // FunctionNames lists the functions the bridge adds to expr's built-ins.

@@ -40,13 +40,14 @@ func (n *pathNode) add(path []string) {
 
 // readPaths adds to n what the expression tree reads of `payload`: every
 // longest chain of constant member accesses from it (payload.data.object.id,
-// payload?.data["object"]) reads that value; any other use of payload, or
-// of $env, reads all of it.
+// payload?.data["object"], or the fetchFunc call such a chain is compiled
+// into) reads that value; any other use of payload, or of $env, reads all
+// of it.
 func (n *pathNode) readPaths(tree ast.Node) {
-	v := &pathVisitor{chains: map[*ast.MemberNode][]string{}, inner: map[*ast.MemberNode]bool{}, roots: map[*ast.IdentifierNode]bool{}}
+	v := &pathVisitor{chains: map[ast.Node][]string{}, inner: map[ast.Node]bool{}, roots: map[*ast.IdentifierNode]bool{}}
 	ast.Walk(&tree, v)
-	for m, path := range v.chains {
-		if !v.inner[m] {
+	for c, path := range v.chains {
+		if !v.inner[c] {
 			n.add(path)
 		}
 	}
@@ -61,8 +62,8 @@ func (n *pathNode) readPaths(tree ast.Node) {
 }
 
 type pathVisitor struct {
-	chains   map[*ast.MemberNode][]string // constant chains from payload, and their paths
-	inner    map[*ast.MemberNode]bool     // chains that are part of a longer chain
+	chains   map[ast.Node][]string        // constant chains from payload, and their paths
+	inner    map[ast.Node]bool            // chains that are the start of a longer chain
 	roots    map[*ast.IdentifierNode]bool // payload identifiers at the root of a chain
 	payloads []*ast.IdentifierNode        // every payload identifier
 	env      bool                         // $env is read
@@ -77,59 +78,71 @@ func (v *pathVisitor) Visit(node *ast.Node) {
 		case "$env":
 			v.env = true
 		}
-	case *ast.MemberNode:
-		path, root := constChain(x)
+	case *ast.MemberNode, *ast.CallNode:
+		path, root, base := constChain(x)
 		if root == nil {
 			return
 		}
 		v.chains[x] = path
 		v.roots[root] = true
-		if inner := memberOf(x.Node); inner != nil {
-			v.inner[inner] = true
+		if base != nil {
+			v.inner[base] = true
 		}
 	}
 }
 
 // constChain returns the keys of a chain of constant member accesses that
-// starts at the payload, and the payload identifier; nil when m is not one.
-func constChain(m *ast.MemberNode) ([]string, *ast.IdentifierNode) {
+// starts at the payload, the payload identifier, and the chain it extends
+// (nil when it extends none); a nil identifier when n is not such a chain.
+func constChain(n ast.Node) (path []string, root *ast.IdentifierNode, base ast.Node) {
 	var rev []string
-	for {
-		if m.Method {
-			return nil, nil
-		}
-		s, ok := m.Property.(*ast.StringNode)
-		if !ok {
-			return nil, nil
-		}
-		rev = append(rev, s.Value)
-		if inner := memberOf(m.Node); inner != nil {
-			m = inner
+	for cur := n; ; {
+		var next ast.Node
+		switch x := cur.(type) {
+		case *ast.ChainNode:
+			cur = x.Node
 			continue
-		}
-		switch x := m.Node.(type) {
-		case *ast.IdentifierNode:
-			if x.Value != "payload" {
-				return nil, nil
+		case *ast.MemberNode:
+			s, ok := x.Property.(*ast.StringNode)
+			if x.Method || !ok {
+				return nil, nil, nil
 			}
-			path := make([]string, len(rev))
+			rev = append(rev, s.Value)
+			next = x.Node
+		case *ast.CallNode:
+			c := fetchCall(x)
+			if c == nil {
+				return nil, nil, nil
+			}
+			for i := len(c.Arguments) - 1; i >= 1; i-- {
+				rev = append(rev, c.Arguments[i].(*ast.StringNode).Value)
+			}
+			next = c.Arguments[0]
+		case *ast.IdentifierNode:
+			if x.Value != "payload" || len(rev) == 0 {
+				return nil, nil, nil
+			}
+			path = make([]string, len(rev))
 			for i, k := range rev {
 				path[len(rev)-1-i] = k
 			}
-			return path, x
+			return path, x, base
+		default:
+			return nil, nil, nil
 		}
-		return nil, nil
+		if base == nil {
+			base = unwrapChain(next)
+		}
+		cur = next
 	}
 }
 
-// memberOf returns n as a member access, looking through the node an
-// optional chain (a?.b) wraps; nil when n is none.
-func memberOf(n ast.Node) *ast.MemberNode {
+// unwrapChain returns the node an optional chain (a?.b) wraps, or n.
+func unwrapChain(n ast.Node) ast.Node {
 	if c, ok := n.(*ast.ChainNode); ok {
-		n = c.Node
+		return c.Node
 	}
-	m, _ := n.(*ast.MemberNode)
-	return m
+	return n
 }
 
 var jsonParsers fastjson.ParserPool
