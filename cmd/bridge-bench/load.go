@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -206,7 +207,12 @@ func newLoader(url string, gen *generator, secret string, concurrency int) (*loa
 	if err != nil {
 		return nil, err
 	}
-	return &loader{gen: gen, secret: []byte(secret), concurrency: concurrency, client: c}, nil
+	l := &loader{gen: gen, secret: []byte(secret), concurrency: concurrency, client: c}
+	// Delivery numbers start at random, so that the ids of two runs against
+	// one bridge (--target) do not meet: below 2^50, they fit the 11
+	// base-36 characters a Pix end-to-end id leaves them.
+	l.seq.Store(rand.Uint64N(1 << 50))
+	return l, nil
 }
 
 func (l *loader) close() { l.client.close() }

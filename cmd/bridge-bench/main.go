@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,6 +31,8 @@ import (
 const usageText = `bridge-bench drives signed, unique webhook deliveries at a bridge on an
 embedded nats-server and reports throughput, latency, CPU and memory, then
 checks that the EVENTS stream holds exactly one event per 2xx answered.
+With --target it drives a bridge that already runs (make cluster's front,
+say) and reads the run's events back from --nats-url.
 
 Usage:
   go run ./cmd/bridge-bench [flags]
@@ -45,6 +48,13 @@ type Options struct {
 	Schemas    string // schemas directory (default ./schemas)
 	Examples   string // examples directory the payloads are made from (default ./examples)
 	Provider   string // stripe (default) or pix
+	// Target is the base URL (http://host:port) of a bridge that already
+	// runs, e.g. the front of `make cluster`: no nats-server or bridge is
+	// started, the bridge's CPU and memory are not measured, and the events
+	// are read back from NATSURL. A signed provider's secret comes from the
+	// bridge's own variable (STRIPE_WEBHOOK_SECRET).
+	Target  string
+	NATSURL string // with Target: the NATS the bridge stores in (default nats://127.0.0.1:4222)
 
 	Concurrency int           // client goroutines, each with its own connection (default 64)
 	Count       int           // measured deliveries; 0: run for Duration
@@ -124,6 +134,8 @@ func parseArgs(args []string, stderr io.Writer) (Options, bool, error) {
 	fs.StringVar(&o.Schemas, "schemas", "./schemas", "JSON schemas directory")
 	fs.StringVar(&o.Examples, "examples", "./examples", "examples directory the payloads are made from")
 	fs.StringVar(&o.Provider, "provider", "stripe", "webhook to drive: stripe (signed charge.succeeded) or pix (unsigned)")
+	fs.StringVar(&o.Target, "target", "", "drive a bridge that already runs at this `URL` (http://host:port, e.g. make cluster's front) instead of starting one; its secret from STRIPE_WEBHOOK_SECRET")
+	fs.StringVar(&o.NATSURL, "nats-url", "", "with --target: the NATS `URL(s)` the bridge stores in, to read the events back (default nats://127.0.0.1:4222)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "client goroutines, each with its own keep-alive connection")
 	fs.IntVar(&o.Count, "count", 0, "measured deliveries (instead of --duration)")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time, when --count is not given")
@@ -171,6 +183,16 @@ func (o Options) check() error {
 	if !o.Subprocess && o.BridgeBin != "" {
 		errs = append(errs, errors.New("--bridge-bin needs --subprocess"))
 	}
+	if o.Target != "" {
+		if u, err := url.Parse(o.Target); err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("--target: want http://host:port, got %q", o.Target))
+		}
+		if o.Subprocess || o.Ceiling || o.CPUProfile != "" || o.MemProfile != "" {
+			errs = append(errs, errors.New("--target drives a bridge that runs elsewhere: not with --subprocess, --ceiling, --cpuprofile or --memprofile"))
+		}
+	} else if o.NATSURL != "" {
+		errs = append(errs, errors.New("--nats-url needs --target"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -217,6 +239,9 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		o.Timeout = 2*load + 5*time.Minute
 	}
+	if o.Target != "" && o.NATSURL == "" {
+		o.NATSURL = "nats://127.0.0.1:4222"
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -261,29 +286,40 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	logf("%s", res.Machine.oneLine())
 
-	logf("starting nats-server (JetStream, file store in %s)", tmp)
-	srv, err := startNATS(ctx, filepath.Join(tmp, "nats"))
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer scancel()
-		err = errors.Join(err, srv.Shutdown(sctx))
-	}()
-
-	secret, err := randomSecret()
-	if err != nil {
-		return nil, err
-	}
-	var b bridge
-	if o.Subprocess {
-		b, err = startSubprocess(ctx, o, srv.ClientURL(), secret, tmp, logf)
+	var (
+		b       bridge
+		natsURL string
+		secret  string
+	)
+	if o.Target != "" {
+		if secret, err = targetSecret(o.Provider); err != nil {
+			return nil, err
+		}
+		b, natsURL = newRemote(o.Target), o.NATSURL
+		logf("driving the bridge at %s (events read back from %s)", o.Target, natsURL)
 	} else {
-		b, err = startInProcess(ctx, o, srv.ClientURL(), secret, logf)
-	}
-	if err != nil {
-		return nil, err
+		logf("starting nats-server (JetStream, file store in %s)", tmp)
+		srv, serr := startNATS(ctx, filepath.Join(tmp, "nats"))
+		if serr != nil {
+			return nil, serr
+		}
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer scancel()
+			err = errors.Join(err, srv.Shutdown(sctx))
+		}()
+		natsURL = srv.ClientURL()
+		if secret, err = randomSecret(); err != nil {
+			return nil, err
+		}
+		if o.Subprocess {
+			b, err = startSubprocess(ctx, o, natsURL, secret, tmp, logf)
+		} else {
+			b, err = startInProcess(ctx, o, natsURL, secret, logf)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -291,6 +327,17 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		err = errors.Join(err, b.Stop(sctx))
 	}()
 	res.Mode, res.ResourceScope = b.Describe()
+
+	// The events of this run are those stored from here on.
+	nc, js, err := connect(natsURL, "bridge-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	fromSeq, err := nextSeq(ctx, js, "EVENTS")
+	if err != nil {
+		return nil, err
+	}
 
 	ld, err := newLoader("http://"+b.HTTPAddr()+"/webhooks/"+o.Provider, gen, secret, o.Concurrency)
 	if err != nil {
@@ -322,7 +369,8 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	var harnessBefore usage
-	if o.Subprocess {
+	measureHarness := o.Subprocess || o.Target != ""
+	if measureHarness {
 		harnessBefore, _ = selfUsage()
 	}
 	st := ld.run(ctx, int64(o.Count), o.Duration)
@@ -338,7 +386,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	res.Bridge = summarize(st, before, after)
-	if o.Subprocess {
+	if measureHarness {
 		harnessAfter, _ := selfUsage()
 		h := resources(harnessBefore, harnessAfter, st.Events, st.Elapsed)
 		res.Harness = &h
@@ -346,12 +394,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	res.Dials = ld.client.dials.Load()
 
 	logf("reading the EVENTS stream back (%d events answered 2xx)", ld.answeredCount())
-	nc, js, err := connect(srv.ClientURL(), "bridge-bench")
-	if err != nil {
-		return nil, err
-	}
-	defer nc.Close()
-	v, err := verify(ctx, js, ld)
+	v, err := verify(ctx, js, ld, fromSeq)
 	if err != nil {
 		return nil, fmt.Errorf("exactly-once check: %w", err)
 	}
@@ -359,7 +402,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 
 	if o.Ceiling {
 		logf("ceiling: raw JetStream publishing at concurrency %d", o.Concurrency)
-		c, err := runCeiling(ctx, srv.ClientURL(), js, o, res.Bridge.Rate)
+		c, err := runCeiling(ctx, natsURL, js, o, res.Bridge.Rate)
 		if err != nil {
 			return nil, fmt.Errorf("ceiling: %w", err)
 		}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v82/webhook"
+
+	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
 // The runs below are short and real: an embedded nats-server, the bridge
@@ -202,6 +204,11 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--subprocess", "--cpuprofile", "x"}, "not with --subprocess"},
 		{[]string{"--bridge-bin", "x"}, "needs --subprocess"},
 		{[]string{"extra"}, "unexpected"},
+		{[]string{"--target", "http://127.0.0.1:8080", "--nats-url", "nats://127.0.0.1:4222"}, ""},
+		{[]string{"--target", "https://bridge.example.com"}, "want http://host:port"},
+		{[]string{"--target", "http://127.0.0.1:8080/webhooks/stripe"}, "want http://host:port"},
+		{[]string{"--target", "http://127.0.0.1:8080", "--ceiling"}, "not with --subprocess, --ceiling"},
+		{[]string{"--nats-url", "nats://127.0.0.1:4222"}, "needs --target"},
 	}
 	for _, tc := range tests {
 		o, _, err := parseArgs(tc.args, &bytes.Buffer{})
@@ -211,7 +218,7 @@ func TestParseArgs(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%q: error %v, want one with %q", tc.args, err, tc.want)
 		}
-		if tc.want == "" && len(tc.args) == 2 && (o.Count != 10 || o.Duration != 0) {
+		if tc.want == "" && len(tc.args) == 2 && tc.args[0] == "--count" && (o.Count != 10 || o.Duration != 0) {
 			t.Errorf("%q: count %d, duration %s", tc.args, o.Count, o.Duration)
 		}
 	}
@@ -333,5 +340,51 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("p50 of none = %v", got)
+	}
+}
+
+// --target drives a bridge that already runs, and checks only the events
+// of its own run: two runs against one bridge and stream are both clean.
+func TestRunAgainstATarget(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv := natstest.Start(t)
+	o := testOptions(t)
+	o.Count = 100
+	ob, err := o.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := randomSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := startInProcess(ctx, ob, srv.URL(), secret, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+
+	o.Target, o.NATSURL = "http://"+b.HTTPAddr(), srv.URL()
+	for run := 1; run <= 2; run++ {
+		res, err := Run(ctx, o)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		var buf bytes.Buffer
+		res.WriteText(&buf)
+		t.Logf("run %d report:\n%s", run, buf.String())
+		if !res.Clean() || res.Bridge.OK != 100 {
+			t.Errorf("run %d: clean %v, %d stored; want clean and 100", run, res.Clean(), res.Bridge.OK)
+		}
+		if v := res.ExactlyOnce; v.StreamEvents != 100 || v.DistinctKeys != 100 || v.Missing != 0 {
+			t.Errorf("run %d: exactly-once %+v; want this run's 100 events", run, v)
+		}
+		if !strings.HasPrefix(res.Mode, "remote") || res.Bridge.Resources != (Resources{}) || res.Harness == nil {
+			t.Errorf("run %d: mode %q, bridge resources %+v, harness %v", run, res.Mode, res.Bridge.Resources, res.Harness)
+		}
+		if !strings.Contains(buf.String(), "not measured") {
+			t.Errorf("run %d: the report does not say the bridge's CPU is not measured", run)
+		}
 	}
 }

@@ -186,7 +186,11 @@ func (r *Result) WriteText(w io.Writer) {
 	}
 	writeResources(w, b.Resources, "events", r.ResourceScope)
 	if h := r.Harness; h != nil {
-		fmt.Fprintln(w, "harness (bridge-bench itself: the nats-server and the load generator)")
+		if strings.HasPrefix(r.Mode, "remote") {
+			fmt.Fprintln(w, "harness (bridge-bench itself: the load generator)")
+		} else {
+			fmt.Fprintln(w, "harness (bridge-bench itself: the nats-server and the load generator)")
+		}
 		writeResources(w, *h, "events", "")
 	}
 
@@ -234,6 +238,10 @@ func (r *Result) WriteText(w io.Writer) {
 }
 
 func writeResources(w io.Writer, res Resources, what, scope string) {
+	if res == (Resources{}) && strings.HasPrefix(scope, "not measured") {
+		fmt.Fprintf(w, "  cpu, memory  %s\n", scope)
+		return
+	}
 	fmt.Fprintf(w, "  cpu          %.3f s per 1,000 %s (%.2f s over the phase: %.2f cores busy)\n", res.CPUPer1000, what, res.CPUSeconds, res.Cores)
 	fmt.Fprintf(w, "  memory       peak RSS %s (VmHWM), RSS %s after\n", bytesText(res.PeakRSS), bytesText(res.RSS))
 	if scope != "" {

@@ -35,11 +35,12 @@ type ExactlyOnce struct {
 	Problems    []string `json:"problems,omitempty"`
 }
 
-// verify reads the whole EVENTS stream with an ordered consumer and checks
-// it against what the loader was answered: exactly one event per event
-// answered 2xx (a delivery without a 2xx may have stored one, and is
-// allowed to), no idempotency key twice, every answered id present.
-func verify(ctx context.Context, js jetstream.JetStream, l *loader) (ExactlyOnce, error) {
+// verify reads the EVENTS stream from sequence from (the run's first
+// event) with an ordered consumer and checks it against what the loader
+// was answered: exactly one event per event answered 2xx (a delivery
+// without a 2xx may have stored one, and is allowed to), no idempotency key
+// twice, every answered id present.
+func verify(ctx context.Context, js jetstream.JetStream, l *loader, from uint64) (ExactlyOnce, error) {
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
 	start := time.Now()
@@ -67,10 +68,11 @@ func verify(ctx context.Context, js jetstream.JetStream, l *loader) (ExactlyOnce
 	if err != nil {
 		return v, err
 	}
-	v.StreamEvents = info.State.Msgs
-	keys := make(map[uuid.UUID]struct{}, info.State.Msgs)
-	if info.State.Msgs > 0 {
-		cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	from, last := max(from, info.State.FirstSeq), info.State.LastSeq
+	keys := make(map[uuid.UUID]struct{})
+	if info.State.Msgs > 0 && last >= from {
+		cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from})
 		if err != nil {
 			return v, err
 		}
@@ -79,10 +81,18 @@ func verify(ctx context.Context, js jetstream.JetStream, l *loader) (ExactlyOnce
 			return v, err
 		}
 		defer it.Stop()
-		for read := uint64(0); read < info.State.Msgs; read++ {
+		// Up to the last event stored when the load ended, gaps (deleted
+		// messages) included.
+		for seq := uint64(0); seq < last; {
 			m, err := it.Next(jetstream.NextContext(ctx))
 			if err != nil {
-				return v, fmt.Errorf("after %d of %d events: %w", read, info.State.Msgs, err)
+				return v, fmt.Errorf("after %d events, up to sequence %d: %w", v.StreamEvents, last, err)
+			}
+			v.StreamEvents++
+			if md, err := m.Metadata(); err == nil {
+				seq = md.Sequence.Stream
+			} else {
+				return v, fmt.Errorf("event %d: %w", v.StreamEvents, err)
 			}
 			var ev struct {
 				ID             string `json:"id"`
