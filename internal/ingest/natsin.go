@@ -382,7 +382,7 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 		_ = msg.NakWithDelay(5 * time.Second)
 		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: reason, Err: err}
 	}
-	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", cause.Error())
+	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
 	p := metricsProvider(m)
 	n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
 	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)

@@ -303,7 +303,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 	v.Outcome = DeadLettered
 	p.metrics.DeadLettered(m.Provider, in.Ingest, f.Reason)
 	p.log.Warn("dead-lettered", "provider", m.Provider, "ingest", in.Ingest, "rule", v.Rule, "reason", f.Reason,
-		"field", f.Field, "error", f.Err.Error(), "idempotencykey", v.IdempotencyKey)
+		"field", f.Field, "error", LogText(f.Err), "idempotencykey", v.IdempotencyKey)
 	return v
 }
 
