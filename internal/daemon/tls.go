@@ -29,14 +29,71 @@ func publicTLS(cfg config.Config, log *slog.Logger) (*tls.Config, error) {
 		GetCertificate: certs.GetCertificate,
 	}
 	if cfg.TLSClientCA != "" {
-		pool, err := loadCAs(cfg.TLSClientCA)
+		cas, err := newCAReloader(cfg.TLSClientCA, tc, log)
 		if err != nil {
 			return nil, fmt.Errorf("--tls-client-ca: %w", err)
 		}
-		tc.ClientCAs = pool
+		tc.ClientCAs = cas.conf.ClientCAs
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
+		tc.GetConfigForClient = cas.GetConfigForClient
 	}
 	return tc, nil
+}
+
+// caReloader serves the client CAs of --tls-client-ca, read again when the
+// file changes (checked at each handshake, as the certificate is): a CA is
+// rotated by replacing the file, without a restart. A file that does not
+// load keeps the previous CAs, and says so in the log.
+type caReloader struct {
+	file string
+	base *tls.Config // the listener's configuration, without the client CAs
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	at   os.FileInfo // the file as last read, loaded or not
+	conf *tls.Config // base with the CAs last loaded
+}
+
+func newCAReloader(file string, base *tls.Config, log *slog.Logger) (*caReloader, error) {
+	at, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := loadCAs(file)
+	if err != nil {
+		return nil, err
+	}
+	r := &caReloader{file: file, base: base.Clone(), log: log, at: at}
+	r.conf = r.with(pool)
+	return r, nil
+}
+
+// with is the listener's configuration verifying clients against pool.
+func (r *caReloader) with(pool *x509.CertPool) *tls.Config {
+	c := r.base.Clone()
+	c.ClientCAs, c.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	// What http.Server.ServeTLS offers on its own configuration, which this
+	// one replaces for the handshake.
+	c.NextProtos = []string{"h2", "http/1.1"}
+	return c
+}
+
+func (r *caReloader) GetConfigForClient(*tls.ClientHelloInfo) (*tls.Config, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, err := os.Stat(r.file)
+	if err != nil || same(at, r.at) {
+		return r.conf, nil // unchanged, or being replaced: the next handshake looks again
+	}
+	r.at = at
+	pool, err := loadCAs(r.file)
+	if err != nil {
+		r.log.Error("TLS client CAs not reloaded; verifying clients with the previous ones", "client_ca", r.file, "err", err)
+		return r.conf, nil
+	}
+	r.conf = r.with(pool)
+	r.log.Info("TLS client CAs reloaded", "client_ca", r.file)
+	return r.conf, nil
 }
 
 // loadCAs reads a PEM file of one or more CA certificates.

@@ -207,3 +207,36 @@ func TestStartFailsOnBadCertificate(t *testing.T) {
 		})
 	}
 }
+
+// Replacing the --tls-client-ca file rotates the client CAs without a
+// restart; a file that does not load keeps the previous ones.
+func TestClientCAReload(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "server CA")
+	oldCA, newCAs := newCA(t, "client CA 1"), newCA(t, "client CA 2")
+	certFile, keyFile, _ := ca.issueFiles(t, dir, "server", false)
+	cfg := secureConfig(t)
+	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
+	cfg.TLSClientCA = filepath.Join(dir, "clients.pem")
+	writeFile(t, cfg.TLSClientCA, oldCA.pem)
+	d, err := startDaemon(t, cfg, nil, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "https://" + d.HTTPAddr()
+	accepted := func(c *testCA, cn string) bool {
+		resp, err := postStripeWith(t, tlsClient(ca, clientPair(t, c, cn)), base)
+		return err == nil && (resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK)
+	}
+	if !accepted(oldCA, "psp-1") || accepted(newCAs, "psp-2") {
+		t.Fatal("before the rotation: want CA 1's client in and CA 2's out")
+	}
+	writeFile(t, cfg.TLSClientCA, newCAs.pem)
+	if accepted(oldCA, "psp-1") || !accepted(newCAs, "psp-2") {
+		t.Fatal("after the rotation: want CA 2's client in and CA 1's out")
+	}
+	writeFile(t, cfg.TLSClientCA, []byte("not a certificate"))
+	if !accepted(newCAs, "psp-2") {
+		t.Fatal("a broken CA file dropped the CAs in use")
+	}
+}
