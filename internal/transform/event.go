@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
@@ -153,9 +152,9 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	// The rule's constants (type, dataschema, the subject's entity type)
 	// were checked when the file was loaded; id, subject's UUID, time and
 	// idempotencykey are the bridge's own.
-	srcURL, err := url.Parse(src)
-	if err != nil || !srcURL.IsAbs() || (srcURL.Host == "" && srcURL.Opaque == "") {
-		return Event{}, &Failure{ReasonInvalidEvent, "source", fmt.Errorf("%q is not an absolute URI", src)}
+	srcURL, err := parseAbsURI(src)
+	if err != nil {
+		return Event{}, &Failure{ReasonInvalidEvent, "source", err}
 	}
 
 	id := uuid.Must(uuid.NewV7()).String()
@@ -190,13 +189,6 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	}
 	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw,
 		TraceParent: tc.parent, TraceState: tc.state}, nil
-}
-
-// isEntityUUID reports whether s is an entity UUID as the profile reads
-// it: canonical, or 32 hex digits.
-func isEntityUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && (len(s) == 36 || len(s) == 32)
 }
 
 func asTime(v any) (time.Time, error) {

@@ -253,15 +253,18 @@ func (l *loader) strings_(n *yaml.Node, rule, what string) []string {
 	return out
 }
 
-func (l *loader) uri(n *yaml.Node, rule, what string) string {
+// uri reads an absolute URI, and returns it parsed too (nil when it is not
+// one: a problem then).
+func (l *loader) uri(n *yaml.Node, rule, what string) (string, *url.URL) {
 	s, ok := l.scalar(n, rule, what)
 	if !ok {
-		return ""
+		return "", nil
 	}
-	if u, err := url.Parse(s); err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" {
+	u, err := parseAbsURI(s)
+	if err != nil {
 		l.errf(n, rule, "%s %q must be an absolute URI", what, s)
 	}
-	return s
+	return s, u
 }
 
 var envRefRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)

@@ -70,8 +70,7 @@ func (v profileView) checks() []Check {
 	add("data", expect(v.dataIsObject, "must be a JSON object"))
 	if id, ok := v.Data["entity_id"]; ok {
 		s, _ := id.(string)
-		_, err := uuid.Parse(s)
-		add("data.entity_id", expect(err == nil && (len(s) == 36 || len(s) == 32), "must be the entity's UUID, got %v", id))
+		add("data.entity_id", expect(isEntityUUID(s), "must be the entity's UUID, got %v", id))
 	}
 	add("size", expect(v.Size < MaxEventSize, "the serialized event is %d bytes; the profile allows fewer than %d", v.Size, MaxEventSize))
 	return out
@@ -107,11 +106,25 @@ func uuidV7(s string) error {
 }
 
 func absURI(s string) error {
+	_, err := parseAbsURI(s)
+	return err
+}
+
+// parseAbsURI parses s as the profile's absolute URI: a scheme, and a host
+// or an opaque part.
+func parseAbsURI(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || (u.Host == "" && u.Opaque == "") {
-		return fmt.Errorf("%q is not an absolute URI", s)
+		return nil, fmt.Errorf("%q is not an absolute URI", s)
 	}
-	return nil
+	return u, nil
+}
+
+// isEntityUUID reports whether s is an entity UUID as the profile reads
+// it: canonical, or 32 hex digits.
+func isEntityUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && (len(s) == 36 || len(s) == 32)
 }
 
 func subject(s, typ string) error {

@@ -139,8 +139,8 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 		r.time = l.compile(v, r.Name, "time", e, kindsTime)
 	}
 	if v := byKey["dataschema"]; v != nil {
-		r.DataSchema = l.uri(v, r.Name, "dataschema")
-		if u, err := url.Parse(r.DataSchema); err == nil && r.DataSchema != "" {
+		var u *url.URL
+		if r.DataSchema, u = l.uri(v, r.Name, "dataschema"); u != nil {
 			r.dataSchemaURI = &types.URI{URL: *u}
 		}
 	}
