@@ -145,14 +145,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge dlq list: %v\n", err)
 		return 1
 	}
-	views := make([]dlq.View, len(letters))
-	for i, l := range letters {
-		var m *transform.Mapping
-		if set != nil {
-			m, _ = set.Mapping(l.Provider)
-		}
-		views[i] = l.Show(m)
-	}
+	views := dlq.Show(letters, set)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

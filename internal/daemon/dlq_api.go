@@ -14,7 +14,6 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/dlq"
 	"github.com/bridge-dev/bridge/internal/problem"
-	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // Bounds of the dead-letter API.
@@ -49,16 +48,7 @@ func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
 		d.dlqError(w, r, err, nil)
 		return
 	}
-	set := d.mappings.Load()
-	views := make([]dlq.View, len(letters))
-	for i, l := range letters {
-		var m *transform.Mapping
-		if set != nil {
-			m, _ = set.Mapping(l.Provider)
-		}
-		views[i] = l.Show(m)
-	}
-	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": views})
+	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": dlq.Show(letters, d.mappings.Load())})
 }
 
 // dlqQuery reads the filter of GET /api/dlq: since is a Go duration

@@ -154,6 +154,20 @@ type View struct {
 	BodyHidden string `json:"body_hidden,omitempty"`
 }
 
+// Show shows each letter with its provider's mapping in set (nil: none
+// loaded, bodies hidden).
+func Show(letters []Letter, set *transform.Set) []View {
+	views := make([]View, len(letters))
+	for i, l := range letters {
+		var m *transform.Mapping
+		if set != nil {
+			m, _ = set.Mapping(l.Provider)
+		}
+		views[i] = l.Show(m)
+	}
+	return views
+}
+
 // Show returns the letter as shown to people, redacted with m's redact
 // paths. With m nil (no mapping file for the provider) the body is hidden.
 func (l Letter) Show(m *transform.Mapping) View {
