@@ -77,13 +77,16 @@ func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
 	f.fs.IntVar(&f.filter.Limit, "limit", limit, "at most this many dead letters, the oldest first (0: no limit)")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	f.fs.StringVar(&f.natsURL, "nats-url", envOr("BRIDGE_NATS_URL", defaultNATSURL), "NATS server URL(s), comma-separated (env BRIDGE_NATS_URL)")
+	// bridge run's NATS security settings, with their environment variables
+	// and usage from its settings table.
 	sec := &f.security
-	f.fs.StringVar(&sec.CredsFile, "nats-creds", os.Getenv("BRIDGE_NATS_CREDS"), "NATS user JWT credentials file (env BRIDGE_NATS_CREDS)")
-	f.fs.StringVar(&sec.NkeyFile, "nats-nkey", os.Getenv("BRIDGE_NATS_NKEY"), "NATS nkey seed file (env BRIDGE_NATS_NKEY)")
-	f.fs.StringVar(&sec.User, "nats-user", os.Getenv("BRIDGE_NATS_USER"), "NATS user, its password in "+config.EnvNATSPassword+" (env BRIDGE_NATS_USER)")
-	f.fs.StringVar(&sec.CAFile, "nats-tls-ca", os.Getenv("BRIDGE_NATS_TLS_CA"), "CA certificates (PEM) of the NATS servers (env BRIDGE_NATS_TLS_CA)")
-	f.fs.StringVar(&sec.CertFile, "nats-tls-cert", os.Getenv("BRIDGE_NATS_TLS_CERT"), "client certificate (PEM), with --nats-tls-key (env BRIDGE_NATS_TLS_CERT)")
-	f.fs.StringVar(&sec.KeyFile, "nats-tls-key", os.Getenv("BRIDGE_NATS_TLS_KEY"), "private key (PEM) of --nats-tls-cert (env BRIDGE_NATS_TLS_KEY)")
+	fields := map[string]*string{"nats-creds": &sec.CredsFile, "nats-nkey": &sec.NkeyFile, "nats-user": &sec.User,
+		"nats-tls-ca": &sec.CAFile, "nats-tls-cert": &sec.CertFile, "nats-tls-key": &sec.KeyFile}
+	for _, st := range config.Settings() {
+		if p, ok := fields[st.Flag]; ok {
+			f.fs.StringVar(p, st.Flag, os.Getenv(st.Env), st.Usage+" (env "+st.Env+")")
+		}
+	}
 	sec.Password = os.Getenv(config.EnvNATSPassword)
 	sec.Token = os.Getenv(config.EnvNATSToken)
 	return f
