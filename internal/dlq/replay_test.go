@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -24,18 +25,8 @@ const (
 // events returns the CloudEvents stored in the events stream.
 func (e *env) events(t *testing.T) [][]byte {
 	t.Helper()
-	ctx := ctxFor(t, 5*time.Second)
-	s, err := e.js.Stream(ctx, e.cfg.Stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := s.CachedInfo().State
 	var out [][]byte
-	for seq := st.FirstSeq; st.Msgs > 0 && seq <= st.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range natstest.StreamMessages(t, e.js, e.cfg.Stream) {
 		out = append(out, m.Data)
 	}
 	return out

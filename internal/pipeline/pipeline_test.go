@@ -75,22 +75,8 @@ func (f *fixture) input(t *testing.T, body string) transform.Input {
 // stored returns every event in the stream, in stream order.
 func (f *fixture) stored(t *testing.T) []map[string]any {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := f.js.Stream(ctx, "EVENTS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []map[string]any
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range natstest.StreamMessages(t, f.js, "EVENTS") {
 		var ev map[string]any
 		if err := json.Unmarshal(m.Data, &ev); err != nil {
 			t.Fatal(err)
