@@ -229,18 +229,8 @@ func lastMsg(t *testing.T, js jetstream.JetStream, stream, subject string) *jets
 	return m
 }
 
-// checkFor polls f until it returns nil or total passes.
+// checkFor polls f every 25ms until it returns nil or total passes.
 func checkFor(t *testing.T, total time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	natstest.CheckFor(t, total, 25*time.Millisecond, f)
 }

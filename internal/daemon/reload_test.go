@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -558,22 +557,7 @@ func TestShutdownStopsTheWatcher(t *testing.T) {
 // watcherGoroutines returns the stacks of the goroutines that watch a
 // mappings directory.
 func watcherGoroutines() string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "fsnotify") || strings.Contains(g, "(*mappingWatcher)") {
-			out = append(out, g)
-		}
-	}
-	return strings.Join(out, "\n\n")
+	return strings.Join(natstest.Goroutines("fsnotify", "(*mappingWatcher)"), "\n\n")
 }
 
 // shipped is the number of mapping files in ../../mappings.

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
 // secureConfig is startBridge's configuration (random ports, the shipped
@@ -75,19 +76,7 @@ func startNATS(t *testing.T, opts *server.Options) string {
 	return runNATS(t, opts)
 }
 
-func runNATS(t *testing.T, opts *server.Options) string {
-	t.Helper()
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatalf("nats-server: %v", err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	return ns.ClientURL()
-}
+func runNATS(t *testing.T, opts *server.Options) string { return natstest.Run(t, opts) }
 
 // testCA is a certificate authority made for one test.
 type testCA struct {

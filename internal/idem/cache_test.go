@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,35 +362,11 @@ func TestStoreWithoutWatchPermission(t *testing.T) {
 	}
 }
 
-func runNATS(t *testing.T, opts *server.Options) string {
-	t.Helper()
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatalf("nats-server: %v", err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	return ns.ClientURL()
-}
+func runNATS(t *testing.T, opts *server.Options) string { return natstest.Run(t, opts) }
 
-// checkFor calls f every `every` until it returns nil, and fails the test
-// with f's last error when total has passed.
 func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", total, err)
-		}
-		time.Sleep(every)
-	}
+	natstest.CheckFor(t, total, every, f)
 }
 
 func testConfig() StoreConfig {
@@ -483,23 +458,5 @@ func waitFound(t testing.TB, s *Store, k uuid.UUID) {
 // cacheGoroutines returns the stacks of the goroutines that a store's cache
 // runs or makes nats.go run: its own, and those of its subscriptions.
 func cacheGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, frame := range []string{"idem.(*syncer)", "idem.openStore", "nats.go.(*Conn).waitForMsgs", "nats.go.(*js).subscribe"} {
-			if strings.Contains(g, frame) {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out
+	return natstest.Goroutines("idem.(*syncer)", "idem.openStore", "nats.go.(*Conn).waitForMsgs", "nats.go.(*js).subscribe")
 }

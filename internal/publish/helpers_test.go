@@ -55,21 +55,9 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
-// checkFor calls f every `every` until it returns nil or total has passed,
-// then fails with f's last error.
 func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %v", total, err)
-		}
-		time.Sleep(every)
-	}
+	natstest.CheckFor(t, total, every, f)
 }
 
 // streamMsgs returns how many messages stream holds.
