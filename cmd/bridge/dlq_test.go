@@ -185,17 +185,9 @@ func TestDLQReplay(t *testing.T) {
 // bridge dlq authenticates as bridge run does: --nats-user with the
 // password from BRIDGE_NATS_PASSWORD (never a flag).
 func TestDLQAuthenticates(t *testing.T) {
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+	url := natstest.Run(t, &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
 		Username: "ops", Password: "s3cret", NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(srv.Shutdown)
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo("ops", "s3cret"))
+	nc, err := nats.Connect(url, nats.UserInfo("ops", "s3cret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +201,7 @@ func TestDLQAuthenticates(t *testing.T) {
 	if err := publish.EnsureStreams(ctx, js, publish.DefaultConfig()); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"dlq", "list", "--nats-url", srv.ClientURL(), "--mappings", t.TempDir()}
+	args := []string{"dlq", "list", "--nats-url", url, "--mappings", t.TempDir()}
 	if code, _, errOut := runTool(t, "", args...); code != 1 || !strings.Contains(strings.ToLower(errOut), "authorization") {
 		t.Errorf("without credentials: exit %d, %q; want 1 and the server's refusal", code, errOut)
 	}
