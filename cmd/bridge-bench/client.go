@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -113,7 +113,9 @@ func (c *client) roundTrip(ctx context.Context, x *exchange, timeout time.Durati
 	if err != nil {
 		return 0, err
 	}
-	x.body, err = readAll(io.LimitReader(resp.Body, maxAnswer+1), x.body[:0])
+	b := bytes.NewBuffer(x.body[:0]) // the worker's buffer, reused
+	_, err = b.ReadFrom(io.LimitReader(resp.Body, maxAnswer+1))
+	x.body = b.Bytes()
 	resp.Body.Close()
 	if err != nil {
 		return 0, fmt.Errorf("reading the answer: %w", err)
@@ -180,21 +182,4 @@ func (c *client) close() {
 		cc.c.Close()
 	}
 	c.idle = nil
-}
-
-// readAll is io.ReadAll into buf.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

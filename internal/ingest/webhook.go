@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -212,35 +211,16 @@ func traceResult(v pipeline.Verdict) tracing.Result {
 
 // readBody reads the whole body, at most the body limit. A declared
 // Content-Length sizes the buffer at once (io.ReadAll would grow it by
-// doubling, about three times the body in garbage); a body without one, or
-// longer than it says, is read on with the buffer growing as needed.
+// doubling, about three times the body in garbage), with bytes.MinRead to
+// spare for the read that meets EOF; a body without one, or longer than it
+// says, is read on with the buffer growing as needed.
 func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > wh.cfg.BodyLimit {
 		return nil, &http.MaxBytesError{Limit: wh.cfg.BodyLimit}
 	}
-	size := int64(bytes.MinRead)
-	if r.ContentLength >= 0 {
-		// One byte more, so that the read which meets EOF needs no growing.
-		size = r.ContentLength + 1
-	}
-	return readAll(http.MaxBytesReader(w, r.Body, wh.cfg.BodyLimit), make([]byte, 0, size))
-}
-
-// readAll is io.ReadAll into buf.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, wh.cfg.BodyLimit))
+	return buf.Bytes(), err
 }
 
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
