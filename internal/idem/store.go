@@ -103,8 +103,9 @@ type Record struct {
 // keeps answering, whenever it holds more keys than it is sized for and at
 // least once per Horizon.
 type Store struct {
-	kv jetstream.KeyValue
-	nc *nats.Conn
+	kv        jetstream.KeyValue
+	nc        *nats.Conn
+	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it
 
 	// answer is the filter that answers lookups; nil while the watch is not
 	// in step with the bucket, and then every lookup asks the bucket.
@@ -153,7 +154,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
-	s := &Store{kv: kv, nc: js.Conn()}
+	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
 	if cfg.CacheKeys == -1 || s.nc == nil {
 		return s, nil
 	}
@@ -253,7 +254,7 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 		return err
 	}
 	// What kv.Put sends, with its acknowledgement read without reflection.
-	msg := &nats.Msg{Subject: "$KV." + s.kv.Bucket() + "." + key.String(), Data: b}
+	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
 	if err := retry(ctx, func(ctx context.Context) error {
 		_, err := publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
 		return err
