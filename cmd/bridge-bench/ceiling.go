@@ -160,22 +160,7 @@ func (p *publisher) run(ctx context.Context, count int64, dur time.Duration) pha
 	start := time.Now()
 	workers := runWorkers(ctx, p.concurrency, count, dur,
 		func() *worker { return &worker{phase: phase{Status: map[int]int64{}}} }, p.publish)
-	out := phase{Elapsed: time.Since(start), Status: map[int]int64{}}
-	for _, w := range workers {
-		out.Sent += w.Sent
-		out.Stored += w.Stored
-		out.Events += w.Events
-		out.Duplicates += w.Duplicates
-		out.ConnErrors += w.ConnErrors
-		for _, e := range w.ErrSamples {
-			if len(out.ErrSamples) < 10 && !slices.Contains(out.ErrSamples, e) {
-				out.ErrSamples = append(out.ErrSamples, e)
-			}
-		}
-		out.Latencies = append(out.Latencies, w.Latencies...)
-	}
-	sortDurations(out.Latencies)
-	return out
+	return sumPhases(workers, time.Since(start))
 }
 
 func (p *publisher) publish(ctx context.Context, w *worker) {

@@ -395,9 +395,25 @@ func truncate(b []byte, n int) string {
 // merge adds the workers' shares up and records, in l, the ids answered
 // and the deliveries whose outcome is unknown.
 func (l *loader) merge(workers []*worker, elapsed time.Duration) phase {
-	p := phase{Elapsed: elapsed, Status: map[int]int64{}}
+	p := sumPhases(workers, elapsed)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, w := range workers {
+		l.answered = append(l.answered, w.ids...)
+	}
+	for s, n := range p.Status {
+		if s/100 != 2 {
+			l.uncertain += n
+		}
+	}
+	l.uncertain += p.ConnErrors
+	return p
+}
+
+// sumPhases adds the workers' shares of a phase up: counts, answers by
+// status, the first ten distinct problems, and every latency, sorted.
+func sumPhases(workers []*worker, elapsed time.Duration) phase {
+	p := phase{Elapsed: elapsed, Status: map[int]int64{}}
 	for _, w := range workers {
 		p.Sent += w.Sent
 		p.Stored += w.Stored
@@ -408,9 +424,6 @@ func (l *loader) merge(workers []*worker, elapsed time.Duration) phase {
 		p.ConnErrors += w.ConnErrors
 		for s, n := range w.Status {
 			p.Status[s] += n
-			if s/100 != 2 {
-				l.uncertain += n
-			}
 		}
 		for _, e := range w.ErrSamples {
 			if len(p.ErrSamples) < 10 && !slices.Contains(p.ErrSamples, e) {
@@ -418,9 +431,7 @@ func (l *loader) merge(workers []*worker, elapsed time.Duration) phase {
 			}
 		}
 		p.Latencies = append(p.Latencies, w.Latencies...)
-		l.answered = append(l.answered, w.ids...)
 	}
-	l.uncertain += p.ConnErrors
 	sortDurations(p.Latencies)
 	return p
 }
