@@ -255,7 +255,7 @@ func TestJSONBytesMatchesEncodingJSON(t *testing.T) {
 		"html": "<a href='x'>&</a>", "uni": "é\u2028\u2029\x01", "nested": map[string]any{"b": nil, "a": true},
 		"empty": map[string]any{}, "list": []any{},
 	}
-	got, err := jsonBytes(tree)
+	got, _, err := jsonBytes(tree)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func FuzzJSONBytesMatchesEncodingJSON(f *testing.F) {
 			s:   map[string]any{"b": b, k: s, "empty": map[string]any{}, "list": []any{}},
 			"x": x,
 		}
-		got, err := jsonBytes(tree)
+		got, _, err := jsonBytes(tree)
 		var buf strings.Builder
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)

@@ -137,11 +137,9 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		data["external_entity_id"] = extID
 	}
 	normalize(data)
-	dataJSON, native := appendJSON(make([]byte, 0, 1024), data)
-	if !native {
-		if dataJSON, err = jsonBytes(data); err != nil {
-			return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
-		}
+	dataJSON, native, err := jsonBytes(data)
+	if err != nil {
+		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
 	if r.schema != nil {
 		if err := validateData(r.schema, data, dataJSON, native); err != nil {

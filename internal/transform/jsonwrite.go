@@ -13,13 +13,14 @@ import (
 // for byte (maps with sorted keys, numbers and strings as encoding/json
 // writes them): events must not change when the encoder does. The values a
 // data tree holds after normalize are written directly, without reflection;
-// anything else goes through goccy/go-json.
-func jsonBytes(v any) ([]byte, error) {
-	b, native := appendJSON(make([]byte, 0, 1024), v)
-	if native {
-		return b, nil
+// anything else goes through goccy/go-json. native reports which: whether
+// v held only JSON's own values.
+func jsonBytes(v any) (b []byte, native bool, err error) {
+	if b, native = appendJSON(make([]byte, 0, 1024), v); native {
+		return b, true, nil
 	}
-	return gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
+	b, err = gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
+	return b, false, err
 }
 
 // appendJSON appends v to dst and reports whether v held only values it
