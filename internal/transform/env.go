@@ -200,6 +200,9 @@ func minorUnits(params ...any) (any, error) {
 		if r, ok = new(big.Rat).SetString(strings.TrimSpace(a)); !ok {
 			return nil, fmt.Errorf("minorUnits: %q is not a decimal amount", a)
 		}
+	case json.Number:
+		// A literal too long for float64: exact as written.
+		r, _ = new(big.Rat).SetString(string(a))
 	case nil:
 		return nil, fmt.Errorf("minorUnits: amount is nil")
 	default:

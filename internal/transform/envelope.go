@@ -19,8 +19,8 @@ import (
 // is the SHA-256 of the name, the version and the payload (an envelope's
 // id is a session id, shared by many calls).
 func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received time.Time) (Input, error) {
-	var payload any
-	if err := json.Unmarshal(req.Payload, &payload); err != nil {
+	payload, err := DecodeJSON(req.Payload)
+	if err != nil {
 		return Input{}, fmt.Errorf("payload: %w", err)
 	}
 	kept := *req
@@ -60,8 +60,8 @@ func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received ti
 // canonicalJSON re-encodes a payload so that the same payload written with
 // other spacing or key order hashes alike.
 func canonicalJSON(raw json.RawMessage) []byte {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	v, err := DecodeJSON(raw) // numbers as the literal when float64 would round them
+	if err != nil {
 		return raw
 	}
 	b, err := json.Marshal(v) // maps are written with sorted keys

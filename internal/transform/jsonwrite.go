@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -40,6 +41,9 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 		return strconv.AppendInt(dst, int64(x), 10), true
 	case int64:
 		return strconv.AppendInt(dst, x, 10), true
+	case json.Number:
+		// A literal the decoder kept because float64 would round it.
+		return append(dst, x...), x != ""
 	case map[string]any:
 		if x == nil {
 			return append(dst, "null"...), true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -109,7 +110,8 @@ func (m *Mapping) AcceptsContentType(contentType string) bool {
 	return err == nil && slices.Contains(m.ContentTypes, mt)
 }
 
-// Decode parses a body: JSON into maps, lists and float64, or a form into a
+// Decode parses a body: JSON into maps, lists and float64 (json.Number
+// for a literal float64 would round), or a form into a
 // map of each field's first value. Of a JSON body it builds only what the
 // file's expressions can read (the values DecodeJSON gives at those paths);
 // the body is validated whole all the same.
@@ -147,6 +149,9 @@ func DecodeJSON(body []byte) (any, error) {
 			return nil, fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, se.Error())
 		}
 		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if hasLongNumber(body) {
+		return decodeExact(body)
 	}
 	return v, nil
 }
@@ -295,6 +300,8 @@ func idString(v any) (string, error) {
 			return "", errors.New("is empty")
 		}
 		return x, nil
+	case json.Number:
+		return string(x), nil
 	case float64:
 		if x == float64(int64(x)) {
 			return strconv.FormatInt(int64(x), 10), nil

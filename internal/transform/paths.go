@@ -2,9 +2,7 @@ package transform
 
 import (
 	"bytes"
-	"strconv"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/valyala/fastjson"
@@ -267,12 +265,7 @@ func convert(v *fastjson.Value) (any, bool) {
 		return string(b), true
 	case fastjson.TypeNumber:
 		var buf [32]byte
-		raw := v.MarshalTo(buf[:0])
-		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
-		if err != nil {
-			return nil, false // out of range: DecodeJSON says so
-		}
-		return f, true
+		return numberValue(v.MarshalTo(buf[:0])) // out of range: DecodeJSON says so
 	case fastjson.TypeTrue:
 		return true, true
 	case fastjson.TypeFalse:

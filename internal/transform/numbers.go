@@ -1,0 +1,126 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/big"
+	"strconv"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+)
+
+// A JSON number reaches expressions and data exactly as the provider wrote
+// it, never rounded. Most numbers are float64, as encoding/json decodes
+// them; a literal that float64 cannot write back as the same number (an
+// integer beyond 2^53 such as 12345678901234567891, or a decimal with more
+// than 15 significant digits) is kept as a json.Number holding the
+// literal. Such a value passes unchanged into data (written as the same
+// literal), ids and idempotency keys (its digits), string(), uuid5 and
+// minorUnits; arithmetic or a comparison with a number fails the delivery
+// as an eval_error naming the field instead of computing with a rounded
+// value.
+
+// numberValue gives the value of a valid JSON number literal: a float64
+// when that writes back as the same number, else the literal as a
+// json.Number. ok is false when the literal is out of float64's range
+// (DecodeJSON then gives the error).
+func numberValue(raw []byte) (v any, ok bool) {
+	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, false
+	}
+	if mayBeInexact(raw) && !floatWritesAs(f, s) {
+		return json.Number(string(raw)), true
+	}
+	return f, true
+}
+
+// mayBeInexact reports whether a number literal might not survive float64:
+// one of at most 15 characters without an exponent has at most 15
+// significant digits and is written back as the same number.
+func mayBeInexact(raw []byte) bool {
+	if len(raw) > 15 {
+		return true
+	}
+	for _, c := range raw {
+		if c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
+}
+
+// floatWritesAs reports whether f, written as the shortest decimal that
+// reads back as f (what the JSON writer writes), is the number lit.
+func floatWritesAs(f float64, lit string) bool {
+	want, ok := new(big.Rat).SetString(lit)
+	if !ok {
+		return false
+	}
+	got, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && got.Cmp(want) == 0
+}
+
+// hasLongNumber reports whether body holds a number literal that
+// mayBeInexact; strings are skipped. body is valid JSON.
+func hasLongNumber(body []byte) bool {
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			start := i
+			for i < len(body) && isNumberByte(body[i]) {
+				i++
+			}
+			if mayBeInexact(body[start:i]) {
+				return true
+			}
+			i--
+		}
+	}
+	return false
+}
+
+func isNumberByte(c byte) bool {
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// decodeExact decodes valid JSON keeping every number as numberValue gives
+// it.
+func decodeExact(body []byte) (any, error) {
+	var v any
+	dec := gojson.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return exactNumbers(v), nil
+}
+
+// exactNumbers replaces, in a value decoded with UseNumber, each
+// json.Number by its numberValue.
+func exactNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, ok := numberValue([]byte(x)); ok {
+			return n
+		}
+		return x
+	case map[string]any:
+		for k, e := range x {
+			x[k] = exactNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = exactNumbers(e)
+		}
+	}
+	return v
+}

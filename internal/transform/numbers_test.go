@@ -1,0 +1,197 @@
+package transform
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+)
+
+func TestNumberValue(t *testing.T) {
+	for _, tc := range []struct {
+		lit   string
+		exact bool // kept as the literal (json.Number)
+		ok    bool
+	}{
+		{"1", false, true},
+		{"-0", false, true},
+		{"12.5", false, true},
+		{"0.1", false, true},
+		{"1.5e3", false, true},
+		{"123456789012345", false, true},
+		{"123456789012345.5", false, true},     // 16 digits a float64 holds
+		{"9007199254740992", false, true},      // 2^53
+		{"9007199254740993", true, true},       // 2^53+1 rounds
+		{"12345678901234567891", true, true},   // beyond int64 too
+		{"-12345678901234567891", true, true},  // negative
+		{"1152921504606846976", true, true},    // 2^60: exact in binary, written back as 1152921504606847000
+		{"0.12345678901234567890", true, true}, // more digits than a float64 holds
+		{"1.0000000000000000001", true, true},
+		{"1e400", false, false}, // out of range: DecodeJSON's error
+	} {
+		v, ok := numberValue([]byte(tc.lit))
+		if ok != tc.ok {
+			t.Errorf("%s: ok = %v, want %v", tc.lit, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		n, isNumber := v.(json.Number)
+		if isNumber != tc.exact {
+			t.Errorf("%s: got %T %v, want json.Number %v", tc.lit, v, v, tc.exact)
+		}
+		if isNumber && string(n) != tc.lit {
+			t.Errorf("%s: kept %q", tc.lit, n)
+		}
+		// Whatever the type, the JSON writer writes the same number back.
+		out, _, err := jsonBytes(v)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.lit, err)
+		}
+		if !floatWritesAsOrSame(string(out), tc.lit) {
+			t.Errorf("%s: written as %s", tc.lit, out)
+		}
+	}
+}
+
+func floatWritesAsOrSame(out, lit string) bool {
+	return out == lit || floatWritesAs(mustFloat(out), lit)
+}
+
+func mustFloat(s string) float64 {
+	var f float64
+	_ = json.Unmarshal([]byte(s), &f)
+	return f
+}
+
+const bigNumbersMapping = `provider: ledger
+module: accounts
+webhook:
+  signature: {scheme: none}
+idempotency_key: payload.id
+rules:
+  - name: arithmetic
+    when: payload.kind == "arith"
+    entity_type: entry
+    event_name: computed
+    entity_id: payload.id
+    source: '"https://ledger.example.com/" + string(payload.id)'
+    data:
+      cents: payload.amount * 100
+  - name: pass
+    when: payload.kind == "pass"
+    entity_type: entry
+    event_name: posted
+    entity_id: payload.id
+    source: '"https://ledger.example.com/" + string(payload.id)'
+    data:
+      amount: payload.amount
+      small: payload.small
+      fee: minorUnits(payload.fee, "BRL")
+      nested: payload.nested
+`
+
+// A 20-digit id or amount reaches data, the entity id and the idempotency
+// key exactly as sent, on both decoders (the paths-only one, and the whole
+// one a body with an escape takes); arithmetic on it is an eval_error
+// naming the field, never a rounded value.
+func TestBigIntegersAreExact(t *testing.T) {
+	m, problems := Parse("ledger.yaml", []byte(bigNumbersMapping), Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if len(problems) > 0 {
+		t.Fatal((&LoadError{problems}).Error())
+	}
+	for _, escaped := range []bool{false, true} {
+		kind := `"pass"`
+		if escaped {
+			kind = `"p\u0061ss"` // forces the whole decode
+		}
+		keys := map[string]bool{}
+		for _, id := range []string{"12345678901234567891", "12345678901234567892"} {
+			body := `{"kind":` + kind + `,"id":` + id + `,"amount":98765432109876543210,"small":12.5,` +
+				`"fee":90071992547409.91,"nested":{"n":[9007199254740993,1]}}`
+			payload, err := m.Decode("application/json", []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
+				Headers: map[string]string{}, ReceivedAt: received})
+			if res.Failure != nil {
+				t.Fatalf("escaped=%v: %v", escaped, res.Failure)
+			}
+			raw := string(res.Events[0].JSON)
+			for _, want := range []string{`"amount":98765432109876543210`, `"small":12.5`, `"fee":9007199254740991`,
+				`"nested":{"n":[9007199254740993,1]}`, `"external_entity_id":"` + id + `"`,
+				`"source":"https://ledger.example.com/` + id + `"`} {
+				if !strings.Contains(raw, want) {
+					t.Errorf("escaped=%v: event lacks %s:\n%s", escaped, want, raw)
+				}
+			}
+			if err := ValidateProfile(res.Events[0].JSON); err != nil {
+				t.Errorf("profile: %v", err)
+			}
+			key := res.Events[0].IdempotencyKey
+			if key != idem.KeyFor("ledger", id) {
+				t.Errorf("escaped=%v: key %s is not the key of %s", escaped, key, id)
+			}
+			keys[key.String()] = true
+		}
+		if len(keys) != 2 {
+			t.Errorf("escaped=%v: two ids one float apart share an idempotency key", escaped)
+		}
+	}
+
+	body := `{"kind":"arith","id":1,"amount":98765432109876543210}`
+	payload, err := m.Decode("application/json", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
+		Headers: map[string]string{}, ReceivedAt: received})
+	if res.Failure == nil || res.Failure.Reason != ReasonEvalError || res.Failure.Field != "data.cents" {
+		t.Fatalf("arithmetic on a 20-digit number: %+v, want an eval_error on data.cents", res.Failure)
+	}
+}
+
+func FuzzHasLongNumber(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":"12345678901234567891"}`, `[12345678901234567891]`, `{"a\"":1e5}`, `-1.5E-3`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		v, err := DecodeJSON(body)
+		if err != nil {
+			return
+		}
+		// The scan decides whether the exact decode runs: a long number it
+		// missed would reach expressions rounded.
+		exact, err := decodeExact(body)
+		if err != nil {
+			t.Fatalf("%s: DecodeJSON took it, the exact decode did not: %v", body, err)
+		}
+		if !reflect.DeepEqual(v, exact) {
+			t.Fatalf("%s: decoded %#v, exactly %#v", body, v, exact)
+		}
+	})
+}
+
+func containsNumber(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if containsNumber(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if containsNumber(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
