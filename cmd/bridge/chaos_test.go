@@ -135,6 +135,11 @@ type load struct {
 	mu        sync.Mutex
 	answered  map[int]string // delivery -> event id of its first 2xx
 	statusSaw map[int]int    // status -> count
+	// gate, when set, holds every delivery from gateAt on until it is
+	// closed, so that a test can make those deliveries happen after an
+	// event of its own (an outage), however fast the first ones went.
+	gate   chan struct{}
+	gateAt int
 }
 
 func pixDelivery(i int) []byte {
@@ -155,6 +160,14 @@ func (l *load) run(ctx context.Context, senders int) error {
 		go func() {
 			defer wg.Done()
 			for i := range work {
+				if l.gate != nil && i >= l.gateAt {
+					select {
+					case <-l.gate:
+					case <-ctx.Done():
+						errc <- fmt.Errorf("delivery %d was never let through its gate: %w", i, ctx.Err())
+						return
+					}
+				}
 				for {
 					if ctx.Err() != nil {
 						errc <- fmt.Errorf("delivery %d never got a 2xx: %w", i, ctx.Err())
@@ -257,8 +270,18 @@ func TestChaosNATSOutageUnderLoad(t *testing.T) {
 	srv := natstest.Start(t)
 	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
 	startProc(t, a)
-	l, result := startLoad(t, a)
+	// Half the deliveries go before the outage; the other half wait at the
+	// gate until NATS is down, so the outage happens under load whatever
+	// the machine's speed.
+	l := newLoad("http://"+a.http+"/webhooks/pix", 400)
+	l.gate, l.gateAt = make(chan struct{}), 200
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	result := make(chan error, 1)
+	go func() { result <- l.run(ctx, 8) }()
+	waitProgress(t, l, 200)
 	srv.Stop(t)
+	close(l.gate)
 	// Wait until the bridge has said 503 a few times, then bring NATS back.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		l.mu.Lock()
