@@ -35,13 +35,17 @@ mappings:
 test-short:
 	$(GO) test -count=1 ./...
 
-## fuzz: each fuzz target for FUZZTIME (the seed corpora run in `make test`)
-FUZZTIME ?= 30s
+## fuzz: every fuzz target of every package for FUZZTIME each (the seed
+## corpora run in `make test`); fails on the first target that fails
+FUZZTIME ?= 10s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/transform
-	$(GO) test -run '^$$' -fuzz '^FuzzWebhookBody$$' -fuzztime $(FUZZTIME) ./internal/ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzStripeHeader$$' -fuzztime $(FUZZTIME) ./internal/signature
-	$(GO) test -run '^$$' -fuzz '^FuzzParseSize$$' -fuzztime $(FUZZTIME) ./internal/config
+	@set -e; for f in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 ## bench: the hot path's Go benchmarks
 bench:

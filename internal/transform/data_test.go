@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,7 +110,7 @@ func FuzzJSONBytesMatchesEncodingJSON(f *testing.F) {
 	f.Add("z", "\x00", 12345678912345.0, int64(7), true)
 	f.Fuzz(func(t *testing.T, k, s string, x float64, n int64, b bool) {
 		tree := map[string]any{
-			k:   []any{s, x, n, int(n), b, nil, []any(nil), map[string]any(nil)},
+			k:   []any{s, x, n, int(n), b, nil, []any(nil), map[string]any(nil), json.Number(strconv.FormatInt(n, 10) + ".12345678901234567")},
 			s:   map[string]any{"b": b, k: s, "empty": map[string]any{}, "list": []any{}},
 			"x": x,
 		}
