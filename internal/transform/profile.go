@@ -37,13 +37,6 @@ type profileView struct {
 	Size                                                                      int
 }
 
-type checkError struct {
-	field string
-	msg   string
-}
-
-func (e *checkError) Error() string { return e.msg }
-
 func (v profileView) checks() []Check {
 	var out []Check
 	add := func(rule string, err error) {
@@ -74,15 +67,6 @@ func (v profileView) checks() []Check {
 	}
 	add("size", expect(v.Size < MaxEventSize, "the serialized event is %d bytes; the profile allows fewer than %d", v.Size, MaxEventSize))
 	return out
-}
-
-func firstFailure(cs []Check) *checkError {
-	for _, c := range cs {
-		if !c.OK {
-			return &checkError{field: c.Rule, msg: c.Error}
-		}
-	}
-	return nil
 }
 
 func expect(ok bool, format string, args ...any) error {
