@@ -81,6 +81,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEventsAuth(cfg, set); err != nil {
+		return nil, err
+	}
 	d.registry = prometheus.NewRegistry()
 	if d.metrics, err = metrics.New(d.registry); err != nil {
 		return nil, err

@@ -189,7 +189,9 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("no mapping file for provider %q", l.Provider)
 		return nil, in, res, false
 	}
-	if (l.Ingest == transform.IngestWebhook || l.Ingest == transform.IngestNATS) && !m.Accepts(l.Ingest) {
+	// An events-protocol dead letter is not authenticated again: replay it
+	// only while its file still accepts the events protocol.
+	if !m.Accepts(l.Ingest) && (l.Ingest == transform.IngestWebhook || l.Ingest == transform.IngestNATS || l.Ingest == transform.IngestEvents) {
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("the mapping file of provider %q does not take %s payloads", l.Provider, l.Ingest)
 		return nil, in, res, false
 	}
