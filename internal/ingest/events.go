@@ -171,8 +171,11 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 		_, body := Answer(v)
 		return eventsprotocol.ResponseFor(req, body)
 	case pipeline.DeadLettered:
-		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected,
-			map[string]any{"rule": v.Rule, "field": v.Field, "reason": v.Reason, "error": v.Err.Error()})
+		params := map[string]any{"rule": v.Rule, "field": v.Field, "reason": v.Reason, "error": v.Err.Error()}
+		if v.DeadLetterDuplicate {
+			params["duplicate"] = true // this very envelope is already in the dead letters
+		}
+		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected, params)
 	}
 	e.cfg.Logger.Error("event not stored", "provider", m.Provider, "ingest", transform.IngestEvents, "event", req.Name,
 		"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)

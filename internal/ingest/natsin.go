@@ -258,7 +258,7 @@ func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work 
 		n.cfg.Metrics.Received(metricsProvider(m), transform.IngestNATS)
 		tctx, span := n.startSpan(msg.Subject(), m, &in)
 		if reason != "" {
-			span.Finish(n.deadLetterAndAck(ctx, msg, in, m, reason, derr))
+			span.Finish(n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), reason, derr))
 			continue
 		}
 		pending := n.pipe.Begin(m, in)
@@ -341,7 +341,11 @@ func (n *NATS) work(jobs <-chan job) {
 			}
 		case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
 			in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
-			res = n.deadLetterAndAck(ctx, j.msg, in, m, ReasonMaxDeliveries,
+			key := v.IdempotencyKey
+			if key == "" {
+				key = natsDeliveryKey(j.msg.Subject())
+			}
+			res = n.deadLetterAndAck(ctx, j.msg, in, m, key, ReasonMaxDeliveries,
 				fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
 		default:
 			delay := nakDelay(j.meta.NumDelivered)
@@ -361,30 +365,41 @@ func nakDelay(delivered uint64) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// natsDeliveryKey names a NATS delivery that has no idempotency key (it
+// never reached a mapping): its subject. With the reason and the body's
+// hash it makes the dead letter's identity, so a redelivered message, or
+// the same body published again, is one dead letter.
+func natsDeliveryKey(subject string) string { return "nats:" + subject }
+
 // deadLetterAndAck stores a payload that never reached a rule (or could not
-// be stored in MaxDeliver attempts) in the dead letters, then terminates the
+// be stored in MaxDeliver attempts) in the dead letters under the identity
+// of key, reason and body (publish.DeadLetterID), then terminates the
 // message; if the dead letter cannot be stored either, the message is
 // Nak'ed and comes back. It returns what the delivery's span records.
-func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, reason string, cause error) tracing.Result {
+func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, key, reason string, cause error) tracing.Result {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.Timeout)
 	defer cancel()
 	file := ""
 	if m != nil {
 		file = m.File
 	}
-	_, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
+	ack, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
 		Provider: in.Provider, Reason: reason, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
-		MsgID: fmt.Sprintf("nats:%s:%s", msg.Subject(), reason) + msgSeq(msg),
+		MsgID: publish.DeadLetterID(key, reason, in.Body),
 	})
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
 		_ = msg.NakWithDelay(5 * time.Second)
 		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: reason, Err: err}
 	}
-	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
 	p := metricsProvider(m)
-	n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+	if ack.Duplicate {
+		n.log.Info("dead letter already stored", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "subject", msg.Subject())
+	} else {
+		n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
+		n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+	}
 	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)
 	_ = msg.Term()
 	return tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: reason}
@@ -404,13 +419,6 @@ func providerOfMsg(n *NATS, msg jetstream.Msg) string {
 		return m.Provider
 	}
 	return metrics.UnknownProvider
-}
-
-func msgSeq(msg jetstream.Msg) string {
-	if meta, err := msg.Metadata(); err == nil {
-		return fmt.Sprintf(":%d", meta.Sequence.Stream)
-	}
-	return ""
 }
 
 // request answers a core NATS request on <ReplyPrefix>.<provider> with the
