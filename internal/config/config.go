@@ -168,6 +168,12 @@ type Config struct {
 	// bridge run refuses an open events endpoint (none) that is only the
 	// default while a mapping file accepts the events protocol.
 	EventsAuthSource string
+	// EventsJWTIssuer, EventsJWTAudience and EventsJWTMaxLifetime, with
+	// EventsAuth jwt only: the iss the token must carry, a value its aud
+	// must hold, and the longest exp - iat accepted (iat then required).
+	// Default none, none and 0: not checked.
+	EventsJWTIssuer, EventsJWTAudience string
+	EventsJWTMaxLifetime               time.Duration
 	// EventsSecret is the events endpoint's token or JWT key, read from the
 	// environment variable EnvEventsSecret only.
 	EventsSecret Secret
