@@ -19,9 +19,11 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bridge
 
-## run: the bridge with an embedded JetStream (./data) and ./mappings
+## run: the bridge with an embedded JetStream (./data) and ./mappings; the
+## events endpoint is open (--events-auth none, written out: guardia.yaml
+## accepts events, and bridge run refuses an endpoint open by default)
 run:
-	$(GO) run ./cmd/bridge run --log-format text
+	$(GO) run ./cmd/bridge run --log-format text --events-auth none
 
 ## test: the whole suite, with the race detector
 test:

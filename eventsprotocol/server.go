@@ -39,8 +39,12 @@ func (f HandlerFunc) ServeEvent(ctx context.Context, req *Envelope) (*Envelope, 
 // name; only a method other than POST gets an HTTP error (405). For each
 // request, in order:
 //
-//   - a body over the limit (WithMaxBodyBytes), or bytes that Parse
-//     rejects: badProtocol (see BadProtocol);
+//   - a body over the limit (WithMaxBodyBytes): badProtocol;
+//   - with an authenticator (WithAuthenticator), before the envelope is
+//     parsed: bytes that are not one JSON object, or no name, badProtocol;
+//     a credential the authenticator refuses, "<name>:unauthorized", code
+//     UNAUTHORIZED;
+//   - bytes that Parse rejects: badProtocol (see BadProtocol);
 //   - a name that breaks NamePattern: "<name>:bad_request", code
 //     INVALID_EVENT_NAME, parameters {"name"};
 //   - identity and auth both carrying values: "<name>:bad_request", code
@@ -49,6 +53,7 @@ func (f HandlerFunc) ServeEvent(ctx context.Context, req *Envelope) (*Envelope, 
 //     (WithFallback), else eventNotFound (see EventNotFoundFor).
 type Server struct {
 	maxBody  int64
+	auth     Authenticator
 	fallback Handler
 	log      *slog.Logger
 
@@ -136,6 +141,18 @@ func (s *Server) Process(ctx context.Context, body []byte) *Envelope {
 
 // process returns the answer to body, and the answer encoded.
 func (s *Server) process(ctx context.Context, body []byte) (*Envelope, []byte) {
+	if s.auth != nil {
+		p, err := Peek(body)
+		if err != nil {
+			return encoded(BadProtocol(err))
+		}
+		if err := s.auth(ctx, p); err != nil {
+			if p.Name == "" {
+				return encoded(BadProtocol(&MissingFieldError{Field: "name"}))
+			}
+			return encoded(builtIn(ErrorFor(p.Envelope(), SuffixUnauthorized, CodeUnauthorized, nil)))
+		}
+	}
 	req, err := Parse(body)
 	if err != nil {
 		return encoded(BadProtocol(err))

@@ -1,6 +1,7 @@
 package eventsprotocol
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 )
@@ -47,6 +48,27 @@ func WithLogger(log *slog.Logger) ServerOption {
 			return fmt.Errorf("%w: WithLogger(nil): want a logger", ErrInvalidOption)
 		}
 		s.log = log
+		return nil
+	}
+}
+
+// Authenticator checks a request's credential before its envelope is
+// parsed, from what Peek reads of it (auth.token, and the name, version,
+// id and flowId for the log); a non-nil error refuses the request. The
+// context carries the HTTP request (see HTTPRequest) when there is one.
+type Authenticator func(ctx context.Context, p Peeked) error
+
+// WithAuthenticator makes the server authenticate every request with a
+// before parsing its envelope: an unauthenticated caller never reaches the
+// parser, only Peek's scan. A refused request is answered
+// "<name>:unauthorized", code UNAUTHORIZED, with no reason given. The
+// default is no authentication.
+func WithAuthenticator(a Authenticator) ServerOption {
+	return func(s *Server) error {
+		if a == nil {
+			return fmt.Errorf("%w: WithAuthenticator(nil): want an authenticator", ErrInvalidOption)
+		}
+		s.auth = a
 		return nil
 	}
 }

@@ -93,6 +93,7 @@ func startInProcess(ctx context.Context, o Options, natsURL, secret string, logf
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = o.Mappings, o.Schemas
 	cfg.NATSURLs = []string{natsURL}
+	cfg.EventsAuthSource = "bridge-bench" // none on purpose, as the subprocess's --events-auth none
 	cfg.LogFormat, cfg.LogLevel = config.FormatText, slog.LevelWarn
 	d, err := daemon.New(cfg, cfg.Logger(o.Log))
 	if err != nil {
@@ -176,7 +177,7 @@ func startSubprocess(ctx context.Context, o Options, natsURL, secret, tmp string
 		addrs[i] = a
 	}
 	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--http", addrs[0], "--admin", addrs[1],
-		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text")
+		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text", "--events-auth", "none")
 	cmd.Env = childEnv(secret)
 	b := &subprocess{cmd: cmd, bin: bin, http: addrs[0], logs: &tailBuffer{max: 16 << 10}, exited: make(chan struct{})}
 	out := io.MultiWriter(o.Log, b.logs)

@@ -83,7 +83,7 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 	mappings, _ := filepath.Abs("../../mappings")
 	schemas, _ := filepath.Abs("../../schemas")
 	args := append([]string{"run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
-		"--nats-url", a.nats, "--log-format", "text", "--request-timeout", "2s", "--ingest-ack-wait", "3s", "--grace", "10s"}, extra...)
+		"--nats-url", a.nats, "--log-format", "text", "--events-auth", "none", "--request-timeout", "2s", "--ingest-ack-wait", "3s", "--grace", "10s"}, extra...)
 	cmd := exec.Command(bridgeBinary(t), args...)
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
 	p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}

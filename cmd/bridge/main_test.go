@@ -34,6 +34,21 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 }
 
+// TestRunRefusesOpenEventsEndpoint: bridge run exits 1 before starting
+// anything when a mapping file accepts the events protocol and
+// --events-auth is none only by default, naming the file and the setting.
+func TestRunRefusesOpenEventsEndpoint(t *testing.T) {
+	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+	t.Setenv("GITHUB_WEBHOOK_SECRET", "gh_x")
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "--mappings", "../../mappings", "--schemas", "../../schemas", "--http", "127.0.0.1:0",
+		"--admin", "127.0.0.1:0", "--data", t.TempDir(), "--nats-listen", "127.0.0.1:-1"}, nil, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "guardia.yaml accepts the events protocol") ||
+		!strings.Contains(errOut.String(), "--events-auth") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 // TestRunBinary builds the real binary and runs `bridge run` as a user
 // would, with the embedded JetStream and the example mappings: it serves a
 // delivery, and SIGTERM drains it and exits 0.
@@ -48,7 +63,7 @@ func TestRunBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--mappings", mappings, "--http", httpAddr, "--admin", adminAddr,
-		"--nats-listen", natsAddr, "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "text")
+		"--nats-listen", natsAddr, "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "text", "--events-auth", "none")
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

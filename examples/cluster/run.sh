@@ -85,7 +85,7 @@ start() {
 		i=${name#b}
 		"$bin/bridge" run --nats-url "$nats_urls" --replicas 3 \
 			--http ":808$i" --admin "127.0.0.1:909$i" \
-			--mappings ./mappings --schemas ./schemas --log-format text \
+			--mappings ./mappings --schemas ./schemas --log-format text --events-auth none \
 			>>"$logs/$name.log" 2>&1 &
 		;;
 	front)

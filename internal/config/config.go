@@ -162,6 +162,18 @@ type Config struct {
 	// none, token (auth.token equals the secret) or jwt (auth.token is an
 	// HS256 JWT signed with the secret). Default none.
 	EventsAuth string
+	// EventsAuthSource says where EventsAuth was read from: "flag
+	// --events-auth", "env BRIDGE_EVENTS_AUTH" or "bridge.yaml:3:3
+	// events.auth" (the last that applied); empty when it is the default.
+	// bridge run refuses an open events endpoint (none) that is only the
+	// default while a mapping file accepts the events protocol.
+	EventsAuthSource string
+	// EventsJWTIssuer, EventsJWTAudience and EventsJWTMaxLifetime, with
+	// EventsAuth jwt only: the iss the token must carry, a value its aud
+	// must hold, and the longest exp - iat accepted (iat then required).
+	// Default none, none and 0: not checked.
+	EventsJWTIssuer, EventsJWTAudience string
+	EventsJWTMaxLifetime               time.Duration
 	// EventsSecret is the events endpoint's token or JWT key, read from the
 	// environment variable EnvEventsSecret only.
 	EventsSecret Secret

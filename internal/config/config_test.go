@@ -76,6 +76,11 @@ func TestValidate(t *testing.T) {
 			"--stream-max-bytes: must be -1 (no cap) or greater than 0, got -5"},
 		{"bad http address", func(c *Config) { c.HTTP = "8080" }, `--http: want host:port, got "8080"`},
 		{"empty mappings", func(c *Config) { c.Mappings = "" }, "--mappings: must not be empty"},
+		{"jwt issuer without jwt", func(c *Config) { c.EventsJWTIssuer = "idp" }, "--events-jwt-issuer: applies to --events-auth jwt only, got --events-auth none"},
+		{"jwt lifetime without jwt", func(c *Config) { c.EventsAuth, c.EventsSecret, c.EventsJWTMaxLifetime = "token", "k", time.Minute },
+			"--events-jwt-max-lifetime: applies to --events-auth jwt only, got --events-auth token"},
+		{"negative jwt lifetime", func(c *Config) { c.EventsAuth, c.EventsSecret, c.EventsJWTMaxLifetime = "jwt", "k", -time.Minute },
+			"--events-jwt-max-lifetime: must be 0 (no limit) or more, got -1m"},
 		{"nats urls of every form", func(c *Config) {
 			c.NATSURLs = []string{"nats://a:4222", "tls://b", "ws://c:80", "wss://d", "e:4222", "127.0.0.1:4222"}
 		}, ""},

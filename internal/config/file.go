@@ -59,7 +59,9 @@ func applyFile(c *Config, path string, rows []setting) []error {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %s: %w", at(path, e.value), e.key, err))
+			continue
 		}
+		c.setSource(r.flag, at(path, e.pos)+" "+e.key)
 	}
 	return errs
 }

@@ -57,6 +57,7 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 			if err := r.parse(&cfg, v); err != nil {
 				errs = append(errs, fmt.Errorf("env %s: %w", name, err))
 			}
+			cfg.setSource(r.flag, "env "+name)
 		}
 	}
 	for i, r := range rows {
@@ -64,6 +65,7 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 			if err := r.parse(&cfg, given[i].value); err != nil {
 				errs = append(errs, fmt.Errorf("flag --%s: %w", r.flag, err))
 			}
+			cfg.setSource(r.flag, "flag --"+r.flag)
 		}
 	}
 	// Secrets come from the environment only: never a flag (visible in ps)
@@ -84,6 +86,14 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// setSource records where the setting of flag was read from, for the
+// settings whose origin matters (EventsAuthSource).
+func (c *Config) setSource(flag, source string) {
+	if flag == "events-auth" {
+		c.EventsAuthSource = source
+	}
 }
 
 // flagValue keeps a flag's text as given; Load parses it once the file and

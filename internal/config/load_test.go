@@ -297,3 +297,39 @@ func TestLoadHelp(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadSources: Load records where --events-auth came from, the last
+// source that applied; the default has none. bridge run reads it to tell
+// an events auth of none written on purpose from the default.
+func TestLoadSources(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		args []string
+		want string // EventsAuthSource; "FILE" stands for the file's path
+	}{
+		{name: "default", want: ""},
+		{name: "file", file: "events:\n  auth: none\n", want: "FILE:2:3 events.auth"},
+		{name: "env over file", file: "events.auth: none\n", env: map[string]string{"BRIDGE_EVENTS_AUTH": "none"}, want: "env BRIDGE_EVENTS_AUTH"},
+		{name: "flag over env", env: map[string]string{"BRIDGE_EVENTS_AUTH": "none"}, args: []string{"--events-auth=none"}, want: "flag --events-auth"},
+		{name: "empty env is unset", env: map[string]string{"BRIDGE_EVENTS_AUTH": ""}, want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args, want := tc.args, tc.want
+			if tc.file != "" {
+				path := writeConfig(t, tc.file)
+				args = append([]string{"--config", path}, args...)
+				want = strings.ReplaceAll(want, "FILE", path)
+			}
+			got, _, err := load(t, args, tc.env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if s := got.EventsAuthSource; s != want {
+				t.Errorf("EventsAuthSource = %q, want %q", s, want)
+			}
+		})
+	}
+}

@@ -98,6 +98,15 @@ func (c Config) Validate() error {
 	default:
 		add("events-auth", "must be none, token or jwt, got %q", c.EventsAuth)
 	}
+	for flag, set := range map[string]bool{"events-jwt-issuer": c.EventsJWTIssuer != "", "events-jwt-audience": c.EventsJWTAudience != "",
+		"events-jwt-max-lifetime": c.EventsJWTMaxLifetime != 0} {
+		if set && c.EventsAuth != "jwt" {
+			add(flag, "applies to --events-auth jwt only, got --events-auth %s", c.EventsAuth)
+		}
+	}
+	if c.EventsJWTMaxLifetime < 0 {
+		add("events-jwt-max-lifetime", "must be 0 (no limit) or more, got %s", formatDuration(c.EventsJWTMaxLifetime))
+	}
 	if c.IdempotencyCacheKeys < 0 {
 		add("idempotency-cache-keys", "must be 0 (no cache) or more, got %d", c.IdempotencyCacheKeys)
 	}

@@ -53,6 +53,7 @@ func startBridgeB(b *testing.B) *bridge {
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin, cfg.Mappings, cfg.Schemas = "127.0.0.1:0", "127.0.0.1:0", "../../mappings", "../../schemas"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", b.TempDir()
+	cfg.EventsAuthSource = "flag --events-auth" // guardia.yaml accepts events: open on purpose
 	d, err := New(cfg, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -81,6 +81,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEventsAuth(cfg, set); err != nil {
+		return nil, err
+	}
 	d.registry = prometheus.NewRegistry()
 	if d.metrics, err = metrics.New(d.registry); err != nil {
 		return nil, err
@@ -251,6 +254,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 
 	events, err := ingest.NewEvents(func() ingest.EventSet { return d.mappings.Load() }, pipe, ingest.EventsConfig{
 		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
+		JWTIssuer: d.cfg.EventsJWTIssuer, JWTAudience: d.cfg.EventsJWTAudience, JWTMaxLifetime: d.cfg.EventsJWTMaxLifetime,
 		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics, Tracer: d.tracing.Tracer(),
 	})
 	if err != nil {

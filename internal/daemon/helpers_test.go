@@ -62,6 +62,9 @@ func launchBridge(t *testing.T, s setup) *bridge {
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
+	// The shipped guardia.yaml accepts the events protocol: the tests run
+	// it open, as an operator would with --events-auth none.
+	cfg.EventsAuthSource = "flag --events-auth"
 	if s.srv != nil {
 		cfg.NATSURLs = []string{s.srv.URL()}
 	}

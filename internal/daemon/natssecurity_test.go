@@ -30,7 +30,7 @@ func loadConfig(t *testing.T, env map[string]string, args ...string) config.Conf
 	fs := flag.NewFlagSet("bridge run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	all := append([]string{"--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--mappings", "../../mappings",
-		"--schemas", "../../schemas", "--data", t.TempDir(), "--request-timeout", "2s"}, args...)
+		"--schemas", "../../schemas", "--data", t.TempDir(), "--request-timeout", "2s", "--events-auth", "none"}, args...)
 	cfg, err := config.Load(fs, all, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatalf("config: %v", err)

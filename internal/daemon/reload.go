@@ -6,7 +6,9 @@ import (
 )
 
 // Reload loads and compiles the whole mapping set aside and swaps it in only
-// when every file is valid; on any problem the running set stays. Secrets
+// when every file is valid; on any problem the running set stays. A set
+// that would open the events protocol to anyone is refused as bridge run
+// refuses it (checkEventsAuth). Secrets
 // are resolved from the environment, as at start. A delivery already in
 // flight finishes on the set it started with (the webhook handler takes the
 // set once per request). Reloads are serialized: a SIGHUP and a file change
@@ -27,6 +29,9 @@ func (d *Daemon) reload(trigger string, files []string) error {
 		attrs = append(attrs, "files", files)
 	}
 	set, err := d.loadMappings()
+	if err == nil {
+		err = checkEventsAuth(d.cfg, set)
+	}
 	if err != nil {
 		d.metrics.MappingReloads.WithLabelValues(metrics.ResultFailure).Inc()
 		d.log.Error("mapping reload failed; the running mappings stay", append(attrs, "problems", problemList(err))...)

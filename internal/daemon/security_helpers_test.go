@@ -36,6 +36,7 @@ func secureConfig(t *testing.T) config.Config {
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
 	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
+	cfg.EventsAuthSource = "flag --events-auth" // guardia.yaml accepts events: open on purpose
 	return cfg
 }
 

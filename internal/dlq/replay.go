@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -143,9 +142,10 @@ type Replayer struct {
 //   - not mappable for the same reason: left as it is;
 //   - not mappable for a new reason: written again with the new reason and
 //     error, the same body, original headers and receive time, then the old
-//     one deleted. Its Nats-Msg-Id is the delivery key of the old one, the
-//     new reason and the old sequence, so a replay repeated after a crash
-//     stores it once;
+//     one deleted. Its Nats-Msg-Id is the dead-letter identity
+//     (publish.DeadLetterID) of the old one's delivery key, the new reason
+//     and the body, so a replay repeated after a crash stores it once, and
+//     so does the same body dead-lettered for that reason by an ingestor;
 //   - no mapping file takes its provider's payloads of its ingest kind, or
 //     its body cannot be decoded: left as it is.
 //
@@ -189,7 +189,9 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("no mapping file for provider %q", l.Provider)
 		return nil, in, res, false
 	}
-	if (l.Ingest == transform.IngestWebhook || l.Ingest == transform.IngestNATS) && !m.Accepts(l.Ingest) {
+	// An events-protocol dead letter is not authenticated again: replay it
+	// only while its file still accepts the events protocol.
+	if !m.Accepts(l.Ingest) && (l.Ingest == transform.IngestWebhook || l.Ingest == transform.IngestNATS || l.Ingest == transform.IngestEvents) {
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("the mapping file of provider %q does not take %s payloads", l.Provider, l.Ingest)
 		return nil, in, res, false
 	}
@@ -273,7 +275,7 @@ func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, 
 	ack, err := r.DeadLetters.DeadLetter(ctx, publish.DeadLetter{
 		Provider: l.Provider, Reason: v.Reason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
 		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: l.Body,
-		MsgID: deliveryKey(l, v.IdempotencyKey) + ":" + v.Reason + ":" + strconv.FormatUint(l.Seq, 10),
+		MsgID: publish.DeadLetterID(deliveryKey(l, v.IdempotencyKey), v.Reason, l.Body),
 	})
 	if err != nil {
 		res.Outcome = Failed
@@ -303,9 +305,10 @@ func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, 
 }
 
 // deliveryKey is the part of l's Nats-Msg-Id that names the delivery: what
-// precedes ":<reason>" ("<idempotencykey>:no_rule" from the pipeline,
-// "nats:<subject>:not_json:<seq>" from the NATS ingestor), else the whole
-// id, else fallback.
+// precedes ":<reason>" ("<idempotencykey>:no_rule:<sha256>" from the
+// pipeline, "nats:<subject>:not_json:<sha256>" from the NATS ingestor, and
+// the older forms without the hash or with a sequence), else the whole id,
+// else fallback.
 func deliveryKey(l Letter, fallback string) string {
 	suffix := ":" + l.Reason
 	if i := strings.LastIndex(l.MsgID, suffix); i > 0 && l.Reason != "" {

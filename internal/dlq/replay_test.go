@@ -177,7 +177,7 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 	v := e.deliver(t, e.v1, invoicePaid)
 	// What the interrupted replay wrote: seq 2.
 	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: v.IdempotencyKey + ":eval_error:1"}); err != nil {
+		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{Reason: "no_rule"}, false)
@@ -271,6 +271,8 @@ func TestDeliveryKey(t *testing.T) {
 	}{
 		{"6f1c...:no_rule", "no_rule", "6f1c..."},
 		{"6f1c...:schema:12", "schema", "6f1c..."},
+		{publish.DeadLetterID("6f1c...", "schema", []byte("{}")), "schema", "6f1c..."},
+		{publish.DeadLetterID("nats:ingest.pix", "not_json", []byte("x")), "not_json", "nats:ingest.pix"},
 		{"nats:ingest.pix:not_json:7", "not_json", "nats:ingest.pix"},
 		{"nats:ingest.not_json_things:eval_error:7", "eval_error", "nats:ingest.not_json_things"},
 		{"a:no_rules", "no_rule", "a:no_rules"},

@@ -47,7 +47,7 @@ func Answer(v pipeline.Verdict) (int, *VerdictBody) {
 		}
 		return status, a
 	case pipeline.DeadLettered:
-		return http.StatusAccepted, &VerdictBody{DeadLettered: true, Reason: v.Reason, Rule: v.Rule,
+		return http.StatusAccepted, &VerdictBody{DeadLettered: true, Duplicate: v.DeadLetterDuplicate, Reason: v.Reason, Rule: v.Rule,
 			Field: v.Field, Error: v.Err.Error(), IdempotencyKey: v.IdempotencyKey}
 	case pipeline.Dropped:
 		return http.StatusAccepted, &VerdictBody{Dropped: true, Rule: v.Rule}

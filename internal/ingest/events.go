@@ -27,6 +27,9 @@ const (
 	EventsAuthJWT   = "jwt"   // auth.token is a JWT signed with HS256 by the secret, not expired
 )
 
+// jwtLeeway is the clock skew allowed on a JWT's exp, nbf and iat.
+const jwtLeeway = 30 * time.Second
+
 // EventSet is the mapping set as the events endpoint sees it: the files that
 // accept the events protocol are tried in lexical order of provider.
 type EventSet interface {
@@ -40,9 +43,15 @@ type EventsConfig struct {
 	Timeout   time.Duration    // one call's deadline, publish retries included; > 0
 	Auth      string           // EventsAuthNone (default), EventsAuthToken or EventsAuthJWT
 	Secret    signature.Secret // the token or the JWT key; required unless Auth is none
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
-	Tracer    *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
+	// With EventsAuthJWT only: the iss the token must carry, one of its
+	// aud, and the longest exp - iat accepted (the token must then carry
+	// iat). Empty or 0: not checked.
+	JWTIssuer      string
+	JWTAudience    string
+	JWTMaxLifetime time.Duration
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
+	Tracer         *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
 }
 
 // Events serves POST /events/, /events and /events/others: an envelope in,
@@ -74,6 +83,12 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 	default:
 		errs = append(errs, fmt.Errorf("events: unknown auth %q (want none, token or jwt)", cfg.Auth))
 	}
+	if cfg.Auth != EventsAuthJWT && (cfg.JWTIssuer != "" || cfg.JWTAudience != "" || cfg.JWTMaxLifetime != 0) {
+		errs = append(errs, fmt.Errorf("events: JWT issuer, audience and max lifetime apply to auth jwt only, not %s", cfg.Auth))
+	}
+	if cfg.JWTMaxLifetime < 0 {
+		errs = append(errs, fmt.Errorf("events: JWT max lifetime must be 0 (no limit) or more, got %s", cfg.JWTMaxLifetime))
+	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = eventsprotocol.DefaultMaxBodyBytes
 	}
@@ -84,11 +99,17 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 		return nil, err
 	}
 	e := &Events{set: set, pipe: pipe, cfg: cfg}
-	srv, err := eventsprotocol.NewServer(
+	opts := []eventsprotocol.ServerOption{
 		eventsprotocol.WithMaxBodyBytes(cfg.BodyLimit),
 		eventsprotocol.WithFallback(eventsprotocol.HandlerFunc(e.serve)),
 		eventsprotocol.WithLogger(cfg.Logger),
-	)
+	}
+	if cfg.Auth != EventsAuthNone {
+		// The credential is checked on the raw bytes, before the envelope
+		// is parsed: an unauthenticated caller reaches only Peek's scan.
+		opts = append(opts, eventsprotocol.WithAuthenticator(e.authenticate))
+	}
+	srv, err := eventsprotocol.NewServer(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -129,13 +150,6 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 // answers; res receives what the delivery's span records.
 func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, header http.Header, tc tracing.Context, res *tracing.Result) (*eventsprotocol.Envelope, error) {
 	received := time.Now().UTC()
-	if err := e.authorize(req); err != nil {
-		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
-		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "unauthorized", received)
-		e.cfg.Logger.Info("rejected", "ingest", transform.IngestEvents, "event", req.Name, "reason", "unauthorized", "err", err)
-		res.Outcome, res.Reason = tracing.OutcomeRejected, "unauthorized"
-		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixUnauthorized, eventsprotocol.CodeUnauthorized, nil)
-	}
 	in, err := transform.EnvelopeInput(req, header, received)
 	if err != nil {
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "invalid_payload"
@@ -171,21 +185,34 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 		_, body := Answer(v)
 		return eventsprotocol.ResponseFor(req, body)
 	case pipeline.DeadLettered:
-		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected,
-			map[string]any{"rule": v.Rule, "field": v.Field, "reason": v.Reason, "error": v.Err.Error()})
+		params := map[string]any{"rule": v.Rule, "field": v.Field, "reason": v.Reason, "error": v.Err.Error()}
+		if v.DeadLetterDuplicate {
+			params["duplicate"] = true // this very envelope is already in the dead letters
+		}
+		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected, params)
 	}
 	e.cfg.Logger.Error("event not stored", "provider", m.Provider, "ingest", transform.IngestEvents, "event", req.Name,
 		"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
 	return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixFailedDependency, eventsprotocol.CodeEventStoreUnavailable, nil)
 }
 
-// authorize checks auth.token against the configured mode; it never says
-// why in the answer, only in the log.
-func (e *Events) authorize(req *eventsprotocol.Envelope) error {
-	if e.cfg.Auth == EventsAuthNone {
-		return nil
+// authenticate checks the envelope's auth.token, read from the raw bytes
+// before the envelope is parsed (eventsprotocol.WithAuthenticator), against
+// the configured mode; it never says why in the answer, only in the log.
+func (e *Events) authenticate(_ context.Context, p eventsprotocol.Peeked) error {
+	err := e.check(p.Token)
+	if err != nil {
+		received := time.Now().UTC()
+		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
+		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "unauthorized", received)
+		e.cfg.Logger.Info("rejected", "ingest", transform.IngestEvents, "event", p.Name, "reason", "unauthorized", "err", err)
 	}
-	tok, _ := req.Auth["token"].(string)
+	return err
+}
+
+// check verifies a token: equal to the secret, or a JWT signed HS256 with
+// it, unexpired, with the configured issuer, audience and lifetime.
+func (e *Events) check(tok string) error {
 	if tok == "" {
 		return errors.New("no auth.token")
 	}
@@ -197,10 +224,29 @@ func (e *Events) authorize(req *eventsprotocol.Envelope) error {
 		}
 		return nil
 	}
-	_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(e.cfg.Secret), nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(jwtLeeway)}
+	if e.cfg.JWTIssuer != "" {
+		opts = append(opts, jwt.WithIssuer(e.cfg.JWTIssuer))
+	}
+	if e.cfg.JWTAudience != "" {
+		opts = append(opts, jwt.WithAudience(e.cfg.JWTAudience))
+	}
+	if e.cfg.JWTMaxLifetime > 0 {
+		opts = append(opts, jwt.WithIssuedAt())
+	}
+	claims := jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) { return []byte(e.cfg.Secret), nil }, opts...)
 	if err != nil {
 		return fmt.Errorf("auth.token: %w", err)
+	}
+	if max := e.cfg.JWTMaxLifetime; max > 0 {
+		if claims.IssuedAt == nil {
+			return errors.New("auth.token: no iat claim, and the lifetime is limited")
+		}
+		if life := claims.ExpiresAt.Sub(claims.IssuedAt.Time); life > max {
+			return fmt.Errorf("auth.token: lifetime %s (exp - iat) exceeds %s", life, max)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/textproto"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,9 @@ const (
 	ReasonNotJSON       = "not_json"       // the payload does not parse
 	ReasonMaxDeliveries = "max_deliveries" // JetStream could not store it in MaxDeliver attempts
 	ReasonNoMapping     = "no_mapping"     // no mapping file takes NATS payloads of this provider
+	// ReasonPanic: the bridge panicked while handling the payload (a bug;
+	// the stack is logged). The payload is kept; replay it once fixed.
+	ReasonPanic = "panic"
 )
 
 // Defaults of NATSConfig.
@@ -248,33 +252,74 @@ func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work 
 			n.log.Warn("nats ingest: fetch", "err", err)
 			continue
 		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			n.log.Error("nats ingest: message without metadata", "subject", msg.Subject(), "err", err)
-			_ = msg.Term()
-			continue
-		}
-		in, m, reason, derr := n.input(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
-		n.cfg.Metrics.Received(metricsProvider(m), transform.IngestNATS)
-		tctx, span := n.startSpan(msg.Subject(), m, &in)
-		if reason != "" {
-			span.Finish(n.deadLetterAndAck(ctx, msg, in, m, reason, derr))
-			continue
-		}
-		pending := n.pipe.Begin(m, in)
-		select {
-		case work <- job{msg: msg, pending: pending, meta: meta, ctx: tctx, span: span}:
-		case <-ctx.Done():
-			_ = msg.Nak() // not accepted: let it come back
-			span.Finish(tracing.Result{Outcome: pipeline.Failed.String(), Err: ctx.Err()})
+		if !n.accept(ctx, msg, work) {
 			return
 		}
 	}
 }
 
+// accept reads one message and accepts it (Begin) or dead-letters it; it
+// returns false when the ingestor is stopping. A panic while handling the
+// message dead-letters it as ReasonPanic instead of ending the process.
+func (n *NATS) accept(ctx context.Context, msg jetstream.Msg, work chan<- job) (more bool) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		n.log.Error("nats ingest: message without metadata", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return true
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			n.panicked(ctx, msg, meta, r)
+			more = true
+		}
+	}()
+	in, m, reason, derr := n.input(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
+	n.cfg.Metrics.Received(metricsProvider(m), transform.IngestNATS)
+	tctx, span := n.startSpan(msg.Subject(), m, &in)
+	if reason != "" {
+		span.Finish(n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), reason, derr))
+		return true
+	}
+	pending := n.pipe.Begin(m, in)
+	select {
+	case work <- job{msg: msg, pending: pending, meta: meta, ctx: tctx, span: span}:
+		return true
+	case <-ctx.Done():
+		_ = msg.Nak() // not accepted: let it come back
+		span.Finish(tracing.Result{Outcome: pipeline.Failed.String(), Err: ctx.Err()})
+		return false
+	}
+}
+
+// panicked dead-letters a stream message whose handling panicked, with the
+// panic's value as the error and its stack in the log, then terminates it
+// (or, when the dead letter cannot be stored, lets it come back).
+func (n *NATS) panicked(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, r any) {
+	in, m := n.rawInput(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
+	n.log.Error("nats ingest: panic while handling a message; dead-lettering it", "subject", msg.Subject(),
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), ReasonPanic, fmt.Errorf("panic: %v", r))
+}
+
 // input turns a NATS message into a transform input; a non-empty reason
 // means it never reaches a rule and is dead-lettered as it is.
 func (n *NATS) input(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping, string, error) {
+	in, m := n.rawInput(subject, h, data, received)
+	if m == nil || !m.Accepts(transform.IngestNATS) {
+		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", in.Provider)
+	}
+	payload, err := transform.DecodeJSON(data)
+	if err != nil {
+		return in, m, ReasonNotJSON, err
+	}
+	in.Payload = payload
+	return in, m, "", nil
+}
+
+// rawInput is input without the payload decoded: the message as a dead
+// letter keeps it, and its provider's mapping file (nil: none).
+func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping) {
 	provider := n.providerOf(subject)
 	headers, header := map[string]string{}, http.Header{}
 	for k, vs := range h {
@@ -288,15 +333,10 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 	in := transform.Input{Provider: provider, Ingest: transform.IngestNATS, Body: data, Headers: headers,
 		Header: header, ReceivedAt: received.UTC(), TraceParent: tc.TraceParent, TraceState: tc.TraceState}
 	m, ok := n.mappings().Mapping(provider)
-	if !ok || !m.Accepts(transform.IngestNATS) {
-		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", provider)
+	if !ok {
+		return in, nil
 	}
-	payload, err := transform.DecodeJSON(data)
-	if err != nil {
-		return in, m, ReasonNotJSON, err
-	}
-	in.Payload = payload
-	return in, m, "", nil
+	return in, m
 }
 
 // startSpan starts the span of one delivery, a child of the message's
@@ -327,31 +367,48 @@ func (n *NATS) providerOf(subject string) string {
 func (n *NATS) work(jobs <-chan job) {
 	defer n.wg.Done()
 	for j := range jobs {
-		ctx, cancel := context.WithTimeout(j.ctx, n.cfg.Timeout)
-		v := j.pending.Finish(ctx)
-		res := traceResult(v)
-		if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
-			n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
-		}
-		switch {
-		case v.Outcome != pipeline.Failed:
-			if err := j.msg.Ack(); err != nil {
-				// It comes back after AckWait and is then answered as a duplicate.
-				n.log.Warn("nats ingest: ack", "subject", j.msg.Subject(), "err", err)
-			}
-		case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
-			in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
-			res = n.deadLetterAndAck(ctx, j.msg, in, m, ReasonMaxDeliveries,
-				fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
-		default:
-			delay := nakDelay(j.meta.NumDelivered)
-			n.log.Warn("nats ingest: not stored; will retry", "subject", j.msg.Subject(), "delivery", j.meta.NumDelivered,
-				"retry_in", delay, "idempotencykey", v.IdempotencyKey, "err", v.Err)
-			_ = j.msg.NakWithDelay(delay)
-		}
-		j.span.Finish(res)
-		cancel()
+		n.finish(j)
 	}
+}
+
+// finish stores one accepted message and acknowledges it (or lets it come
+// back). A panic while storing it dead-letters it as ReasonPanic instead of
+// ending the process.
+func (n *NATS) finish(j job) {
+	ctx, cancel := context.WithTimeout(j.ctx, n.cfg.Timeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			n.panicked(ctx, j.msg, j.meta, r)
+			j.span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
+		}
+	}()
+	v := j.pending.Finish(ctx)
+	res := traceResult(v)
+	if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
+		n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
+	}
+	switch {
+	case v.Outcome != pipeline.Failed:
+		if err := j.msg.Ack(); err != nil {
+			// It comes back after AckWait and is then answered as a duplicate.
+			n.log.Warn("nats ingest: ack", "subject", j.msg.Subject(), "err", err)
+		}
+	case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
+		in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
+		key := v.IdempotencyKey
+		if key == "" {
+			key = natsDeliveryKey(j.msg.Subject())
+		}
+		res = n.deadLetterAndAck(ctx, j.msg, in, m, key, ReasonMaxDeliveries,
+			fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
+	default:
+		delay := nakDelay(j.meta.NumDelivered)
+		n.log.Warn("nats ingest: not stored; will retry", "subject", j.msg.Subject(), "delivery", j.meta.NumDelivered,
+			"retry_in", delay, "idempotencykey", v.IdempotencyKey, "err", v.Err)
+		_ = j.msg.NakWithDelay(delay)
+	}
+	j.span.Finish(res)
 }
 
 // nakDelay grows with each delivery: 1s, 2s, 4s ... up to a minute, jittered.
@@ -361,30 +418,41 @@ func nakDelay(delivered uint64) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// natsDeliveryKey names a NATS delivery that has no idempotency key (it
+// never reached a mapping): its subject. With the reason and the body's
+// hash it makes the dead letter's identity, so a redelivered message, or
+// the same body published again, is one dead letter.
+func natsDeliveryKey(subject string) string { return "nats:" + subject }
+
 // deadLetterAndAck stores a payload that never reached a rule (or could not
-// be stored in MaxDeliver attempts) in the dead letters, then terminates the
+// be stored in MaxDeliver attempts) in the dead letters under the identity
+// of key, reason and body (publish.DeadLetterID), then terminates the
 // message; if the dead letter cannot be stored either, the message is
 // Nak'ed and comes back. It returns what the delivery's span records.
-func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, reason string, cause error) tracing.Result {
+func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, key, reason string, cause error) tracing.Result {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.Timeout)
 	defer cancel()
 	file := ""
 	if m != nil {
 		file = m.File
 	}
-	_, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
+	ack, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
 		Provider: in.Provider, Reason: reason, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
-		MsgID: fmt.Sprintf("nats:%s:%s", msg.Subject(), reason) + msgSeq(msg),
+		MsgID: publish.DeadLetterID(key, reason, in.Body),
 	})
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
 		_ = msg.NakWithDelay(5 * time.Second)
 		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: reason, Err: err}
 	}
-	n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
 	p := metricsProvider(m)
-	n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+	if ack.Duplicate {
+		n.log.Info("dead letter already stored", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "subject", msg.Subject())
+	} else {
+		n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
+		n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+	}
 	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)
 	_ = msg.Term()
 	return tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: reason}
@@ -406,13 +474,6 @@ func providerOfMsg(n *NATS, msg jetstream.Msg) string {
 	return metrics.UnknownProvider
 }
 
-func msgSeq(msg jetstream.Msg) string {
-	if meta, err := msg.Metadata(); err == nil {
-		return fmt.Sprintf(":%d", meta.Sequence.Stream)
-	}
-	return ""
-}
-
 // request answers a core NATS request on <ReplyPrefix>.<provider> with the
 // verdict body the webhook path returns (plus its HTTP-equivalent status).
 func (n *NATS) request(msg *nats.Msg) {
@@ -427,6 +488,11 @@ func (n *NATS) request(msg *nats.Msg) {
 	go func() {
 		defer n.reqWG.Done()
 		defer func() { <-n.reqs }()
+		defer func() {
+			if r := recover(); r != nil {
+				n.requestPanicked(msg, r)
+			}
+		}()
 		in, m, reason, err := n.input(msg.Subject, msg.Header, msg.Data, time.Now())
 		p := metricsProvider(m)
 		n.cfg.Metrics.Received(p, transform.IngestNATS)
@@ -460,6 +526,39 @@ func (n *NATS) request(msg *nats.Msg) {
 		body.Status = status
 		n.reply(msg, status, body)
 	}()
+}
+
+// requestPanicked dead-letters a request whose handling panicked, logs the
+// stack, and answers as for any dead letter (202, reason panic), or 503
+// when the dead letter cannot be stored either.
+func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
+	in, m := n.rawInput(msg.Subject, msg.Header, msg.Data, time.Now())
+	n.log.Error("nats ingest: panic while handling a request; dead-lettering it", "subject", msg.Subject,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+	defer cancel()
+	file := ""
+	if m != nil {
+		file = m.File
+	}
+	cause := fmt.Errorf("panic: %v", r)
+	ack, err := n.dlq.DeadLetter(ctx, publish.DeadLetter{
+		Provider: in.Provider, Reason: ReasonPanic, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
+		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
+		MsgID: publish.DeadLetterID(natsDeliveryKey(msg.Subject), ReasonPanic, in.Body),
+	})
+	if err != nil {
+		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", ReasonPanic, "err", err)
+		p := storeUnavailable(in.Provider)
+		p.Type = problemType("store-unavailable")
+		n.reply(msg, http.StatusServiceUnavailable, p)
+		return
+	}
+	if !ack.Duplicate {
+		n.cfg.Metrics.DeadLettered(metricsProvider(m), transform.IngestNATS, ReasonPanic)
+	}
+	n.reply(msg, http.StatusAccepted, VerdictBody{Status: http.StatusAccepted, DeadLettered: true, Duplicate: ack.Duplicate,
+		Reason: ReasonPanic, Error: cause.Error()})
 }
 
 func (n *NATS) reply(msg *nats.Msg, status int, body any) {

@@ -284,7 +284,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 			h.Set(k, val)
 		}
 	}
-	_, err := p.store.DeadLetter(ctx, publish.DeadLetter{
+	ack, err := p.store.DeadLetter(ctx, publish.DeadLetter{
 		Provider:   m.Provider,
 		Reason:     f.Reason,
 		Error:      f.Error(),
@@ -292,15 +292,21 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 		Rule:       v.Rule,
 		Ingest:     in.Ingest,
 		ReceivedAt: in.ReceivedAt,
-		// One dead letter per delivery and reason, however often it is retried.
-		MsgID:  v.IdempotencyKey + ":" + f.Reason,
+		// One dead letter per delivery, reason and body, however often it
+		// is retried; a different body under the same key is kept too.
+		MsgID:  publish.DeadLetterID(v.IdempotencyKey, f.Reason, in.Body),
 		Header: h,
 		Body:   in.Body,
 	})
 	if err != nil {
 		return failed(v, fmt.Errorf("store dead letter: %w", err))
 	}
-	v.Outcome = DeadLettered
+	v.Outcome, v.DeadLetterDuplicate = DeadLettered, ack.Duplicate
+	if ack.Duplicate {
+		p.log.Info("dead letter already stored", "provider", m.Provider, "ingest", in.Ingest, "rule", v.Rule,
+			"reason", f.Reason, "idempotencykey", v.IdempotencyKey)
+		return v
+	}
 	p.metrics.DeadLettered(m.Provider, in.Ingest, f.Reason)
 	p.log.Warn("dead-lettered", "provider", m.Provider, "ingest", in.Ingest, "rule", v.Rule, "reason", f.Reason,
 		"field", f.Field, "error", LogText(f.Err), "idempotencykey", v.IdempotencyKey)

@@ -54,4 +54,8 @@ type Verdict struct {
 	Field          string     // DeadLettered: the rule's field that failed, if known
 	Err            error      // DeadLettered: why it could not be mapped; Failed: why it could not be stored
 	RetryAfter     time.Duration
+	// DeadLetterDuplicate (DeadLettered): this very body was dead-lettered
+	// before for the same delivery and reason (a retry); the stored dead
+	// letter is that one.
+	DeadLetterDuplicate bool
 }

@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -22,8 +24,9 @@ type DeadLetter struct {
 	Rule       string // rule name
 	Ingest     string // webhook, nats, events
 	ReceivedAt time.Time
-	// MsgID becomes the Nats-Msg-Id header when set, so the same delivery
-	// is dead-lettered once; when empty, one is generated for this call.
+	// MsgID becomes the Nats-Msg-Id header when set (see DeadLetterID),
+	// so the same body of the same delivery is dead-lettered once; when
+	// empty, one is generated for this call.
 	MsgID string
 	// Header holds the original request or message headers; secret ones
 	// (see SensitiveHeader) are never stored.
@@ -57,6 +60,17 @@ func (p *Publisher) DeadLetter(ctx context.Context, d DeadLetter) (Ack, error) {
 		return Ack{}, storeError(err)
 	}
 	return ack, nil
+}
+
+// DeadLetterID is the identity of a dead letter, its Nats-Msg-Id: the
+// delivery key, the reason and the SHA-256 of the body, joined by ':'. A
+// retry of the same body for the same reason is one dead letter (its
+// Ack.Duplicate is true, within the dead-letter stream's duplicate
+// window); a different body under the same key is kept as well, so a
+// dead-lettered answer always names a body that is stored.
+func DeadLetterID(deliveryKey, reason string, body []byte) string {
+	sum := sha256.Sum256(body)
+	return deliveryKey + ":" + reason + ":" + hex.EncodeToString(sum[:])
 }
 
 // dlqPrefix is the subject prefix of dead letters: "dlq" for "dlq.>".

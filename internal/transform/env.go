@@ -27,7 +27,9 @@ type Envelope struct {
 	FlowID   string         `expr:"flowId"`
 	Metadata map[string]any `expr:"metadata"`
 	Identity map[string]any `expr:"identity"`
-	Auth     map[string]any `expr:"auth"`
+	// The envelope's auth (credentials) is not here on purpose: the events
+	// endpoint checks it before the envelope is parsed, and no expression
+	// may read, copy or publish a credential.
 }
 
 // env is what every expression sees.

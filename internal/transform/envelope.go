@@ -52,7 +52,7 @@ func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received ti
 		ReceivedAt: received, DeliveryID: hex.EncodeToString(sum.Sum(nil)),
 		Envelope: Envelope{
 			Name: req.Name, Version: req.Version.Int(), ID: req.ID, FlowID: req.FlowID,
-			Metadata: req.Metadata, Identity: req.Identity, Auth: req.Auth,
+			Metadata: req.Metadata, Identity: req.Identity,
 		},
 	}, nil
 }

@@ -141,12 +141,19 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 		return nil, l.problems
 	}
 	m := l.file_(doc.Content[0])
+	for _, p := range l.problems {
+		p.Msg = strings.Replace(p.Msg, "type transform.Envelope has no field auth", errEnvelopeAuth, 1)
+	}
 	if len(l.problems) > 0 {
 		sortProblems(l.problems)
 		return nil, l.problems
 	}
 	return m, nil
 }
+
+// errEnvelopeAuth replaces expr's "no field" for an expression that reads
+// envelope.auth.
+const errEnvelopeAuth = "envelope.auth is not available to expressions: the events endpoint checks credentials (--events-auth) and they never reach a mapping"
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -293,7 +300,7 @@ func (l *loader) secret(n *yaml.Node, what string) signature.Secret {
 }
 
 func (l *loader) file_(root *yaml.Node) *Mapping {
-	m := &Mapping{File: l.file, accepts: map[string]bool{IngestWebhook: true, IngestNATS: true, IngestEvents: true}}
+	m := &Mapping{File: l.file, accepts: map[string]bool{}}
 	pairs := l.fields(root, "", "mapping file",
 		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules")
 	byKey := map[string]*yaml.Node{}
@@ -318,14 +325,24 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 	if n := byKey["module"]; n != nil {
 		m.Module = l.token(n, "", "module")
 	}
+	// accepts defaults to the ingestors whose sections the file has: a
+	// webhook: block serves webhooks. NATS and the events protocol take
+	// payloads without a provider's signature, so they are served only
+	// when listed.
 	if n := byKey["accepts"]; n != nil {
-		m.accepts = map[string]bool{}
 		for i, a := range l.strings_(n, "", "accepts") {
 			if a != IngestWebhook && a != IngestNATS && a != IngestEvents {
 				l.errf(n.Content[i], "", "accepts: unknown ingest %q (want webhook, nats or events)", a)
 			}
 			m.accepts[a] = true
 		}
+		if len(m.accepts) == 0 {
+			l.errf(n, "", "accepts is empty: the file would serve no ingestor; list webhook, nats or events")
+		}
+	} else if byKey["webhook"] != nil {
+		m.accepts[IngestWebhook] = true
+	} else {
+		l.errf(root, "", "the file serves no ingestor: it has no webhook: block and no accepts; add a webhook: block (webhooks), or accepts: [nats] or [events]")
 	}
 	if n := byKey["redact"]; n != nil {
 		m.Redact = l.strings_(n, "", "redact")
