@@ -11,9 +11,11 @@
 // untrusted bytes (Parse), the rules (ValidateName, Envelope.Validate), the
 // answers (ResponseFor, ErrorFor, EventNotFoundFor, BadProtocol), a client
 // (Send, Client) that turns error answers into typed errors, and a server
-// (Server) that routes requests to a Handler per name and version. It does
-// not own what a service does with an event: the bridge plugs its own
-// routing in as the server's fallback.
+// (Server) that routes requests to a Handler per name and version, and
+// that can check a caller's auth.token on the raw bytes before it parses
+// anything (WithAuthenticator, with Peek). It does not own what a service
+// does with an event: the bridge plugs its own routing in as the server's
+// fallback.
 //
 // A client:
 //

@@ -24,28 +24,21 @@ func (p Peeked) Envelope() *Envelope {
 }
 
 // Peek reads, from an envelope's raw bytes, only its top-level name,
-// version, id and flowId and auth.token: the other fields (the payload,
-// metadata, identity, auth's other keys) are scanned as JSON but never
-// decoded into values, so checking a caller's credential costs one pass
-// over bytes the caller has already bounded. A key given twice counts
-// once, the last, as in Parse. It fails only on bytes that are not one
-// JSON object.
+// version, id and flowId and auth.token: the bytes are checked to be one
+// JSON value (json.Valid, which allocates nothing), then the top-level
+// object is walked key by key and every other value (the payload,
+// metadata, identity, auth's other keys) is skipped without being decoded
+// or copied. So checking a caller's credential costs two passes over
+// bytes the caller has already bounded, and an unauthenticated caller
+// never reaches the parser. Keys match exactly, and a key given twice
+// counts once, the last, as in Parse. It fails only on bytes that are not
+// one JSON object.
 func Peek(data []byte) (Peeked, error) {
 	var p Peeked
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return p, &MalformedError{Err: errors.New("not a JSON object")}
+	if !json.Valid(data) {
+		return p, &MalformedError{Err: errors.New("not valid JSON")}
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return p, &MalformedError{Err: err}
-		}
-		key, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return p, &MalformedError{Err: err}
-		}
+	err := eachMember(data, func(key string, raw []byte) {
 		switch key {
 		case "name":
 			p.Name = peekString(raw)
@@ -56,46 +49,106 @@ func Peek(data []byte) (Peeked, error) {
 		case "version":
 			p.Version, _ = parseVersion(raw)
 		case "auth":
-			p.Token = peekToken(raw)
+			p.Token = ""
+			_ = eachMember(raw, func(k string, v []byte) {
+				if k == "token" {
+					p.Token = peekString(v)
+				}
+			})
 		}
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return p, &MalformedError{Err: errors.New("not one JSON object")}
-	}
-	if _, err := dec.Token(); err == nil {
-		return p, &MalformedError{Err: errors.New("data after the JSON object")}
-	}
-	return p, nil
+	})
+	return p, err
 }
 
-func peekString(raw json.RawMessage) string {
+// errNotObject is eachMember's error for a value that is not an object.
+var errNotObject = &MalformedError{Err: errors.New("not a JSON object")}
+
+// eachMember calls f with the key and raw value of each member of the
+// object in data, which must be valid JSON (json.Valid), in order.
+func eachMember(data []byte, f func(key string, raw []byte)) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return errNotObject
+	}
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		end := skipString(data, i)
+		key := data[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var s string
+			_ = json.Unmarshal(data[i:end], &s) // valid: json.Valid held
+			key = []byte(s)
+		}
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // ':'
+		start := i
+		i = skipValue(data, i)
+		f(string(key), data[start:i])
+		i = skipSpace(data, i)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string that starts at i.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data) && data[i] != '"'; i++ {
+		if data[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipValue returns the index just past the value that starts at i.
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for ; i < len(data); i++ { // a number, true, false or null
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+func peekString(raw []byte) string {
+	if len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	if bytes.IndexByte(raw, '\\') < 0 && bytes.IndexFunc(raw, func(r rune) bool { return r == '\uFFFD' || r < 0x20 }) < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
 	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}
 	return s
-}
-
-// peekToken reads the token key of an auth object, skipping its others.
-func peekToken(raw json.RawMessage) string {
-	if len(raw) == 0 || raw[0] != '{' {
-		return ""
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	_, _ = dec.Token() // '{'
-	tok := ""
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return ""
-		}
-		if t == "token" {
-			tok = peekString(v)
-		}
-	}
-	return tok
 }

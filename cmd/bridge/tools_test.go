@@ -96,6 +96,29 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckFileServingNothing: a file with neither accepts nor a webhook
+// block (which used to serve NATS and the events protocol by default)
+// fails bridge check with where and how to fix it, and so does an
+// expression that reads envelope.auth.
+func TestCheckFileServingNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "relay.yaml")
+	body := "provider: relay\nmodule: m\nrules:\n  - when: envelope.auth.token == \"x\"\n    entity_type: thing\n    event_name: seen\n" +
+		"    entity_id: payload.id\n    source: '\"https://relay.example/\" + payload.id'\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runTool(t, "", "check", "--mappings", dir)
+	for _, want := range []string{
+		file + ":1:1: the file serves no ingestor: it has no webhook: block and no accepts; add a webhook: block (webhooks), or accepts: [nats] or [events]",
+		file + `:4:20: rule "0": when: envelope.auth is not available to expressions`,
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+}
+
 func TestTestCommand(t *testing.T) {
 	root := copyMappings(t)
 	dir := filepath.Join(root, "mappings")

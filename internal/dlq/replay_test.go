@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -309,5 +312,45 @@ func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 	}
 	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 2}) {
 		t.Errorf("dead letters at %v, want [1 2]", got)
+	}
+}
+
+// TestReplayKeepsWhatTheFileNoLongerAccepts: replay does not authenticate
+// again, so a dead letter of an ingest kind its provider's file no longer
+// accepts (here an events-protocol envelope and a NATS payload, the file
+// now serving webhooks only) is left as it is, no_mapping, and no event is
+// stored from it.
+func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	v2, err := os.ReadFile("testdata/v2/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhookOnly := strings.Replace(string(v2), "accepts: [webhook, nats, events]\n", "", 1)
+	if webhookOnly == string(v2) {
+		t.Fatal("testdata/v2/shop.yaml lists no accepts to remove")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(webhookOnly), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	envelope := `{"name":"shop:customer:create","version":1,"id":"s","flowId":"f","payload":` + customerCreated + `,"auth":{"token":"[redacted]"}}`
+	for _, d := range []publish.DeadLetter{
+		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(envelope)},
+		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
+	} {
+		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := outcomes(rep), []Outcome{NoMapping, NoMapping}; !slices.Equal(got, want) {
+		t.Fatalf("outcomes = %v, want %v (%+v)", got, want, rep.Results)
+	}
+	if n := len(e.events(t)); n != 0 {
+		t.Errorf("%d events stored", n)
 	}
 }

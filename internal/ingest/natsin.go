@@ -268,9 +268,11 @@ func (n *NATS) accept(ctx context.Context, msg jetstream.Msg, work chan<- job) (
 		_ = msg.Term()
 		return true
 	}
+	var span tracing.Span // the zero Span, until it starts, ignores Finish
 	defer func() {
 		if r := recover(); r != nil {
 			n.panicked(ctx, msg, meta, r)
+			span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
 			more = true
 		}
 	}()
