@@ -244,6 +244,9 @@ func registeredMetrics(t *testing.T) map[string]family {
 		Local: zero, Bucket: zero, Rebuilds: zero, Resyncs: zero}); err != nil {
 		t.Fatal(err)
 	}
+	if err := metrics.RegisterBodyBudget(rec, func() int64 { return 0 }, 1); err != nil {
+		t.Fatal(err)
+	}
 	described := map[string]bool{}
 	for _, c := range rec.collectors {
 		ch := make(chan *prometheus.Desc, 256)

@@ -35,6 +35,7 @@ const (
 	defaultIngestAckWait    = 30 * time.Second
 	defaultEventsAuth       = "none"
 	defaultBodyLimit        = 1 << 20
+	defaultMaxInflightBytes = 64 << 20
 	defaultRequestTimeout   = 10 * time.Second
 	defaultRateLimit        = 0 // off
 	defaultRateBurst        = 50
@@ -168,6 +169,11 @@ type Config struct {
 
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
+	// MaxInflightBytes bounds the memory of the request bodies being read
+	// and handled at once, across the public listener; a body that does
+	// not fit is answered 503 with Retry-After. At least BodyLimit
+	// (default 64 MiB).
+	MaxInflightBytes int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
 	// included (default 10s).
 	RequestTimeout time.Duration
@@ -225,6 +231,7 @@ func Default() Config {
 		MaxBytes:             defaultMaxBytes,
 		MaxAge:               defaultMaxAge,
 		BodyLimit:            defaultBodyLimit,
+		MaxInflightBytes:     defaultMaxInflightBytes,
 		RequestTimeout:       defaultRequestTimeout,
 		RateLimit:            defaultRateLimit,
 		RateBurst:            defaultRateBurst,

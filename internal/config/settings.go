@@ -127,6 +127,8 @@ func table() []setting {
 			func(c *Config) *string { return &c.EventsAuth }, parseText, formatText),
 		row("body-limit", "webhook.body_limit", "SIZE", "largest webhook request body",
 			func(c *Config) *int64 { return &c.BodyLimit }, parseSize, formatSize),
+		row("max-inflight-bytes", "webhook.max_inflight_bytes", "SIZE", "most bytes of request bodies held in memory at once; beyond it 503 with Retry-After",
+			func(c *Config) *int64 { return &c.MaxInflightBytes }, parseSize, formatSize),
 		row("request-timeout", "webhook.timeout", "DURATION", "deadline for handling one delivery, publish retries included",
 			func(c *Config) *time.Duration { return &c.RequestTimeout }, parseDuration, formatDuration),
 		row("rate-limit", "webhook.rate_limit", "N", "webhook deliveries per second per provider, 0 for no limit",

@@ -240,9 +240,16 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
 		return err
 	}
+	bodies, err := ingest.NewBodyBudget(d.cfg.MaxInflightBytes)
+	if err != nil {
+		return err
+	}
+	if err := metrics.RegisterBodyBudget(d.registry, bodies.InFlight, bodies.Limit()); err != nil {
+		return err
+	}
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
-			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics,
+			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: bodies,
 			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
 		})
 	if err != nil {
