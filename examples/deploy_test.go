@@ -84,7 +84,8 @@ func decodeYAML(t *testing.T, path string, v any) {
 // settings', and the events endpoint's secret, which has no flag.
 func knownEnv() map[string]config.Setting {
 	out := map[string]config.Setting{config.EnvEventsSecret: {Env: config.EnvEventsSecret},
-		config.EnvNATSPassword: {Env: config.EnvNATSPassword}, config.EnvNATSToken: {Env: config.EnvNATSToken}}
+		config.EnvNATSPassword: {Env: config.EnvNATSPassword}, config.EnvNATSToken: {Env: config.EnvNATSToken},
+		config.EnvAdminToken: {Env: config.EnvAdminToken}}
 	for _, s := range config.Settings() {
 		out[s.Env] = s
 	}

@@ -56,6 +56,8 @@ const (
 	EnvNATSPassword = "BRIDGE_NATS_PASSWORD"
 	// EnvNATSToken holds the token the bridge authenticates to NATS with.
 	EnvNATSToken = "BRIDGE_NATS_TOKEN"
+	// EnvAdminToken holds the bearer token of the admin listener.
+	EnvAdminToken = "BRIDGE_ADMIN_TOKEN"
 )
 
 // Secret is a value that must never be printed: it formats as [redacted].
@@ -83,6 +85,15 @@ type Config struct {
 	// Admin is the admin listener's address: health, metrics, API
 	// (default "127.0.0.1:9090", loopback only). It serves plain HTTP.
 	Admin string
+
+	// AdminHosts are the Host names the admin listener answers besides
+	// the loopback ones (localhost, 127.0.0.0/8, ::1) and its own address
+	// when that is an IP; any other Host gets 421 (default none).
+	AdminHosts []string
+	// AdminToken, from EnvAdminToken only, is the bearer token every
+	// admin route but /healthz and /readyz requires (default none: no
+	// token asked for).
+	AdminToken Secret
 
 	// TLSCert and TLSKey are the PEM certificate (chain) and private key
 	// files of the public listener; both or neither (default none: plain

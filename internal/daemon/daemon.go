@@ -59,6 +59,8 @@ type Daemon struct {
 	pipe      atomic.Pointer[pipeline.Pipeline]
 	publisher atomic.Pointer[publish.Publisher]
 	dlqReplay sync.Mutex
+	// replayBodyTimeout bounds the read of a replay request's body.
+	replayBodyTimeout time.Duration
 
 	started           atomic.Bool // Start has finished: every listener serves
 	public, admin     *http.Server
@@ -76,7 +78,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: logger}
+	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: dlqReplayBodyTimeout}
 	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
@@ -200,7 +202,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	d.admin = &http.Server{Handler: d.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+	d.admin = d.newServer(d.adminHandler(), "admin")
 	d.serve(d.admin, d.adminLn, "admin")
 
 	if err := d.ensureStreams(ctx); err != nil {
@@ -270,16 +272,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.publicLn, err = net.Listen("tcp", d.cfg.HTTP); err != nil {
 		return fmt.Errorf("public listener: %w", err)
 	}
-	d.public = &http.Server{
-		Handler:           mux,
-		TLSConfig:         tlsConf, // nil: plain HTTP
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      d.cfg.RequestTimeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-	}
+	d.public = d.newServer(mux, "public")
+	d.public.TLSConfig = tlsConf // nil: plain HTTP
 	d.serve(d.public, d.publicLn, "public")
 	d.started.Store(true)
 	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil, "tracing", d.tracing != nil,
