@@ -15,6 +15,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/problem"
 )
@@ -65,10 +66,11 @@ type adminGuard struct {
 	hosts map[string]bool    // allowed Host names besides localhost and IPs
 	token *[sha256.Size]byte // SHA-256 of the token; nil: none asked for
 	log   *slog.Logger
+	logs  *ingest.LogSampler // refusals logged, per reason
 }
 
 func newAdminGuard(next http.Handler, cfg config.Config, log *slog.Logger) *adminGuard {
-	g := &adminGuard{next: next, hosts: map[string]bool{}, log: log}
+	g := &adminGuard{next: next, hosts: map[string]bool{}, log: log, logs: ingest.NewLogSampler(ingest.RejectLogBurst, ingest.RejectLogInterval)}
 	for _, h := range cfg.AdminHosts {
 		g.hosts[strings.ToLower(h)] = true
 	}
@@ -96,14 +98,14 @@ func (g *adminGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if host, ok := g.allowedHost(r.Host); !ok {
-		g.log.Info("admin request refused", "reason", "host", "host", host, "path", r.URL.Path, "remote", r.RemoteAddr)
+		g.logs.Log(g.log, slog.LevelInfo, time.Now(), "host", "admin request refused", "reason", "host", "host", host, "path", r.URL.Path, "remote", r.RemoteAddr)
 		problem.Write(w, r, "misdirected-request", http.StatusMisdirectedRequest,
 			"the admin listener does not answer for host "+strconv.Quote(host)+
 				": only localhost, loopback addresses, its own address and --admin-hosts", nil, 0)
 		return
 	}
 	if g.token != nil && !page(r.URL.Path) && !g.authorized(r.Header.Get("Authorization")) {
-		g.log.Info("admin request refused", "reason", "token", "path", r.URL.Path, "remote", r.RemoteAddr)
+		g.logs.Log(g.log, slog.LevelInfo, time.Now(), "token", "admin request refused", "reason", "token", "path", r.URL.Path, "remote", r.RemoteAddr)
 		challenge := `Bearer realm="bridge admin"`
 		detail := "this route needs Authorization: Bearer with the admin token (BRIDGE_ADMIN_TOKEN)"
 		if r.Header.Get("Authorization") != "" {

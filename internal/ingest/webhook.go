@@ -45,6 +45,7 @@ type Webhook struct {
 	cfg      WebhookConfig
 	log      *slog.Logger
 	limits   *limiters // nil: no rate limit
+	logs     *LogSampler
 }
 
 // NewWebhook returns the webhook handler. mappings is called once per
@@ -70,7 +71,8 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit)}, nil
+	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
+		logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}, nil
 }
 
 // Register adds the webhook routes to mux: /webhooks/{provider}, and any
@@ -97,12 +99,16 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	m, ok := wh.mappings().Mapping(provider)
 	if !ok || !m.Accepts(transform.IngestWebhook) {
 		wh.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestWebhook)
+		if ok, wait := wh.limits.allowUnknown(received); !ok {
+			wh.rateLimited(w, r, provider, false, received, wait)
+			return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
+		}
 		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
 			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if ok, wait := wh.limits.allow(provider, received); !ok {
-		wh.rateLimited(w, r, provider, received, wait)
+		wh.rateLimited(w, r, provider, true, received, wait)
 		return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 	}
 	if r.Method != http.MethodPost {
@@ -185,11 +191,11 @@ func isCredential(k string, creds []string) bool {
 }
 
 // reject answers a delivery refused before the pipeline, counts it and
-// logs one line (never the body, never a secret).
+// logs one line (never the body, never a secret), sampled per reason.
 func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) tracing.Result {
 	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
-	wh.log.Info("rejected", "provider", p.Provider, "ingest", transform.IngestWebhook, "reason", reason,
-		"status", p.Status, "remote", r.RemoteAddr)
+	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", p.Provider, "ingest", transform.IngestWebhook,
+		"reason", reason, "status", p.Status, "remote", r.RemoteAddr)
 	writeProblem(w, r, slug, p, 0)
 	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
 }
