@@ -133,7 +133,11 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 // loadMappings loads the mapping set from the configured directories, with
 // secrets from the environment.
 func (d *Daemon) loadMappings() (*transform.Set, error) {
-	return transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
+	set, err := transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
+	if err == nil {
+		d.warnShortSecrets(set)
+	}
+	return set, err
 }
 
 // Start watches the mappings directory, starts the NATS side, sets up the
@@ -189,6 +193,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
 		return err
 	}
+	d.warnNATSPlaintext()
 	if d.js, err = jetstream.New(d.nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
