@@ -54,6 +54,9 @@ type Daemon struct {
 	pub       publish.Config
 	tracing   *tracing.Provider // nil: tracing off
 
+	// bodies bounds the request bodies in memory, of both listeners.
+	bodies *ingest.BodyBudget
+
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
 	pipe      atomic.Pointer[pipeline.Pipeline]
@@ -93,6 +96,12 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.swapIn(set)
+	if d.bodies, err = ingest.NewBodyBudget(cfg.MaxInflightBytes); err != nil {
+		return nil, err
+	}
+	if err := metrics.RegisterBodyBudget(d.registry, d.bodies.InFlight, d.bodies.Limit()); err != nil {
+		return nil, err
+	}
 
 	d.pub = publish.DefaultConfig()
 	d.pub.Replicas = cfg.Replicas
@@ -247,16 +256,9 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
 		return err
 	}
-	bodies, err := ingest.NewBodyBudget(d.cfg.MaxInflightBytes)
-	if err != nil {
-		return err
-	}
-	if err := metrics.RegisterBodyBudget(d.registry, bodies.InFlight, bodies.Limit()); err != nil {
-		return err
-	}
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
-			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: bodies,
+			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: d.bodies,
 			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
 		})
 	if err != nil {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/problem"
 )
 
@@ -116,8 +118,18 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	// A body that trickles in is cut off: the read deadline covers it alone.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(d.replayBodyTimeout))
+	body, release, err := d.bodies.ReadBody(w, r, dlqReplayBodyMax)
+	defer release() // by the replay's end, or its refusal; at most 64 KiB
+	switch {
+	case errors.Is(err, ingest.ErrOverBudget):
+		writeDLQProblem(w, r, "over-budget", http.StatusServiceUnavailable, "the request bodies in memory are at --max-inflight-bytes", nil)
+		return
+	case err != nil:
+		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, "the body could not be read: "+err.Error(), nil)
+		return
+	}
 	var req dlqReplayRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, dlqReplayBodyMax))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
 		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, "the body must be a JSON object with provider, reason, since, limit and dry_run: "+err.Error(), nil)
