@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +91,11 @@ func probe(path string) bool { return path == "/healthz" || path == "/readyz" }
 // page reports whether path is the playground page or one of its static
 // files: they hold no data, and a browser cannot send a token when it
 // navigates, so the page is served without one and asks for it.
-func page(path string) bool { return path == "/playground" || strings.HasPrefix(path, "/playground/") }
+// Only a clean path counts: the mux would answer "/playground/../api/dlq"
+// with a redirect, but the guard does not rely on it.
+func page(p string) bool {
+	return path.Clean(p) == p && (p == "/playground" || strings.HasPrefix(p, "/playground/"))
+}
 
 func (g *adminGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if probe(r.URL.Path) {
@@ -101,7 +106,7 @@ func (g *adminGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.logs.Log(g.log, slog.LevelInfo, time.Now(), "host", "admin request refused", "reason", "host", "host", host, "path", r.URL.Path, "remote", r.RemoteAddr)
 		problem.Write(w, r, "misdirected-request", http.StatusMisdirectedRequest,
 			"the admin listener does not answer for host "+strconv.Quote(host)+
-				": only localhost, loopback addresses, its own address and --admin-hosts", nil, 0)
+				": only localhost, IP addresses and the names in --admin-hosts", nil, 0)
 		return
 	}
 	if g.token != nil && !page(r.URL.Path) && !g.authorized(r.Header.Get("Authorization")) {

@@ -132,6 +132,19 @@ func TestAdminToken(t *testing.T) {
 	if r := adminCall(t, b, http.MethodGet, "/metrics", "", "bearer "+token); r.status != http.StatusOK {
 		t.Errorf("GET /metrics with a lower-case scheme: %d", r.status)
 	}
+	// A path that only looks like the page's is not let through.
+	for _, path := range []string{"/playground/../api/dlq", "/playground/..%2fapi/dlq", "/playground/%2e%2e/metrics"} {
+		req := mustRequest(t, http.MethodGet, b.admin+"/x")
+		req.URL.Opaque = path // sent as written, not cleaned by the client
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s without the token: %d, want 401", path, resp.StatusCode)
+		}
+	}
 	for _, path := range []string{"/healthz", "/readyz", "/playground", "/playground/app.js"} {
 		if r := adminCall(t, b, http.MethodGet, path, "", ""); r.status != http.StatusOK {
 			t.Errorf("GET %s without the token: %d, want 200", path, r.status)
