@@ -87,8 +87,8 @@ type Config struct {
 	Admin string
 
 	// AdminHosts are the Host names the admin listener answers besides
-	// the loopback ones (localhost, 127.0.0.0/8, ::1) and its own address
-	// when that is an IP; any other Host gets 421 (default none).
+	// localhost and IP addresses, which it always answers; any other Host
+	// gets 421 (default none).
 	AdminHosts []string
 	// AdminToken, from EnvAdminToken only, is the bearer token every
 	// admin route but /healthz and /readyz requires (default none: no

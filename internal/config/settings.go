@@ -69,7 +69,7 @@ func table() []setting {
 			func(c *Config) *string { return &c.HTTP }, parseText, formatText),
 		row("admin", "admin", "ADDR", "admin listener address (health, metrics, API); plain HTTP, keep it private",
 			func(c *Config) *string { return &c.Admin }, parseText, formatText),
-		list(row("admin-hosts", "admin_hosts", "HOST[,HOST...]", "Host names the admin listener answers besides loopback ones (others get 421)",
+		list(row("admin-hosts", "admin_hosts", "HOST[,HOST...]", "Host names the admin listener answers besides localhost and IP addresses (others get 421)",
 			func(c *Config) *[]string { return &c.AdminHosts }, parseHosts, formatURLs)),
 		row("tls-cert", "tls.cert", "FILE", "public listener's TLS certificate (PEM, chain first); with --tls-key, reread when changed",
 			func(c *Config) *string { return &c.TLSCert }, parseOptional, formatText),
