@@ -84,7 +84,8 @@ func decodeYAML(t *testing.T, path string, v any) {
 // settings', and the events endpoint's secret, which has no flag.
 func knownEnv() map[string]config.Setting {
 	out := map[string]config.Setting{config.EnvEventsSecret: {Env: config.EnvEventsSecret},
-		config.EnvNATSPassword: {Env: config.EnvNATSPassword}, config.EnvNATSToken: {Env: config.EnvNATSToken}}
+		config.EnvNATSPassword: {Env: config.EnvNATSPassword}, config.EnvNATSToken: {Env: config.EnvNATSToken},
+		config.EnvAdminToken: {Env: config.EnvAdminToken}}
 	for _, s := range config.Settings() {
 		out[s.Env] = s
 	}
@@ -242,6 +243,9 @@ func registeredMetrics(t *testing.T) map[string]family {
 	zero := func() uint64 { return 0 }
 	if err := metrics.RegisterIdempotencyCache(rec, metrics.IdempotencyCache{Ready: func() bool { return true },
 		Local: zero, Bucket: zero, Rebuilds: zero, Resyncs: zero}); err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.RegisterBodyBudget(rec, func() int64 { return 0 }, 1); err != nil {
 		t.Fatal(err)
 	}
 	described := map[string]bool{}

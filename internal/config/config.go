@@ -35,6 +35,7 @@ const (
 	defaultIngestAckWait    = 30 * time.Second
 	defaultEventsAuth       = "none"
 	defaultBodyLimit        = 1 << 20
+	defaultMaxInflightBytes = 64 << 20
 	defaultRequestTimeout   = 10 * time.Second
 	defaultRateLimit        = 0 // off
 	defaultRateBurst        = 50
@@ -55,6 +56,8 @@ const (
 	EnvNATSPassword = "BRIDGE_NATS_PASSWORD"
 	// EnvNATSToken holds the token the bridge authenticates to NATS with.
 	EnvNATSToken = "BRIDGE_NATS_TOKEN"
+	// EnvAdminToken holds the bearer token of the admin listener.
+	EnvAdminToken = "BRIDGE_ADMIN_TOKEN"
 )
 
 // Secret is a value that must never be printed: it formats as [redacted].
@@ -82,6 +85,15 @@ type Config struct {
 	// Admin is the admin listener's address: health, metrics, API
 	// (default "127.0.0.1:9090", loopback only). It serves plain HTTP.
 	Admin string
+
+	// AdminHosts are the Host names the admin listener answers besides
+	// localhost and IP addresses, which it always answers; any other Host
+	// gets 421 (default none).
+	AdminHosts []string
+	// AdminToken, from EnvAdminToken only, is the bearer token every
+	// admin route but /healthz and /readyz requires (default none: no
+	// token asked for).
+	AdminToken Secret
 
 	// TLSCert and TLSKey are the PEM certificate (chain) and private key
 	// files of the public listener; both or neither (default none: plain
@@ -180,6 +192,11 @@ type Config struct {
 
 	// BodyLimit caps a webhook request body in bytes (default 1 MiB).
 	BodyLimit int64
+	// MaxInflightBytes bounds the memory of the request bodies being read
+	// and handled at once, across the public listener; a body that does
+	// not fit is answered 503 with Retry-After. At least BodyLimit
+	// (default 64 MiB).
+	MaxInflightBytes int64
 	// RequestTimeout bounds the handling of one delivery, publish retries
 	// included (default 10s).
 	RequestTimeout time.Duration
@@ -237,6 +254,7 @@ func Default() Config {
 		MaxBytes:             defaultMaxBytes,
 		MaxAge:               defaultMaxAge,
 		BodyLimit:            defaultBodyLimit,
+		MaxInflightBytes:     defaultMaxInflightBytes,
 		RequestTimeout:       defaultRequestTimeout,
 		RateLimit:            defaultRateLimit,
 		RateBurst:            defaultRateBurst,

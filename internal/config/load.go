@@ -74,6 +74,7 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 		EnvEventsSecret: &cfg.EventsSecret,
 		EnvNATSPassword: &cfg.NATSPassword,
 		EnvNATSToken:    &cfg.NATSToken,
+		EnvAdminToken:   &cfg.AdminToken,
 	} {
 		if v, ok := lookupEnv(name); ok {
 			*field = Secret(v)

@@ -116,6 +116,9 @@ func (c Config) Validate() error {
 	if c.BodyLimit <= 0 {
 		add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
 	}
+	if c.MaxInflightBytes < c.BodyLimit {
+		add("max-inflight-bytes", "must be at least --body-limit (%s), got %s", formatSize(c.BodyLimit), formatSize(c.MaxInflightBytes))
+	}
 	positive("request-timeout", c.RequestTimeout)
 	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
 		add("rate-limit", "must be 0 (no limit) or a rate per second greater than 0, got %s", formatRate(c.RateLimit))

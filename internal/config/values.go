@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,24 @@ func parseURLs(s string) ([]string, error) {
 }
 
 func formatURLs(urls []string) string { return strings.Join(urls, ",") }
+
+// parseHosts splits a comma-separated list of host names or IP
+// addresses, without ports, lower-cased; an empty string is none.
+func parseHosts(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	hosts := strings.Split(s, ",")
+	for i, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+		if h == "" || strings.ContainsAny(h, "/ @?#") || (strings.Contains(h, ":") && net.ParseIP(h) == nil) {
+			return nil, fmt.Errorf("%q in list %q: want a host name or an IP address, without scheme or port", strings.TrimSpace(hosts[i]), s)
+		}
+		hosts[i] = h
+	}
+	return hosts, nil
+}
 
 func parseInt(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -54,11 +54,16 @@ type Daemon struct {
 	pub       publish.Config
 	tracing   *tracing.Provider // nil: tracing off
 
+	// bodies bounds the request bodies in memory, of both listeners.
+	bodies *ingest.BodyBudget
+
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
 	pipe      atomic.Pointer[pipeline.Pipeline]
 	publisher atomic.Pointer[publish.Publisher]
 	dlqReplay sync.Mutex
+	// replayBodyTimeout bounds the read of a replay request's body.
+	replayBodyTimeout time.Duration
 
 	started           atomic.Bool // Start has finished: every listener serves
 	public, admin     *http.Server
@@ -76,7 +81,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: logger}
+	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: dlqReplayBodyTimeout}
 	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
@@ -94,6 +99,12 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d.swapIn(set)
+	if d.bodies, err = ingest.NewBodyBudget(cfg.MaxInflightBytes); err != nil {
+		return nil, err
+	}
+	if err := metrics.RegisterBodyBudget(d.registry, d.bodies.InFlight, d.bodies.Limit()); err != nil {
+		return nil, err
+	}
 
 	d.pub = publish.DefaultConfig()
 	d.pub.Replicas = cfg.Replicas
@@ -134,7 +145,11 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 // loadMappings loads the mapping set from the configured directories, with
 // secrets from the environment.
 func (d *Daemon) loadMappings() (*transform.Set, error) {
-	return transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
+	set, err := transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
+	if err == nil {
+		d.warnShortSecrets(set)
+	}
+	return set, err
 }
 
 // Start watches the mappings directory, starts the NATS side, sets up the
@@ -190,6 +205,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
 		return err
 	}
+	d.warnNATSPlaintext()
 	if d.js, err = jetstream.New(d.nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -203,7 +219,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	d.admin = &http.Server{Handler: d.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+	d.admin = d.newServer(d.adminHandler(), "admin")
 	d.serve(d.admin, d.adminLn, "admin")
 
 	if err := d.ensureStreams(ctx); err != nil {
@@ -245,7 +261,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	webhook, err := ingest.NewWebhook(mappings,
 		pipe, ingest.WebhookConfig{
-			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics,
+			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: d.bodies,
 			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
 		})
 	if err != nil {
@@ -267,16 +283,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.publicLn, err = net.Listen("tcp", d.cfg.HTTP); err != nil {
 		return fmt.Errorf("public listener: %w", err)
 	}
-	d.public = &http.Server{
-		Handler:           mux,
-		TLSConfig:         tlsConf, // nil: plain HTTP
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      d.cfg.RequestTimeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-	}
+	d.public = d.newServer(mux, "public")
+	d.public.TLSConfig = tlsConf // nil: plain HTTP
 	d.serve(d.public, d.publicLn, "public")
 	d.started.Store(true)
 	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil, "tracing", d.tracing != nil,

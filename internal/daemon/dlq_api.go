@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/problem"
 )
 
@@ -22,6 +24,11 @@ const (
 	dlqListMax       = 1000 // the most it answers
 	dlqListTimeout   = 30 * time.Second
 	dlqReplayBodyMax = 64 << 10
+	// A replay request's body must arrive within this; the replay itself
+	// may then run longer than the listener's timeouts, and its answer is
+	// written within dlqReplayWriteTimeout of the body.
+	dlqReplayBodyTimeout  = 10 * time.Second
+	dlqReplayWriteTimeout = 15 * time.Minute
 )
 
 // registerDLQ serves the dead letters on the admin listener:
@@ -36,6 +43,11 @@ func (d *Daemon) registerDLQ(mux *http.ServeMux) {
 // {"dead_letters": [...]}, the oldest first, each body with its mapping
 // file's redact paths blanked (hidden when no file maps its provider).
 func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
+	// A GET has no body to wait for; the listing may take longer than the
+	// listener's read and write timeouts (see replayDLQ).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Now().Add(dlqListTimeout + writeSlack))
 	f, err := dlqQuery(r.URL.Query())
 	if err != nil {
 		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
@@ -103,13 +115,31 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		writeDLQProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "send the replay request as application/json", nil)
 		return
 	}
+	// A body that trickles in is cut off: the read deadline covers it alone.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(d.replayBodyTimeout))
+	body, release, err := d.bodies.ReadBody(w, r, dlqReplayBodyMax)
+	defer release() // by the replay's end, or its refusal; at most 64 KiB
+	switch {
+	case errors.Is(err, ingest.ErrOverBudget):
+		writeDLQProblem(w, r, "over-budget", http.StatusServiceUnavailable, "the request bodies in memory are at --max-inflight-bytes", nil)
+		return
+	case err != nil:
+		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, "the body could not be read: "+err.Error(), nil)
+		return
+	}
 	var req dlqReplayRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, dlqReplayBodyMax))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
 		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, "the body must be a JSON object with provider, reason, since, limit and dry_run: "+err.Error(), nil)
 		return
 	}
+	// The body is in. Past the read deadline the server's watch of the
+	// idle connection would cancel the request's context, and with it a
+	// replay half-way; and the answer comes when the replay is done.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Now().Add(dlqReplayWriteTimeout))
 	f := dlq.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
 	if req.Since != "" {
 		var err error

@@ -56,6 +56,8 @@ func TestDeliveryMetricsMove(t *testing.T) {
 		`bridge_publish_duration_seconds_count`:                                                          1,
 		`bridge_publishes_in_flight`:                                                                     0,
 		`bridge_nats_connected`:                                                                          1,
+		`bridge_body_inflight_bytes`:                                                                     0,
+		`bridge_body_budget_bytes`:                                                                       64 << 20,
 		`bridge_delivery_duration_seconds_count{ingest="webhook",outcome="published"}`:                   1,
 	})
 	// The published delivery and its duplicate were looked up: the first

@@ -18,6 +18,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -295,6 +297,7 @@ type tab struct {
 
 	mu     sync.Mutex
 	errors []string // uncaught exceptions and console errors of the page
+	failed []string // requests answered 4xx or 5xx, and the browser's own error log entries
 }
 
 // chromiumPath finds the browser: $CHROMIUM, else Debian's chromium. Without
@@ -364,6 +367,14 @@ func (p *tab) listen(ev any) {
 			msg += " " + d.Exception.Description
 		}
 		p.errors = append(p.errors, fmt.Sprintf("exception at %s:%d:%d: %s", d.URL, d.LineNumber+1, d.ColumnNumber+1, msg))
+	case *network.EventResponseReceived:
+		if ev.Response.Status >= 400 {
+			p.failed = append(p.failed, fmt.Sprintf("%d %s", ev.Response.Status, ev.Response.URL))
+		}
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError {
+			p.failed = append(p.failed, "log: "+ev.Entry.Text)
+		}
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type == runtime.ConsoleAPICalledTypeError {
 			var args []string

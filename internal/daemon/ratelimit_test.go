@@ -40,7 +40,8 @@ func TestWebhookRateLimit(t *testing.T) {
 	if r := do(t, req); r.status != http.StatusTooManyRequests {
 		t.Errorf("GET over the limit: status %d, want 429", r.status)
 	}
-	// Unknown providers are not limited, nor counted as providers.
+	// Unknown providers are not limited by stripe's bucket (they share one of
+	// their own), nor counted as providers.
 	if r := post(t, b.base+"/webhooks/nobody", []byte(`{}`), nil); r.status != http.StatusNotFound {
 		t.Errorf("unknown provider: status %d, want 404", r.status)
 	}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -34,6 +33,7 @@ type WebhookConfig struct {
 	Logger    *slog.Logger     // nil discards
 	Metrics   *metrics.Metrics // nil: none
 	RateLimit RateLimit        // per provider; the zero value is none
+	Bodies    *BodyBudget      // memory of the bodies being read and handled, shared; nil: no bound
 	Tracer    *tracing.Tracer  // nil: tracing off (an incoming traceparent is passed on unchanged)
 	Now       func() time.Time
 }
@@ -45,6 +45,7 @@ type Webhook struct {
 	cfg      WebhookConfig
 	log      *slog.Logger
 	limits   *limiters // nil: no rate limit
+	logs     *LogSampler
 }
 
 // NewWebhook returns the webhook handler. mappings is called once per
@@ -70,7 +71,8 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit)}, nil
+	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
+		logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}, nil
 }
 
 // Register adds the webhook routes to mux: /webhooks/{provider}, and any
@@ -97,12 +99,16 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	m, ok := wh.mappings().Mapping(provider)
 	if !ok || !m.Accepts(transform.IngestWebhook) {
 		wh.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestWebhook)
+		if ok, wait := wh.limits.allowUnknown(received); !ok {
+			wh.rateLimited(w, r, provider, false, received, wait)
+			return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
+		}
 		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
 			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if ok, wait := wh.limits.allow(provider, received); !ok {
-		wh.rateLimited(w, r, provider, received, wait)
+		wh.rateLimited(w, r, provider, true, received, wait)
 		return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 	}
 	if r.Method != http.MethodPost {
@@ -116,15 +122,10 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
 			Provider: provider})
 	}
-	body, err := wh.readBody(w, r)
+	body, release, err := wh.cfg.Bodies.ReadBody(w, r, wh.cfg.BodyLimit)
+	defer release()
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
-				Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
-		}
-		return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
-			Detail: "the body could not be read: " + err.Error(), Provider: provider})
+		return wh.bodyError(w, r, provider, received, err)
 	}
 	if err := m.Verifier.Verify(r.Header, body, received); err != nil {
 		var se *signature.Error
@@ -190,11 +191,11 @@ func isCredential(k string, creds []string) bool {
 }
 
 // reject answers a delivery refused before the pipeline, counts it and
-// logs one line (never the body, never a secret).
+// logs one line (never the body, never a secret), sampled per reason.
 func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) tracing.Result {
 	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
-	wh.log.Info("rejected", "provider", p.Provider, "ingest", transform.IngestWebhook, "reason", reason,
-		"status", p.Status, "remote", r.RemoteAddr)
+	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", p.Provider, "ingest", transform.IngestWebhook,
+		"reason", reason, "status", p.Status, "remote", r.RemoteAddr)
 	writeProblem(w, r, slug, p, 0)
 	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
 }
@@ -209,18 +210,27 @@ func traceResult(v pipeline.Verdict) tracing.Result {
 	return r
 }
 
-// readBody reads the whole body, at most the body limit. A declared
-// Content-Length sizes the buffer at once (io.ReadAll would grow it by
-// doubling, about three times the body in garbage), with bytes.MinRead to
-// spare for the read that meets EOF; a body without one, or longer than it
-// says, is read on with the buffer growing as needed.
-func (wh *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > wh.cfg.BodyLimit {
-		return nil, &http.MaxBytesError{Limit: wh.cfg.BodyLimit}
+// bodyError answers a body that could not be read: too large (413), over
+// the budget of bodies in memory (503 with Retry-After, the connection
+// closed on HTTP/1 rather than the rest of the body read), or broken
+// (400).
+func (wh *Webhook) bodyError(w http.ResponseWriter, r *http.Request, provider string, received time.Time, err error) tracing.Result {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
+	case errors.Is(err, ErrOverBudget):
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
+		w.Header().Set("Retry-After", "1")
+		return wh.reject(w, r, provider, received, "over_budget", "over-budget", Problem{Status: http.StatusServiceUnavailable, Title: "Busy",
+			Detail: "the request bodies in memory are at the limit of " + strconv.FormatInt(wh.cfg.Bodies.Limit(), 10) +
+				" bytes (--max-inflight-bytes); retry after 1s", Provider: provider})
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, wh.cfg.BodyLimit))
-	return buf.Bytes(), err
+	return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
+		Detail: "the body could not be read: " + err.Error(), Provider: provider})
 }
 
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {

@@ -16,7 +16,7 @@ type onlyReader struct{ io.Reader }
 
 func TestReadBody(t *testing.T) {
 	const limit = 1000
-	wh := &Webhook{cfg: WebhookConfig{BodyLimit: limit}}
+	var b *BodyBudget // none: ReadBody as it is without --max-inflight-bytes
 	body := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
 	tests := []struct {
 		name          string
@@ -40,19 +40,20 @@ func TestReadBody(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/webhooks/x", onlyReader{bytes.NewReader(tc.body)})
 			r.ContentLength = tc.contentLength
-			got, err := wh.readBody(httptest.NewRecorder(), r)
+			got, release, err := b.ReadBody(httptest.NewRecorder(), r, limit)
+			release()
 			var mbe *http.MaxBytesError
 			switch {
 			case tc.tooLarge && !errors.As(err, &mbe):
-				t.Fatalf("readBody = %d bytes, %v; want a MaxBytesError", len(got), err)
+				t.Fatalf("ReadBody = %d bytes, %v; want a MaxBytesError", len(got), err)
 			case tc.tooLarge:
 				if mbe.Limit != limit {
 					t.Errorf("MaxBytesError.Limit = %d, want %d", mbe.Limit, limit)
 				}
 			case err != nil:
-				t.Fatalf("readBody: %v", err)
+				t.Fatalf("ReadBody: %v", err)
 			case !bytes.Equal(got, tc.want):
-				t.Errorf("readBody = %d bytes, want %d", len(got), len(tc.want))
+				t.Errorf("ReadBody = %d bytes, want %d", len(got), len(tc.want))
 			}
 		})
 	}
@@ -61,12 +62,12 @@ func TestReadBody(t *testing.T) {
 // TestReadBodyError: a body that fails half-way is an error, not a short
 // body.
 func TestReadBodyError(t *testing.T) {
-	wh := &Webhook{cfg: WebhookConfig{BodyLimit: 1000}}
+	var b *BodyBudget
 	broken := io.MultiReader(strings.NewReader("abc"), errReader{})
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/x", broken)
 	r.ContentLength = 100
-	if got, err := wh.readBody(httptest.NewRecorder(), r); !errors.Is(err, errBroken) {
-		t.Errorf("readBody = %q, %v; want %v", got, err, errBroken)
+	if got, _, err := b.ReadBody(httptest.NewRecorder(), r, 1000); !errors.Is(err, errBroken) {
+		t.Errorf("ReadBody = %q, %v; want %v", got, err, errBroken)
 	}
 }
 

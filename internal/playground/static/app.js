@@ -22,13 +22,41 @@
     dlq: [],
   };
 
+  // The admin token (BRIDGE_ADMIN_TOKEN), when the bridge asks for one:
+  // typed once into the token form, kept for this tab only.
+  const TOKEN_KEY = 'bridge-admin-token';
+
   // api calls a route of the admin API, relative to the page, and returns
-  // {status, body}; body is parsed JSON when the answer is JSON.
+  // {status, body}; body is parsed JSON when the answer is JSON. It sends
+  // the admin token if one was given, and asks for it on a 401.
   async function api(path, opts) {
-    const r = await fetch(path, Object.assign({ headers: { Accept: 'application/json' } }, opts || {}));
+    opts = Object.assign({}, opts || {});
+    opts.headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) opts.headers.Authorization = 'Bearer ' + token;
+    const r = await fetch(path, opts);
     const ct = r.headers.get('Content-Type') || '';
     const body = ct.includes('json') ? await r.json() : await r.text();
+    if (r.status === 401 && /^Bearer/i.test(r.headers.get('WWW-Authenticate') || '')) askToken(!!token);
     return { status: r.status, ok: r.ok, body };
+  }
+
+  // askToken shows the token form: the bridge wants a token, or another.
+  function askToken(wrong) {
+    const form = $('token-form');
+    text($('token-status'), wrong ? 'That token does not match: type the admin token again.'
+      : 'This bridge asks for its admin token (BRIDGE_ADMIN_TOKEN).');
+    if (form.hidden) { show(form, true); $('token').focus(); }
+  }
+
+  function useToken(ev) {
+    ev.preventDefault();
+    const v = $('token').value.trim();
+    if (!v) return;
+    sessionStorage.setItem(TOKEN_KEY, v);
+    $('token').value = '';
+    show($('token-form'), false);
+    start();
   }
 
   function text(el, s) { el.textContent = s == null ? '' : String(s); return el; }
@@ -207,6 +235,19 @@
     state.timer = 0;
     const provider = $('provider').value;
     if (!provider || !state.file) { delete document.body.dataset.busy; return; }
+    if (!$('payload').value.trim() && $('mapping').value === state.file.text) {
+      // Nothing to run it on, and the file as it is: no request (a dry
+      // run without a payload is answered 400), as when the page loads.
+      state.seq++;
+      if (state.inflight) { state.inflight.abort(); state.inflight = null; }
+      clearResult();
+      setErrors([]);
+      refreshEditor();
+      setStatus('', 'Paste a payload, or choose a fixture, to run this mapping.');
+      document.body.dataset.result = 'no-payload';
+      delete document.body.dataset.busy;
+      return;
+    }
     const req = {
       provider,
       mapping: $('mapping').value,
@@ -509,6 +550,13 @@
     $('dlq-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadDLQ(); });
     $('replay').addEventListener('click', replay);
     window.addEventListener('focus', loadSet);
+    $('token-form').addEventListener('submit', useToken);
+    start();
+  }
+
+  // start reads the bridge and its mapping set, and opens the first
+  // provider (again once a token is given).
+  function start() {
     loadSet().then(() => {
       if ($('provider').value) selectProvider($('provider').value);
       const v = location.hash.slice(1);

@@ -1,0 +1,87 @@
+package daemon
+
+import (
+	"crypto/tls"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// TestWarnShortSigningSecret: a mapping whose signing secret is shorter
+// than 16 bytes is loaded with a warning naming the file, the setting and
+// the variable, never the secret; a long one gets none.
+func TestWarnShortSigningSecret(t *testing.T) {
+	if len(githubSecret) >= minSecretLen || len(stripeSecret) < minSecretLen {
+		t.Fatalf("the test secrets changed: github %d bytes, stripe %d", len(githubSecret), len(stripeSecret))
+	}
+	logs := &logBuffer{}
+	b := launchBridge(t, setup{logs: logs})
+	warned := map[string]bool{}
+	for _, r := range logs.records(t, "signing secret shorter than 16 bytes; use a long random secret") {
+		warned[filepath.Base(fmt.Sprint(r["file"]))+" "+fmt.Sprint(r["setting"])+" "+fmt.Sprint(r["env"])] = true
+	}
+	if want := "github.yaml webhook.signature.secret GITHUB_WEBHOOK_SECRET"; !warned[want] || len(warned) != 1 {
+		t.Errorf("warnings %v, want only %q", warned, want)
+	}
+	// Again at a reload.
+	if err := b.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.records(t, "signing secret shorter than 16 bytes; use a long random secret")); n != 2 {
+		t.Errorf("%d warnings after a reload, want 2", n)
+	}
+	assertNoSecret(t, logs, githubSecret, stripeSecret)
+}
+
+// TestWarnNATSCredentialsWithoutTLS: credentials sent to a NATS server
+// over plain TCP are warned about, naming the settings, never the values;
+// over TLS, or without credentials, nothing is said.
+func TestWarnNATSCredentialsWithoutTLS(t *testing.T) {
+	const password = "pw-plain-never-logged"
+	const msg = "NATS credentials sent without TLS; use tls:// URLs and --nats-tls-ca"
+	dir := t.TempDir()
+	ca := newCA(t, "nats CA")
+	srvCert, srvKey, _ := ca.issue(t, "nats", false)
+	caFile := filepath.Join(dir, "ca.pem")
+	writeFile(t, caFile, ca.pem)
+	tests := []struct {
+		name string
+		opts server.Options
+		env  map[string]string
+		args func(url string) []string
+		want string // the settings named; "" for no warning
+	}{
+		{"password over TCP", server.Options{Username: "bridge", Password: password}, map[string]string{"BRIDGE_NATS_PASSWORD": password},
+			func(url string) []string { return []string{"--nats-url", url, "--nats-user", "bridge"} }, "--nats-user and BRIDGE_NATS_PASSWORD"},
+		{"token over TCP", server.Options{Authorization: password}, map[string]string{"BRIDGE_NATS_TOKEN": password},
+			func(url string) []string { return []string{"--nats-url", url} }, "BRIDGE_NATS_TOKEN"},
+		{"password over TLS", server.Options{Username: "bridge", Password: password, TLS: true,
+			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{keyPair(t, srvCert, srvKey)}}},
+			map[string]string{"BRIDGE_NATS_PASSWORD": password},
+			func(url string) []string {
+				return []string{"--nats-url", strings.Replace(url, "nats://", "tls://", 1), "--nats-user", "bridge", "--nats-tls-ca", caFile}
+			}, ""},
+		{"no credentials", server.Options{}, nil, func(url string) []string { return []string{"--nats-url", url} }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startNATS(t, &tc.opts)
+			logs := &logBuffer{}
+			if _, err := startDaemon(t, loadConfig(t, tc.env, tc.args(url)...), logs, 20*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			recs := logs.records(t, msg)
+			switch {
+			case tc.want == "" && len(recs) != 0:
+				t.Errorf("warned: %v", recs)
+			case tc.want != "" && (len(recs) != 1 || fmt.Sprint(recs[0]["settings"]) != "["+tc.want+"]"):
+				t.Errorf("warnings %v, want one naming %s", recs, tc.want)
+			}
+			assertNoSecret(t, logs, password)
+		})
+	}
+}
