@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
+	"time"
 )
 
 // Handler answers one kind of event. It returns the answer envelope,
@@ -56,6 +58,7 @@ type Server struct {
 	auth     Authenticator
 	fallback Handler
 	log      *slog.Logger
+	readBody BodyReader
 
 	mu       sync.RWMutex
 	handlers map[handlerKey]Handler
@@ -118,7 +121,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var data []byte
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	body, release, err := s.read(w, r)
+	defer release()
+	if busy := (*BusyError)(nil); errors.As(err, &busy) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(busy.RetryAfter.Round(time.Second)/time.Second))))
+		// The body was not read: closing the connection spares the server
+		// waiting for it before it answers.
+		w.Header().Set("Connection", "close")
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		data = mustMarshal(BadProtocol(fmt.Errorf("request body exceeds %d bytes", tooLarge.Limit)))
 	} else if err != nil {
@@ -129,6 +141,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data) // a failed write means the client has gone: nothing to tell it
+}
+
+// read reads r's body with the server's BodyReader, else whole under the
+// size limit.
+func (s *Server) read(w http.ResponseWriter, r *http.Request) ([]byte, func(), error) {
+	if s.readBody != nil {
+		return s.readBody(w, r, s.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	return body, func() {}, err
 }
 
 // Process answers the envelope in body, whatever carried it: ServeHTTP

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 )
 
 // DefaultMaxBodyBytes bounds a request's body unless WithMaxBodyBytes says
@@ -72,3 +74,35 @@ func WithAuthenticator(a Authenticator) ServerOption {
 		return nil
 	}
 }
+
+// BodyReader reads a request's whole body, at most limit bytes: a larger
+// body is an *http.MaxBytesError. release gives back what reading it held
+// and is called once the answer is written; it is never nil.
+type BodyReader func(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error)
+
+// WithBodyReader makes the server read request bodies with read instead of
+// reading each whole into a buffer of its own: a server that bounds the
+// memory every request's body holds at once passes its reader. An error
+// that wraps a *BusyError is answered with HTTP 503 and Retry-After, before
+// anything is parsed; any other, as a body that cannot be read
+// (badProtocol).
+func WithBodyReader(read BodyReader) ServerOption {
+	return func(s *Server) error {
+		if read == nil {
+			return fmt.Errorf("%w: WithBodyReader(nil): want a reader", ErrInvalidOption)
+		}
+		s.readBody = read
+		return nil
+	}
+}
+
+// BusyError says that the server cannot take a request now, and when to
+// try again: a BodyReader's answer when the memory for bodies is spent.
+type BusyError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *BusyError) Error() string { return "busy: " + e.Err.Error() }
+
+func (e *BusyError) Unwrap() error { return e.Err }

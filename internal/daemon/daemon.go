@@ -272,6 +272,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
 		JWTIssuer: d.cfg.EventsJWTIssuer, JWTAudience: d.cfg.EventsJWTAudience, JWTMaxLifetime: d.cfg.EventsJWTMaxLifetime,
 		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics, Tracer: d.tracing.Tracer(),
+		Bodies: d.bodies,
 	})
 	if err != nil {
 		return err

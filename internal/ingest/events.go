@@ -52,6 +52,9 @@ type EventsConfig struct {
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
 	Tracer         *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
+	// Bodies bounds the memory of the bodies being read and handled,
+	// shared with the webhooks; nil: no bound.
+	Bodies *BodyBudget
 }
 
 // Events serves POST /events/, /events and /events/others: an envelope in,
@@ -103,6 +106,16 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 		eventsprotocol.WithMaxBodyBytes(cfg.BodyLimit),
 		eventsprotocol.WithFallback(eventsprotocol.HandlerFunc(e.serve)),
 		eventsprotocol.WithLogger(cfg.Logger),
+	}
+	if cfg.Bodies != nil {
+		// Envelopes share the webhooks' budget of body bytes in memory.
+		opts = append(opts, eventsprotocol.WithBodyReader(func(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, func(), error) {
+			body, release, err := cfg.Bodies.ReadBody(w, r, limit)
+			if errors.Is(err, ErrOverBudget) {
+				err = &eventsprotocol.BusyError{RetryAfter: time.Second, Err: err}
+			}
+			return body, release, err
+		}))
 	}
 	if cfg.Auth != EventsAuthNone {
 		// The credential is checked on the raw bytes, before the envelope
