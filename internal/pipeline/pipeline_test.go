@@ -155,7 +155,8 @@ func TestDuplicateBeyondTheWindow(t *testing.T) {
 	if first.Outcome != Published || len(first.Events) != 3 {
 		t.Fatalf("first: %v %v %+v", first.Outcome, first.Err, first.Events)
 	}
-	time.Sleep(time.Second) // let the duplicate window pass
+	// Let the duplicate window pass: JetStream alone would store it again.
+	natstest.AwaitDuplicateWindow(t, f.js, "EVENTS", natstest.ProbeSubject, 10*time.Second)
 	again := p.Handle(ctx, f.mapping, f.input(t, body))
 	if again.Outcome != Duplicate || len(again.Events) != 3 {
 		t.Fatalf("retry: %v %v %+v", again.Outcome, again.Err, again.Events)
