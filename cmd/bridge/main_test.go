@@ -141,7 +141,7 @@ func listening(t *testing.T, logs *syncBuffer, exited <-chan error) (httpAddr, a
 			if !strings.Contains(line, `msg="bridge started"`) {
 				continue
 			}
-			h, a := startedAttr.FindStringSubmatch(line), adminAttr.FindStringSubmatch(line)
+			h, a := httpAttr.FindStringSubmatch(line), adminAttr.FindStringSubmatch(line)
 			if h == nil || a == nil {
 				t.Fatalf("no http= and admin= in the start line: %s", line)
 			}
@@ -159,8 +159,8 @@ func listening(t *testing.T, logs *syncBuffer, exited <-chan error) (httpAddr, a
 }
 
 var (
-	startedAttr = regexp.MustCompile(` http=(\S+)`)
-	adminAttr   = regexp.MustCompile(` admin=(\S+)`)
+	httpAttr  = regexp.MustCompile(` http=(\S+)`)
+	adminAttr = regexp.MustCompile(` admin=(\S+)`)
 )
 
 // freeAddr returns a loopback address whose port was free a moment ago.
