@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,6 +58,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	logs   *syncBuffer
 	exited chan error
+	addrs  bridgeAddrs // where it listens, read back from its log
 }
 
 type syncBuffer struct {
@@ -78,8 +80,20 @@ func (s *syncBuffer) String() string {
 
 type bridgeAddrs struct{ http, admin, nats string }
 
+// startProc runs `bridge run` against the NATS server at a.nats. A
+// listener that a leaves empty is bound by the bridge itself to
+// 127.0.0.1:0, and its address is read back from the bridge's log into
+// p.addrs: no port is picked ahead of the process and lost to another one
+// meanwhile. A test that restarts a bridge on the same ports passes the
+// first one's p.addrs. It returns once the bridge is ready.
 func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 	t.Helper()
+	if a.http == "" {
+		a.http = "127.0.0.1:0"
+	}
+	if a.admin == "" {
+		a.admin = "127.0.0.1:0"
+	}
 	mappings, _ := filepath.Abs("../../mappings")
 	schemas, _ := filepath.Abs("../../schemas")
 	args := append([]string{"run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
@@ -101,7 +115,14 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 			t.Logf("bridge logs:\n%s", p.logs.String())
 		}
 	})
-	waitReady(t, "http://"+a.admin+"/readyz", p)
+	p.addrs = a
+	p.addrs.http, p.addrs.admin = listening(t, p.logs, p.exited)
+	for _, l := range [][2]string{{a.http, p.addrs.http}, {a.admin, p.addrs.admin}} {
+		if !strings.HasSuffix(l[0], ":0") && l[0] != l[1] {
+			t.Fatalf("bridge asked to listen on %s listens on %s", l[0], l[1])
+		}
+	}
+	waitReady(t, "http://"+p.addrs.admin+"/readyz", p)
 	return p
 }
 
@@ -248,8 +269,8 @@ func checkExactlyOnce(t *testing.T, js jetstream.JetStream, l *load) {
 func TestChaosKillBridgeUnderLoad(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
-	first := startProc(t, a)
+	first := startProc(t, bridgeAddrs{nats: srv.URL()})
+	a := first.addrs
 	l, result := startLoad(t, a)
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -268,8 +289,7 @@ func TestChaosKillBridgeUnderLoad(t *testing.T) {
 // exactly one event per delivery.
 func TestChaosNATSOutageUnderLoad(t *testing.T) {
 	srv := natstest.Start(t)
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
-	startProc(t, a)
+	a := startProc(t, bridgeAddrs{nats: srv.URL()}).addrs
 	// Half the deliveries go before the outage; the other half wait at the
 	// gate until NATS is down, so the outage happens under load whatever
 	// the machine's speed.
@@ -309,8 +329,8 @@ func TestChaosNATSOutageUnderLoad(t *testing.T) {
 func TestChaosGracefulShutdownUnderLoad(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
-	first := startProc(t, a)
+	first := startProc(t, bridgeAddrs{nats: srv.URL()})
+	a := first.addrs
 	l, result := startLoad(t, a)
 	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -360,8 +380,8 @@ func waitProgress(t *testing.T, l *load, n int64) {
 func TestChaosKillBridgeDuringNATSIngest(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
-	first := startProc(t, a) // creates the INGEST stream and its consumer
+	first := startProc(t, bridgeAddrs{nats: srv.URL()}) // creates the INGEST stream and its consumer
+	a := first.addrs
 	const n = 600
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -254,7 +254,8 @@ func TestClusterRetryOnTheOtherBridge(t *testing.T) {
 	if first.status != http.StatusAccepted {
 		t.Fatalf("first delivery on b1: %d %s", first.status, first.raw)
 	}
-	time.Sleep(time.Second) // past the duplicate window: JetStream alone would store it again
+	// Past the duplicate window: JetStream alone would store it again.
+	natstest.AwaitDuplicateWindow(t, js, "EVENTS", natstest.ProbeSubject, 20*time.Second)
 	retry := post(t, b2.base+"/webhooks/pix", body, nil)
 	want := first.body["events"].([]any)[0].(map[string]any)["id"]
 	if got := retry.body["events"]; retry.status != http.StatusOK || got == nil ||

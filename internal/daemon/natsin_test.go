@@ -140,8 +140,9 @@ func TestNATSRequestReply(t *testing.T) {
 
 // TestNATSIngestNaksUntilStored: while JetStream refuses the events (the
 // stream is full), the ingest message is Nak'ed and comes back; once there
-// is room, it is stored once and acknowledged. After IngestMaxDeliver
-// attempts a payload is dead-lettered instead.
+// is room, it is stored once and acknowledged. (After IngestMaxDeliver
+// attempts a payload is dead-lettered instead: see
+// TestNATSIngestDeadLettersAfterMaxDeliveries.)
 func TestNATSIngestNaksUntilStored(t *testing.T) {
 	srv := natstest.Start(t)
 	b := startBridge(t, srv, func(c *config.Config) {

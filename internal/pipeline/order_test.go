@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,4 +97,59 @@ func TestEntityOrderNoDeadlock(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestEntityTurnHeldUntilAcknowledged: an entity's second event is not
+// published while its first is still waiting for JetStream's
+// acknowledgement, however long that takes, while another entity's event
+// goes through meanwhile. The first event's publish is held at a gate in
+// front of the real store: without the entity's turn, the second would be
+// stored first.
+func TestEntityTurnHeldUntilAcknowledged(t *testing.T) {
+	f := setup(t, nil)
+	first, second := f.input(t, `{"entity": "a", "seq": 1}`), f.input(t, `{"entity": "a", "seq": 2}`)
+	g := newGatedStore(f.pub, keyOf(t, f.mapping, first))
+	p := New(g, Options{})
+
+	pa, pb := p.Begin(f.mapping, first), p.Begin(f.mapping, second) // accepted in this order
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	firstDone := make(chan Verdict, 1)
+	go func() { firstDone <- pa.Finish(ctx) }()
+	select {
+	case <-g.held:
+	case <-ctx.Done():
+		t.Fatal("the first event never reached the store")
+	}
+
+	// Another entity is not held up by a's turn.
+	if v := p.Handle(ctx, f.mapping, f.input(t, `{"entity": "b", "seq": 1}`)); v.Outcome != Published {
+		t.Fatalf("entity b while a's first event is held: %v %v", v.Outcome, v.Err)
+	}
+	// a's second event waits for the first one's acknowledgement: given a
+	// short deadline, it gives up without ever reaching the store.
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	v := pb.Finish(short)
+	cancelShort()
+	secondKey := keyOf(t, f.mapping, second)
+	if slices.Contains(g.arrivals(), secondKey) || v.Outcome != Failed || !strings.Contains(fmt.Sprint(v.Err), "turn") {
+		t.Fatalf("a's second event while its first is unacknowledged: %v %v; it must wait for its turn, not be published", v.Outcome, v.Err)
+	}
+
+	close(g.open)
+	if v := <-firstDone; v.Outcome != Published {
+		t.Fatalf("a's first event: %v %v", v.Outcome, v.Err)
+	}
+	if v := p.Handle(ctx, f.mapping, second); v.Outcome != Published {
+		t.Fatalf("a's second event, retried: %v %v", v.Outcome, v.Err)
+	}
+	var order []float64
+	for _, ev := range f.stored(t) {
+		if strings.HasSuffix(ev["source"].(string), "/a") {
+			order = append(order, ev["data"].(map[string]any)["seq"].(float64))
+		}
+	}
+	if !slices.Equal(order, []float64{1, 2}) {
+		t.Fatalf("entity a's events stored in order %v, want [1 2]", order)
+	}
 }
