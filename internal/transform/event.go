@@ -71,7 +71,7 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 	}
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
-		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
+		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
 		if f != nil {
 			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)
