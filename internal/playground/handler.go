@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,11 @@ const (
 	DefaultMaxConcurrent = 4       // dry runs at once; more are answered 503
 )
 
+// MaxMappingSize bounds the text of a mapping given inline: with the
+// bounds transform checks at load (expression size and count), it bounds
+// what compiling it costs.
+const MaxMappingSize = 256 << 10
+
 // bodyReadTimeout bounds the reading of a POST /api/map body.
 const bodyReadTimeout = 30 * time.Second
 
@@ -44,6 +50,9 @@ type Config struct {
 	BodyLimit int64
 	// MaxConcurrent bounds the dry runs in progress; default DefaultMaxConcurrent.
 	MaxConcurrent int
+	// Limits bound each dry run's evaluation; zero fields take
+	// transform.DefaultLimits'.
+	Limits transform.Limits
 	// Logger receives the answers to requests that fail on the server's
 	// side; default: discarded.
 	Logger *slog.Logger
@@ -73,6 +82,15 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Limits.Steps <= 0 {
+		cfg.Limits.Steps = transform.DefaultLimits.Steps
+	}
+	if cfg.Limits.Bytes <= 0 {
+		cfg.Limits.Bytes = transform.DefaultLimits.Bytes
+	}
+	if cfg.Limits.Time <= 0 {
+		cfg.Limits.Time = transform.DefaultLimits.Time
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -118,8 +136,10 @@ type mapRequest struct {
 
 // dryRun answers POST /api/map: 200 with an Answer, or a problem: 400 for a
 // mapping that does not load (with its errors and their positions), a body
-// or payload that does not read; 404 for an unknown provider; 413, 415; 503
-// while the bridge starts or too many dry runs are in progress.
+// or payload that does not read; 404 for an unknown provider; 413, 415; 422
+// for a mapping that exceeds its evaluation budget on the payload; 503
+// while the bridge starts or too many dry runs are in progress. A dry run
+// whose client goes away stops (its evaluation is cancelled).
 func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)", nil)
@@ -172,18 +192,59 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := Input{Body: body, ContentType: req.ContentType, Headers: req.Headers, ReceivedAt: time.Now().UTC()}
-	res, err := Map(m, in)
+	// The dry run stops when the client goes away, and when it exceeds its
+	// budget: both runs of it (the answer's and the fixture's) share one
+	// deadline.
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.Time)
+	defer cancel()
+	res, err := MapContext(ctx, m, in, h.cfg.Limits)
 	if err != nil {
 		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
 		return
 	}
+	if h.stopped(w, r, m, res) {
+		return
+	}
 	a := Describe(m, res)
 	if res.Failure == nil {
-		if a.Fixture, err = FixtureFor(m, in); err != nil {
+		fix, err := FixtureFor(ctx, m, in, h.cfg.Limits)
+		var be *transform.BudgetError
+		switch {
+		case r.Context().Err() != nil:
+			return // the client is gone
+		case errors.As(err, &be):
+			// The answer stands; only its fixture is over budget.
+			h.cfg.Logger.Info("playground: no fixture for a dry run", "provider", m.Provider, "err", err)
+		case err != nil:
 			h.cfg.Logger.Warn("playground: no fixture for a dry run", "provider", m.Provider, "err", err)
+		default:
+			a.Fixture = fix
 		}
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// stopped answers a dry run that exceeded its evaluation budget (422, with
+// the rule, the field and the limit), and says whether the dry run stopped:
+// over budget, or its client gone (nothing is written then).
+func (h *Handler) stopped(w http.ResponseWriter, r *http.Request, m *transform.Mapping, res transform.Result) bool {
+	if r.Context().Err() != nil {
+		h.cfg.Logger.Debug("playground: dry run cancelled, the client is gone", "provider", m.Provider)
+		return true
+	}
+	var be *transform.BudgetError
+	if res.Failure == nil || !errors.As(res.Failure.Err, &be) {
+		return false
+	}
+	ext := map[string]any{"limit": be.What, "field": res.Failure.Field}
+	rule := ""
+	if res.Rule != nil {
+		ext["rule"] = res.Rule.Name
+		rule = fmt.Sprintf("rule %q, ", res.Rule.Name)
+	}
+	writeProblem(w, r, "budget-exceeded", http.StatusUnprocessableEntity,
+		fmt.Sprintf("the mapping exceeds the evaluation budget on this payload (%s%s); a delivery would be dead-lettered as eval_error", rule, res.Failure.Error()), ext)
+	return true
 }
 
 var providerRE = regexp.MustCompile(`^[a-z0-9_]+$`)
@@ -197,6 +258,9 @@ func (h *Handler) mapping(set *transform.Set, req mapRequest) (*transform.Mappin
 	var path string
 	var text []byte
 	switch {
+	case req.Mapping != nil && len(*req.Mapping) > MaxMappingSize:
+		return nil, &mapError{http.StatusRequestEntityTooLarge, "too-large",
+			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil}
 	case req.Mapping != nil:
 		text = []byte(*req.Mapping)
 		// The loaded file's path: a rule's `schema` resolves against it
@@ -222,7 +286,9 @@ func (h *Handler) mapping(set *transform.Set, req mapRequest) (*transform.Mappin
 				[]*transform.Problem{{File: path, Msg: err.Error()}}}
 		}
 	}
-	m, problems := transform.Parse(path, text, transform.Options{PlaceholderSecrets: true, SchemasDir: h.cfg.SchemasDir})
+	// Schemas only from those the running set compiled: an edited mapping
+	// reads no file of its own choosing.
+	m, problems := transform.Parse(path, text, transform.Options{PlaceholderSecrets: true, SchemasDir: h.cfg.SchemasDir, SchemasOf: set})
 	if len(problems) > 0 {
 		return nil, &mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}
 	}

@@ -99,7 +99,7 @@ func (b *budget) charge(steps, bytes int64) error {
 		b.err = &BudgetError{What: "steps", Limit: fmt.Sprint(b.limits.Steps)}
 	case b.bytes > b.limits.Bytes || bytes < 0:
 		b.err = &BudgetError{What: "bytes", Limit: fmt.Sprint(b.limits.Bytes)}
-	case time.Now().After(b.deadline):
+	case time.Now().After(b.deadline) || errors.Is(b.ctx.Err(), context.DeadlineExceeded):
 		b.err = &BudgetError{What: "time", Limit: b.limits.Time.String()}
 	case b.ctx.Err() != nil:
 		b.err = fmt.Errorf("evaluation cancelled: %w", context.Cause(b.ctx))
