@@ -1,8 +1,8 @@
 package playground
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"net/textproto"
 	"regexp"
