@@ -204,7 +204,11 @@ var charged = map[string]bool{
 func cost(name string, args []any, limit int64) (steps, bytes int64) {
 	steps = 1
 	for _, a := range args {
-		steps += int64(shallowLen(a))
+		if s, ok := a.(string); ok {
+			steps += int64(len(s)) >> 10 // a step per KiB read
+		} else {
+			steps += int64(shallowLen(a))
+		}
 	}
 	switch name {
 	case "repeat":
@@ -344,7 +348,10 @@ func deepSize(v any, limit int64, depth int64) int64 {
 //   - a call of a built-in that reads or builds strings and lists becomes
 //     `let v1 = arg1; ...; __bridge_pre(b, "name", v1, ...); name(v1, ...)`:
 //     its arguments are evaluated once, and what it will read and build is
-//     charged before it runs. The built-in itself, and its type, are kept.
+//     charged before it runs. The built-in itself, and its type, are kept;
+//   - so does a comparison (==, !=, in, contains, startsWith, endsWith,
+//     matches) of two values that are not literals nor both scalars: it
+//     reads whole lists (a step per element) and strings (per KiB).
 //
 // The budget is the environment's __bridge_budget field; an expression may
 // not name it, nor anything else starting with __bridge.
@@ -363,6 +370,13 @@ func (p *budgetPatcher) Visit(node *ast.Node) {
 			n.Node,
 		}}
 	case *ast.BinaryNode:
+		if comparisons[n.Operator] && !literal(n.Left) && !literal(n.Right) && !(scalar(n.Left.Type()) && scalar(n.Right.Type())) {
+			op := n.Operator
+			p.guard(node, op, []ast.Node{n.Left, n.Right}, func(args []ast.Node) ast.Node {
+				return &ast.BinaryNode{Operator: op, Left: args[0], Right: args[1]}
+			})
+			return
+		}
 		if n.Operator != "+" || numericOrTime(n.Left.Type()) || numericOrTime(n.Right.Type()) {
 			return
 		}
@@ -380,29 +394,61 @@ func (p *budgetPatcher) Visit(node *ast.Node) {
 				return // the predicate's steps are charged
 			}
 		}
-		names := make([]string, len(n.Arguments))
-		vals := n.Arguments
-		args := make([]ast.Node, len(vals))
-		pre := []ast.Node{budgetIdent(), &ast.StringNode{Value: n.Name}}
-		for i := range vals {
-			p.vars++
-			names[i] = fmt.Sprintf("%s%d", letVarPrefix, p.vars)
-			args[i] = &ast.IdentifierNode{Value: names[i]}
-			args[i].SetLocation(vals[i].Location()) // type errors point at the argument
-			pre = append(pre, &ast.IdentifierNode{Value: names[i]})
-		}
-		call := &ast.BuiltinNode{Name: n.Name, Arguments: args, Throws: n.Throws, Map: n.Map}
-		call.SetLocation(n.Location())
-		var out ast.Node = &ast.SequenceNode{Nodes: []ast.Node{
-			&ast.CallNode{Callee: &ast.IdentifierNode{Value: preFunc}, Arguments: pre},
-			call,
-		}}
-		for i := len(vals) - 1; i >= 0; i-- {
-			out = &ast.VariableDeclaratorNode{Name: names[i], Value: vals[i], Expr: out}
-		}
-		out.SetLocation(n.Location())
-		ast.Patch(node, out)
+		p.guard(node, n.Name, n.Arguments, func(args []ast.Node) ast.Node {
+			return &ast.BuiltinNode{Name: n.Name, Arguments: args, Throws: n.Throws, Map: n.Map}
+		})
 	}
+}
+
+// guard replaces node by `let v1 = vals[0]; ...; __bridge_pre(b, name,
+// v1, ...); call(v1, ...)`.
+func (p *budgetPatcher) guard(node *ast.Node, name string, vals []ast.Node, call func(args []ast.Node) ast.Node) {
+	n := *node
+	names := make([]string, len(vals))
+	args := make([]ast.Node, len(vals))
+	pre := []ast.Node{budgetIdent(), &ast.StringNode{Value: name}}
+	for i := range vals {
+		p.vars++
+		names[i] = fmt.Sprintf("%s%d", letVarPrefix, p.vars)
+		args[i] = &ast.IdentifierNode{Value: names[i]}
+		args[i].SetLocation(vals[i].Location()) // type errors point at the argument
+		pre = append(pre, &ast.IdentifierNode{Value: names[i]})
+	}
+	c := call(args)
+	c.SetLocation(n.Location())
+	var out ast.Node = &ast.SequenceNode{Nodes: []ast.Node{
+		&ast.CallNode{Callee: &ast.IdentifierNode{Value: preFunc}, Arguments: pre},
+		c,
+	}}
+	for i := len(vals) - 1; i >= 0; i-- {
+		out = &ast.VariableDeclaratorNode{Name: names[i], Value: vals[i], Expr: out}
+	}
+	out.SetLocation(n.Location())
+	ast.Patch(node, out)
+}
+
+// comparisons are the operators that read a whole string or list; a
+// comparison with a literal reads no more than the literal, and is left as
+// it is.
+var comparisons = map[string]bool{"==": true, "!=": true, "in": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true}
+
+func literal(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode, *ast.ConstantNode:
+		return true
+	case *ast.ArrayNode:
+		for _, e := range x.Nodes {
+			if !literal(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func scalar(t reflect.Type) bool {
+	return numericOrTime(t) || t != nil && t.Kind() == reflect.Bool
 }
 
 func isStep(n ast.Node) bool {

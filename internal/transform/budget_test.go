@@ -61,6 +61,8 @@ func TestEvaluationBudget(t *testing.T) {
 			`a9: concat(a8, a8)`, `a10: concat(a9, a9)`, `a11: concat(a10, a10)`}, "len(a11)"), "steps"},
 		{"sum inside a loop", hostile([]string{`xs: 1..900000`}, "count(1..1000, sum(xs) > 0)"), "steps"},
 		{"reduce building a string", hostile(nil, `len(reduce(1..100000, #acc + "xxxxxxxxxxxxxxxxxxxxxxxxxx", ""))`), "bytes"},
+		{"comparisons of long lists", hostile([]string{`xs: 1..400000`, `ys: 1..400000`}, strings.Repeat("xs == ys && ", 5)+"true"), "steps"},
+		{"membership in a long list", hostile([]string{`xs: 1..400000`}, strings.Repeat("len(xs) in xs && ", 5)+"true"), "steps"},
 		{"payload strings added", hostile(nil, `len(reduce(1..100000, #acc + payload.s, ""))`), "bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,4 +174,44 @@ func TestMappingSizeBounds(t *testing.T) {
 	if n != 1 {
 		t.Errorf("a file of %d expressions: %d problems about it, want 1: %v", MaxExpressions+10, n, problems[:min(3, len(problems))])
 	}
+}
+
+// FuzzBudgetBoundsAllocation evaluates any expression that loads, with
+// small limits, and checks that what it allocates stays within a bound of
+// them: a way around the charging calls shows as an allocation past it.
+func FuzzBudgetBoundsAllocation(f *testing.F) {
+	for _, s := range []string{`len(s22)`, `repeat("x", 1000000)`, `join(map(1..1000, repeat("x", 1000)), "")`,
+		`toJSON(map(1..100, payload))`, `reduce(1..1000, #acc + #acc, "x")`, `flatten(map(1..1000, 1..1000))`,
+		`count(1..100, count(1..100, count(1..100, # > 0) > 1) > 1)`, `replace(repeat("ab", 1000), "", "xyz")`,
+		`string(map(1..1000, map(1..100, "abcdefgh")))`, `upper(repeat(payload.s, 1000))`, `sort(concat(1..1000, 1..1000))`} {
+		f.Add(s)
+	}
+	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
+	for i := 1; i <= 22; i++ {
+		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
+	}
+	body := []byte(`{"s": "` + strings.Repeat("p", 1000) + `", "items": [1, 2, 3]}`)
+	payload, err := DecodeJSON(body)
+	if err != nil {
+		f.Fatal(err)
+	}
+	limits := Limits{Steps: 10_000, Bytes: 1 << 20, Time: 500 * time.Millisecond}
+	f.Fuzz(func(t *testing.T, x string) {
+		if strings.ContainsAny(x, "\n\r") || len(x) > 2000 {
+			return
+		}
+		m, problems := Parse("evil.yaml", []byte(hostile(lets, x)), Options{})
+		if len(problems) > 0 {
+			return
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: body, Payload: payload, ReceivedAt: received}, limits)
+		runtime.ReadMemStats(&after)
+		// expr's own memory budget lets one run build lists of a million
+		// elements (8-16 MiB); the bridge's limits add 1 MiB.
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 128<<20 {
+			t.Fatalf("%s allocated %d MiB with a budget of 1 MiB", x, grown>>20)
+		}
+	})
 }

@@ -71,6 +71,10 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 	}
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
+		// Each element is a step of the evaluation's budget.
+		if err := e.Budget.charge(1, 0); err != nil {
+			return nil, &Failure{ReasonEvalError, fmt.Sprintf("each[%d]", i), err}
+		}
 		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
 		if f != nil {
