@@ -77,7 +77,10 @@ func TestEvaluationBudget(t *testing.T) {
 			}
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
-			res := m.Apply(Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(body), Payload: payload, ReceivedAt: received})
+			// The default steps and bytes; time enough that they, not the
+			// clock, stop it, even under the race detector.
+			res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(body), Payload: payload, ReceivedAt: received},
+				Limits{Time: time.Minute})
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
 			if res.Failure == nil {
