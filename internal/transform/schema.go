@@ -184,10 +184,11 @@ func schemaRel(dataschema string) (string, error) {
 	if !filepath.IsLocal(u.Host) || strings.ContainsAny(u.Host, `/\`) || strings.Contains(u.Path, `\`) || (p != "" && !filepath.IsLocal(p)) {
 		return "", errors.New("its host and path must name a file under the schemas directory (no .. segments)")
 	}
-	if p == "" {
-		return "", nil
+	rel := filepath.Join(u.Host, p)
+	if p == "" || rel == "." {
+		return "", nil // the directory itself: no file
 	}
-	return filepath.Join(u.Host, p), nil
+	return rel, nil
 }
 
 // validateData checks data against the rule's schema and returns every

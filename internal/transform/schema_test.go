@@ -137,3 +137,25 @@ func TestSchemasOfReadsNoFile(t *testing.T) {
 		t.Fatalf("problems %v, want the schema refused", problems)
 	}
 }
+
+// FuzzSchemaRel checks that a dataschema never names a file outside the
+// schemas directory.
+func FuzzSchemaRel(f *testing.F) {
+	for _, s := range []string{"https://s.example/v/ok.json", "https://s.example/../../x", "https://../x", "http://a/%2e%2e/b",
+		`https://a\..\b/c`, "https://a/b/../../../c", "file:///etc/passwd", "https://a:80/b", "https://[::1]/x", "urn:x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rel, err := schemaRel(s)
+		if err != nil || rel == "" {
+			return
+		}
+		if !filepath.IsLocal(rel) {
+			t.Fatalf("%q resolves to %q, outside the schemas directory", s, rel)
+		}
+		dir := t.TempDir()
+		if f := schemaFileFor(dir, s); !strings.HasPrefix(f, dir+string(filepath.Separator)) {
+			t.Fatalf("%q resolves to %q, outside %s", s, f, dir)
+		}
+	})
+}
