@@ -180,21 +180,24 @@ func addStrings(args ...any) (any, error) {
 	return runtime.Add(a, b), nil
 }
 
-// builders are the built-ins that build a string or a list about the size
-// of their arguments; cost charges what they will build before they run.
+// builders are the built-ins and the bridge's functions that build a string
+// or a list about the size of their arguments; cost charges what they will build before they run.
 var builders = map[string]bool{
 	"trim": true, "trimPrefix": true, "trimSuffix": true, "upper": true, "lower": true,
 	"split": true, "splitAfter": true, "fromJSON": true, "toBase64": true, "fromBase64": true,
 	"keys": true, "values": true, "toPairs": true, "fromPairs": true, "reverse": true,
 	"uniq": true, "sort": true, "take": true,
+	"mask": true, // the bridge's
 }
 
-// charged are the built-ins (without a predicate) whose calls charge the
-// budget: those that read or build strings and lists.
+// charged are the built-ins (without a predicate) and the bridge's
+// functions whose calls charge the budget: those that read strings and
+// lists.
 var charged = map[string]bool{
 	"repeat": true, "join": true, "replace": true, "toJSON": true, "string": true,
 	"concat": true, "flatten": true, "sum": true, "indexOf": true, "lastIndexOf": true,
 	"max": true, "min": true, "mean": true, "median": true, "first": true, "last": true, "get": true,
+	"uuid5": true, "hmac": true, "parseTime": true, "minorUnits": true, // the bridge's
 }
 
 // cost is what a call of the built-in name with args will spend: one step,
@@ -345,7 +348,8 @@ func deepSize(v any, limit int64, depth int64) int64 {
 //     becomes `__bridge_step(b); body`: one step per iteration;
 //   - `a + b` of strings, or of values of unknown type, becomes a call that
 //     charges the bytes of a string result before building it;
-//   - a call of a built-in that reads or builds strings and lists becomes
+//   - a call of a built-in, or of a bridge function, that reads or builds
+//     strings and lists becomes
 //     `let v1 = arg1; ...; __bridge_pre(b, "name", v1, ...); name(v1, ...)`:
 //     its arguments are evaluated once, and what it will read and build is
 //     charged before it runs. The built-in itself, and its type, are kept;
@@ -385,6 +389,15 @@ func (p *budgetPatcher) Visit(node *ast.Node) {
 			fn = catFunc
 		}
 		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{budgetIdent(), n.Left, n.Right}})
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || !charged[id.Value] && !builders[id.Value] || len(n.Arguments) == 0 {
+			return
+		}
+		callee := id.Value
+		p.guard(node, callee, n.Arguments, func(args []ast.Node) ast.Node {
+			return &ast.CallNode{Callee: &ast.IdentifierNode{Value: callee}, Arguments: args}
+		})
 	case *ast.BuiltinNode:
 		if !charged[n.Name] && !builders[n.Name] || len(n.Arguments) == 0 {
 			return

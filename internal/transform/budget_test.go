@@ -52,6 +52,7 @@ func TestEvaluationBudget(t *testing.T) {
 		{"join of one string repeated", hostile(big, `join(map(1..1000, big), "")`), "bytes"},
 		{"toJSON of one string repeated", hostile(big, `toJSON(map(1..1000, big))`), "bytes"},
 		{"string of one string repeated", hostile(big, `string(map(1..1000, big))`), "bytes"},
+		{"mask of one string repeated", hostile(big, `len(map(1..1000, mask(big, 1)))`), "bytes"},
 		{"expr's own memory budget", hostile(nil, `len(map(1..1000, repeat("x", 100000)))`), "memory"},
 		{"repeat", hostile(nil, `repeat(repeat("x", 100000), 1000)`), "bytes"},
 		{"replace of the empty string", hostile(nil, `replace(repeat("x", 10000), "", repeat("y", 10000))`), "bytes"},
