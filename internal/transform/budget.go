@@ -40,7 +40,7 @@ const (
 
 // BudgetError says which limit of an evaluation was exceeded.
 type BudgetError struct {
-	What  string // "steps", "bytes", "time", or "memory" (expr's own, per expression)
+	What  string // "steps", "bytes", "time", "depth", or "memory" (expr's own, per expression)
 	Limit string // the limit, as written in the error
 }
 
@@ -50,6 +50,8 @@ func (e *BudgetError) Error() string {
 		return "evaluation budget exceeded: more than " + e.Limit + " steps (loop iterations and built-in calls)"
 	case "bytes":
 		return "evaluation budget exceeded: more than " + e.Limit + " bytes of strings and lists built"
+	case "depth":
+		return "evaluation budget exceeded: a value nests deeper than " + e.Limit + " levels"
 	case "memory":
 		return "evaluation budget exceeded: one expression built more than " + e.Limit + " list elements and bytes (expr's memory budget)"
 	}
@@ -152,6 +154,16 @@ func budgetOptions() []expr.Option {
 			b := budgetOf(args[0])
 			if b == nil {
 				return true, nil
+			}
+			if comparisons[name] {
+				// Comparing walks both values whole: refuse one nested
+				// deeper than a JSON document may be before it recurses.
+				for _, a := range args[2:] {
+					if tooDeep(a, MaxJSONDepth) {
+						b.err = &BudgetError{What: "depth", Limit: fmt.Sprint(MaxJSONDepth)}
+						return nil, b.err
+					}
+				}
 			}
 			steps, bytes := cost(name, args[2:], b.remaining())
 			if err := b.charge(steps, bytes); err != nil {
@@ -290,6 +302,49 @@ func shallowLen(v any) int {
 		return rv.Len()
 	}
 	return 0
+}
+
+// tooDeep reports whether v nests lists and maps deeper than max levels;
+// it looks no deeper than max+1.
+func tooDeep(v any, max int) bool {
+	if max < 0 {
+		return true
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if tooDeep(e, max-1) {
+				return true
+			}
+		}
+		return false
+	case map[string]any:
+		for _, e := range x {
+			if tooDeep(e, max-1) {
+				return true
+			}
+		}
+		return false
+	case string, nil, float64, int, bool:
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		for i := range rv.Len() {
+			if tooDeep(rv.Index(i).Interface(), max-1) {
+				return true
+			}
+		}
+	case reflect.Map:
+		it := rv.MapRange()
+		for it.Next() {
+			if tooDeep(it.Value().Interface(), max-1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // deepSize is about the bytes of v written out (strings' lengths, and 16

@@ -219,3 +219,37 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 		}
 	})
 }
+
+func TestDeepValuesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, x, reason, want string
+	}{
+		// Written out, a list nested 400,000 deep took seconds and half a
+		// GiB of stack.
+		{"data nested deeper than JSON", "reduce(1..400000, [#acc], [])", ReasonInvalidEvent, "nests deeper than 64 levels"},
+		{"comparison of deep values", "reduce(1..100000, [#acc], []) == reduce(1..100000, [#acc], [])", ReasonEvalError, "a value nests deeper than 64 levels"},
+		{"entity_id of a deep value", "", ReasonInvalidEvent, "got a []interface {}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := hostile(nil, tc.x)
+			if tc.x == "" {
+				file = strings.Replace(hostile(nil, `map(1..100000, "x")`), "      x: ", "      entity_id: ", 1)
+			}
+			m, problems := Parse("evil.yaml", []byte(file), Options{})
+			if len(problems) > 0 {
+				t.Fatal((&LoadError{problems}).Error())
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: map[string]any{}, ReceivedAt: received},
+				Limits{Time: time.Minute})
+			runtime.ReadMemStats(&after)
+			if res.Failure == nil || res.Failure.Reason != tc.reason || !strings.Contains(res.Failure.Error(), tc.want) {
+				t.Fatalf("failure %v, want %s saying %q", res.Failure, tc.reason, tc.want)
+			}
+			if after.StackInuse > 64<<20 {
+				t.Errorf("stacks use %d MiB", after.StackInuse>>20)
+			}
+		})
+	}
+}
