@@ -155,7 +155,17 @@ func budgetOptions() []expr.Option {
 			if b == nil {
 				return true, nil
 			}
-			if comparisons[name] {
+			switch name {
+			case indexCheck:
+				if k := reflect.ValueOf(args[2]).Kind(); k == reflect.Slice || k == reflect.Array || k == reflect.Map {
+					return nil, fmt.Errorf("cannot index with a %T", args[2])
+				}
+			case sliceCheck:
+				if k := reflect.ValueOf(args[2]).Kind(); args[2] != nil && k != reflect.String && k != reflect.Slice && k != reflect.Array {
+					return nil, fmt.Errorf("cannot slice a %T", args[2])
+				}
+			}
+			if comparisons[name] || name == "fromPairs" {
 				// Comparing walks both values whole: refuse one nested
 				// deeper than a JSON document may be before it recurses.
 				for _, a := range args[2:] {
@@ -265,6 +275,14 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 		return steps, int64(len(s)) + n*int64(len(nw))
 	case "toJSON", "string":
 		return steps, deepSize(args[0], limit, 0)
+	case "uuid5", "minorUnits": // they write their non-string arguments out
+		for _, a := range args {
+			bytes += deepSize(a, limit-bytes, 0)
+			if bytes > limit {
+				break
+			}
+		}
+		return steps, bytes
 	case "flatten":
 		return steps, 16 * deepSize(args[0], limit/16, 0)
 	case "concat":
@@ -353,21 +371,30 @@ func tooDeep(v any, max int) bool {
 // list of one string repeated) counts twice, as it is written twice.
 func deepSize(v any, limit int64, depth int64) int64 {
 	var n int64
+	// Each element's own cost is counted before its contents, so that the
+	// walk stops going down as soon as it is over: it never recurses much
+	// deeper than the limit allows.
+	elem := func(e any, extra int64) bool {
+		n += 16 + 2*depth + extra
+		if n > limit {
+			return false
+		}
+		n += deepSize(e, limit-n, depth+1)
+		return n <= limit
+	}
 	switch x := v.(type) {
 	case string:
 		return int64(len(x)) + 2
 	case []any:
 		for _, e := range x {
-			n += 16 + 2*depth + deepSize(e, limit-n, depth+1)
-			if n > limit {
+			if !elem(e, 0) {
 				return limit + 1
 			}
 		}
 		return n
 	case map[string]any:
 		for k, e := range x {
-			n += 16 + 2*depth + int64(len(k)) + deepSize(e, limit-n, depth+1)
-			if n > limit {
+			if !elem(e, int64(len(k))) {
 				return limit + 1
 			}
 		}
@@ -377,8 +404,7 @@ func deepSize(v any, limit int64, depth int64) int64 {
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
 		for i := range rv.Len() {
-			n += 16 + 2*depth + deepSize(rv.Index(i).Interface(), limit-n, depth+1)
-			if n > limit {
+			if !elem(rv.Index(i).Interface(), 0) {
 				return limit + 1
 			}
 		}
@@ -386,8 +412,7 @@ func deepSize(v any, limit int64, depth int64) int64 {
 	case reflect.Map:
 		it := rv.MapRange()
 		for it.Next() {
-			n += 16 + 2*depth + deepSize(it.Key().Interface(), limit-n, depth+1) + deepSize(it.Value().Interface(), limit-n, depth+1)
-			if n > limit {
+			if !elem(it.Value().Interface(), deepSize(it.Key().Interface(), limit, 0)) {
 				return limit + 1
 			}
 		}
@@ -444,6 +469,18 @@ func (p *budgetPatcher) Visit(node *ast.Node) {
 			fn = catFunc
 		}
 		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{budgetIdent(), n.Left, n.Right}})
+	case *ast.MemberNode:
+		// A computed key is refused when it is a list or a map: expr's
+		// error would write it out whole.
+		if !n.Method && !literal(n.Property) && !scalar(n.Property.Type()) && !isString(n.Property.Type()) {
+			n.Property = p.checked(indexCheck, n.Property)
+		}
+	case *ast.SliceNode:
+		// Slicing what is neither a string nor a list fails in expr with
+		// the value written out whole: refused first, by its type.
+		if t := n.Node.Type(); t == nil || t.Kind() == reflect.Interface {
+			n.Node = p.checked(sliceCheck, n.Node)
+		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok || !charged[id.Value] && !builders[id.Value] || len(n.Arguments) == 0 {
@@ -494,6 +531,24 @@ func (p *budgetPatcher) guard(node *ast.Node, name string, vals []ast.Node, call
 	out.SetLocation(n.Location())
 	ast.Patch(node, out)
 }
+
+// checked returns `let v = val; __bridge_pre(b, name, v); v`.
+func (p *budgetPatcher) checked(name string, val ast.Node) ast.Node {
+	p.vars++
+	v := fmt.Sprintf("%s%d", letVarPrefix, p.vars)
+	out := &ast.VariableDeclaratorNode{Name: v, Value: val, Expr: &ast.SequenceNode{Nodes: []ast.Node{
+		&ast.CallNode{Callee: &ast.IdentifierNode{Value: preFunc}, Arguments: []ast.Node{budgetIdent(), &ast.StringNode{Value: name}, &ast.IdentifierNode{Value: v}}},
+		&ast.IdentifierNode{Value: v},
+	}}}
+	out.SetLocation(val.Location())
+	return out
+}
+
+// Names of the checks of checked.
+const (
+	indexCheck = "[]"
+	sliceCheck = "[:]"
+)
 
 // comparisons are the operators that read a whole string or list; a
 // comparison with a literal reads no more than the literal, and is left as

@@ -187,7 +187,8 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 	for _, s := range []string{`len(s22)`, `repeat("x", 1000000)`, `join(map(1..1000, repeat("x", 1000)), "")`,
 		`toJSON(map(1..100, payload))`, `reduce(1..1000, #acc + #acc, "x")`, `flatten(map(1..1000, 1..1000))`,
 		`count(1..100, count(1..100, count(1..100, # > 0) > 1) > 1)`, `replace(repeat("ab", 1000), "", "xyz")`,
-		`string(map(1..1000, map(1..100, "abcdefgh")))`, `upper(repeat(payload.s, 1000))`, `sort(concat(1..1000, 1..1000))`} {
+		`string(map(1..1000, map(1..100, "abcdefgh")))`, `upper(repeat(payload.s, 1000))`, `sort(concat(1..1000, 1..1000))`,
+		`reduce(1..100000, [#acc], [])`, `payload[reduce(1..1000, [#acc], [])]`, `toJSON(reduce(1..100000, ({"a": #acc}), {}))`} {
 		f.Add(s)
 	}
 	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
@@ -217,6 +218,11 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 		if grown := after.TotalAlloc - before.TotalAlloc; grown > 128<<20 {
 			t.Fatalf("%s allocated %d MiB with a budget of 1 MiB", x, grown>>20)
 		}
+		// A value nested without bound, written out recursively, shows as
+		// stack.
+		if after.StackInuse > 256<<20 {
+			t.Fatalf("%s: stacks use %d MiB", x, after.StackInuse>>20)
+		}
 	})
 }
 
@@ -229,6 +235,12 @@ func TestDeepValuesAreRefused(t *testing.T) {
 		{"data nested deeper than JSON", "reduce(1..400000, [#acc], [])", ReasonInvalidEvent, "nests deeper than 64 levels"},
 		{"comparison of deep values", "reduce(1..100000, [#acc], []) == reduce(1..100000, [#acc], [])", ReasonEvalError, "a value nests deeper than 64 levels"},
 		{"entity_id of a deep value", "", ReasonInvalidEvent, "got a []interface {}"},
+		// expr's errors write the value out: refused first.
+		{"index by a deep value", `payload[reduce(1..100000, [#acc], [])]`, ReasonEvalError, "cannot index with a []interface {}"},
+		{"slice of a deep map", `get({"m": reduce(1..100000, ({"a": #acc}), {})}, "m")[0:1]`, ReasonEvalError, "cannot slice a map[string]interface {}"},
+		{"fromPairs of a deep pair", `fromPairs([reduce(1..100000, [#acc], [])])`, ReasonEvalError, "a value nests deeper than 64 levels"},
+		{"uuid5 of a deep value", `uuid5(reduce(1..100000, [#acc], []))`, ReasonEvalError, "bytes of strings and lists built"},
+		{"minorUnits of a deep value", `minorUnits(get({"a": reduce(1..100000, [#acc], [])}, "a"), "BRL")`, ReasonEvalError, "bytes of strings and lists built"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := hostile(nil, tc.x)
@@ -240,6 +252,7 @@ func TestDeepValuesAreRefused(t *testing.T) {
 				t.Fatal((&LoadError{problems}).Error())
 			}
 			var before, after runtime.MemStats
+			runtime.GC() // the stacks of earlier work shrink
 			runtime.ReadMemStats(&before)
 			res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: map[string]any{}, ReceivedAt: received},
 				Limits{Time: time.Minute})
