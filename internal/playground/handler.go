@@ -53,6 +53,9 @@ type Config struct {
 	// Limits bound each dry run's evaluation; zero fields take
 	// transform.DefaultLimits'.
 	Limits transform.Limits
+	// Worker, when set, runs each dry run in a child process with memory
+	// and CPU limits (see Worker); nil: in this process.
+	Worker *Worker
 	// Logger receives the answers to requests that fail on the server's
 	// side; default: discarded.
 	Logger *slog.Logger
@@ -177,13 +180,9 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "busy", http.StatusServiceUnavailable, fmt.Sprintf("%d dry runs are in progress; try again", cap(h.busy)), nil)
 		return
 	}
-	m, merr := h.mapping(set, req)
+	src, merr := h.source(set, req)
 	if merr != nil {
-		var ext map[string]any
-		if merr.problems != nil {
-			ext = map[string]any{"errors": problemList(merr.problems)}
-		}
-		writeProblem(w, r, merr.slug, merr.status, merr.detail, ext)
+		merr.write(w, r)
 		return
 	}
 	body, err := payloadBytes(req.Payload)
@@ -191,26 +190,46 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	in := Input{Body: body, ContentType: req.ContentType, Headers: req.Headers, ReceivedAt: time.Now().UTC()}
+	j := job{Path: src.path, Text: string(src.text), Body: body, ContentType: req.ContentType, Headers: req.Headers,
+		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits}
+	if h.cfg.Worker != nil {
+		h.isolated(w, r, set, j)
+		return
+	}
+	h.evaluate(r.Context(), w, r, j, set)
+}
+
+// evaluate compiles the job's mapping (schemas only from those of set) and
+// answers the dry run of its payload on w. It stops, writing nothing, when
+// ctx is done.
+func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.Request, j job, set *transform.Set) {
+	// Schemas only from those the running set compiled: an edited mapping
+	// reads no file of its own choosing.
+	m, problems := transform.Parse(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	if len(problems) > 0 {
+		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}).write(w, r)
+		return
+	}
+	in := Input{Body: j.Body, ContentType: j.ContentType, Headers: j.Headers, ReceivedAt: j.ReceivedAt}
 	// The dry run stops when the client goes away, and when it exceeds its
 	// budget: both runs of it (the answer's and the fixture's) share one
 	// deadline.
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.Time)
+	runCtx, cancel := context.WithTimeout(ctx, j.Limits.Time)
 	defer cancel()
-	res, err := MapContext(ctx, m, in, h.cfg.Limits)
+	res, err := MapContext(runCtx, m, in, j.Limits)
 	if err != nil {
 		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
 		return
 	}
-	if h.stopped(w, r, m, res) {
+	if h.stopped(ctx, w, r, m, res) {
 		return
 	}
 	a := Describe(m, res)
 	if res.Failure == nil {
-		fix, err := FixtureFor(ctx, m, in, h.cfg.Limits)
+		fix, err := FixtureFor(runCtx, m, in, j.Limits)
 		var be *transform.BudgetError
 		switch {
-		case r.Context().Err() != nil:
+		case ctx.Err() != nil:
 			return // the client is gone
 		case errors.As(err, &be):
 			// The answer stands; only its fixture is over budget.
@@ -227,8 +246,8 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 // stopped answers a dry run that exceeded its evaluation budget (422, with
 // the rule, the field and the limit), and says whether the dry run stopped:
 // over budget, or its client gone (nothing is written then).
-func (h *Handler) stopped(w http.ResponseWriter, r *http.Request, m *transform.Mapping, res transform.Result) bool {
-	if r.Context().Err() != nil {
+func (h *Handler) stopped(ctx context.Context, w http.ResponseWriter, r *http.Request, m *transform.Mapping, res transform.Result) bool {
+	if ctx.Err() != nil {
 		h.cfg.Logger.Debug("playground: dry run cancelled, the client is gone", "provider", m.Provider)
 		return true
 	}
@@ -249,50 +268,50 @@ func (h *Handler) stopped(w http.ResponseWriter, r *http.Request, m *transform.M
 
 var providerRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
-// mapping compiles the request's mapping text, or else reads the
-// provider's file as it is on disk now, as `bridge map` does: with
+// mappingSource is the text of the mapping a dry run uses, and the path it
+// is compiled as.
+type mappingSource struct {
+	path string
+	text []byte
+}
+
+// source returns the request's mapping text, or else the provider's file
+// as it is on disk now, as `bridge map` reads it. It is compiled with
 // placeholder secrets, never the real ones, and aside from the running
 // set.
-func (h *Handler) mapping(set *transform.Set, req mapRequest) (*transform.Mapping, *mapError) {
+func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *mapError) {
 	loaded, ok := set.Mapping(req.Provider)
-	var path string
-	var text []byte
+	var src mappingSource
 	switch {
 	case req.Mapping != nil && len(*req.Mapping) > MaxMappingSize:
-		return nil, &mapError{http.StatusRequestEntityTooLarge, "too-large",
+		return src, &mapError{http.StatusRequestEntityTooLarge, "too-large",
 			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil}
 	case req.Mapping != nil:
-		text = []byte(*req.Mapping)
+		src.text = []byte(*req.Mapping)
 		// The loaded file's path: a rule's `schema` resolves against it
 		// and the positions read as in `bridge check`.
 		switch {
 		case ok:
-			path = loaded.File
+			src.path = loaded.File
 		case providerRE.MatchString(req.Provider):
-			path = filepath.Join(set.Dir, req.Provider+".yaml")
+			src.path = filepath.Join(set.Dir, req.Provider+".yaml")
 		default:
-			path = filepath.Join(set.Dir, "playground.yaml")
+			src.path = filepath.Join(set.Dir, "playground.yaml")
 		}
 	case req.Provider == "":
-		return nil, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
+		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
 	case !ok:
-		return nil, &mapError{http.StatusNotFound, "unknown-provider",
+		return src, &mapError{http.StatusNotFound, "unknown-provider",
 			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil}
 	default:
-		path = loaded.File
+		src.path = loaded.File
 		var err error
-		if text, err = os.ReadFile(path); err != nil {
-			return nil, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
-				[]*transform.Problem{{File: path, Msg: err.Error()}}}
+		if src.text, err = os.ReadFile(src.path); err != nil {
+			return src, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
+				[]*transform.Problem{{File: src.path, Msg: err.Error()}}}
 		}
 	}
-	// Schemas only from those the running set compiled: an edited mapping
-	// reads no file of its own choosing.
-	m, problems := transform.Parse(path, text, transform.Options{PlaceholderSecrets: true, SchemasDir: h.cfg.SchemasDir, SchemasOf: set})
-	if len(problems) > 0 {
-		return nil, &mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}
-	}
-	return m, nil
+	return src, nil
 }
 
 // mapError is why a dry run has no mapping to run: the answer's status,
@@ -302,6 +321,15 @@ type mapError struct {
 	slug     string
 	detail   string
 	problems []*transform.Problem
+}
+
+// write answers the problem.
+func (e *mapError) write(w http.ResponseWriter, r *http.Request) {
+	var ext map[string]any
+	if e.problems != nil {
+		ext = map[string]any{"errors": problemList(e.problems)}
+	}
+	writeProblem(w, r, e.slug, e.status, e.detail, ext)
 }
 
 // mappingError is one problem of a mapping that does not load.

@@ -258,3 +258,33 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// SchemaFiles lists the schema files the set compiled (absolute paths,
+// sorted): what a process without the set needs to read to have the same
+// schemas (see SchemasOnly).
+func (s *Set) SchemaFiles() []string {
+	if s == nil || s.schemas == nil {
+		return nil
+	}
+	files := make([]string, 0, len(s.schemas.byPath))
+	for f := range s.schemas.byPath {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// SchemasOnly returns a set with no mappings whose schemas are files, each
+// compiled as a mapping set would (a $ref read under dir): for
+// Options.SchemasOf in a process that has only the list of another set's
+// SchemaFiles.
+func SchemasOnly(dir string, files []string) (*Set, error) {
+	s := newSchemaSet(dir)
+	for _, f := range files {
+		s.allow(filepath.Dir(f))
+		if _, err := s.compile(f); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", f, err)
+		}
+	}
+	return &Set{mappings: map[string]*Mapping{}, schemas: s}, nil
+}
