@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/bridge-dev/bridge/internal/playground"
 )
 
 const usage = `bridge turns providers' webhooks into CloudEvents stored in NATS JetStream.
@@ -52,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
+	case "map-worker": // not in the usage: the daemon runs it for each playground dry run
+		return playground.WorkerMain(stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -15,12 +16,24 @@ import (
 // registerPlayground serves the mapping playground on the admin listener:
 // GET /playground and its API (POST /api/map, GET /api/mappings,
 // GET /api/catalog). It reads the running mapping set and never changes it.
+//
+// Each dry run runs in a worker: this executable re-run as `bridge
+// map-worker`, with memory and CPU limits, so that no pasted mapping can
+// slow or kill the daemon (see docs/security.md). Without a path to its
+// own executable, the daemon runs them itself, within their budget.
 func (d *Daemon) registerPlayground(mux *http.ServeMux) {
+	var worker *playground.Worker
+	if exe, err := os.Executable(); err == nil {
+		worker = &playground.Worker{Path: exe, Args: []string{"map-worker"}}
+	} else {
+		d.log.Warn("playground: dry runs run in the daemon, without a worker", "err", err)
+	}
 	playground.New(playground.Config{
 		Mappings:   d.mappings.Load,
 		SchemasDir: d.cfg.Schemas,
 		About:      d.about,
 		Logger:     d.log.With("component", "playground"),
+		Worker:     worker,
 	}).Register(mux)
 }
 

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -22,12 +23,20 @@ type Input struct {
 // do; else a webhook body of the given content type) and applies the
 // file's rules. The error says why the payload cannot be read; a payload
 // that reads but does not map is a Result with a Failure.
+//
+// The evaluation has transform.DefaultLimits.
 func Map(m *transform.Mapping, in Input) (transform.Result, error) {
+	return MapContext(context.Background(), m, in, transform.DefaultLimits)
+}
+
+// MapContext is Map within limits, stopped when ctx is done: the result is
+// then a Failure whose error wraps the context's cause.
+func MapContext(ctx context.Context, m *transform.Mapping, in Input, limits transform.Limits) (transform.Result, error) {
 	tin, err := input(m, in)
 	if err != nil {
 		return transform.Result{}, err
 	}
-	return m.Apply(tin), nil
+	return m.ApplyContext(ctx, tin, limits), nil
 }
 
 func input(m *transform.Mapping, in Input) (transform.Input, error) {

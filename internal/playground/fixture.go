@@ -2,6 +2,7 @@ package playground
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/textproto"
 	"regexp"
@@ -34,9 +35,11 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // files are named after the rule, under ../examples/<provider>/ as the
 // shipped mappings' are; the payload file holds the body byte for byte
 // (without an idempotency_key, the key is the body's hash).
-func FixtureFor(m *transform.Mapping, in Input) (*Fixture, error) {
+//
+// The second evaluation has the limits and the context of the first.
+func FixtureFor(ctx context.Context, m *transform.Mapping, in Input, limits transform.Limits) (*Fixture, error) {
 	in.ReceivedAt = transform.FixtureTime
-	res, err := Map(m, in)
+	res, err := MapContext(ctx, m, in, limits)
 	if err != nil || res.Failure != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,11 @@ const (
 	DefaultMaxConcurrent = 4       // dry runs at once; more are answered 503
 )
 
+// MaxMappingSize bounds the text of a mapping given inline: with the
+// bounds transform checks at load (expression size and count), it bounds
+// what compiling it costs.
+const MaxMappingSize = 256 << 10
+
 // bodyReadTimeout bounds the reading of a POST /api/map body.
 const bodyReadTimeout = 30 * time.Second
 
@@ -44,6 +50,12 @@ type Config struct {
 	BodyLimit int64
 	// MaxConcurrent bounds the dry runs in progress; default DefaultMaxConcurrent.
 	MaxConcurrent int
+	// Limits bound each dry run's evaluation; zero fields take
+	// transform.DefaultLimits'.
+	Limits transform.Limits
+	// Worker, when set, runs each dry run in a child process with memory
+	// and CPU limits (see Worker); nil: in this process.
+	Worker *Worker
 	// Logger receives the answers to requests that fail on the server's
 	// side; default: discarded.
 	Logger *slog.Logger
@@ -73,6 +85,15 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Limits.Steps <= 0 {
+		cfg.Limits.Steps = transform.DefaultLimits.Steps
+	}
+	if cfg.Limits.Bytes <= 0 {
+		cfg.Limits.Bytes = transform.DefaultLimits.Bytes
+	}
+	if cfg.Limits.Time <= 0 {
+		cfg.Limits.Time = transform.DefaultLimits.Time
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -118,8 +139,10 @@ type mapRequest struct {
 
 // dryRun answers POST /api/map: 200 with an Answer, or a problem: 400 for a
 // mapping that does not load (with its errors and their positions), a body
-// or payload that does not read; 404 for an unknown provider; 413, 415; 503
-// while the bridge starts or too many dry runs are in progress.
+// or payload that does not read; 404 for an unknown provider; 413, 415; 422
+// for a mapping that exceeds its evaluation budget on the payload; 503
+// while the bridge starts or too many dry runs are in progress. A dry run
+// whose client goes away stops (its evaluation is cancelled).
 func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeProblem(w, r, "unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)", nil)
@@ -157,13 +180,9 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "busy", http.StatusServiceUnavailable, fmt.Sprintf("%d dry runs are in progress; try again", cap(h.busy)), nil)
 		return
 	}
-	m, merr := h.mapping(set, req)
+	src, merr := h.source(set, req)
 	if merr != nil {
-		var ext map[string]any
-		if merr.problems != nil {
-			ext = map[string]any{"errors": problemList(merr.problems)}
-		}
-		writeProblem(w, r, merr.slug, merr.status, merr.detail, ext)
+		merr.write(w, r)
 		return
 	}
 	body, err := payloadBytes(req.Payload)
@@ -171,62 +190,128 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	in := Input{Body: body, ContentType: req.ContentType, Headers: req.Headers, ReceivedAt: time.Now().UTC()}
-	res, err := Map(m, in)
+	j := job{Path: src.path, Text: string(src.text), Body: body, ContentType: req.ContentType, Headers: req.Headers,
+		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits}
+	if h.cfg.Worker != nil {
+		h.isolated(w, r, set, j)
+		return
+	}
+	h.evaluate(r.Context(), w, r, j, set)
+}
+
+// evaluate compiles the job's mapping (schemas only from those of set) and
+// answers the dry run of its payload on w. It stops, writing nothing, when
+// ctx is done.
+func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.Request, j job, set *transform.Set) {
+	// Schemas only from those the running set compiled: an edited mapping
+	// reads no file of its own choosing.
+	m, problems := transform.Parse(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	if len(problems) > 0 {
+		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}).write(w, r)
+		return
+	}
+	in := Input{Body: j.Body, ContentType: j.ContentType, Headers: j.Headers, ReceivedAt: j.ReceivedAt}
+	// The dry run stops when the client goes away, and when it exceeds its
+	// budget: both runs of it (the answer's and the fixture's) share one
+	// deadline.
+	runCtx, cancel := context.WithTimeout(ctx, j.Limits.Time)
+	defer cancel()
+	res, err := MapContext(runCtx, m, in, j.Limits)
 	if err != nil {
 		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
 		return
 	}
+	if h.stopped(ctx, w, r, m, res) {
+		return
+	}
 	a := Describe(m, res)
 	if res.Failure == nil {
-		if a.Fixture, err = FixtureFor(m, in); err != nil {
+		fix, err := FixtureFor(runCtx, m, in, j.Limits)
+		var be *transform.BudgetError
+		switch {
+		case ctx.Err() != nil:
+			return // the client is gone
+		case errors.As(err, &be):
+			// The answer stands; only its fixture is over budget.
+			h.cfg.Logger.Info("playground: no fixture for a dry run", "provider", m.Provider, "err", err)
+		case err != nil:
 			h.cfg.Logger.Warn("playground: no fixture for a dry run", "provider", m.Provider, "err", err)
+		default:
+			a.Fixture = fix
 		}
 	}
 	writeJSON(w, http.StatusOK, a)
 }
 
+// stopped answers a dry run that exceeded its evaluation budget (422, with
+// the rule, the field and the limit), and says whether the dry run stopped:
+// over budget, or its client gone (nothing is written then).
+func (h *Handler) stopped(ctx context.Context, w http.ResponseWriter, r *http.Request, m *transform.Mapping, res transform.Result) bool {
+	if ctx.Err() != nil {
+		h.cfg.Logger.Debug("playground: dry run cancelled, the client is gone", "provider", m.Provider)
+		return true
+	}
+	var be *transform.BudgetError
+	if res.Failure == nil || !errors.As(res.Failure.Err, &be) {
+		return false
+	}
+	ext := map[string]any{"limit": be.What, "field": res.Failure.Field}
+	rule := ""
+	if res.Rule != nil {
+		ext["rule"] = res.Rule.Name
+		rule = fmt.Sprintf("rule %q, ", res.Rule.Name)
+	}
+	writeProblem(w, r, "budget-exceeded", http.StatusUnprocessableEntity,
+		fmt.Sprintf("the mapping exceeds the evaluation budget on this payload (%s%s); a delivery would be dead-lettered as eval_error", rule, res.Failure.Error()), ext)
+	return true
+}
+
 var providerRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
-// mapping compiles the request's mapping text, or else reads the
-// provider's file as it is on disk now, as `bridge map` does: with
+// mappingSource is the text of the mapping a dry run uses, and the path it
+// is compiled as.
+type mappingSource struct {
+	path string
+	text []byte
+}
+
+// source returns the request's mapping text, or else the provider's file
+// as it is on disk now, as `bridge map` reads it. It is compiled with
 // placeholder secrets, never the real ones, and aside from the running
 // set.
-func (h *Handler) mapping(set *transform.Set, req mapRequest) (*transform.Mapping, *mapError) {
+func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *mapError) {
 	loaded, ok := set.Mapping(req.Provider)
-	var path string
-	var text []byte
+	var src mappingSource
 	switch {
+	case req.Mapping != nil && len(*req.Mapping) > MaxMappingSize:
+		return src, &mapError{http.StatusRequestEntityTooLarge, "too-large",
+			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil}
 	case req.Mapping != nil:
-		text = []byte(*req.Mapping)
+		src.text = []byte(*req.Mapping)
 		// The loaded file's path: a rule's `schema` resolves against it
 		// and the positions read as in `bridge check`.
 		switch {
 		case ok:
-			path = loaded.File
+			src.path = loaded.File
 		case providerRE.MatchString(req.Provider):
-			path = filepath.Join(set.Dir, req.Provider+".yaml")
+			src.path = filepath.Join(set.Dir, req.Provider+".yaml")
 		default:
-			path = filepath.Join(set.Dir, "playground.yaml")
+			src.path = filepath.Join(set.Dir, "playground.yaml")
 		}
 	case req.Provider == "":
-		return nil, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
+		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
 	case !ok:
-		return nil, &mapError{http.StatusNotFound, "unknown-provider",
+		return src, &mapError{http.StatusNotFound, "unknown-provider",
 			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil}
 	default:
-		path = loaded.File
+		src.path = loaded.File
 		var err error
-		if text, err = os.ReadFile(path); err != nil {
-			return nil, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
-				[]*transform.Problem{{File: path, Msg: err.Error()}}}
+		if src.text, err = os.ReadFile(src.path); err != nil {
+			return src, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
+				[]*transform.Problem{{File: src.path, Msg: err.Error()}}}
 		}
 	}
-	m, problems := transform.Parse(path, text, transform.Options{PlaceholderSecrets: true, SchemasDir: h.cfg.SchemasDir})
-	if len(problems) > 0 {
-		return nil, &mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}
-	}
-	return m, nil
+	return src, nil
 }
 
 // mapError is why a dry run has no mapping to run: the answer's status,
@@ -236,6 +321,15 @@ type mapError struct {
 	slug     string
 	detail   string
 	problems []*transform.Problem
+}
+
+// write answers the problem.
+func (e *mapError) write(w http.ResponseWriter, r *http.Request) {
+	var ext map[string]any
+	if e.problems != nil {
+		ext = map[string]any{"errors": problemList(e.problems)}
+	}
+	writeProblem(w, r, e.slug, e.status, e.detail, ext)
 }
 
 // mappingError is one problem of a mapping that does not load.

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
@@ -29,14 +31,37 @@ var vms = sync.Pool{New: func() any { return new(vm.VM) }}
 
 // run evaluates the program against e, a *env or *itemEnv (a pointer, so
 // that passing it costs no allocation).
+// An evaluation whose budget is spent fails with the budget's error, before
+// the program runs and whatever the program's error.
 func (p *program) run(e any) (any, error) {
+	b := budgetOfEnv(e)
+	if b != nil && b.err != nil {
+		return nil, b.err
+	}
 	m := vms.Get().(*vm.VM)
 	out, err := m.Run(p.prog, e)
 	vms.Put(m)
 	if err != nil {
-		return nil, errors.New(firstLine(err))
+		if b != nil && b.err != nil {
+			return nil, b.err
+		}
+		msg := firstLine(err)
+		if msg == vmMemoryExceeded {
+			return nil, &BudgetError{What: "memory", Limit: fmt.Sprint(conf.DefaultMemoryBudget)}
+		}
+		return nil, errors.New(msg)
 	}
 	return out, nil
+}
+
+func budgetOfEnv(e any) *budget {
+	switch e := e.(type) {
+	case *env:
+		return e.Budget
+	case *itemEnv:
+		return e.Budget
+	}
+	return nil
 }
 
 func firstLine(err error) string {
@@ -92,6 +117,21 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 	}
 	if strings.TrimSpace(src) == "" {
 		l.errf(n, rule, "%s: empty expression", field)
+		return nil
+	}
+	if strings.Contains(src, reservedPrefix) {
+		l.errf(n, rule, "%s: %v", field, errReserved)
+		return nil
+	}
+	if len(l.compiled) >= MaxExpressions {
+		tooMany := fmt.Sprintf("the file has more than %d expressions", MaxExpressions)
+		if len(l.problems) == 0 || !strings.HasSuffix(l.problems[len(l.problems)-1].Msg, tooMany) {
+			l.errf(n, rule, "%s: %s", field, tooMany)
+		}
+		return nil
+	}
+	if len(src) > MaxExpressionSize {
+		l.errf(n, rule, "%s: the expression is %d bytes; at most %d are allowed", field, len(src), MaxExpressionSize)
 		return nil
 	}
 	opts := append([]expr.Option{expr.Env(e), expr.MaxNodes(2000)}, l.funcs...)
@@ -162,7 +202,7 @@ func (l *loader) letBlock(n *yaml.Node) {
 			l.errf(p[0], "", "let: %q is not a valid name (letters, digits, underscores; not starting with a digit)", name)
 			continue
 		}
-		if reservedNames[name] {
+		if reservedNames[name] || strings.HasPrefix(name, reservedPrefix) {
 			l.errf(p[0], "", "let: %q would hide the expression environment's %s", name, name)
 			continue
 		}

@@ -39,6 +39,9 @@ type env struct {
 	Provider   string            `expr:"provider"`
 	ReceivedAt time.Time         `expr:"received_at"`
 	Envelope   Envelope          `expr:"envelope"`
+	// Budget is what the evaluation may still spend (see budget.go); the
+	// charging calls the patcher adds read it, expressions may not.
+	Budget *budget `expr:"__bridge_budget"`
 }
 
 // itemEnv is what the expressions of a rule with `each` see: the element of
@@ -51,6 +54,7 @@ type itemEnv struct {
 	ReceivedAt time.Time         `expr:"received_at"`
 	Envelope   Envelope          `expr:"envelope"`
 	Item       any               `expr:"item"`
+	Budget     *budget           `expr:"__bridge_budget"`
 }
 
 // functions returns the bridge's functions for one mapping file (hmac needs
@@ -58,7 +62,7 @@ type itemEnv struct {
 // wrong call at load; arguments typed `any` (JSON values) pass the checker
 // and are checked at run time.
 func functions(secrets map[string]signature.Secret) []expr.Option {
-	return append(fetchOptions(), bridgeFunctions(secrets)...)
+	return append(append(fetchOptions(), bridgeFunctions(secrets)...), budgetOptions()...)
 }
 
 // bridgeFunctions are the functions of functions, without the member

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
@@ -71,7 +72,11 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 	}
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
-		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item}
+		// Each element is a step of the evaluation's budget.
+		if err := e.Budget.charge(1, 0); err != nil {
+			return nil, &Failure{ReasonEvalError, fmt.Sprintf("each[%d]", i), err}
+		}
+		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
 		if f != nil {
 			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)
@@ -125,10 +130,23 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		}
 		data = m
 	}
+	// What expressions built is written out recursively below: a value
+	// nested deeper than a JSON document may be is refused first.
+	if tooDeep(data, MaxJSONDepth-1) {
+		return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", MaxJSONDepth)}
+	}
 	if id, set := data["entity_id"]; set {
 		// The rule's own entity_id must be a UUID (the bridge's always is).
 		if s, _ := id.(string); !isEntityUUID(s) {
-			return Event{}, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", id)}
+			// Said without writing out a value that may be huge.
+			shown := any(fmt.Sprintf("a %T", id))
+			switch x := id.(type) {
+			case string:
+				shown = strconvQuote(x, 80)
+			case float64, int, int64, bool, nil:
+				shown = x
+			}
+			return Event{}, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", shown)}
 		}
 	} else {
 		data["entity_id"] = entity
@@ -187,6 +205,14 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	}
 	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw,
 		TraceParent: tc.parent, TraceState: tc.state}, nil
+}
+
+// strconvQuote quotes s, cut to at most n bytes.
+func strconvQuote(s string, n int) string {
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func asTime(v any) (time.Time, error) {

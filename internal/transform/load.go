@@ -47,6 +47,9 @@ type Options struct {
 	// https://host/a/b.json is <SchemasDir>/host/a/b.json. Empty: only
 	// rules' own `schema` files are used.
 	SchemasDir string
+	// SchemasOf, when set, is the only source of schemas: those the set
+	// compiled, and no file read (the playground's edited mappings).
+	SchemasOf *Set
 
 	schemas *schemaSet // shared by the files of one Load
 }
@@ -55,6 +58,7 @@ type Options struct {
 type Set struct {
 	Dir      string
 	mappings map[string]*Mapping
+	schemas  *schemaSet // the schemas the set compiled
 }
 
 // Mapping returns the mapping file of provider.
@@ -85,6 +89,7 @@ func Load(dir string, opts Options) (*Set, error) {
 	}
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
 	opts.schemas = newSchemaSet(opts.SchemasDir)
+	set.schemas = opts.schemas
 	var problems []*Problem
 	owner := map[string]string{}
 	for _, e := range entries {
@@ -126,6 +131,9 @@ func Load(dir string, opts Options) (*Set, error) {
 func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
+	}
+	if opts.schemas == nil && opts.SchemasOf != nil {
+		opts.schemas = opts.SchemasOf.schemas.frozenCopy()
 	}
 	if opts.schemas == nil {
 		opts.schemas = newSchemaSet(opts.SchemasDir)

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -211,8 +212,18 @@ var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': 
 // Apply runs the file's rules over in: the first rule whose `when` holds
 // builds the event(s). Apply never panics on a payload and never returns an
 // event that breaks the profile.
+//
+// The evaluation has a budget of DefaultLimits: a delivery that exceeds it
+// fails with ReasonEvalError and a *BudgetError.
 func (m *Mapping) Apply(in Input) Result {
-	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	return m.ApplyContext(context.Background(), in, DefaultLimits)
+}
+
+// ApplyContext is Apply within limits, stopped when ctx is done (the
+// failure's error then wraps the context's cause).
+func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Result {
+	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+		Budget: newBudget(ctx, limits)}
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
 		if err != nil {
@@ -239,7 +250,8 @@ func (m *Mapping) Apply(in Input) Result {
 // the payload counts as taking it (Apply then dead-letters it, naming the
 // rule), rather than letting another file's rule answer by accident.
 func (m *Mapping) Matches(in Input) bool {
-	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+		Budget: newBudget(context.Background(), DefaultLimits)}
 	for _, r := range m.rules {
 		if ok, err := r.when.run(e); err != nil || ok == true {
 			return true

@@ -142,6 +142,9 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 		var u *url.URL
 		if r.DataSchema, u = l.uri(v, r.Name, "dataschema"); u != nil {
 			r.dataSchemaURI = &types.URI{URL: *u}
+			if _, err := schemaRel(r.DataSchema); err != nil {
+				l.errf(v, r.Name, "dataschema %q: %v", r.DataSchema, err)
+			}
 		}
 	}
 	if v := byKey["schema"]; v != nil {
@@ -162,10 +165,17 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 
 // useSchema compiles the schema file for r. A rule's own `schema` must
 // exist; a schema looked up by dataschema URI is optional.
+//
+// Schema files are read only under the schemas directory and the mapping
+// file's directory (see schemaSet).
 func (l *loader) useSchema(r *Rule, n *yaml.Node, path string, required bool) {
+	l.schemas.allow(filepath.Dir(l.file))
 	sch, err := l.schemas.compile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !required:
+		return
+	case errors.Is(err, errFrozen):
+		l.errf(n, r.Name, "schema %s: %v", path, errFrozen)
 		return
 	case errors.Is(err, fs.ErrNotExist):
 		l.errf(n, r.Name, "schema file %s does not exist", path)

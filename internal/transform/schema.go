@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,18 +19,57 @@ import (
 // schemaSet compiles JSON Schemas (draft 2020-12 unless a schema says
 // otherwise) from local files, once per file. Only files are read: a $ref
 // to a remote URL is a load error, never a fetch while an event waits.
+//
+// Files are read only under its roots (the schemas directory and the
+// directories of the mapping files that use it), through os.OpenInRoot, so
+// that neither `..`, an absolute path nor a symbolic link reaches a file
+// elsewhere; a path outside is refused before anything is read of it. A
+// frozen set (the playground's) reads no file at all: it has only the
+// schemas the running set compiled.
 type schemaSet struct {
 	compiler *jsonschema.Compiler
 	byPath   map[string]*jsonschema.Schema
+	roots    *[]string // absolute; shared with the loader
+	frozen   bool
 }
 
 func newSchemaSet(dir string) *schemaSet {
+	roots := &[]string{}
+	if dir != "" {
+		*roots = append(*roots, mustAbs(dir))
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
-	c.UseLoader(localLoader{dir: dir})
-	return &schemaSet{compiler: c, byPath: map[string]*jsonschema.Schema{}}
+	c.UseLoader(localLoader{dir: dir, roots: roots})
+	return &schemaSet{compiler: c, byPath: map[string]*jsonschema.Schema{}, roots: roots}
 }
+
+// frozenCopy returns a set that has s's compiled schemas and reads no file.
+func (s *schemaSet) frozenCopy() *schemaSet {
+	if s == nil {
+		return &schemaSet{byPath: map[string]*jsonschema.Schema{}, roots: &[]string{}, frozen: true}
+	}
+	return &schemaSet{byPath: s.byPath, roots: s.roots, frozen: true}
+}
+
+// allow adds dir to the directories schema files may be read from.
+func (s *schemaSet) allow(dir string) {
+	if s.frozen {
+		return
+	}
+	abs := mustAbs(dir)
+	if !slices.Contains(*s.roots, abs) {
+		*s.roots = append(*s.roots, abs)
+	}
+}
+
+// errOutside is the error of a schema path outside the roots: it says
+// nothing of the file (whether it exists, what it holds).
+var errOutside = errors.New("is outside the mappings and schemas directories; schemas are read only from there")
+
+// errFrozen is the error of a schema the frozen set does not have.
+var errFrozen = errors.New("is not one of the running mapping set's schemas; the playground reads no schema file")
 
 func (s *schemaSet) compile(path string) (*jsonschema.Schema, error) {
 	abs, err := filepath.Abs(path)
@@ -39,10 +79,22 @@ func (s *schemaSet) compile(path string) (*jsonschema.Schema, error) {
 	if sch, ok := s.byPath[abs]; ok {
 		return sch, nil
 	}
-	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("%w: %s", fs.ErrNotExist, path)
+	if s.frozen {
+		return nil, fmt.Errorf("%w: %s %w", fs.ErrNotExist, path, errFrozen)
 	}
-	sch, err := s.compiler.Compile(abs)
+	root, rel, ok := within(*s.roots, abs)
+	if !ok {
+		return nil, fmt.Errorf("%s %w", path, errOutside)
+	}
+	f, err := os.OpenInRoot(root, rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", fs.ErrNotExist, path)
+		}
+		return nil, fmt.Errorf("%s: cannot be read inside %s (a link out of it is refused)", path, root)
+	}
+	f.Close()
+	sch, err := s.compiler.Compile("file://" + filepath.ToSlash(abs))
 	if err != nil {
 		return nil, err
 	}
@@ -50,21 +102,55 @@ func (s *schemaSet) compile(path string) (*jsonschema.Schema, error) {
 	return sch, nil
 }
 
-// localLoader reads schema files, and resolves an http(s) URL (a $ref
-// against a schema's $id) to the file under the schemas directory whose
-// path is the URL's host and path. Nothing is fetched over the network.
-type localLoader struct{ dir string }
-
-func (l localLoader) Load(u string) (any, error) {
-	if strings.HasPrefix(u, "file://") {
-		return jsonschema.FileLoader{}.Load(u)
-	}
-	if f := schemaFileFor(l.dir, u); f != "" && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
-		if _, err := os.Stat(f); err == nil {
-			return jsonschema.FileLoader{}.Load("file://" + filepath.ToSlash(mustAbs(f)))
+// within returns the root abs lies under and its path relative to it.
+func within(roots []string, abs string) (root, rel string, ok bool) {
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r, abs); err == nil && filepath.IsLocal(rel) {
+			return r, rel, true
 		}
 	}
-	return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)", u)
+	return "", "", false
+}
+
+// localLoader reads schema files under the roots, and resolves an http(s)
+// URL (a $ref against a schema's $id) to the file under the schemas
+// directory whose path is the URL's host and path. Nothing is fetched over
+// the network, and nothing is read outside the roots.
+type localLoader struct {
+	dir   string
+	roots *[]string
+}
+
+func (l localLoader) Load(u string) (any, error) {
+	var path string
+	switch {
+	case strings.HasPrefix(u, "file://"):
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Host != "" && pu.Host != "localhost") {
+			return nil, fmt.Errorf("%s is not a local file URL", u)
+		}
+		path = filepath.FromSlash(pu.Path)
+	case strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://"):
+		path = schemaFileFor(l.dir, u)
+		if path == "" {
+			return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)", u)
+		}
+	default:
+		return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only", u)
+	}
+	root, rel, ok := within(*l.roots, mustAbs(path))
+	if !ok {
+		return nil, fmt.Errorf("%s %w", u, errOutside)
+	}
+	f, err := os.OpenInRoot(root, rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)", u)
+		}
+		return nil, fmt.Errorf("%s cannot be read inside %s (a link out of it is refused)", u, root)
+	}
+	defer f.Close()
+	return jsonschema.UnmarshalJSON(f)
 }
 
 func mustAbs(p string) string {
@@ -75,13 +161,34 @@ func mustAbs(p string) string {
 }
 
 // schemaFileFor is where a dataschema URI's schema lives under the schemas
-// directory: <dir>/<host>/<path>.
+// directory: <dir>/<host>/<path>, for an http or https URI whose host and
+// cleaned path stay inside the directory; "" for any other.
 func schemaFileFor(dir, dataschema string) string {
-	u, err := url.Parse(dataschema)
-	if err != nil || u.Host == "" || dir == "" {
+	rel, err := schemaRel(dataschema)
+	if err != nil || rel == "" || dir == "" {
 		return ""
 	}
-	return filepath.Join(dir, u.Host, filepath.FromSlash(strings.TrimPrefix(u.Path, "/")))
+	return filepath.Join(dir, rel)
+}
+
+// schemaRel is the path of an http(s) dataschema's file relative to the
+// schemas directory: its host and path; "" for another scheme. A host or
+// path that would leave the directory (.., an encoded .., a backslash) is
+// an error.
+func schemaRel(dataschema string) (string, error) {
+	u, err := url.Parse(dataschema)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", nil
+	}
+	p := filepath.FromSlash(strings.TrimPrefix(u.Path, "/"))
+	if !filepath.IsLocal(u.Host) || strings.ContainsAny(u.Host, `/\`) || strings.Contains(u.Path, `\`) || (p != "" && !filepath.IsLocal(p)) {
+		return "", errors.New("its host and path must name a file under the schemas directory (no .. segments)")
+	}
+	rel := filepath.Join(u.Host, p)
+	if p == "" || rel == "." {
+		return "", nil // the directory itself: no file
+	}
+	return rel, nil
 }
 
 // validateData checks data against the rule's schema and returns every
@@ -150,4 +257,34 @@ func normalize(v any) any {
 		}
 	}
 	return v
+}
+
+// SchemaFiles lists the schema files the set compiled (absolute paths,
+// sorted): what a process without the set needs to read to have the same
+// schemas (see SchemasOnly).
+func (s *Set) SchemaFiles() []string {
+	if s == nil || s.schemas == nil {
+		return nil
+	}
+	files := make([]string, 0, len(s.schemas.byPath))
+	for f := range s.schemas.byPath {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// SchemasOnly returns a set with no mappings whose schemas are files, each
+// compiled as a mapping set would (a $ref read under dir): for
+// Options.SchemasOf in a process that has only the list of another set's
+// SchemaFiles.
+func SchemasOnly(dir string, files []string) (*Set, error) {
+	s := newSchemaSet(dir)
+	for _, f := range files {
+		s.allow(filepath.Dir(f))
+		if _, err := s.compile(f); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", f, err)
+		}
+	}
+	return &Set{mappings: map[string]*Mapping{}, schemas: s}, nil
 }

@@ -1,0 +1,150 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/natstest"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// hostileMapping is a mapping file whose one rule's data.x is x, after lets.
+func hostileMapping(lets []string, x string) string {
+	var b strings.Builder
+	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\n")
+	if len(lets) > 0 {
+		b.WriteString("let:\n")
+		for _, l := range lets {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	b.WriteString("rules:\n  - name: evil\n    when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n")
+	b.WriteString("    data:\n      x: '" + strings.ReplaceAll(x, "'", "''") + "'\n")
+	return b.String()
+}
+
+func doublingLets() string {
+	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
+	for i := 1; i <= 22; i++ {
+		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
+	}
+	return hostileMapping(lets, "len(s22)")
+}
+
+func nestedCount() string {
+	return hostileMapping([]string{`xs: 1..500`}, "count(xs, count(xs, count(xs, # > 0) == 500) == 500)")
+}
+
+func TestDryRunOverBudgetIs422(t *testing.T) {
+	srv, _ := server(t, Config{})
+	for name, mapping := range map[string]string{"doubling lets": doublingLets(), "nested count": nestedCount()} {
+		t.Run(name, func(t *testing.T) {
+			a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
+			if a.status != http.StatusUnprocessableEntity || a.body["type"] != "urn:bridge:problem:budget-exceeded" ||
+				a.header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("%d %s, want 422 budget-exceeded", a.status, a.raw)
+			}
+			if a.body["rule"] != "evil" || a.body["field"] != "data.x" || !strings.Contains(a.body["detail"].(string), "budget") {
+				t.Errorf("answer %s: want the rule, the field and the budget named", a.raw)
+			}
+		})
+	}
+}
+
+func TestDryRunStopsWhenTheClientGoesAway(t *testing.T) {
+	set, err := transform.Load("../../mappings", transform.Options{PlaceholderSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Limits that would let the nested count run for minutes: only the
+	// client's going away stops it.
+	h := New(Config{Mappings: func() *transform.Set { return set }, MaxConcurrent: 1,
+		Limits: transform.Limits{Steps: 1 << 50, Bytes: 1 << 30, Time: time.Hour}})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": nestedCount()})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/map", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	// The dry run holds the only slot while it runs.
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if len(h.busy) != 1 {
+			return fmt.Errorf("the dry run has not started")
+		}
+		return nil
+	})
+	cancel()
+	<-done
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if len(h.busy) != 0 {
+			return fmt.Errorf("the dry run still runs after its client left")
+		}
+		return nil
+	})
+}
+
+func TestInlineMappingTooLarge(t *testing.T) {
+	srv, _ := server(t, Config{})
+	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": strings.Repeat("#", MaxMappingSize+1)})
+	if a.status != http.StatusRequestEntityTooLarge || a.body["type"] != "urn:bridge:problem:too-large" {
+		t.Fatalf("%d %s, want 413", a.status, a.raw)
+	}
+}
+
+func TestInlineMappingReadsNoSchemaFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.json")
+	if err := os.WriteFile(secret, []byte(`{"properties": {"x": {"const": "SECRET-CONST-VALUE"}}, "required": ["x"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mappings, err := filepath.Abs("../../mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(mappings, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := server(t, Config{})
+	for _, line := range []string{
+		"schema: " + rel,
+		"schema: " + secret,
+		"schema: ../examples/stripe/charge.succeeded.json", // inside the tree, but no schema the set loaded
+		"dataschema: https://schemas.example.com/../../../../../../../../.." + secret,
+		"dataschema: file://" + secret,
+	} {
+		mapping := strings.Replace(hostileMapping(nil, `"other"`), "    data:", "    "+line+"\n    data:", 1)
+		a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
+		if a.status != http.StatusBadRequest || strings.Contains(string(a.raw), "SECRET") {
+			t.Errorf("%s: %d %s, want 400 without the file's content", line, a.status, a.raw)
+		}
+	}
+	// A schema the running set has is used.
+	mapping := strings.Replace(hostileMapping(nil, `"other"`), "    data:",
+		"    dataschema: https://schemas.example.com/stripe/payments/charge/succeeded/v1.json\n    data:", 1)
+	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
+	var got Answer
+	_ = json.Unmarshal(a.raw, &got)
+	if a.status != http.StatusOK || got.DeadLetter == nil || got.DeadLetter.Reason != transform.ReasonSchema {
+		t.Errorf("%d %s, want the data validated against the running set's schema", a.status, a.raw)
+	}
+}
