@@ -12,7 +12,7 @@ STRIPE_WEBHOOK_SECRET ?= whsec_dev_only_not_a_real_secret
 GITHUB_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
 export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET
 
-.PHONY: all build run test test-short mappings fuzz bench bench-once load lint fmt vet tools post-example image clean cluster
+.PHONY: all build run test test-short mappings fuzz mutate bench bench-once load lint fmt vet tools post-example image clean cluster
 
 all: build
 
@@ -47,6 +47,19 @@ fuzz:
 	    echo "fuzz $$pkg $$t"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
+	done
+
+## mutate: mutation testing (gremlins) of the core packages, each against its
+## own tests; the score and the surviving mutants are in docs/testing.md
+GREMLINS       ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATE_PKGS    ?= ./internal/signature ./internal/transform ./internal/pipeline ./internal/idem ./internal/publish ./internal/ingest
+MUTATE_WORKERS ?= 1
+mutate:
+	@mkdir -p bin/mutate
+	@for p in $(MUTATE_PKGS); do \
+	  echo "mutate $$p"; \
+	  $(GO) run $(GREMLINS) unleash --workers $(MUTATE_WORKERS) --timeout-coefficient 10 \
+	    --output bin/mutate/$$(basename $$p).json $$p | grep -E 'LIVED|TIMED OUT|Killed:|Timed out:|efficacy|coverage'; \
 	done
 
 ## bench: the hot path's Go benchmarks
