@@ -53,6 +53,7 @@ type Daemon struct {
 	js        jetstream.JetStream
 	pub       publish.Config
 	tracing   *tracing.Provider // nil: tracing off
+	sync      string            // how the server syncs writes, for /readyz; set in Start
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
@@ -170,7 +171,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.cfg.Embedded() {
 		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
 			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
-			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)),
+			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)), Sync: d.cfg.Sync,
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats-server: %w", err)
@@ -195,6 +196,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	d.publisher.Store(publisher)
+
+	d.sync = d.syncPolicy(ctx)
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
