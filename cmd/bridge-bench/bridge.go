@@ -46,16 +46,26 @@ type bridge interface {
 }
 
 // startNATS starts the embedded nats-server the bridge and the ceiling
-// use: JetStream, a file store in dir, a random loopback port, and the
-// max_payload the bridge gives its own embedded server.
-func startNATS(ctx context.Context, dir string) (*natsembed.Server, error) {
+// use (and the thin forwarder its own): JetStream, a file store in dir, a
+// random loopback port, the max_payload the bridge gives its own embedded
+// server, and every write synced before it is acknowledged when syncAlways
+// (the bridge's default), else nats-server's default lazy sync.
+func startNATS(ctx context.Context, dir string, syncAlways bool) (*natsembed.Server, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	sync := config.SyncAlways
+	if !syncAlways {
+		sync = lazySync
+	}
 	return natsembed.Start(ctx, natsembed.Config{
 		Listen: "127.0.0.1:-1", StoreDir: dir, Name: "bridge-bench",
-		MaxPayload: int32(config.Default().BodyLimit + 128<<10),
+		MaxPayload: int32(config.Default().BodyLimit + 128<<10), Sync: sync,
 	})
 }
+
+// lazySync is nats-server's default sync interval, the --sync-always=false
+// setting.
+const lazySync = 2 * time.Minute
 
 // connect dials the harness's own connection (verification, ceiling).
 func connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
