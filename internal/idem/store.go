@@ -106,6 +106,9 @@ type Store struct {
 	kv        jetstream.KeyValue
 	nc        *nats.Conn
 	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it
+	// batch stores the records that concurrent deliveries remember at the
+	// same time as one atomic batch, synced once.
+	batch *publish.Batcher
 
 	// answer is the filter that answers lookups; nil while the watch is not
 	// in step with the bucket, and then every lookup asks the bucket.
@@ -154,7 +157,11 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
+	allowAtomic(ctx, js, "KV_"+kv.Bucket())
 	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
+	if s.nc != nil {
+		s.batch = publish.NewBatcher(s.nc)
+	}
 	if cfg.CacheKeys == -1 || s.nc == nil {
 		return s, nil
 	}
@@ -174,6 +181,28 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		y.run(wctx)
 	}()
 	return s, nil
+}
+
+// allowAtomic lets the bucket's stream take atomic batches, so that the
+// records of concurrent deliveries share one sync (publish.Batcher).
+// CreateOrUpdateKeyValue leaves the setting out. Best effort: without it
+// the Batcher stores one record at a time.
+func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = retry(ctx, func(ctx context.Context) error {
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		cfg := st.CachedInfo().Config
+		if cfg.AllowAtomicPublish {
+			return nil
+		}
+		cfg.AllowAtomicPublish = true
+		_, err = js.UpdateStream(ctx, cfg)
+		return err
+	})
 }
 
 // Close stops the negative cache's watch and returns once its goroutines
@@ -256,7 +285,7 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	// What kv.Put sends, with its acknowledgement read without reflection.
 	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
 	if err := retry(ctx, func(ctx context.Context) error {
-		_, err := publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
+		_, err := s.batch.Store(ctx, msg)
 		return err
 	}); err != nil {
 		return fmt.Errorf("remember %s: %w", key, err)
