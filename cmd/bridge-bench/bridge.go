@@ -60,6 +60,10 @@ func startNATS(ctx context.Context, dir string, syncAlways bool) (*natsembed.Ser
 	return natsembed.Start(ctx, natsembed.Config{
 		Listen: "127.0.0.1:-1", StoreDir: dir, Name: "bridge-bench",
 		MaxPayload: int32(config.Default().BodyLimit + 128<<10), Sync: sync,
+		// The bridge reads the sync policy there, as --nats-monitor-url
+		// tells it to, and batches its writes only when the server syncs
+		// every one.
+		MonitorListen: "127.0.0.1:-1",
 	})
 }
 
@@ -96,13 +100,13 @@ type inProcess struct {
 	restore func()
 }
 
-func startInProcess(ctx context.Context, o Options, natsURL, secret string, logf func(string, ...any)) (bridge, error) {
+func startInProcess(ctx context.Context, o Options, natsURL, monitorURL, secret string, logf func(string, ...any)) (bridge, error) {
 	// The mappings read their secrets from the environment when they load.
 	restore := setEnv(secretEnv, secret)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = o.Mappings, o.Schemas
-	cfg.NATSURLs = []string{natsURL}
+	cfg.NATSURLs, cfg.NATSMonitorURL = []string{natsURL}, monitorURL
 	cfg.LogFormat, cfg.LogLevel = config.FormatText, slog.LevelWarn
 	d, err := daemon.New(cfg, cfg.Logger(o.Log))
 	if err != nil {
@@ -165,7 +169,7 @@ type subprocess struct {
 	err    error         // Wait's error, set before exited is closed
 }
 
-func startSubprocess(ctx context.Context, o Options, natsURL, secret, tmp string, logf func(string, ...any)) (bridge, error) {
+func startSubprocess(ctx context.Context, o Options, natsURL, monitorURL, secret, tmp string, logf func(string, ...any)) (bridge, error) {
 	bin := o.BridgeBin
 	if bin == "" {
 		bin = filepath.Join(tmp, "bridge")
@@ -185,7 +189,7 @@ func startSubprocess(ctx context.Context, o Options, natsURL, secret, tmp string
 		}
 		addrs[i] = a
 	}
-	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--http", addrs[0], "--admin", addrs[1],
+	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--nats-monitor-url", monitorURL, "--http", addrs[0], "--admin", addrs[1],
 		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text")
 	cmd.Env = childEnv(secret)
 	b := &subprocess{cmd: cmd, bin: bin, http: addrs[0], logs: &tailBuffer{max: 16 << 10}, exited: make(chan struct{})}

@@ -330,9 +330,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, err
 		}
 		if o.Subprocess {
-			b, err = startSubprocess(ctx, o, natsURL, secret, tmp, logf)
+			b, err = startSubprocess(ctx, o, natsURL, srv.MonitorURL(), secret, tmp, logf)
 		} else {
-			b, err = startInProcess(ctx, o, natsURL, secret, logf)
+			b, err = startInProcess(ctx, o, natsURL, srv.MonitorURL(), secret, logf)
 		}
 		if err != nil {
 			return nil, err

@@ -361,7 +361,7 @@ func TestRunAgainstATarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := startInProcess(ctx, ob, srv.URL(), secret, func(string, ...any) {})
+	b, err := startInProcess(ctx, ob, srv.URL(), "", secret, func(string, ...any) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ type Daemon struct {
 	pub       publish.Config
 	tracing   *tracing.Provider // nil: tracing off
 	sync      string            // how the server syncs writes, for /readyz; set in Start
+	lazySync  bool              // the server acknowledges before it syncs: no batches (publish.Batcher)
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
@@ -191,13 +192,13 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.js, err = jetstream.New(d.nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	d.sync, d.lazySync = d.syncPolicy(ctx)
+	d.pub.NoBatch = d.lazySync
 	publisher, err := publish.New(d.js, d.pub, d.log.With("component", "publish"))
 	if err != nil {
 		return err
 	}
 	d.publisher.Store(publisher)
-
-	d.sync = d.syncPolicy(ctx)
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
@@ -220,7 +221,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	store, err := idem.OpenStore(sctx, d.js, idem.StoreConfig{
 		Bucket: idem.DefaultBucket, Replicas: d.cfg.Replicas, Horizon: d.cfg.IdempotencyHorizon,
-		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys),
+		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys), NoBatch: d.lazySync,
 	})
 	cancel()
 	if err != nil {

@@ -55,6 +55,10 @@ func TestSyncPolicyShown(t *testing.T) {
 			if tc.warn && (warns[0]["level"] != "WARN" || warns[0]["sync"] != "every 2m0s") {
 				t.Errorf("warning = %v", warns[0])
 			}
+			// Batches share syncs; a server that does not sync gains nothing.
+			if b.pub.NoBatch != tc.warn || b.lazySync != tc.warn {
+				t.Errorf("NoBatch %v, lazySync %v; want both %v", b.pub.NoBatch, b.lazySync, tc.warn)
+			}
 		})
 	}
 }
@@ -101,6 +105,9 @@ func TestSyncPolicyOfExternalServer(t *testing.T) {
 			}
 			if warns := logs.records(t, lazyWarning); tc.warn != (len(warns) == 1) {
 				t.Errorf("%d warnings %q, want warned = %v", len(warns), lazyWarning, tc.warn)
+			}
+			if b.pub.NoBatch != tc.warn {
+				t.Errorf("NoBatch %v, want %v (batch unless the server is known not to sync always)", b.pub.NoBatch, tc.warn)
 			}
 		})
 	}

@@ -40,6 +40,10 @@ type StoreConfig struct {
 	// DefaultCacheKeys); it grows to twice the keys in the bucket when they
 	// are more. -1 turns the cache off: every Lookup asks the bucket.
 	CacheKeys int
+	// NoBatch stores each record with a request of its own instead of
+	// sharing atomic batches with concurrent deliveries (publish.Batcher):
+	// for a server that does not sync every write.
+	NoBatch bool
 }
 
 // Validate reports every problem of c at once.
@@ -159,7 +163,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	}
 	allowAtomic(ctx, js, "KV_"+kv.Bucket())
 	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
-	if s.nc != nil {
+	if s.nc != nil && !cfg.NoBatch {
 		s.batch = publish.NewBatcher(s.nc)
 	}
 	if cfg.CacheKeys == -1 || s.nc == nil {
@@ -285,7 +289,12 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	// What kv.Put sends, with its acknowledgement read without reflection.
 	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
 	if err := retry(ctx, func(ctx context.Context) error {
-		_, err := s.batch.Store(ctx, msg)
+		var err error
+		if s.batch != nil {
+			_, err = s.batch.Store(ctx, msg)
+		} else {
+			_, err = publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
+		}
 		return err
 	}); err != nil {
 		return fmt.Errorf("remember %s: %w", key, err)

@@ -114,6 +114,9 @@ func serverOptions(cfg Config, name, host string, port int) *server.Options {
 		NoSigs:     true,
 		MaxPayload: cfg.MaxPayload,
 	}
+	if cfg.MonitorListen != "" {
+		opts.HTTPHost, opts.HTTPPort, _ = splitListen(cfg.MonitorListen)
+	}
 	if cfg.Sync == 0 {
 		// What a config file's sync_interval: always sets: every write is
 		// synced before the stream acknowledges it. The interval then only
@@ -162,6 +165,19 @@ func (s *Server) SyncInterval() time.Duration {
 		return 0
 	}
 	return s.ns.JetStreamConfig().SyncInterval
+}
+
+// MonitorURL is http://host:port of the monitoring port, "" when the
+// server has none (Config.MonitorListen).
+func (s *Server) MonitorURL() string {
+	if s == nil || s.ns == nil {
+		return ""
+	}
+	a := s.ns.MonitorAddr()
+	if a == nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(clientHost(a.IP.String()), strconv.Itoa(a.Port))
 }
 
 // Shutdown stops the server and waits until it has stopped (its JetStream

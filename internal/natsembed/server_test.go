@@ -3,9 +3,11 @@ package natsembed
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"syscall"
@@ -155,6 +157,34 @@ func TestShutdownTwice(t *testing.T) {
 	}
 	if err := new(Server).Shutdown(context.Background()); err != nil {
 		t.Errorf("Shutdown on zero Server: %v", err)
+	}
+}
+
+// TestMonitorListen: a monitoring port only when asked for, on the
+// address asked for, answering /varz with the sync policy.
+func TestMonitorListen(t *testing.T) {
+	if s := startT(t, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}); s.MonitorURL() != "" {
+		t.Errorf("MonitorURL = %q without MonitorListen, want none", s.MonitorURL())
+	}
+	s := startT(t, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), MonitorListen: "127.0.0.1:-1"})
+	u := s.MonitorURL()
+	if !strings.HasPrefix(u, "http://127.0.0.1:") {
+		t.Fatalf("MonitorURL = %q, want http://127.0.0.1:port", u)
+	}
+	resp, err := http.Get(u + "/varz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var varz struct {
+		JetStream struct {
+			Config struct {
+				SyncAlways bool `json:"sync_always"`
+			} `json:"config"`
+		} `json:"jetstream"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&varz); err != nil || !varz.JetStream.Config.SyncAlways {
+		t.Errorf("/varz sync_always = %v (%v), want true", varz.JetStream.Config.SyncAlways, err)
 	}
 }
 

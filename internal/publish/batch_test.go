@@ -177,6 +177,27 @@ func TestBatcherConcurrent(t *testing.T) {
 	}
 }
 
+// TestPublisherNoBatch: NoBatch publishes each event with its own request.
+func TestPublisherNoBatch(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.NoBatch = true })
+	ctx := ctxFor(t, 10*time.Second)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			if _, err := e.pub.Publish(ctx, event("event.a.b.c.d", fmt.Sprint("k", i), "ce", []byte("{}"))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if batches, _ := e.pub.BatchStats(); e.pub.batch != nil || batches != 0 {
+		t.Errorf("NoBatch publisher has a Batcher (%d batches)", batches)
+	}
+	if n := streamMsgs(t, e.js, "EVENTS"); n != 16 {
+		t.Errorf("the stream holds %d messages, want 16", n)
+	}
+}
+
 // TestBatcherWithoutAllowAtomic: a batch into a stream that refuses atomic
 // batches is stored one by one, and the Batcher stops batching.
 func TestBatcherWithoutAllowAtomic(t *testing.T) {

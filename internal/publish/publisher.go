@@ -77,13 +77,20 @@ func New(js jetstream.JetStream, cfg Config, logger *slog.Logger) (*Publisher, e
 		retry:   newRetrier(cfg, logger),
 		request: js.Conn().RequestMsgWithContext,
 	}
-	p.batch = newBatcher(func(ctx context.Context, m *nats.Msg) (*nats.Msg, error) { return p.request(ctx, m) }, js.Conn().PublishMsg)
+	if !cfg.NoBatch {
+		p.batch = newBatcher(func(ctx context.Context, m *nats.Msg) (*nats.Msg, error) { return p.request(ctx, m) }, js.Conn().PublishMsg)
+	}
 	return p, nil
 }
 
 // BatchStats is how many atomic batches of two events or more the
 // Publisher stored, and how many events they held.
-func (p *Publisher) BatchStats() (batches, events uint64) { return p.batch.BatchStats() }
+func (p *Publisher) BatchStats() (batches, events uint64) {
+	if p.batch == nil {
+		return 0, 0
+	}
+	return p.batch.BatchStats()
+}
 
 // Publish stores m in the events stream with Nats-Msg-Id = m.MsgID. It
 // retries transient failures (no responders, timeouts, a connection that
@@ -140,8 +147,11 @@ func (p *Publisher) store(ctx context.Context, what string, msg *nats.Msg) (ack 
 
 // publishOnce is one attempt of jetstream.PublishMsg without its own
 // retries (see StoreOnce), in a batch with the events other calls publish
-// at the same time (see Batcher).
+// at the same time (see Batcher) unless the config says NoBatch.
 func (p *Publisher) publishOnce(ctx context.Context, msg *nats.Msg) (Ack, error) {
+	if p.batch == nil {
+		return StoreOnce(ctx, p.request, msg)
+	}
 	return p.batch.Store(ctx, msg)
 }
 
