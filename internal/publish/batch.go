@@ -47,9 +47,10 @@ const (
 // duplicates instead of skipping them). A stream that does not allow
 // atomic batches turns batching off for good.
 //
-// Batcher is safe for concurrent use. It starts no goroutine: the caller
-// whose message heads the queue sends the batch, then hands the turn to
-// the next waiting caller.
+// Batcher is safe for concurrent use. It owns no goroutine: the caller
+// whose turn it is sends the batch, then hands the turn to the next
+// waiting caller (a refused batch's messages are stored one by one from
+// goroutines that the sending call waits for).
 type Batcher struct {
 	request func(context.Context, *nats.Msg) (*nats.Msg, error)
 	publish func(*nats.Msg) error
@@ -67,7 +68,7 @@ type Batcher struct {
 	queue   []*waiter
 	leaders int // callers sending a batch, at most inFlight
 
-	batches, batched atomic.Uint64 // for tests and metrics: batches of 2 or more, and their messages
+	batches, batched atomic.Uint64 // batches of 2 or more committed, and their messages (BatchStats)
 }
 
 // waiter is one caller's message in the queue.

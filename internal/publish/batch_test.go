@@ -28,7 +28,8 @@ func waiters(msgs ...*nats.Msg) []*waiter {
 
 // TestAtomicBatchOnTheServer records what nats-server does with an atomic
 // batch, which Batcher relies on: a batch is stored whole with consecutive
-// sequences; a Nats-Msg-Id twice in a batch, or one already stored, makes
+// sequences, its ids de-duplicate later publishes; a Nats-Msg-Id twice in a
+// batch, or one already stored, makes
 // the server refuse the whole batch (error 10201) and store none of it,
 // rather than skip the copy as a single publish does; and a stream without
 // allow_atomic refuses batches (10174).
@@ -61,6 +62,10 @@ func TestAtomicBatchOnTheServer(t *testing.T) {
 		if after := streamMsgs(t, e.js, "EVENTS"); after != before {
 			t.Errorf("%s: the stream went from %d to %d messages, want none stored", name, before, after)
 		}
+	}
+	// An id stored by a batch de-duplicates a later single publish.
+	if ack, err := StoreOnce(ctx, e.nc.RequestMsgWithContext, rawMsg("b")); err != nil || !ack.Duplicate || ack.Sequence != 2 {
+		t.Errorf("single publish of an id a batch stored: %+v, %v; want a duplicate of sequence 2", ack, err)
 	}
 	refused("an id twice in the batch", errCodeBatchDuplicate, rawMsg("d"), rawMsg("d"))
 	refused("an id already stored", errCodeBatchDuplicate, rawMsg("e"), rawMsg("a"))
