@@ -120,6 +120,11 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 				t.Errorf("--sync %s: %d of %d events answered 202 without their syncs (%v); want %s",
 					tc.sync, len(tr.unsynced), tr.acked, tr.unsynced, tc.want)
 			}
+			// Eight senders at once: events that arrive together share a
+			// batch, and the batch one sync.
+			if tc.sync == "always" && tr.syncs[streamEvents] >= tr.acked {
+				t.Errorf("%d fsyncs of EVENTS for %d events: no sync was shared", tr.syncs[streamEvents], tr.acked)
+			}
 		})
 	}
 }
