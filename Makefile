@@ -70,9 +70,9 @@ bench:
 bench-once:
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
-## load: the load harness (docs/performance.md): 64 connections for 20 s against the raw JetStream ceiling
+## load: the load harness (docs/performance.md): 64 connections for 20 s against the raw JetStream ceiling and the thin forwarder, every server syncing always
 load:
-	$(GO) run ./cmd/bridge-bench --concurrency 64 --duration 20s --warmup 3s --ceiling
+	$(GO) run ./cmd/bridge-bench --concurrency 64 --duration 20s --warmup 3s --ceiling --thin --sync-always
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -129,8 +129,8 @@ func natsNodes(t *testing.T, c composeFile) []natsNode {
 		if image != "nats" {
 			continue
 		}
-		if !natsAtLeast(tag, 2, 11) {
-			t.Errorf("%s: image %s: want nats 2.11 or later", name, svc.Image)
+		if !natsAtLeast(tag, 2, 12) {
+			t.Errorf("%s: image %s: want nats 2.12 or later (atomic batches)", name, svc.Image)
 		}
 		args := slices.Clone(svc.Command)
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

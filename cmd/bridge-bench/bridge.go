@@ -46,16 +46,30 @@ type bridge interface {
 }
 
 // startNATS starts the embedded nats-server the bridge and the ceiling
-// use: JetStream, a file store in dir, a random loopback port, and the
-// max_payload the bridge gives its own embedded server.
-func startNATS(ctx context.Context, dir string) (*natsembed.Server, error) {
+// use (and the thin forwarder its own): JetStream, a file store in dir, a
+// random loopback port, the max_payload the bridge gives its own embedded
+// server, and every write synced before it is acknowledged when syncAlways
+// (the bridge's default), else nats-server's default lazy sync.
+func startNATS(ctx context.Context, dir string, syncAlways bool) (*natsembed.Server, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	sync := config.SyncAlways
+	if !syncAlways {
+		sync = lazySync
+	}
 	return natsembed.Start(ctx, natsembed.Config{
 		Listen: "127.0.0.1:-1", StoreDir: dir, Name: "bridge-bench",
-		MaxPayload: int32(config.Default().BodyLimit + 128<<10),
+		MaxPayload: int32(config.Default().BodyLimit + 128<<10), Sync: sync,
+		// The bridge reads the sync policy there, as --nats-monitor-url
+		// tells it to, and batches its writes only when the server syncs
+		// every one.
+		MonitorListen: "127.0.0.1:-1",
 	})
 }
+
+// lazySync is nats-server's default sync interval, the --sync-always=false
+// setting.
+const lazySync = 2 * time.Minute
 
 // connect dials the harness's own connection (verification, ceiling).
 func connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
@@ -86,13 +100,13 @@ type inProcess struct {
 	restore func()
 }
 
-func startInProcess(ctx context.Context, o Options, natsURL, secret string, logf func(string, ...any)) (bridge, error) {
+func startInProcess(ctx context.Context, o Options, natsURL, monitorURL, secret string, logf func(string, ...any)) (bridge, error) {
 	// The mappings read their secrets from the environment when they load.
 	restore := setEnv(secretEnv, secret)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = o.Mappings, o.Schemas
-	cfg.NATSURLs = []string{natsURL}
+	cfg.NATSURLs, cfg.NATSMonitorURL = []string{natsURL}, monitorURL
 	cfg.EventsAuthSource = "bridge-bench" // none on purpose, as the subprocess's --events-auth none
 	cfg.LogFormat, cfg.LogLevel = config.FormatText, slog.LevelWarn
 	d, err := daemon.New(cfg, cfg.Logger(o.Log))
@@ -156,7 +170,7 @@ type subprocess struct {
 	err    error         // Wait's error, set before exited is closed
 }
 
-func startSubprocess(ctx context.Context, o Options, natsURL, secret, tmp string, logf func(string, ...any)) (bridge, error) {
+func startSubprocess(ctx context.Context, o Options, natsURL, monitorURL, secret, tmp string, logf func(string, ...any)) (bridge, error) {
 	bin := o.BridgeBin
 	if bin == "" {
 		bin = filepath.Join(tmp, "bridge")
@@ -176,7 +190,7 @@ func startSubprocess(ctx context.Context, o Options, natsURL, secret, tmp string
 		}
 		addrs[i] = a
 	}
-	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--http", addrs[0], "--admin", addrs[1],
+	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--nats-monitor-url", monitorURL, "--http", addrs[0], "--admin", addrs[1],
 		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text", "--events-auth", "none")
 	cmd.Env = childEnv(secret)
 	b := &subprocess{cmd: cmd, bin: bin, http: addrs[0], logs: &tailBuffer{max: 16 << 10}, exited: make(chan struct{})}

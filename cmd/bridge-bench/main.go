@@ -5,7 +5,10 @@
 // reports throughput, latency, errors, CPU per 1,000 events and peak RSS.
 // Afterwards it checks that the EVENTS stream holds exactly one event per
 // 2xx answered. With --ceiling it also measures raw synchronous JetStream
-// publishing on the same server, the bridge's upper bound.
+// publishing on the same server, the bridge's upper bound; with --thin, a
+// thin forwarder (read, publish, 202) in its own process. Every server
+// syncs each write before acknowledging it, as the bridge's embedded server
+// does by default, unless --sync-always=false.
 //
 //	go run ./cmd/bridge-bench --concurrency 64 --duration 20s --warmup 3s --ceiling
 //	go run ./cmd/bridge-bench --subprocess --concurrency 64 --duration 20s --warmup 3s --ceiling
@@ -61,6 +64,11 @@ type Options struct {
 	Duration    time.Duration // measured time when Count is 0 (default 10s)
 	Warmup      time.Duration // unmeasured load before the measured part
 	Ceiling     bool          // also measure raw JetStream publishing
+	Thin        bool          // also measure the thin forwarder (thin.go)
+	// SyncAlways runs the nats-servers (the bridge's and the ceiling's,
+	// the thin forwarder's) syncing every write before acknowledging it,
+	// the bridge's default; false: nats-server's lazy default.
+	SyncAlways bool
 
 	CPUProfile string // in-process only: CPU profile of the measured part
 	MemProfile string // in-process only: heap profile after the measured part
@@ -72,6 +80,9 @@ type Options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == thinCommand {
+		os.Exit(thinServe(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
@@ -141,6 +152,8 @@ func parseArgs(args []string, stderr io.Writer) (Options, bool, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time, when --count is not given")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "load before the measured part, not measured")
 	fs.BoolVar(&o.Ceiling, "ceiling", false, "also measure raw synchronous JetStream publishing (same size, concurrency and length)")
+	fs.BoolVar(&o.Thin, "thin", false, "also measure a thin forwarder (read, synchronous publish with a Nats-Msg-Id, 202) in its own process with its own nats-server")
+	fs.BoolVar(&o.SyncAlways, "sync-always", true, "nats-servers sync every write before acknowledging it, as the bridge's embedded server does by default; false: nats-server's lazy default (every 2m)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to `file` (in-process only)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile after the measured part to `file` (in-process only)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "bound on the whole run (default: from the load's length)")
@@ -187,8 +200,8 @@ func (o Options) check() error {
 		if u, err := url.Parse(o.Target); err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			errs = append(errs, fmt.Errorf("--target: want http://host:port, got %q", o.Target))
 		}
-		if o.Subprocess || o.Ceiling || o.CPUProfile != "" || o.MemProfile != "" {
-			errs = append(errs, errors.New("--target drives a bridge that runs elsewhere: not with --subprocess, --ceiling, --cpuprofile or --memprofile"))
+		if o.Subprocess || o.Ceiling || o.Thin || o.CPUProfile != "" || o.MemProfile != "" {
+			errs = append(errs, errors.New("--target drives a bridge that runs elsewhere: not with --subprocess, --ceiling, --thin, --cpuprofile or --memprofile"))
 		}
 	} else if o.NATSURL != "" {
 		errs = append(errs, errors.New("--nats-url needs --target"))
@@ -236,6 +249,9 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		if o.Ceiling {
 			load *= 2
+		}
+		if o.Thin {
+			load += o.Warmup + o.Duration
 		}
 		o.Timeout = 2*load + 5*time.Minute
 	}
@@ -298,8 +314,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		b, natsURL = newRemote(o.Target), o.NATSURL
 		logf("driving the bridge at %s (events read back from %s)", o.Target, natsURL)
 	} else {
-		logf("starting nats-server (JetStream, file store in %s)", tmp)
-		srv, serr := startNATS(ctx, filepath.Join(tmp, "nats"))
+		res.Sync = syncText(o.SyncAlways)
+		logf("starting nats-server (JetStream, file store in %s, sync %s)", tmp, res.Sync)
+		srv, serr := startNATS(ctx, filepath.Join(tmp, "nats"), o.SyncAlways)
 		if serr != nil {
 			return nil, serr
 		}
@@ -313,9 +330,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, err
 		}
 		if o.Subprocess {
-			b, err = startSubprocess(ctx, o, natsURL, secret, tmp, logf)
+			b, err = startSubprocess(ctx, o, natsURL, srv.MonitorURL(), secret, tmp, logf)
 		} else {
-			b, err = startInProcess(ctx, o, natsURL, secret, logf)
+			b, err = startInProcess(ctx, o, natsURL, srv.MonitorURL(), secret, logf)
 		}
 		if err != nil {
 			return nil, err
@@ -407,6 +424,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, fmt.Errorf("ceiling: %w", err)
 		}
 		res.Ceiling = c
+	}
+	if o.Thin {
+		logf("thin forwarder: same load at concurrency %d", o.Concurrency)
+		th, err := runThin(ctx, o, gen, secret, tmp, res.Bridge.Rate)
+		if err != nil {
+			return nil, fmt.Errorf("thin forwarder: %w", err)
+		}
+		res.Thin = th
 	}
 	return res, nil
 }

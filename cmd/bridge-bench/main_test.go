@@ -209,6 +209,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--target", "http://127.0.0.1:8080/webhooks/stripe"}, "want http://host:port"},
 		{[]string{"--target", "http://127.0.0.1:8080", "--ceiling"}, "not with --subprocess, --ceiling"},
 		{[]string{"--nats-url", "nats://127.0.0.1:4222"}, "needs --target"},
+		{[]string{"--target", "http://127.0.0.1:8080", "--thin"}, "--thin"},
+		{[]string{"--thin", "--sync-always=false"}, ""},
 	}
 	for _, tc := range tests {
 		o, _, err := parseArgs(tc.args, &bytes.Buffer{})
@@ -359,7 +361,7 @@ func TestRunAgainstATarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := startInProcess(ctx, ob, srv.URL(), secret, func(string, ...any) {})
+	b, err := startInProcess(ctx, ob, srv.URL(), "", secret, func(string, ...any) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,9 @@ type Result struct {
 	Harness     *Resources  `json:"harness,omitempty"`
 	ExactlyOnce ExactlyOnce `json:"exactly_once"`
 	Ceiling     *Ceiling    `json:"ceiling,omitempty"`
+	Thin        *Thin       `json:"thin,omitempty"`
+	// Sync is the sync policy of the run's nats-servers.
+	Sync string `json:"sync"`
 }
 
 // Stats of one measured phase.
@@ -144,6 +147,9 @@ func (r *Result) Clean() bool {
 	if c := r.Ceiling; c != nil {
 		ok = ok && c.Stats.failed() == 0 && c.StoredOK
 	}
+	if th := r.Thin; th != nil {
+		ok = ok && th.Stats.failed() == 0 && th.StoredOK
+	}
 	return ok
 }
 
@@ -159,6 +165,9 @@ func (r *Result) WriteText(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "bridge         %s\n", r.Mode)
+	if r.Sync != "" {
+		fmt.Fprintf(w, "nats sync      %s\n", r.Sync)
+	}
 	fmt.Fprintf(w, "provider       %s: %s\n", r.Provider, r.Payload)
 	fmt.Fprintf(w, "load           %d clients (%d connections opened in all)", r.Concurrency, r.Dials)
 	if r.Warmup > 0 {
@@ -234,6 +243,9 @@ func (r *Result) WriteText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  stored       %s holds %d messages: %s\n", c.Stream, c.Stored, stored)
 		fmt.Fprintf(w, "  ratio        bridge / ceiling = %.3f (the bridge stores %.1f%% of what raw publishing does)\n", c.Ratio, 100*c.Ratio)
+	}
+	if r.Thin != nil {
+		writeThin(w, r)
 	}
 }
 

@@ -84,6 +84,7 @@ start() {
 	b1 | b2)
 		i=${name#b}
 		"$bin/bridge" run --nats-url "$nats_urls" --replicas 3 \
+			--nats-monitor-url "http://127.0.0.1:$((8221 + i))" \
 			--http ":808$i" --admin "127.0.0.1:909$i" \
 			--mappings ./mappings --schemas ./schemas --log-format text --events-auth none \
 			>>"$logs/$name.log" 2>&1 &

@@ -21,6 +21,7 @@ const (
 	defaultNATSListen       = "127.0.0.1:4222"
 	defaultDataDir          = "./data"
 	defaultReplicas         = 1
+	defaultSync             = SyncAlways
 	defaultManageStreams    = true
 	defaultDuplicateWindow  = 2 * time.Minute
 	defaultMaxBytes         = -1 // unlimited
@@ -118,6 +119,16 @@ type Config struct {
 	// Replicas is the replica count of every stream and bucket the bridge
 	// creates, 1 to 5 (default 1).
 	Replicas int
+	// Sync is how the embedded server writes to disk: SyncAlways (0, the
+	// default) syncs every write before acknowledging it; a positive
+	// interval flushes in the background that often, and a crash of the
+	// machine may lose what was acknowledged since.
+	Sync time.Duration
+	// NATSMonitorURL is the monitoring endpoint (http://host:8222) of the
+	// server at NATSURLs; when set, the bridge reads its /varz at start and
+	// warns when it does not sync every write (default none). Only with
+	// NATSURLs.
+	NATSMonitorURL string
 
 	// How the bridge authenticates to the NATS servers of NATSURLs: at most
 	// one of a JWT credentials file (NATSCreds), an nkey seed file
@@ -240,6 +251,7 @@ func Default() Config {
 		NATSListen:           defaultNATSListen,
 		DataDir:              defaultDataDir,
 		Replicas:             defaultReplicas,
+		Sync:                 defaultSync,
 		ManageStreams:        defaultManageStreams,
 		DuplicateWindow:      defaultDuplicateWindow,
 		IdempotencyHorizon:   defaultIdemHorizon,
@@ -266,6 +278,10 @@ func Default() Config {
 		TraceSampleRatio:     defaultTraceSampleRatio,
 	}
 }
+
+// SyncAlways is the Sync value that syncs every write before it is
+// acknowledged.
+const SyncAlways time.Duration = 0
 
 // Embedded reports whether the bridge starts its own nats-server, which it
 // does when no NATS URL is configured.

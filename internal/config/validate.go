@@ -61,6 +61,17 @@ func (c Config) Validate() error {
 		add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Replicas)
 	}
 
+	if c.Sync < 0 {
+		add("sync", "must be always or a positive duration, got %s", formatDuration(c.Sync))
+	}
+	if c.NATSMonitorURL != "" {
+		if c.Embedded() {
+			add("nats-monitor-url", "needs --nats-url: the embedded server's sync policy is --sync")
+		} else if u, err := url.Parse(c.NATSMonitorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("nats-monitor-url", "want http://host:port or https://host:port, got %q", c.NATSMonitorURL)
+		}
+	}
+
 	c.validateNATSSecurity(add)
 
 	positive("duplicate-window", c.DuplicateWindow)

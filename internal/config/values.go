@@ -146,3 +146,24 @@ func parseLogLevel(s string) (slog.Level, error) {
 }
 
 func formatLogLevel(l slog.Level) string { return strings.ToLower(l.String()) }
+
+// parseSync reads --sync: "always" or a positive duration.
+func parseSync(s string) (time.Duration, error) {
+	v := strings.TrimSpace(s)
+	if strings.EqualFold(v, "always") {
+		return SyncAlways, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid sync %q (want always, or a positive duration such as 1s or 2m)", s)
+	}
+	return d, nil
+}
+
+// formatSync writes Sync back: "always" or the interval.
+func formatSync(d time.Duration) string {
+	if d == SyncAlways {
+		return "always"
+	}
+	return formatDuration(d)
+}

@@ -205,7 +205,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks, "details": map[string]string{"sync": d.sync}})
 }
 
 // streamCanStore asks the stream's state: on a cluster, a node cut off from

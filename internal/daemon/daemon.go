@@ -53,6 +53,8 @@ type Daemon struct {
 	js        jetstream.JetStream
 	pub       publish.Config
 	tracing   *tracing.Provider // nil: tracing off
+	sync      string            // how the server syncs writes, for /readyz; set in Start
+	lazySync  bool              // the server acknowledges before it syncs: no batches (publish.Batcher)
 
 	// bodies bounds the request bodies in memory, of both listeners.
 	bodies *ingest.BodyBudget
@@ -188,7 +190,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.cfg.Embedded() {
 		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
 			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
-			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)),
+			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)), Sync: d.cfg.Sync,
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats-server: %w", err)
@@ -209,6 +211,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if d.js, err = jetstream.New(d.nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	d.sync, d.lazySync = d.syncPolicy(ctx)
+	d.pub.NoBatch = d.lazySync
 	publisher, err := publish.New(d.js, d.pub, d.log.With("component", "publish"))
 	if err != nil {
 		return err
@@ -236,7 +240,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	store, err := idem.OpenStore(sctx, d.js, idem.StoreConfig{
 		Bucket: idem.DefaultBucket, Replicas: d.cfg.Replicas, Horizon: d.cfg.IdempotencyHorizon,
-		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys),
+		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys), NoBatch: d.lazySync,
 	})
 	cancel()
 	if err != nil {

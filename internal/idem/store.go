@@ -40,6 +40,10 @@ type StoreConfig struct {
 	// DefaultCacheKeys); it grows to twice the keys in the bucket when they
 	// are more. -1 turns the cache off: every Lookup asks the bucket.
 	CacheKeys int
+	// NoBatch stores each record with a request of its own instead of
+	// sharing atomic batches with concurrent deliveries (publish.Batcher):
+	// for a server that does not sync every write.
+	NoBatch bool
 }
 
 // Validate reports every problem of c at once.
@@ -106,6 +110,9 @@ type Store struct {
 	kv        jetstream.KeyValue
 	nc        *nats.Conn
 	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it
+	// batch stores the records that concurrent deliveries remember at the
+	// same time as one atomic batch, synced once.
+	batch *publish.Batcher
 
 	// answer is the filter that answers lookups; nil while the watch is not
 	// in step with the bucket, and then every lookup asks the bucket.
@@ -154,7 +161,11 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	if err != nil {
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
+	allowAtomic(ctx, js, "KV_"+kv.Bucket())
 	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
+	if s.nc != nil && !cfg.NoBatch {
+		s.batch = publish.NewBatcher(s.nc)
+	}
 	if cfg.CacheKeys == -1 || s.nc == nil {
 		return s, nil
 	}
@@ -174,6 +185,28 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		y.run(wctx)
 	}()
 	return s, nil
+}
+
+// allowAtomic lets the bucket's stream take atomic batches, so that the
+// records of concurrent deliveries share one sync (publish.Batcher).
+// CreateOrUpdateKeyValue leaves the setting out. Best effort: without it
+// the Batcher stores one record at a time.
+func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = retry(ctx, func(ctx context.Context) error {
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		cfg := st.CachedInfo().Config
+		if cfg.AllowAtomicPublish {
+			return nil
+		}
+		cfg.AllowAtomicPublish = true
+		_, err = js.UpdateStream(ctx, cfg)
+		return err
+	})
 }
 
 // Close stops the negative cache's watch and returns once its goroutines
@@ -256,7 +289,12 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	// What kv.Put sends, with its acknowledgement read without reflection.
 	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
 	if err := retry(ctx, func(ctx context.Context) error {
-		_, err := publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
+		var err error
+		if s.batch != nil {
+			_, err = s.batch.Store(ctx, msg)
+		} else {
+			_, err = publish.StoreOnce(ctx, s.nc.RequestMsgWithContext, msg)
+		}
 		return err
 	}); err != nil {
 		return fmt.Errorf("remember %s: %w", key, err)

@@ -49,6 +49,11 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil || st.TTL() != 2*time.Hour {
 		t.Fatalf("bucket TTL = %v (%v), want the new horizon", st.TTL(), err)
 	}
+	// Reopening (CreateOrUpdateKeyValue leaves it out) keeps the bucket's
+	// stream open to atomic batches, which Remember's Batcher uses.
+	if bs, err := js.Stream(ctx, "KV_"+DefaultBucket); err != nil || !bs.CachedInfo().Config.AllowAtomicPublish {
+		t.Fatalf("KV_%s allow_atomic: %v (%v), want true", DefaultBucket, err == nil && bs.CachedInfo().Config.AllowAtomicPublish, err)
+	}
 
 	srv.Stop(t)
 	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)

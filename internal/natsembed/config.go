@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 )
 
 // DefaultName is the server name used when Config.Name is empty.
@@ -25,6 +26,16 @@ type Config struct {
 	// webhook body at the body limit still fits in a dead letter with its
 	// headers.
 	MaxPayload int32
+	// Sync is how JetStream writes reach the disk: 0 (the default) syncs
+	// each write before it is acknowledged (nats-server's sync_interval:
+	// always); a positive interval acknowledges writes before they are
+	// synced and syncs in the background that often, so a crash of the
+	// machine loses what was acknowledged since the last sync.
+	Sync time.Duration
+	// MonitorListen is the monitoring (HTTP: /varz, /jsz) listen address
+	// host:port, port -1 or 0 for a random one; empty (the default) opens
+	// no monitoring port.
+	MonitorListen string
 	// Logger receives the server's own log lines: notices at Info, warnings
 	// at Warn, errors at Error; debug and trace lines are dropped. nil
 	// discards them.
@@ -41,6 +52,14 @@ func (c Config) validate() error {
 	}
 	if c.MaxPayload < 0 {
 		errs = append(errs, fmt.Errorf("max payload must not be negative, got %d", c.MaxPayload))
+	}
+	if c.MonitorListen != "" {
+		if _, _, err := splitListen(c.MonitorListen); err != nil {
+			errs = append(errs, fmt.Errorf("monitor: %w", err))
+		}
+	}
+	if c.Sync < 0 {
+		errs = append(errs, fmt.Errorf("sync interval must be 0 (always) or positive, got %s", c.Sync))
 	}
 	if c.StoreDir == "" {
 		errs = append(errs, errors.New("store directory is empty"))

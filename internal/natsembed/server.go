@@ -54,15 +54,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	ns, err := server.NewServer(&server.Options{
-		ServerName: name,
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   cfg.StoreDir,
-		NoSigs:     true,
-		MaxPayload: cfg.MaxPayload,
-	})
+	ns, err := server.NewServer(serverOptions(cfg, name, host, port))
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
 	}
@@ -111,6 +103,34 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}, nil
 }
 
+// serverOptions are nats-server's options for cfg.
+func serverOptions(cfg Config, name, host string, port int) *server.Options {
+	opts := &server.Options{
+		ServerName: name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		NoSigs:     true,
+		MaxPayload: cfg.MaxPayload,
+	}
+	if cfg.MonitorListen != "" {
+		opts.HTTPHost, opts.HTTPPort, _ = splitListen(cfg.MonitorListen)
+	}
+	if cfg.Sync == 0 {
+		// What a config file's sync_interval: always sets: every write is
+		// synced before the stream acknowledges it. The interval then only
+		// paces the background sync of the stores' other files.
+		opts.SyncAlways, opts.SyncInterval = true, lazySyncDefault
+	} else {
+		opts.SyncInterval = cfg.Sync
+	}
+	return opts
+}
+
+// lazySyncDefault is nats-server's own background sync interval.
+const lazySyncDefault = 2 * time.Minute
+
 // clientHost is the host clients dial: the listen host, or loopback when the
 // server listens on every interface.
 func clientHost(host string) string {
@@ -130,6 +150,34 @@ func (s *Server) ClientURL() string {
 		return ""
 	}
 	return s.url
+}
+
+// SyncAlways reports whether the server syncs every write to disk before
+// acknowledging it; when false, SyncInterval is how often it syncs.
+func (s *Server) SyncAlways() bool {
+	return s != nil && s.ns != nil && s.ns.JetStreamConfig().SyncAlways
+}
+
+// SyncInterval is the background sync interval of a server that does not
+// sync always, 0 for one that does.
+func (s *Server) SyncInterval() time.Duration {
+	if s.SyncAlways() || s == nil || s.ns == nil {
+		return 0
+	}
+	return s.ns.JetStreamConfig().SyncInterval
+}
+
+// MonitorURL is http://host:port of the monitoring port, "" when the
+// server has none (Config.MonitorListen).
+func (s *Server) MonitorURL() string {
+	if s == nil || s.ns == nil {
+		return ""
+	}
+	a := s.ns.MonitorAddr()
+	if a == nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(clientHost(a.IP.String()), strconv.Itoa(a.Port))
 }
 
 // Shutdown stops the server and waits until it has stopped (its JetStream

@@ -3,9 +3,11 @@ package natsembed
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,6 +118,7 @@ func TestStartInvalidConfig(t *testing.T) {
 		{"empty", Config{}, []string{"listen address is empty", "store directory is empty"}},
 		{"no port", Config{Listen: "127.0.0.1", StoreDir: "x"}, []string{`listen address "127.0.0.1"`}},
 		{"bad port", Config{Listen: "127.0.0.1:70000", StoreDir: "x"}, []string{"port must be -1 (random) or 0..65535"}},
+		{"negative sync", Config{Listen: "127.0.0.1:-1", StoreDir: "x", Sync: -time.Second}, []string{"sync interval must be 0 (always) or positive, got -1s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,5 +157,62 @@ func TestShutdownTwice(t *testing.T) {
 	}
 	if err := new(Server).Shutdown(context.Background()); err != nil {
 		t.Errorf("Shutdown on zero Server: %v", err)
+	}
+}
+
+// TestMonitorListen: a monitoring port only when asked for, on the
+// address asked for, answering /varz with the sync policy.
+func TestMonitorListen(t *testing.T) {
+	if s := startT(t, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir()}); s.MonitorURL() != "" {
+		t.Errorf("MonitorURL = %q without MonitorListen, want none", s.MonitorURL())
+	}
+	s := startT(t, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), MonitorListen: "127.0.0.1:-1"})
+	u := s.MonitorURL()
+	if !strings.HasPrefix(u, "http://127.0.0.1:") {
+		t.Fatalf("MonitorURL = %q, want http://127.0.0.1:port", u)
+	}
+	resp, err := http.Get(u + "/varz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var varz struct {
+		JetStream struct {
+			Config struct {
+				SyncAlways bool `json:"sync_always"`
+			} `json:"config"`
+		} `json:"jetstream"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&varz); err != nil || !varz.JetStream.Config.SyncAlways {
+		t.Errorf("/varz sync_always = %v (%v), want true", varz.JetStream.Config.SyncAlways, err)
+	}
+}
+
+// TestStartSyncPolicy checks the policy the running server reports: by
+// default it syncs every write before acknowledging it, and a Sync interval
+// turns that off. That the server then really calls fsync before each
+// acknowledgement is shown from the outside by cmd/bridge's
+// TestAcknowledgedMeansSynced.
+func TestStartSyncPolicy(t *testing.T) {
+	tests := []struct {
+		name     string
+		sync     time.Duration
+		always   bool
+		interval time.Duration
+	}{
+		{"default: always", 0, true, 0},
+		{"lazy", 2 * time.Minute, false, 2 * time.Minute},
+		{"lazy short", 10 * time.Second, false, 10 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startT(t, Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), Sync: tc.sync})
+			if s.SyncAlways() != tc.always || s.SyncInterval() != tc.interval {
+				t.Errorf("SyncAlways, SyncInterval = %v, %v; want %v, %v", s.SyncAlways(), s.SyncInterval(), tc.always, tc.interval)
+			}
+			if got := s.ns.JetStreamConfig().SyncAlways; got != tc.always {
+				t.Errorf("server's JetStream config sync_always = %v, want %v", got, tc.always)
+			}
+		})
 	}
 }

@@ -59,6 +59,11 @@ type Config struct {
 	// the caller's deadline, so a request lost in a disconnect is retried
 	// instead of waiting for the whole deadline; default 2s.
 	AttemptTimeout time.Duration
+	// NoBatch stores each event with a request of its own instead of
+	// sharing atomic batches with concurrent calls (see Batcher): for a
+	// server that does not sync every write, where a batch costs more than
+	// the sync it shares. Default false.
+	NoBatch bool
 }
 
 // DefaultConfig returns the default configuration.

@@ -53,6 +53,9 @@ type Publisher struct {
 	// request sends a message to JetStream and returns its answer: the
 	// connection's RequestMsgWithContext (tests lose answers with it).
 	request func(ctx context.Context, m *nats.Msg) (*nats.Msg, error)
+	// batch stores events that concurrent calls publish at the same time
+	// as one atomic batch: one sync of the stream for all of them.
+	batch *Batcher
 }
 
 // New returns a Publisher writing through js to the streams named in cfg
@@ -67,13 +70,26 @@ func New(js jetstream.JetStream, cfg Config, logger *slog.Logger) (*Publisher, e
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Publisher{
+	p := &Publisher{
 		js:      js,
 		cfg:     cfg,
 		log:     logger,
 		retry:   newRetrier(cfg, logger),
 		request: js.Conn().RequestMsgWithContext,
-	}, nil
+	}
+	if !cfg.NoBatch {
+		p.batch = newBatcher(func(ctx context.Context, m *nats.Msg) (*nats.Msg, error) { return p.request(ctx, m) }, js.Conn().PublishMsg)
+	}
+	return p, nil
+}
+
+// BatchStats is how many atomic batches of two events or more the
+// Publisher stored, and how many events they held.
+func (p *Publisher) BatchStats() (batches, events uint64) {
+	if p.batch == nil {
+		return 0, 0
+	}
+	return p.batch.BatchStats()
 }
 
 // Publish stores m in the events stream with Nats-Msg-Id = m.MsgID. It
@@ -130,9 +146,13 @@ func (p *Publisher) store(ctx context.Context, what string, msg *nats.Msg) (ack 
 }
 
 // publishOnce is one attempt of jetstream.PublishMsg without its own
-// retries (see StoreOnce).
+// retries (see StoreOnce), in a batch with the events other calls publish
+// at the same time (see Batcher) unless the config says NoBatch.
 func (p *Publisher) publishOnce(ctx context.Context, msg *nats.Msg) (Ack, error) {
-	return StoreOnce(ctx, p.request, msg)
+	if p.batch == nil {
+		return StoreOnce(ctx, p.request, msg)
+	}
+	return p.batch.Store(ctx, msg)
 }
 
 // StoreOnce is one attempt of jetstream.PublishMsg without its retries: msg

@@ -31,9 +31,21 @@ func BenchmarkPublish(b *testing.B) {
 
 // BenchmarkPublishParallel measures Publish from 32 x GOMAXPROCS
 // goroutines at once, as the webhook handlers call it under load: the
-// cost per publish (CPU, allocations) when acknowledgements overlap.
+// cost per publish (CPU, allocations) when acknowledgements overlap. The
+// server syncs every write (natstest's default, as the bridge's); batched
+// publishes share atomic batches and their syncs, unbatched ones (NoBatch)
+// are synced one by one.
 func BenchmarkPublishParallel(b *testing.B) {
-	e := newEnv(b, nil)
+	for _, mode := range []struct {
+		name    string
+		noBatch bool
+	}{{"batched", false}, {"unbatched", true}} {
+		b.Run(mode.name, func(b *testing.B) { benchmarkPublishParallel(b, mode.noBatch) })
+	}
+}
+
+func benchmarkPublishParallel(b *testing.B, noBatch bool) {
+	e := newEnv(b, func(c *Config) { c.NoBatch = noBatch })
 	data := bytes.Repeat([]byte("x"), 1024)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

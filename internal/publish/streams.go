@@ -28,8 +28,12 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) erro
 	}
 	r := newRetrier(cfg, slog.New(slog.DiscardHandler))
 	var errs []error
+	events := streamConfig(cfg, cfg.Stream, "bridge events: CloudEvents, subject = event type", cfg.Subjects)
+	// Concurrent deliveries' events are stored as one atomic batch, synced
+	// once (see Batcher).
+	events.AllowAtomicPublish = true
 	for _, want := range []jetstream.StreamConfig{
-		streamConfig(cfg, cfg.Stream, "bridge events: CloudEvents, subject = event type", cfg.Subjects),
+		events,
 		streamConfig(cfg, cfg.DLQStream, "bridge dead letters: payloads that could not be mapped", cfg.DLQSubjects),
 	} {
 		if err := ensureStream(ctx, r, js, want, cfg.ManageStreams); err != nil {
@@ -116,8 +120,10 @@ func update(have, want jetstream.StreamConfig) (jetstream.StreamConfig, bool) {
 		have.MaxBytes != want.MaxBytes ||
 		have.MaxAge != want.MaxAge ||
 		have.Discard != want.Discard ||
-		have.AllowDirect != want.AllowDirect
+		have.AllowDirect != want.AllowDirect ||
+		(want.AllowAtomicPublish && !have.AllowAtomicPublish)
 	upd := have
+	upd.AllowAtomicPublish = have.AllowAtomicPublish || want.AllowAtomicPublish
 	upd.Subjects = want.Subjects
 	upd.Replicas = want.Replicas
 	upd.Duplicates = want.Duplicates

@@ -71,6 +71,9 @@ func TestEnsureStreamsCreatesThenUpdates(t *testing.T) {
 			}
 			checkStream(t, js, cfg.Stream, cfg.Subjects, cfg)
 			checkStream(t, js, cfg.DLQStream, cfg.DLQSubjects, cfg)
+			if !streamConfigOf(t, js, cfg.Stream).AllowAtomicPublish {
+				t.Errorf("%s does not allow atomic batches (Batcher needs them)", cfg.Stream)
+			}
 		})
 	}
 }
