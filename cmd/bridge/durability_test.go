@@ -50,14 +50,14 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 		t.Run("sync "+tc.sync, func(t *testing.T) {
 			dir := t.TempDir()
 			tracePath := filepath.Join(dir, "strace.txt")
-			a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t)}
+			a := bridgeAddrs{http: "127.0.0.1:0", admin: "127.0.0.1:0"}
 			mappings, _ := filepath.Abs("../../mappings")
 			schemas, _ := filepath.Abs("../../schemas")
 			cmd := exec.Command(strace, "-f", "-qq", "-y", "-s", "65536", "-e", "signal=none",
 				"-e", "trace=fsync,fdatasync,write,writev,pwrite64,pwritev,sendto,sendmsg", "-o", tracePath,
 				bin, "run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
 				"--data", filepath.Join(dir, "data"), "--nats-listen", "127.0.0.1:-1", "--sync", tc.sync,
-				"--log-format", "text", "--request-timeout", "10s", "--grace", "5s")
+				"--log-format", "text", "--request-timeout", "10s", "--grace", "5s", "--events-auth", "none")
 			cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
 			p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
 			cmd.Stdout, cmd.Stderr = p.logs, p.logs
@@ -74,6 +74,7 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 					t.Logf("bridge logs:\n%s", p.logs.String())
 				}
 			})
+			a.http, a.admin = listening(t, p.logs, p.exited)
 			waitReady(t, "http://"+a.admin+"/readyz", p)
 
 			client := &http.Client{Timeout: 20 * time.Second}

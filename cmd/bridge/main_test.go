@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -162,18 +160,3 @@ var (
 	httpAttr  = regexp.MustCompile(` http=(\S+)`)
 	adminAttr = regexp.MustCompile(` admin=(\S+)`)
 )
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-// Racy: the port is released before the bridge binds it, and another
-// process may take it meanwhile. Leave the address empty in startProc
-// instead (the bridge binds 127.0.0.1:0 and the test reads the address
-// back); this remains only for tests not yet moved over.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr())
-}

@@ -40,8 +40,8 @@ const (
 // TestSlowDeclaredBodiesHTTP1: 200 connections, each a request declaring
 // ~1 MB and sending one byte.
 func TestSlowDeclaredBodiesHTTP1(t *testing.T) {
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: natstest.Start(t).URL()}
-	p := startProc(t, a)
+	p := startProc(t, bridgeAddrs{nats: natstest.Start(t).URL()})
+	a := p.addrs
 	before := memoryOf(t, p, a.admin)
 	for range slowRequests {
 		conn, err := net.Dial("tcp", a.http)
@@ -63,8 +63,8 @@ func TestSlowDeclaredBodiesHTTP1(t *testing.T) {
 // stream limit).
 func TestSlowDeclaredBodiesHTTP2(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: natstest.Start(t).URL()}
-	p := startProc(t, a, "--tls-cert", certFile, "--tls-key", keyFile)
+	p := startProc(t, bridgeAddrs{nats: natstest.Start(t).URL()}, "--tls-cert", certFile, "--tls-key", keyFile)
+	a := p.addrs
 	before := memoryOf(t, p, a.admin)
 
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}

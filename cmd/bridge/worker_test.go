@@ -22,8 +22,8 @@ import (
 // does not grow with it.
 func TestPlaygroundDryRunsRunInWorkers(t *testing.T) {
 	srv := natstest.Start(t)
-	a := bridgeAddrs{http: freeAddr(t), admin: freeAddr(t), nats: srv.URL()}
-	p := startProc(t, a)
+	p := startProc(t, bridgeAddrs{nats: srv.URL()})
+	a := p.addrs
 
 	var b strings.Builder
 	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\nlet:\n  s0: '\"xxxxxxxxxxxxxxxx\"'\n")
