@@ -256,8 +256,13 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}); err != nil {
 		return err
 	}
+	// An evaluation over its time budget is dead-lettered; it must leave
+	// the request time to store the dead letter, or a short
+	// --request-timeout would answer 503 to every retry of it.
+	limits := transform.DefaultLimits
+	limits.Time = min(limits.Time, d.cfg.RequestTimeout/2)
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
-		Tracer: d.tracing.Tracer()})
+		Tracer: d.tracing.Tracer(), Limits: limits})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
 	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {

@@ -54,6 +54,9 @@ type Options struct {
 	OnAccepted func(ev transform.Event)
 	Metrics    *metrics.Metrics // nil: none
 	Logger     *slog.Logger     // nil discards
+	// Limits bound each delivery's evaluation (transform.DefaultLimits
+	// where a field is zero).
+	Limits transform.Limits
 	// Tracer traces each event's publish and the idempotency store's
 	// operations, as children of the delivery's span in Finish's context;
 	// nil: tracing off.
@@ -70,6 +73,7 @@ type Pipeline struct {
 	onAccepted func(transform.Event)
 	metrics    *metrics.Metrics
 	tracer     *tracing.Tracer
+	limits     transform.Limits
 }
 
 // New returns a pipeline storing through store.
@@ -81,7 +85,8 @@ func New(store Store, opts Options) *Pipeline {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
 	return &Pipeline{store: store, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
-		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics, tracer: opts.Tracer}
+		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics, tracer: opts.Tracer,
+		limits: opts.Limits}
 }
 
 // Handle applies m to in and stores the result. It returns once the outcome
@@ -119,7 +124,7 @@ type Pending struct {
 // in their entities' queues: the acceptance order. Every Begin must be
 // followed by exactly one Finish.
 func (p *Pipeline) Begin(m *transform.Mapping, in transform.Input) *Pending {
-	pd := &Pending{p: p, m: m, in: in, res: m.Apply(in)}
+	pd := &Pending{p: p, m: m, in: in, res: m.ApplyContext(context.Background(), in, p.limits)}
 	if evs := pd.res.Events; len(evs) > 0 && pd.res.Failure == nil {
 		subjects := make([]string, len(evs))
 		for i, ev := range evs {
