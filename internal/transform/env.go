@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -78,6 +79,9 @@ func bridgeFunctions(secrets map[string]signature.Secret) []expr.Option {
 		expr.Function("minorUnits", minorUnits,
 			new(func(string, string) int), new(func(float64, string) int), new(func(int, string) int)),
 		expr.Function("mask", mask, new(func(string, int) string)),
+		// expr's own string() writes 1234567 as "1.234567e+06" and nil as
+		// "<nil>": an id built with it would be silently wrong.
+		expr.Function("string", toString, new(func(any) string)),
 		expr.Function("hmac", func(params ...any) (any, error) {
 			name, _ := params[0].(string)
 			secret, ok := secrets[name]
@@ -93,6 +97,27 @@ func bridgeFunctions(secrets map[string]signature.Secret) []expr.Option {
 			return hex.EncodeToString(m.Sum(nil)), nil
 		}, new(func(string, string) string)),
 	)
+}
+
+// toString is the bridge's string(): a number as the data writer writes it
+// (1234567, 0.5; a literal kept as written as that literal), a time in RFC
+// 3339, and nil an error rather than "<nil>".
+func toString(params ...any) (any, error) {
+	switch v := params[0].(type) {
+	case string:
+		return v, nil
+	case nil:
+		return nil, errors.New("string: argument is nil (a missing field? give a default with ??)")
+	case float64:
+		if b, ok := appendJSONFloat(nil, v); ok {
+			return string(b), nil
+		}
+	case json.Number:
+		return string(v), nil
+	case time.Time:
+		return v.Format(time.RFC3339Nano), nil
+	}
+	return fmt.Sprint(params[0]), nil
 }
 
 // FunctionNames lists the functions the bridge adds to expr's built-ins.

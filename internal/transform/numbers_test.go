@@ -195,3 +195,55 @@ func containsNumber(v any) bool {
 	}
 	return false
 }
+
+// string() writes a number as the provider wrote it, not as Go's %v does
+// (1234567 once became "1.234567e+06" in a stored source, with no error),
+// and a missing value is an error, not "<nil>".
+func TestStringWritesNumbersAsWritten(t *testing.T) {
+	const mapping = `provider: shop
+module: orders
+webhook:
+  signature: {scheme: none}
+rules:
+  - when: 'true'
+    entity_type: order
+    event_name: paid
+    entity_id: string(payload.id)
+    source: '"https://shop.example.com/orders/" + string(payload.id)'
+    data:
+      s: string(payload.v)
+`
+	m, problems := Parse("shop.yaml", []byte(mapping), Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if len(problems) > 0 {
+		t.Fatal((&LoadError{problems}).Error())
+	}
+	for _, tc := range []struct{ v, want string }{
+		{`1234567`, `"1234567"`},
+		{`12345678901234567891`, `"12345678901234567891"`},
+		{`0.5`, `"0.5"`},
+		{`-12.25`, `"-12.25"`},
+		{`1e21`, `"1e+21"`},
+		{`true`, `"true"`},
+		{`"as is"`, `"as is"`},
+	} {
+		body := `{"id":1234567,"v":` + tc.v + `}`
+		payload, err := m.Decode("application/json", []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+		if res.Failure != nil {
+			t.Fatalf("%s: %v", tc.v, res.Failure)
+		}
+		raw := string(res.Events[0].JSON)
+		if !strings.Contains(raw, `"s":`+tc.want) || !strings.Contains(raw, `"source":"https://shop.example.com/orders/1234567"`) {
+			t.Errorf("string(%s): %s", tc.v, raw)
+		}
+	}
+	body := `{"id":1}`
+	payload, _ := m.Decode("application/json", []byte(body))
+	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+	if res.Failure == nil || res.Failure.Field != "data.s" || !strings.Contains(res.Failure.Err.Error(), "nil") {
+		t.Fatalf("string of a missing field: %+v", res.Failure)
+	}
+}
