@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/config"
 )
 
 // runSend is `bridge send`: one events-protocol call with the payload from
@@ -22,7 +24,7 @@ func runSend(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	version := fs.Int("version", 1, "the payload's version")
 	flowID := fs.String("flow-id", "", "the flow's id (default: a new UUID)")
 	id := fs.String("id", "", "the session id (default: a new UUID)")
-	token := fs.String("token", "", "auth.token to send (for a bridge run with --events-auth)")
+	tokenFlag := fs.String("token", "", "not taken: the token comes from "+config.EnvEventsSecret+", never from a flag")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -30,6 +32,11 @@ func runSend(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if *tokenFlag != "" {
+		fmt.Fprintf(stderr, "bridge send: --token is not taken (a secret on the command line shows in ps and shell history): set %s\n", config.EnvEventsSecret)
+		return 2
+	}
+	token := os.Getenv(config.EnvEventsSecret) // auth.token, for a bridge run with --events-auth
 	if *name == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "bridge send: --name is required, and the payload comes on stdin")
 		return 2
@@ -51,8 +58,8 @@ func runSend(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *id != "" {
 		opts = append(opts, eventsprotocol.WithID(*id))
 	}
-	if *token != "" {
-		opts = append(opts, eventsprotocol.WithAuth(map[string]any{"token": *token}))
+	if token != "" {
+		opts = append(opts, eventsprotocol.WithAuth(map[string]any{"token": token}))
 	}
 	resp, err := eventsprotocol.Send(context.Background(), *url, *name, *version, payload, opts...)
 	var re *eventsprotocol.ResponseError

@@ -24,11 +24,18 @@ func TestSendCommand(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 
-	code, out, errOut := runTool(t, `{"id": "x"}`, "send", "--url", hs.URL+"/events/", "--name", "ledger:ledger:create", "--flow-id", "f-1", "--token", "tok")
+	// The token comes from the environment, never from a flag.
+	if code, _, errOut := runTool(t, `{}`, "send", "--url", hs.URL+"/events/", "--name", "ledger:ledger:create", "--token", "tok"); code != 2 ||
+		!strings.Contains(errOut, "BRIDGE_EVENTS_SECRET") {
+		t.Fatalf("--token: exit %d %s", code, errOut)
+	}
+	t.Setenv("BRIDGE_EVENTS_SECRET", "tok")
+	code, out, errOut := runTool(t, `{"id": "x"}`, "send", "--url", hs.URL+"/events/", "--name", "ledger:ledger:create", "--flow-id", "f-1")
 	var answer map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &answer) != nil || answer["name"] != "ledger:ledger:create:response" {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
+	t.Setenv("BRIDGE_EVENTS_SECRET", "")
 	code, out, _ = runTool(t, `{}`, "send", "--url", hs.URL+"/events/", "--name", "ledger:ledger:create")
 	if code != 1 || !strings.Contains(out, "ledger:ledger:create:unauthorized") {
 		t.Fatalf("error answer: exit %d\n%s", code, out)
