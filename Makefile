@@ -19,11 +19,13 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bridge
 
-## run: the bridge with an embedded JetStream (./data) and ./mappings; the
+## run: the bridge with an embedded JetStream (./data) and ./mappings, on
+## loopback only: its events endpoint is open and pix.yaml takes unsigned
+## webhooks, fine for trying it, not for a network; the
 ## events endpoint is open (--events-auth none, written out: guardia.yaml
 ## accepts events, and bridge run refuses an endpoint open by default)
 run:
-	$(GO) run ./cmd/bridge run --log-format text --events-auth none
+	$(GO) run ./cmd/bridge run --log-format text --http 127.0.0.1:8080 --events-auth none
 
 ## test: the whole suite, with the race detector
 test:
