@@ -20,10 +20,10 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bridge
 
 ## run: the bridge with an embedded JetStream (./data) and ./mappings, on
-## loopback only: its events endpoint is open and pix.yaml takes unsigned
-## webhooks, fine for trying it, not for a network; the
-## events endpoint is open (--events-auth none, written out: guardia.yaml
-## accepts events, and bridge run refuses an endpoint open by default)
+## loopback only: its events endpoint is open (--events-auth none, written
+## out: guardia.yaml accepts events, and bridge run refuses an endpoint open
+## by default) and pix.yaml takes unsigned webhooks: fine for trying it, not
+## for a network
 run:
 	$(GO) run ./cmd/bridge run --log-format text --http 127.0.0.1:8080 --events-auth none
 
