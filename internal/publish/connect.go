@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -25,6 +27,7 @@ func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Opti
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	var lastConnectLog atomic.Int64 // unix nanoseconds
 	opts := append([]nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -39,6 +42,14 @@ func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Opti
 				return
 			}
 			logger.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			// A failed attempt to connect, first or again: at most one
+			// line per 10 s, naming where and why ("connection refused").
+			now := time.Now().UnixNano()
+			if last := lastConnectLog.Load(); now-last >= int64(10*time.Second) && lastConnectLog.CompareAndSwap(last, now) {
+				logger.Warn("nats connect failed", "url", redactURLs(urls), "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())

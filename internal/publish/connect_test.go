@@ -1,7 +1,12 @@
 package publish
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +38,51 @@ func TestConnectBeforeServerIsUp(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A server that cannot be reached is logged with its URL (credentials
+// hidden) and the reason, and a request gives up saying "not connected",
+// not nats.go's "outbound buffer limit exceeded".
+func TestConnectFailureIsLogged(t *testing.T) {
+	srv := natstest.Start(t)
+	srv.Stop(t)
+	url := strings.Replace(srv.URL(), "nats://", "nats://user:s3cret@", 1)
+	var logs syncBuf
+	nc, err := Connect([]string{url}, "bridge-test", slog.New(slog.NewTextHandler(&logs, nil)), nats.ReconnectWait(natstest.ReconnectWait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if l := logs.String(); !strings.Contains(l, "nats connect failed") || !strings.Contains(l, "nats://***@127.0.0.1") {
+			return fmt.Errorf("logs: %s", l)
+		}
+		return nil
+	})
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Fatalf("the password is in the logs: %s", logs.String())
+	}
+	err = giveUp(context.Background(), "publish", 1, nc.Publish("x", []byte("y")))
+	if !errors.Is(err, nats.ErrReconnectBufExceeded) || !strings.Contains(err.Error(), "not connected to NATS") || strings.Contains(err.Error(), "outbound buffer") {
+		t.Fatalf("giving up while not connected: %v", err)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestConnectNoURL(t *testing.T) {

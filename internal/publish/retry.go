@@ -98,11 +98,22 @@ func (r retrier) once(ctx context.Context, op func(context.Context) error) error
 
 func giveUp(ctx context.Context, what string, attempts int, last error) error {
 	if errors.Is(last, nats.ErrReconnectBufExceeded) {
-		// What nats.go says when nothing may be buffered while disconnected.
-		last = fmt.Errorf("not connected to NATS: %w", last)
+		// What nats.go says when nothing may be buffered while
+		// disconnected; its text ("outbound buffer limit exceeded") would
+		// send an operator looking at buffers.
+		last = notConnected{last}
 	}
 	return fmt.Errorf("%w: %s: gave up after %d attempt(s) (%v): %w", ErrUnavailable, what, attempts, context.Cause(ctx), last)
 }
+
+// notConnected is a request refused because the client has no connection
+// (it wraps nats.ErrReconnectBufExceeded).
+type notConnected struct{ err error }
+
+func (e notConnected) Error() string {
+	return "not connected to NATS (see the \"nats connect failed\" log lines)"
+}
+func (e notConnected) Unwrap() error { return e.err }
 
 // errCodeReplicasNotSupported is JetStream's "replicas > 1 not supported in
 // non-clustered mode": code 500, yet no retry helps.
