@@ -91,6 +91,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		rules += len(m.Rules())
 	}
 	fmt.Fprintf(stdout, "ok: %d mapping file(s), %d rule(s), %d event type(s)\n", len(set.Providers()), rules, len(set.Catalog()))
+	if _, chosen := os.LookupEnv("BRIDGE_EVENTS_AUTH"); !chosen {
+		// What bridge run will ask of this set: the files are fine, the
+		// endpoint that serves them needs its authentication chosen.
+		for _, p := range set.Providers() {
+			if m, _ := set.Mapping(p); m.Accepts(transform.IngestEvents) {
+				fmt.Fprintf(stdout, "note: %s accepts the events protocol: bridge run needs --events-auth token or jwt (or none, written out)\n", m.File)
+			}
+		}
+	}
 	return 0
 }
 

@@ -61,8 +61,13 @@ func TestCheck(t *testing.T) {
 	dir := filepath.Join(root, "mappings")
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
 	t.Setenv("GITHUB_WEBHOOK_SECRET", "x")
-	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.HasPrefix(out, "ok: ") {
+	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.HasPrefix(out, "ok: ") ||
+		!strings.Contains(out, "guardia.yaml accepts the events protocol: bridge run needs --events-auth") {
 		t.Fatalf("check on the examples: exit %d\n%s", code, out)
+	}
+	t.Setenv("BRIDGE_EVENTS_AUTH", "token")
+	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || strings.Contains(out, "note:") {
+		t.Fatalf("check with the events auth chosen: exit %d\n%s", code, out)
 	}
 	stripe := filepath.Join(dir, "stripe.yaml")
 	b, _ := os.ReadFile(stripe)
