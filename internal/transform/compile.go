@@ -49,6 +49,11 @@ func (p *program) run(e any) (any, error) {
 		if msg == vmMemoryExceeded {
 			return nil, &BudgetError{What: "memory", Limit: fmt.Sprint(conf.DefaultMemoryBudget)}
 		}
+		if strings.Contains(msg, "reflect: call of reflect.Value.") && strings.Contains(msg, " on zero Value") {
+			// What expr says when a built-in such as map() or len() is
+			// given nil, in Go's words.
+			msg = "a list or map is nil (a missing field? give a default with ?? [])"
+		}
 		return nil, errors.New(msg)
 	}
 	return out, nil

@@ -247,3 +247,32 @@ rules:
 		t.Fatalf("string of a missing field: %+v", res.Failure)
 	}
 }
+
+// A built-in given a missing list says so in the mapping's words, not in
+// Go's reflect ("call of reflect.Value.Len on zero Value").
+func TestNilListErrorIsReadable(t *testing.T) {
+	const mapping = `provider: shop
+module: orders
+webhook:
+  signature: {scheme: none}
+rules:
+  - when: 'true'
+    entity_type: order
+    event_name: paid
+    entity_id: '"1"'
+    source: '"https://shop.example.com/orders/1"'
+    data:
+      items: 'map(payload.items, #.sku)'
+`
+	m, problems := Parse("shop.yaml", []byte(mapping), Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if len(problems) > 0 {
+		t.Fatal((&LoadError{problems}).Error())
+	}
+	body := `{}`
+	payload, _ := m.Decode("application/json", []byte(body))
+	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+	if res.Failure == nil || res.Failure.Field != "data.items" || strings.Contains(res.Failure.Err.Error(), "reflect") ||
+		!strings.Contains(res.Failure.Err.Error(), "nil") {
+		t.Fatalf("map over a missing list: %+v", res.Failure)
+	}
+}
