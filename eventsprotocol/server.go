@@ -59,6 +59,7 @@ type Server struct {
 	fallback Handler
 	log      *slog.Logger
 	readBody BodyReader
+	refused  Refusal
 
 	mu       sync.RWMutex
 	handlers map[handlerKey]Handler
@@ -163,27 +164,33 @@ func (s *Server) Process(ctx context.Context, body []byte) *Envelope {
 
 // process returns the answer to body, and the answer encoded.
 func (s *Server) process(ctx context.Context, body []byte) (*Envelope, []byte) {
+	refuse := func(code, name string, answer *Envelope) (*Envelope, []byte) {
+		if s.refused != nil {
+			s.refused(ctx, code, name)
+		}
+		return encoded(answer)
+	}
 	if s.auth != nil {
 		p, err := Peek(body)
 		if err != nil {
-			return encoded(BadProtocol(err))
+			return refuse(CodeInvalidCommunicationProtocol, "", BadProtocol(err))
 		}
 		if err := s.auth(ctx, p); err != nil {
 			if p.Name == "" {
-				return encoded(BadProtocol(&MissingFieldError{Field: "name"}))
+				return refuse(CodeUnauthorized, "", BadProtocol(&MissingFieldError{Field: "name"}))
 			}
-			return encoded(builtIn(ErrorFor(p.Envelope(), SuffixUnauthorized, CodeUnauthorized, nil)))
+			return refuse(CodeUnauthorized, p.Name, builtIn(ErrorFor(p.Envelope(), SuffixUnauthorized, CodeUnauthorized, nil)))
 		}
 	}
 	req, err := Parse(body)
 	if err != nil {
-		return encoded(BadProtocol(err))
+		return refuse(CodeInvalidCommunicationProtocol, "", BadProtocol(err))
 	}
 	if err := ValidateName(req.Name); err != nil {
-		return encoded(builtIn(ErrorFor(req, SuffixBadRequest, CodeInvalidEventName, map[string]any{"name": req.Name})))
+		return refuse(CodeInvalidEventName, req.Name, builtIn(ErrorFor(req, SuffixBadRequest, CodeInvalidEventName, map[string]any{"name": req.Name})))
 	}
 	if err := req.ValidateIdentityAuth(); err != nil {
-		return encoded(builtIn(ErrorFor(req, SuffixBadRequest, CodeIdentityWithAuth, nil)))
+		return refuse(CodeIdentityWithAuth, req.Name, builtIn(ErrorFor(req, SuffixBadRequest, CodeIdentityWithAuth, nil)))
 	}
 	h := s.handler(req)
 	if h == nil {

@@ -106,3 +106,23 @@ type BusyError struct {
 func (e *BusyError) Error() string { return "busy: " + e.Err.Error() }
 
 func (e *BusyError) Unwrap() error { return e.Err }
+
+// Refusal observes a request the server answered itself, before any
+// handler: code is the answer's error code (CodeInvalidCommunicationProtocol
+// for badProtocol, CodeUnauthorized, CodeInvalidEventName,
+// CodeIdentityWithAuth) and name the request's name as far as it was read
+// ("" when none).
+type Refusal func(ctx context.Context, code, name string)
+
+// WithRefusals makes the server call observe for every request it answers
+// itself, so that its caller can count and log those too. The default
+// observes nothing.
+func WithRefusals(observe Refusal) ServerOption {
+	return func(s *Server) error {
+		if observe == nil {
+			return fmt.Errorf("%w: WithRefusals(nil): want a func", ErrInvalidOption)
+		}
+		s.refused = observe
+		return nil
+	}
+}

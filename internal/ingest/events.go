@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -64,6 +65,7 @@ type Events struct {
 	pipe   Handler
 	cfg    EventsConfig
 	server *eventsprotocol.Server
+	logs   *LogSampler // rejections, sampled per reason
 }
 
 // NewEvents returns the endpoint.
@@ -101,11 +103,12 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Events{set: set, pipe: pipe, cfg: cfg}
+	e := &Events{set: set, pipe: pipe, cfg: cfg, logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}
 	opts := []eventsprotocol.ServerOption{
 		eventsprotocol.WithMaxBodyBytes(cfg.BodyLimit),
 		eventsprotocol.WithFallback(eventsprotocol.HandlerFunc(e.serve)),
 		eventsprotocol.WithLogger(cfg.Logger),
+		eventsprotocol.WithRefusals(e.refused),
 	}
 	if cfg.Bodies != nil {
 		// Envelopes share the webhooks' budget of body bytes in memory.
@@ -215,12 +218,35 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 func (e *Events) authenticate(_ context.Context, p eventsprotocol.Peeked) error {
 	err := e.check(p.Token)
 	if err != nil {
-		received := time.Now().UTC()
-		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
-		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "unauthorized", received)
-		e.cfg.Logger.Info("rejected", "ingest", transform.IngestEvents, "event", p.Name, "reason", "unauthorized", "err", err)
+		// Counted by refused; only the log says why.
+		e.logs.Log(e.cfg.Logger, slog.LevelInfo, time.Now(), "unauthorized", "rejected", "ingest", transform.IngestEvents,
+			"event", p.Name, "reason", "unauthorized", "err", err)
 	}
 	return err
+}
+
+// refusalReasons name, in bridge_rejections_total, the answers the
+// protocol's server gives itself.
+var refusalReasons = map[string]string{
+	eventsprotocol.CodeInvalidCommunicationProtocol: "bad_protocol",
+	eventsprotocol.CodeUnauthorized:                 "unauthorized",
+	eventsprotocol.CodeInvalidEventName:             "invalid_name",
+	eventsprotocol.CodeIdentityWithAuth:             "identity_with_auth",
+}
+
+// refused counts a call the protocol's server answered before reaching
+// the bridge: not an envelope, not authenticated, a bad name, identity
+// with auth.
+func (e *Events) refused(_ context.Context, code, name string) {
+	reason, ok := refusalReasons[code]
+	if !ok {
+		reason = strings.ToLower(code)
+	}
+	e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
+	e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, reason, time.Now().UTC())
+	if code != eventsprotocol.CodeUnauthorized { // authenticate logged it, with why
+		e.logs.Log(e.cfg.Logger, slog.LevelInfo, time.Now(), reason, "rejected", "ingest", transform.IngestEvents, "event", name, "reason", reason)
+	}
 }
 
 // check verifies a token: equal to the secret, or a JWT signed HS256 with
