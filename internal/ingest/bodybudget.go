@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -74,6 +75,23 @@ func (b *BodyBudget) free(n int64) {
 	if b != nil && n != 0 {
 		b.used.Add(-n)
 	}
+}
+
+// DecodedValueCost is what a body is charged per JSON value it decodes to
+// (transform.JSONValues), beside its bytes: a decoded tree costs memory
+// with its values, and a small body can hold many (`[{},{},...]`).
+const DecodedValueCost = 256
+
+// Charge charges n more bytes if they fit, for memory a request holds
+// beside its body (its decoded payload); ok is false, and nothing is
+// charged, when they do not. release gives them back; it is never nil and
+// safe to call twice.
+func (b *BodyBudget) Charge(n int64) (release func(), ok bool) {
+	if n <= 0 || !b.reserve(n) {
+		return func() {}, n <= 0
+	}
+	var once sync.Once
+	return func() { once.Do(func() { b.free(n) }) }, true
 }
 
 // ReadBody reads the whole body of r, at most limit bytes, charging its

@@ -166,6 +166,16 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 // answers; res receives what the delivery's span records.
 func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, header http.Header, tc tracing.Context, res *tracing.Result) (*eventsprotocol.Envelope, error) {
 	received := time.Now().UTC()
+	// The decoded payload is memory beside the body: charged to the same
+	// budget; without room, the caller retries as when the store is down.
+	releaseTree, ok := e.cfg.Bodies.Charge(int64(transform.JSONValues(req.Payload)) * DecodedValueCost)
+	defer releaseTree()
+	if !ok {
+		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)
+		e.cfg.Metrics.Rejected(metrics.UnknownProvider, transform.IngestEvents, "over_budget", received)
+		res.Outcome, res.Reason = tracing.OutcomeRejected, "over_budget"
+		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixFailedDependency, eventsprotocol.CodeEventStoreUnavailable, nil)
+	}
 	in, err := transform.EnvelopeInput(req, header, received)
 	if err != nil {
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "invalid_payload"

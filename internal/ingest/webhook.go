@@ -136,6 +136,12 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
 			Detail: err.Error(), Provider: provider, Reason: reason})
 	}
+	// The decoded payload lives as long as the body: charge it too.
+	releaseTree, ok := wh.cfg.Bodies.Charge(int64(transform.JSONValues(body)) * DecodedValueCost)
+	defer releaseTree()
+	if !ok {
+		return wh.bodyError(w, r, provider, received, ErrOverBudget)
+	}
 	payload, err := m.Decode(ct, body)
 	if err != nil {
 		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",

@@ -210,6 +210,17 @@ func TestDecodeJSONLimits(t *testing.T) {
 	if _, err := DecodeJSON([]byte(wide.String())); err == nil || !strings.Contains(err.Error(), "more than 100000 keys") {
 		t.Errorf("wide: %v", err)
 	}
+	// A megabyte of empty objects is refused, not decoded to ~40 MB.
+	bomb := `{"pix":[` + strings.Repeat("{},", MaxJSONValues) + `{}]}`
+	if _, err := DecodeJSON([]byte(bomb)); err == nil || !strings.Contains(err.Error(), "more than 200000 values") {
+		t.Errorf("values: %v", err)
+	}
+	if n := JSONValues([]byte(bomb)); n < MaxJSONValues {
+		t.Errorf("JSONValues of the bomb = %d", n)
+	}
+	if n := JSONValues([]byte(`{"a":"[,,,{","b":[1,2]}`)); n != 5 {
+		t.Errorf("JSONValues skips strings: %d, want 5", n)
+	}
 	// Brackets and colons inside strings (and escaped quotes) do not count.
 	if v, err := DecodeJSON([]byte(`{"a":"[[[:::\"{{{","b":[1,{"c":null}]}`)); err != nil || v.(map[string]any)["a"] != `[[[:::"{{{` {
 		t.Errorf("strings: %v %v", v, err)

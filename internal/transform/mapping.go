@@ -149,6 +149,11 @@ func DecodeJSON(body []byte) (any, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, se.Error())
 		}
+		if json.Valid(body) {
+			// A number beyond float64's range (1e309): valid JSON, kept
+			// as written rather than the body refused.
+			return decodeExact(body)
+		}
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if hasLongNumber(body) {
@@ -162,12 +167,15 @@ func DecodeJSON(body []byte) (any, error) {
 const (
 	MaxJSONDepth = 64
 	MaxJSONKeys  = 100_000
+	// MaxJSONValues bounds the values of a body (every object, list and
+	// element): a megabyte of `{},{},...` decodes to ~40 MB.
+	MaxJSONValues = 200_000
 )
 
 // checkJSONLimits scans body once for its nesting depth and its number of
 // object keys (a ':' outside a string is one key).
 func checkJSONLimits(body []byte) error {
-	depth, keys := 0, 0
+	depth, keys, values := 0, 0, 1
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if !jsonStructural[c] {
@@ -195,6 +203,13 @@ func checkJSONLimits(body []byte) error {
 			if depth++; depth > MaxJSONDepth {
 				return fmt.Errorf("invalid JSON at byte %d: nested deeper than %d levels", i, MaxJSONDepth)
 			}
+			if values++; values > MaxJSONValues {
+				return fmt.Errorf("invalid JSON at byte %d: more than %d values", i, MaxJSONValues)
+			}
+		case ',':
+			if values++; values > MaxJSONValues {
+				return fmt.Errorf("invalid JSON at byte %d: more than %d values", i, MaxJSONValues)
+			}
 		case '}', ']':
 			depth--
 		case ':':
@@ -207,7 +222,28 @@ func checkJSONLimits(body []byte) error {
 }
 
 // jsonStructural marks the bytes checkJSONLimits looks at.
-var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, ':': true}
+var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, ':': true, ',': true}
+
+// JSONValues is about how many values a JSON body decodes to (its objects,
+// lists and elements: what the decoded tree's memory grows with), counted
+// without decoding; strings are skipped. For a body that is not JSON it
+// is a guess.
+func JSONValues(body []byte) int {
+	n := 1
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[', ',':
+			n++
+		}
+	}
+	return n
+}
 
 // Apply runs the file's rules over in: the first rule whose `when` holds
 // builds the event(s). Apply never panics on a payload and never returns an

@@ -23,13 +23,14 @@ import (
 
 // numberValue gives the value of a valid JSON number literal: a float64
 // when that writes back as the same number, else the literal as a
-// json.Number. ok is false when the literal is out of float64's range
-// (DecodeJSON then gives the error).
+// json.Number (so too a literal beyond float64's range, such as 1e309:
+// JSON has no range, and the provider's body is not refused for it). ok
+// is always true.
 func numberValue(raw []byte) (v any, ok bool) {
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil, false
+		return json.Number(string(raw)), true
 	}
 	if mayBeInexact(raw) && !floatWritesAs(f, s) {
 		return json.Number(string(raw)), true

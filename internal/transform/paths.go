@@ -190,10 +190,7 @@ func project(v *fastjson.Value, n *pathNode) (any, bool) {
 		}
 		kid := n.kids[string(k)]
 		if kid == nil {
-			// Not read, not built; but a number out of float64's range
-			// makes the whole body undecodable, read or not.
-			ok = numbersInRange(kv)
-			return
+			return // not read, not built
 		}
 		x, good := project(kv, kid)
 		if !good {
@@ -203,34 +200,6 @@ func project(v *fastjson.Value, n *pathNode) (any, bool) {
 		out[string(k)] = x // a repeated key: the last one wins, as in encoding/json
 	})
 	return out, ok
-}
-
-// numbersInRange reports whether every number in v is within float64's
-// range. Only a literal with an exponent or over 308 characters can fall
-// out of it; only those are parsed.
-func numbersInRange(v *fastjson.Value) bool {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		ok := true
-		o.Visit(func(_ []byte, kv *fastjson.Value) { ok = ok && numbersInRange(kv) })
-		return ok
-	case fastjson.TypeArray:
-		a, _ := v.Array()
-		for _, e := range a {
-			if !numbersInRange(e) {
-				return false
-			}
-		}
-	case fastjson.TypeNumber:
-		var buf [32]byte
-		raw := v.MarshalTo(buf[:0])
-		if len(raw) > 308 || bytes.IndexAny(raw, "eE") >= 0 {
-			_, ok := convert(v)
-			return ok
-		}
-	}
-	return true
 }
 
 // convert gives the Go value of v as encoding/json decodes it into an any.

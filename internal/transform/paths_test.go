@@ -150,8 +150,8 @@ func BenchmarkDecodeRead(b *testing.B) {
 
 // checkJSONLimitsByteByByte is the plain reading of the limits, which
 // checkJSONLimits must agree with.
-func checkJSONLimitsByteByByte(body []byte) (depthErrAt, keysErrAt int) {
-	depth, keys := 0, 0
+func checkJSONLimitsByteByByte(body []byte) (depthErrAt, keysErrAt, valuesErrAt int) {
+	depth, keys, values := 0, 0, 1
 	for i := 0; i < len(body); i++ {
 		switch body[i] {
 		case '"':
@@ -162,17 +162,24 @@ func checkJSONLimitsByteByByte(body []byte) (depthErrAt, keysErrAt int) {
 			}
 		case '{', '[':
 			if depth++; depth > MaxJSONDepth {
-				return i, -1
+				return i, -1, -1
+			}
+			if values++; values > MaxJSONValues {
+				return -1, -1, i
+			}
+		case ',':
+			if values++; values > MaxJSONValues {
+				return -1, -1, i
 			}
 		case '}', ']':
 			depth--
 		case ':':
 			if keys++; keys > MaxJSONKeys {
-				return -1, i
+				return -1, i, -1
 			}
 		}
 	}
-	return -1, -1
+	return -1, -1, -1
 }
 
 func FuzzCheckJSONLimits(f *testing.F) {
@@ -180,15 +187,18 @@ func FuzzCheckJSONLimits(f *testing.F) {
 	f.Add([]byte(strings.Repeat("[", 70)))
 	f.Add([]byte(`"\\"` + strings.Repeat("{", 65)))
 	f.Add([]byte(`{"a":"unterminated`))
+	f.Add([]byte(`[` + strings.Repeat("{},", MaxJSONValues) + `{}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		err := checkJSONLimits(body)
-		d, k := checkJSONLimitsByteByByte(body)
+		d, k, v := checkJSONLimitsByteByByte(body)
 		var want string
 		switch {
 		case d >= 0:
 			want = fmt.Sprintf("invalid JSON at byte %d: nested deeper than %d levels", d, MaxJSONDepth)
 		case k >= 0:
 			want = fmt.Sprintf("invalid JSON at byte %d: more than %d keys", k, MaxJSONKeys)
+		case v >= 0:
+			want = fmt.Sprintf("invalid JSON at byte %d: more than %d values", v, MaxJSONValues)
 		}
 		got := ""
 		if err != nil {
