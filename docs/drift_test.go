@@ -598,3 +598,54 @@ func TestDocsListEverySignatureScheme(t *testing.T) {
 	}
 	compare(t, "signature scheme", apiName, code, api)
 }
+
+// --- tests cited as proof ----------------------------------------------------
+
+// TestDocsCiteRealTests fails when a page cites a test (TestX, FuzzX,
+// BenchmarkX) as the proof of a statement and no such function exists in
+// the repository's tests: a renamed or removed test leaves its promise
+// unproved.
+func TestDocsCiteRealTests(t *testing.T) {
+	defined := map[string]bool{}
+	funcRE := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)[A-Z][A-Za-z0-9_]*)\(`)
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != ".." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range funcRE.FindAllStringSubmatch(string(b), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defined) == 0 {
+		t.Fatal("found no test functions")
+	}
+	citeRE := regexp.MustCompile(`\b((?:Test|Fuzz|Benchmark)[A-Z][A-Za-z0-9_]*)`)
+	cited := 0
+	for _, file := range markdownFiles(t) {
+		for i, line := range strings.Split(readDoc(t, file), "\n") {
+			for _, m := range citeRE.FindAllStringSubmatch(line, -1) {
+				cited++
+				if !defined[m[1]] {
+					t.Errorf("%s:%d cites %s, which no _test.go file defines", file, i+1, m[1])
+				}
+			}
+		}
+	}
+	if cited == 0 {
+		t.Fatal("no page cites a test: the test no longer reads them")
+	}
+}
