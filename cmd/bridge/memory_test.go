@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
@@ -34,7 +35,7 @@ const (
 	slowRequests = 200
 	declaredBody = 900_000 // under the body limit the test NATS server allows (896 KiB)
 	maxGrowth    = 64 << 20
-	presize      = 64 << 10 // ingest.BodyPresize: what each slow body is charged
+	presize      = ingest.BodyPresize // what each slow body is charged
 )
 
 // TestSlowDeclaredBodiesHTTP1: 200 connections, each a request declaring

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
@@ -31,21 +32,21 @@ func slowEnvelope(t *testing.T, addr string, declared int) net.Conn {
 // in memory: slow envelopes are charged what their buffers hold, and one
 // that does not fit is answered 503 with Retry-After before it is read.
 func TestEventsBodyBudget(t *testing.T) {
-	const limit = 240 << 10 // three 64 KiB buffers and 48 KiB left
+	const limit = 3*ingest.BodyPresize + ingest.BodyPresize/2 // three first buffers, and not a fourth
 	b := startBridge(t, natstest.Start(t), func(c *config.Config) { c.BodyLimit, c.MaxInflightBytes = limit, limit })
 	inFlight := func() float64 { return scrape(t, b)["bridge_body_inflight_bytes"] }
 
 	var slow []net.Conn
 	for range 3 {
-		slow = append(slow, slowEnvelope(t, b.HTTPAddr(), 200<<10))
+		slow = append(slow, slowEnvelope(t, b.HTTPAddr(), 10<<10))
 	}
 	checkFor(t, 10*time.Second, func() error {
-		if got := inFlight(); got != 3*64<<10 {
-			return fmt.Errorf("in flight %v, want %v", got, 3*64<<10)
+		if got := inFlight(); got != 3*ingest.BodyPresize {
+			return fmt.Errorf("in flight %v, want %v", got, 3*ingest.BodyPresize)
 		}
 		return nil
 	})
-	conn := slowEnvelope(t, b.HTTPAddr(), 200<<10)
+	conn := slowEnvelope(t, b.HTTPAddr(), 10<<10)
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 4096)
 	n, _ := conn.Read(buf)

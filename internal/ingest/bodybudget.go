@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+
+	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // BodyPresize is the most a body's buffer is given before its bytes
 // arrive. A declared Content-Length is only a promise: a client declaring
 // a megabyte and sending one byte gets a buffer of at most this size,
 // which then grows as bytes arrive.
-const BodyPresize = 64 << 10
+const BodyPresize = 4 << 10
 
 // ErrOverBudget is returned by BodyBudget.ReadBody when the bodies already
 // in memory leave no room for this one's next bytes: answer 503 with
@@ -81,6 +83,14 @@ func (b *BodyBudget) free(n int64) {
 // (transform.JSONValues), beside its bytes: a decoded tree costs memory
 // with its values, and a small body can hold many (`[{},{},...]`).
 const DecodedValueCost = 256
+
+// treeCharge is what the decoded payload of body is charged beside it:
+// DecodedValueCost per JSON value, but never more than the budget leaves
+// beside the largest body, so that a delivery the limits take is always
+// served when it is alone, however many values it has.
+func treeCharge(b *BodyBudget, bodyLimit int64, body []byte) int64 {
+	return min(int64(transform.JSONValues(body))*DecodedValueCost, b.Limit()-bodyLimit)
+}
 
 // Charge charges n more bytes if they fit, for memory a request holds
 // beside its body (its decoded payload); ok is false, and nothing is

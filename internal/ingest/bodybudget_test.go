@@ -86,8 +86,8 @@ func TestBodyBudgetRefuses(t *testing.T) {
 		declared  int64 // -1: chunked
 		wantReads bool  // some of the body was read before the refusal
 	}{
-		{name: "first buffer does not fit", budget: 100 << 10, held: 90 << 10, body: 20 << 10, declared: 20 << 10},
-		{name: "first buffer does not fit, chunked", budget: 100 << 10, held: 50 << 10, body: 20 << 10, declared: -1},
+		{name: "first buffer does not fit", budget: 100 << 10, held: 100<<10 - BodyPresize/2, body: 20 << 10, declared: 20 << 10},
+		{name: "first buffer does not fit, chunked", budget: 100 << 10, held: 100<<10 - BodyPresize/2, body: 20 << 10, declared: -1},
 		{name: "growth does not fit", budget: 200 << 10, body: 300 << 10, declared: 300 << 10, wantReads: true},
 		{name: "growth does not fit, chunked", budget: 200 << 10, body: 300 << 10, declared: -1, wantReads: true},
 	}

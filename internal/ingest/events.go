@@ -168,7 +168,7 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 	received := time.Now().UTC()
 	// The decoded payload is memory beside the body: charged to the same
 	// budget; without room, the caller retries as when the store is down.
-	releaseTree, ok := e.cfg.Bodies.Charge(int64(transform.JSONValues(req.Payload)) * DecodedValueCost)
+	releaseTree, ok := e.cfg.Bodies.Charge(treeCharge(e.cfg.Bodies, e.cfg.BodyLimit, req.Payload))
 	defer releaseTree()
 	if !ok {
 		e.cfg.Metrics.Received(metrics.UnknownProvider, transform.IngestEvents)

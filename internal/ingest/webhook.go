@@ -137,7 +137,7 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 			Detail: err.Error(), Provider: provider, Reason: reason})
 	}
 	// The decoded payload lives as long as the body: charge it too.
-	releaseTree, ok := wh.cfg.Bodies.Charge(int64(transform.JSONValues(body)) * DecodedValueCost)
+	releaseTree, ok := wh.cfg.Bodies.Charge(treeCharge(wh.cfg.Bodies, wh.cfg.BodyLimit, body))
 	defer releaseTree()
 	if !ok {
 		return wh.bodyError(w, r, provider, received, ErrOverBudget)
