@@ -113,7 +113,7 @@ func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 	opts = append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
 	nc, err := publish.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil, opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w (the bridge's NATS server is --nats-url or BRIDGE_NATS_URL)", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

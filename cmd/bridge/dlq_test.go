@@ -127,7 +127,7 @@ func TestDLQUsageAndConnectErrors(t *testing.T) {
 		}
 	}
 	code, _, errOut := runTool(t, "", "dlq", "list", "--nats-url", "nats://127.0.0.1:1", "--mappings", t.TempDir())
-	if code != 1 || !strings.Contains(errOut, "connect") {
+	if code != 1 || !strings.Contains(errOut, "connect") || !strings.Contains(errOut, "--nats-url or BRIDGE_NATS_URL") {
 		t.Errorf("no server: exit %d, %q", code, errOut)
 	}
 }
