@@ -134,11 +134,11 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 	walk(d.Panels)
 
-	// Not a failure: a new metric need not be on the dashboard at once.
+	// Every bridge metric is on the dashboard: one that is not fails.
 	for _, name := range sortedKeys(known) {
 		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
 		if strings.HasPrefix(name, "bridge_") && name == base && !used[name] && !used[name+"_bucket"] {
-			t.Logf("%s is not on the dashboard", name)
+			t.Errorf("%s is not on the dashboard (examples/grafana)", name)
 		}
 	}
 }
