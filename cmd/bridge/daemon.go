@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/bridge-dev/bridge/internal/config"
@@ -30,7 +31,8 @@ func runDaemon(args []string, stderr io.Writer) int {
 	}
 	log := cfg.Logger(stderr)
 	gcPercent := setGCPercent(os.LookupEnv)
-	log.Info("starting", "version", versionString(), "config", cfg.File, "gc_percent", gcPercent)
+	memLimit := setMemoryLimit(os.LookupEnv, os.ReadFile)
+	log.Info("starting", "version", versionString(), "config", cfg.File, "gc_percent", gcPercent, "memory_limit", memLimit)
 
 	d, err := daemon.New(cfg, log)
 	if err != nil {
@@ -84,4 +86,38 @@ func setGCPercent(lookupEnv func(string) (string, bool)) int {
 	}
 	debug.SetGCPercent(defaultGCPercent)
 	return defaultGCPercent
+}
+
+// memoryLimitShare is the part of its container's memory limit the bridge
+// gives the Go runtime as a soft limit: with GOGC at 300 the heap may grow
+// to four times the live data between collections, and a burst of large
+// bodies would otherwise meet the container's hard limit (an OOM kill)
+// before a collection.
+const memoryLimitShare = 0.8
+
+// cgroupMemoryFiles hold a container's memory limit: cgroup v2, then v1.
+var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+
+// setMemoryLimit sets the runtime's soft memory limit to memoryLimitShare
+// of the container's, unless GOMEMLIMIT is set or no limit is found, and
+// returns the limit in force in bytes ("none" when there is none).
+func setMemoryLimit(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) string {
+	if v, ok := lookupEnv("GOMEMLIMIT"); ok {
+		return v
+	}
+	for _, f := range cgroupMemoryFiles {
+		b, err := readFile(f)
+		if err != nil {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		// "max" (v2), or v1's "unlimited" (a number near 2^63): no limit.
+		if err != nil || n <= 0 || n >= 1<<60 {
+			return "none"
+		}
+		limit := int64(float64(n) * memoryLimitShare)
+		debug.SetMemoryLimit(limit)
+		return strconv.FormatInt(limit, 10)
+	}
+	return "none"
 }
