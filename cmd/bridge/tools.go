@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -202,6 +203,9 @@ func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge map: %v\n", err)
 		return 1
+	}
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, '\n') // a shell prompt does not land on the answer's line
 	}
 	_, _ = stdout.Write(out)
 	return 0
