@@ -20,7 +20,7 @@ type entry struct {
 
 // applyFile reads the YAML config file at path into c. Nested maps and
 // dotted keys are the same key; every problem carries file:line:col.
-func applyFile(c *Config, path string, rows []setting) []error {
+func applyFile(c *Config, path string, rows []setting, note func(flag, source string)) []error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return []error{fmt.Errorf("config file: %w", err)}
@@ -61,7 +61,7 @@ func applyFile(c *Config, path string, rows []setting) []error {
 			errs = append(errs, fmt.Errorf("%s: %s: %w", at(path, e.value), e.key, err))
 			continue
 		}
-		c.setSource(r.flag, at(path, e.pos)+" "+e.key)
+		note(r.flag, at(path, e.pos)+" "+e.key)
 	}
 	return errs
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Load reads the settings of `bridge run`. It registers every setting and
@@ -43,13 +44,19 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 
 	cfg := def
 	var errs []error
+	// Where each setting was read from, for the errors of Validate.
+	sources := map[string]string{}
+	note := func(flag, source string) {
+		sources[flag] = source
+		cfg.setSource(flag, source)
+	}
 	path := configValue.value
 	if !configValue.set {
 		path, _ = lookupEnv(envName(configFlag))
 	}
 	if path != "" {
 		cfg.File = path
-		errs = append(errs, applyFile(&cfg, path, rows)...)
+		errs = append(errs, applyFile(&cfg, path, rows, note)...)
 	}
 	for _, r := range rows {
 		name := envName(r.flag)
@@ -57,7 +64,7 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 			if err := r.parse(&cfg, v); err != nil {
 				errs = append(errs, fmt.Errorf("env %s: %w", name, err))
 			}
-			cfg.setSource(r.flag, "env "+name)
+			note(r.flag, "env "+name)
 		}
 	}
 	for i, r := range rows {
@@ -65,7 +72,7 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 			if err := r.parse(&cfg, given[i].value); err != nil {
 				errs = append(errs, fmt.Errorf("flag --%s: %w", r.flag, err))
 			}
-			cfg.setSource(r.flag, "flag --"+r.flag)
+			note(r.flag, "flag --"+r.flag)
 		}
 	}
 	// Secrets come from the environment only: never a flag (visible in ps)
@@ -81,12 +88,26 @@ func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, fromSources(err, sources))
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// fromSources names, in each of Validate's problems ("--flag: ..."), where
+// a value that was not a flag came from: "env BRIDGE_GRACE (--grace): ..."
+// or "bridge.yaml:3:3 shutdown.grace (--grace): ...".
+func fromSources(err error, sources map[string]string) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		flag, rest, ok := strings.Cut(strings.TrimPrefix(l, "--"), ": ")
+		if src := sources[flag]; ok && strings.HasPrefix(l, "--") && src != "" && !strings.HasPrefix(src, "flag ") {
+			lines[i] = src + " (--" + flag + "): " + rest
+		}
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 // setSource records where the setting of flag was read from, for the

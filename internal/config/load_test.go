@@ -333,3 +333,20 @@ func TestLoadSources(t *testing.T) {
 		})
 	}
 }
+
+// A value that breaks a rule is named where it came from: its flag, its
+// environment variable, or its file, line and key.
+func TestValidateNamesTheSource(t *testing.T) {
+	path := writeConfig(t, "shutdown:\n  grace: 0s\nnats:\n  replicas: 9\n")
+	_, _, err := load(t, []string{"--config", path, "--http", "bad"}, map[string]string{"BRIDGE_REQUEST_TIMEOUT": "0s"})
+	for _, want := range []string{
+		path + ":2:3 shutdown.grace (--grace): must be greater than 0",
+		path + ":4:3 nats.replicas (--replicas): must be between 1 and 5",
+		"env BRIDGE_REQUEST_TIMEOUT (--request-timeout): must be greater than 0",
+		"--http: want host:port",
+	} {
+		if !strings.Contains(errText(err), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
