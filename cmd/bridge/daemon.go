@@ -27,6 +27,9 @@ func runDaemon(args []string, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge run: %v\n", err)
+		if s := flagSuggestion(fs, err); s != "" {
+			fmt.Fprintln(stderr, s)
+		}
 		return 2
 	}
 	log := cfg.Logger(stderr)

@@ -23,6 +23,7 @@ Usage:
                                          list the dead letters; map them again with the current mappings
   bridge send    --name N [--version V] [--url URL] [--flow-id F] < payload.json   one events-protocol call
   bridge version                         print version, commit and Go version
+  bridge help    [CMD]                   this text, or CMD's flags (as CMD -h)
 
 Exit codes: 0 done, 1 the work found a problem, 2 a usage error.
 `
@@ -35,6 +36,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	if args[0] == "help" && len(args) > 1 {
+		// bridge help CMD is CMD's own help.
+		return run([]string{args[1], "-h"}, stdin, stdout, stderr)
+	}
+	if wantsHelp(args[1:]) {
+		stderr = stdout // asked for, help is the answer, not an error
 	}
 	switch args[0] {
 	case "run":
@@ -60,6 +68,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "bridge: unknown command %q\n\n%s", args[0], usage)
+	hint := ""
+	if c, ok := closest(args[0], commands); ok {
+		hint = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	fmt.Fprintf(stderr, "bridge: unknown command %q%s\n\n%s", args[0], hint, usage)
 	return 2
 }

@@ -46,6 +46,9 @@ func (t *toolFlags) parse(args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		if s := flagSuggestion(t.fs, err); s != "" {
+			fmt.Fprintln(t.fs.Output(), s)
+		}
 		return 2
 	}
 	if t.fs.NArg() > 0 {
