@@ -24,6 +24,7 @@ type Info struct {
 func Read() Info {
 	info := Info{Version: Version, Commit: "unknown", GoVersion: runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
+		info.Version = version(Version, bi.Main.Version)
 		modified := false
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -38,6 +39,16 @@ func Read() Info {
 		}
 	}
 	return info
+}
+
+// version is the stamped version, else the module's version the go
+// command recorded (`go install github.com/bridge-dev/bridge/cmd/bridge@v1.2.3`
+// records v1.2.3; a build from a checkout records "(devel)" or nothing).
+func version(stamped, module string) string {
+	if stamped != "dev" || module == "" || module == "(devel)" {
+		return stamped
+	}
+	return module
 }
 
 // String is the one-line form `bridge version` prints.
