@@ -36,6 +36,10 @@ type Deduper interface {
 // DefaultRetryAfter is the Retry-After hint of a Failed verdict.
 const DefaultRetryAfter = 5 * time.Second
 
+// deadLetterGrace bounds the store of a dead letter whose delivery's
+// deadline has passed.
+const deadLetterGrace = 5 * time.Second
+
 // DefaultMaxInFlight bounds the publishes waiting for an acknowledgement.
 const DefaultMaxInFlight = 1024
 
@@ -288,6 +292,15 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 		for k, val := range in.Headers {
 			h.Set(k, val)
 		}
+	}
+	if ctx.Err() != nil {
+		// The delivery's time went on its evaluation (a mapping that ran
+		// long): its dead letter is stored all the same, so that a retry
+		// finds it and the provider stops retrying a payload that cannot
+		// be mapped.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadLetterGrace)
+		defer cancel()
+		ctx = dctx
 	}
 	ack, err := p.store.DeadLetter(ctx, publish.DeadLetter{
 		Provider:   m.Provider,

@@ -2,10 +2,14 @@ package transform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp/syntax"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -275,6 +279,35 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 		return steps, int64(len(s)) + n*int64(len(nw))
 	case "toJSON", "string":
 		return steps, deepSize(args[0], limit, 0)
+	case "fromJSON":
+		// A decoded value costs far more than its text: `{}` is 3 bytes
+		// and about 100 in memory.
+		if s, ok := args[0].(string); ok {
+			return steps, 2*int64(len(s)) + int64(JSONValues([]byte(s)))*fromJSONValueBytes
+		}
+	case "matches":
+		// Go's regexp runs in time linear in the input times the size of
+		// the pattern's program: charged before it runs.
+		s, _ := args[0].(string)
+		pat, _ := args[1].(string)
+		return steps + int64(len(s)+1)*int64(regexpSize(pat))/matchBytesPerStep, 0
+	case "==", "!=", "in", "contains":
+		// A comparison walks both values whole: a step per element read,
+		// however deep (a list of lists of lists is n³ elements).
+		for _, a := range args {
+			if !scalarValue(a) {
+				steps += deepSize(a, comparisonWalk, 0) / 16
+			}
+		}
+		return steps, 0
+	case "trim":
+		// Trimming with a cut set of non-ASCII runes checks each rune of
+		// the string against the whole set.
+		if len(args) > 1 {
+			s, _ := args[0].(string)
+			cut, _ := args[1].(string)
+			steps += int64(len(s)) * int64(len(cut)) / trimPairsPerStep
+		}
 	case "uuid5", "minorUnits": // they write their non-string arguments out
 		for _, a := range args {
 			bytes += deepSize(a, limit-bytes, 0)
@@ -454,7 +487,10 @@ func (p *budgetPatcher) Visit(node *ast.Node) {
 			n.Node,
 		}}
 	case *ast.BinaryNode:
-		if comparisons[n.Operator] && !literal(n.Left) && !literal(n.Right) && !(scalar(n.Left.Type()) && scalar(n.Right.Type())) {
+		// matches is guarded even against a literal pattern: its cost is the
+		// input's length times the pattern's program (a{0,1000} is 1,000
+		// instructions), not the literal's length.
+		if n.Operator == "matches" || comparisons[n.Operator] && !literal(n.Left) && !literal(n.Right) && !(scalar(n.Left.Type()) && scalar(n.Right.Type())) {
 			op := n.Operator
 			p.guard(node, op, []ast.Node{n.Left, n.Right}, func(args []ast.Node) ast.Node {
 				return &ast.BinaryNode{Operator: op, Left: args[0], Right: args[1]}
@@ -605,3 +641,46 @@ func isString(t reflect.Type) bool { return t != nil && t.Kind() == reflect.Stri
 // errReserved is the error of an expression that names the bridge's own
 // identifiers.
 var errReserved = errors.New("names starting with " + reservedPrefix + " are reserved for the bridge")
+
+// Calibration of the costs the budget charges for work one built-in does
+// in a single call: a step is worth about 2 µs (a million steps in the
+// default 2 s).
+const (
+	matchBytesPerStep  = 128      // input bytes × program instructions per step
+	fromJSONValueBytes = 128      // what one decoded JSON value costs in memory
+	trimPairsPerStep   = 16 << 10 // string bytes × cut set bytes per step
+	comparisonWalk     = 20 << 20 // the most a comparison's cost walk reads (deepSize's bytes): more than a budget of steps
+)
+
+// regexpSize is the number of instructions of pat's compiled program, as
+// Go's regexp runs it; 1 for a pattern that does not compile (expr says
+// why). Sizes of patterns seen are kept, up to a bound.
+func regexpSize(pat string) int {
+	if n, ok := regexpSizes.Load(pat); ok {
+		return n.(int)
+	}
+	n := 1
+	if re, err := syntax.Parse(pat, syntax.Perl); err == nil {
+		if prog, err := syntax.Compile(re.Simplify()); err == nil {
+			n = max(len(prog.Inst), 1)
+		}
+	}
+	if regexpSizesKept.Add(1) <= 4096 {
+		regexpSizes.Store(pat, n)
+	}
+	return n
+}
+
+var (
+	regexpSizes     sync.Map // pattern -> int
+	regexpSizesKept atomic.Int64
+)
+
+// scalarValue reports whether v is a JSON scalar (or nil).
+func scalarValue(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, float64, int, int64, json.Number:
+		return true
+	}
+	return false
+}

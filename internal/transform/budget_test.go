@@ -65,6 +65,14 @@ func TestEvaluationBudget(t *testing.T) {
 		{"comparisons of long lists", hostile([]string{`xs: 1..400000`, `ys: 1..400000`}, strings.Repeat("xs == ys && ", 5)+"true"), "steps"},
 		{"membership in a long list", hostile([]string{`xs: 1..400000`}, strings.Repeat("len(xs) in xs && ", 5)+"true"), "steps"},
 		{"payload strings added", hostile(nil, `len(reduce(1..100000, #acc + payload.s, ""))`), "bytes"},
+		// One call that costs far more than its arguments' length: charged
+		// by what it will do, before it runs.
+		{"a literal pattern over a long string", hostile(nil, `repeat("a", 900000) matches "a{0,1000}b"`), "steps"},
+		{"a pattern built at run time", hostile([]string{`p: repeat("a?", 2000) + repeat("a", 2000)`}, `repeat("a", 40000) matches p`), "steps"},
+		{"comparison of nested lists", hostile([]string{`row: 1..200`, `m: map(1..200, row)`, `a: map(1..200, m)`, `b: map(1..200, m)`}, `a == b`), "steps"},
+		{"fromJSON of many small values, five times", hostile([]string{`t: '"[" + repeat("{},", 100000) + "{}]"'`, `a: fromJSON(t)`, `b: fromJSON(t)`,
+			`c: fromJSON(t)`, `d: fromJSON(t)`, `e: fromJSON(t)`}, `len(a) + len(b) + len(c) + len(d) + len(e)`), "bytes"},
+		{"trim with a long non-ASCII cut set", hostile(nil, `len(trim(repeat("é", 200000), repeat("é", 200000) + "x"))`), "steps"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, problems := Parse("evil.yaml", []byte(tc.file), Options{})

@@ -56,6 +56,12 @@ func (p *program) run(e any) (any, error) {
 		}
 		return nil, errors.New(msg)
 	}
+	// A built-in that ran long between two charges (one call the budget
+	// under-charged) still ends the evaluation once it returns: its result
+	// is never used past the deadline.
+	if err := b.charge(0, 0); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
