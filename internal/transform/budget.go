@@ -105,7 +105,8 @@ func (b *budget) charge(steps, bytes int64) error {
 		b.err = &BudgetError{What: "steps", Limit: fmt.Sprint(b.limits.Steps)}
 	case b.bytes > b.limits.Bytes || bytes < 0:
 		b.err = &BudgetError{What: "bytes", Limit: fmt.Sprint(b.limits.Bytes)}
-	case time.Now().After(b.deadline) || errors.Is(b.ctx.Err(), context.DeadlineExceeded):
+	case time.Now().After(b.deadline) || errors.Is(b.ctx.Err(), context.DeadlineExceeded) ||
+		errors.Is(context.Cause(b.ctx), context.DeadlineExceeded):
 		b.err = &BudgetError{What: "time", Limit: b.limits.Time.String()}
 	case b.ctx.Err() != nil:
 		b.err = fmt.Errorf("evaluation cancelled: %w", context.Cause(b.ctx))
@@ -295,9 +296,7 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 		// A comparison walks both values whole: a step per element read,
 		// however deep (a list of lists of lists is n³ elements).
 		for _, a := range args {
-			if !scalarValue(a) {
-				steps += deepSize(a, comparisonWalk, 0) / 16
-			}
+			steps += deepCount(a, comparisonWalk)
 		}
 		return steps, 0
 	case "trim":
@@ -382,6 +381,9 @@ func tooDeep(v any, max int) bool {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
+		if k := rv.Type().Elem().Kind(); k != reflect.Interface && k != reflect.Slice && k != reflect.Array && k != reflect.Map {
+			return false // scalars: nothing below
+		}
 		for i := range rv.Len() {
 			if tooDeep(rv.Index(i).Interface(), max-1) {
 				return true
@@ -646,10 +648,10 @@ var errReserved = errors.New("names starting with " + reservedPrefix + " are res
 // in a single call: a step is worth about 2 µs (a million steps in the
 // default 2 s).
 const (
-	matchBytesPerStep  = 128      // input bytes × program instructions per step
-	fromJSONValueBytes = 128      // what one decoded JSON value costs in memory
-	trimPairsPerStep   = 16 << 10 // string bytes × cut set bytes per step
-	comparisonWalk     = 20 << 20 // the most a comparison's cost walk reads (deepSize's bytes): more than a budget of steps
+	matchBytesPerStep  = 128       // input bytes × program instructions per step
+	fromJSONValueBytes = 128       // what one decoded JSON value costs in memory
+	trimPairsPerStep   = 16 << 10  // string bytes × cut set bytes per step
+	comparisonWalk     = 2_000_000 // the most elements a comparison's cost walk counts: more than a budget of steps
 )
 
 // regexpSize is the number of instructions of pat's compiled program, as
@@ -676,11 +678,50 @@ var (
 	regexpSizesKept atomic.Int64
 )
 
-// scalarValue reports whether v is a JSON scalar (or nil).
-func scalarValue(v any) bool {
-	switch v.(type) {
+// deepCount is how many elements v holds at every depth, counted up to a
+// little past limit; a list of scalars counts its length without visiting
+// them.
+func deepCount(v any, limit int64) int64 {
+	switch x := v.(type) {
 	case nil, bool, string, float64, int, int64, json.Number:
-		return true
+		return 0
+	case []any:
+		n := int64(len(x))
+		for _, e := range x {
+			if n > limit {
+				break
+			}
+			n += deepCount(e, limit-n)
+		}
+		return n
+	case map[string]any:
+		n := int64(len(x))
+		for _, e := range x {
+			if n > limit {
+				break
+			}
+			n += deepCount(e, limit-n)
+		}
+		return n
 	}
-	return false
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		n := int64(rv.Len())
+		if k := rv.Type().Elem().Kind(); k != reflect.Interface && k != reflect.Slice && k != reflect.Array && k != reflect.Map {
+			return n // scalars: nothing below
+		}
+		for i := 0; i < rv.Len() && n <= limit; i++ {
+			n += deepCount(rv.Index(i).Interface(), limit-n)
+		}
+		return n
+	case reflect.Map:
+		n := int64(rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() && n <= limit {
+			n += deepCount(iter.Value().Interface(), limit-n)
+		}
+		return n
+	}
+	return 0
 }
