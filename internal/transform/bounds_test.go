@@ -1,0 +1,131 @@
+package transform
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A limit left at zero (or below) takes its default; a limit set is kept.
+func TestNewBudgetDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in, want Limits
+	}{
+		{"unset", Limits{}, DefaultLimits},
+		{"negative", Limits{Steps: -1, Bytes: -1, Time: -1}, DefaultLimits},
+		{"set", Limits{Steps: 7, Bytes: 9, Time: time.Hour}, Limits{Steps: 7, Bytes: 9, Time: time.Hour}},
+		{"smallest", Limits{Steps: 1, Bytes: 1, Time: 1}, Limits{Steps: 1, Bytes: 1, Time: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newBudget(context.Background(), tc.in).limits; got != tc.want {
+				t.Errorf("newBudget(%+v).limits = %+v, want %+v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// remaining is what the bytes limit leaves after what was charged.
+func TestBudgetRemaining(t *testing.T) {
+	b := newBudget(context.Background(), Limits{Bytes: 100})
+	if err := b.charge(0, 60); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.remaining(); got != 40 {
+		t.Errorf("remaining after 60 of 100 bytes = %d, want 40", got)
+	}
+	if got := (*budget)(nil).remaining(); got != 1<<62 {
+		t.Errorf("remaining of no budget = %d, want 1<<62", got)
+	}
+}
+
+// repeat's cost is its output's size while that fits the limit, and one
+// byte past the limit (without multiplying, which could overflow) when not.
+func TestRepeatCost(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		n     int
+		limit int64
+		want  int64
+	}{
+		{"ab", 5, 10, 10}, // n == (limit+1)/len: exactly the limit
+		{"ab", 5, 11, 10},
+		{"ab", 6, 11, 12},                     // n == (limit+1)/len: one byte past
+		{"ab", 6, 10, 11},                     // past the limit: limit+1
+		{"abcd", 1 << 62, 1 << 20, 1<<20 + 1}, // 4 * 2^62 wraps to 0 when multiplied
+		{"", 1 << 40, 10, 0},                  // nothing repeated: no division by zero
+		{"ab", 0, 10, 0},
+		{"ab", -3, 10, 0},
+	} {
+		_, got := cost("repeat", []any{tc.s, tc.n}, tc.limit)
+		if got != tc.want {
+			t.Errorf("cost(repeat(%q, %d), limit %d) = %d bytes, want %d", tc.s, tc.n, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// A computed index of a scalar type reads the value; a list or a map as
+// the index is refused before expr writes it out in its error.
+func TestComputedIndex(t *testing.T) {
+	payload := map[string]any{"k": "a", "a": "found", "n": 1.0}
+	for _, tc := range []struct {
+		name, x, want, failure string
+	}{
+		{"string from the payload", `payload[payload.k]`, `"x":"found"`, ""},
+		{"number from the payload", `[10, 20][payload.n]`, `"x":20`, ""},
+		{"map", `payload[{"a": 1}]`, "", "cannot index with a map[string]interface {}"},
+		{"list", `payload[[payload.k]]`, "", "cannot index with a []interface {}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, problems := Parse("evil.yaml", []byte(hostile(nil, tc.x)), Options{})
+			if len(problems) > 0 {
+				t.Fatal((&LoadError{problems}).Error())
+			}
+			res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: payload, ReceivedAt: received}, Limits{})
+			if tc.failure != "" {
+				if res.Failure == nil || !strings.Contains(res.Failure.Error(), tc.failure) {
+					t.Fatalf("failure %v, want one saying %q", res.Failure, tc.failure)
+				}
+				return
+			}
+			if res.Failure != nil || len(res.Events) != 1 {
+				t.Fatalf("failure %v, %d events", res.Failure, len(res.Events))
+			}
+			if got := string(res.Events[0].JSON); !strings.Contains(got, tc.want) {
+				t.Errorf("event %s, want data with %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// What each charged built-in costs, computed from its arguments before it
+// runs: one step plus one per element read (and per KiB of string); the
+// bytes of what it builds.
+func TestBuiltinCost(t *testing.T) {
+	kib := strings.Repeat("k", 2048)
+	for _, tc := range []struct {
+		name         string
+		args         []any
+		steps, bytes int64
+	}{
+		{"join", []any{[]any{"ab", "cde"}, "--"}, 3, 2*2 + 5},
+		{"join", []any{[]any{"ab", "cde"}}, 3, 5},
+		{"join", []any{[]string{"ab", "c"}, ","}, 3, 2*1 + 3},
+		{"replace", []any{"aXbX", "X", "yy"}, 1, 4 + 2*2},
+		{"replace", []any{"ab", "", "-"}, 1, 2 + 3*1},
+		{"replace", []any{"ab", "", ""}, 1, 2},
+		{"concat", []any{[]any{1, 2}, []any{3}}, 4, 16 * 3},
+		{"flatten", []any{[]any{"ab"}}, 2, 16 * (16 + 4)},
+		{"toJSON", []any{[]any{"ab"}}, 2, 16 + 4},
+		{"upper", []any{"abc"}, 1, 2 * 3},
+		{"upper", []any{kib}, 1 + 2, 2 * 2048},
+		{"keys", []any{map[string]any{"a": 1, "b": 2}}, 3, 16 * 2},
+		{"len", []any{"abc"}, 1, 0},
+	} {
+		steps, bytes := cost(tc.name, tc.args, 1<<20)
+		if steps != tc.steps || bytes != tc.bytes {
+			t.Errorf("cost(%s%v) = %d steps, %d bytes; want %d, %d", tc.name, tc.args, steps, bytes, tc.steps, tc.bytes)
+		}
+	}
+}
