@@ -129,3 +129,54 @@ func TestBuiltinCost(t *testing.T) {
 		}
 	}
 }
+
+// The built-ins that write a whole value out are charged its size up to
+// the limit, each argument against what the ones before it left.
+func TestBuiltinCostNearTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		args         []any
+		limit        int64
+		steps, bytes int64
+	}{
+		{"uuid5", []any{"abc", "de"}, 100, 1, 5 + 4},
+		// The list is measured against the 2 bytes the string left.
+		{"uuid5", []any{strings.Repeat("s", 16), []any{"abcdefgh"}}, 20, 1 + 1, 18 + 3},
+		// At the limit exactly, the next argument is still measured.
+		{"minorUnits", []any{strings.Repeat("s", 18), "x"}, 20, 1, 20 + 3},
+		// flatten's elements count 16 bytes each: measured against limit/16.
+		{"flatten", []any{[]any{strings.Repeat("x", 200)}}, 160, 2, 16 * 11},
+	} {
+		steps, bytes := cost(tc.name, tc.args, tc.limit)
+		if steps != tc.steps || bytes != tc.bytes {
+			t.Errorf("cost(%s%v) = %d steps, %d bytes; want %d, %d", tc.name, tc.args, steps, bytes, tc.steps, tc.bytes)
+		}
+	}
+}
+
+// tooDeep holds a value nesting exactly max lists or maps, and refuses one
+// level more, whichever kind nests.
+func TestTooDeepBound(t *testing.T) {
+	nest := func(levels int, wrap func(any) any) any {
+		var v any = "leaf"
+		for range levels {
+			v = wrap(v)
+		}
+		return v
+	}
+	for name, wrap := range map[string]func(any) any{
+		"list":    func(v any) any { return []any{v} },
+		"map":     func(v any) any { return map[string]any{"k": v} },
+		"array":   func(v any) any { return [1]any{v} },
+		"int map": func(v any) any { return map[int]any{1: v} },
+	} {
+		for _, max := range []int{0, 1, 5} {
+			if tooDeep(nest(max, wrap), max) {
+				t.Errorf("%s: %d levels refused with a maximum of %d", name, max, max)
+			}
+			if !tooDeep(nest(max+1, wrap), max) {
+				t.Errorf("%s: %d levels held with a maximum of %d", name, max+1, max)
+			}
+		}
+	}
+}
