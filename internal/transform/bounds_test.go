@@ -180,3 +180,34 @@ func TestTooDeepBound(t *testing.T) {
 		}
 	}
 }
+
+// deepSize: a string its length and quotes, 16 per number, element or key
+// plus twice the depth (toJSON's indentation), keys their length; past the
+// limit, limit+1.
+func TestDeepSize(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		v     any
+		limit int64
+		want  int64
+	}{
+		{"string", "ab", 100, 4},
+		{"number", 1.5, 100, 16},
+		{"list", []any{"ab"}, 100, 16 + 4},
+		{"nested list", []any{[]any{"ab"}}, 100, 16 + (16 + 2 + 4)},
+		{"map", map[string]any{"key": "ab"}, 100, 16 + 3 + 4},
+		{"nested map", map[string]any{"k": map[string]any{"key": "ab"}}, 100, 16 + 1 + (16 + 2 + 3 + 4)},
+		{"typed list", []string{"ab", "c"}, 100, 16 + 4 + 16 + 3},
+		{"typed map", map[string]string{"key": "ab"}, 100, 16 + 5 + 4},
+		{"exactly the limit", []any{"ab"}, 20, 20},
+		{"an empty list at the limit", []any{[]any{}}, 16, 16},
+		{"past the limit", []any{"ab"}, 19, 20},
+		{"past the limit at the element", []any{"abcdef"}, 10, 11},
+		{"typed list past the limit", []string{"ab", "c"}, 30, 31},
+		{"typed map past the limit", map[string]string{"key": "ab"}, 20, 21},
+	} {
+		if got := deepSize(tc.v, tc.limit, 0); got != tc.want {
+			t.Errorf("%s: deepSize(%v, %d) = %d, want %d", tc.name, tc.v, tc.limit, got, tc.want)
+		}
+	}
+}
