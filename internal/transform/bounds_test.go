@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,37 @@ func TestDeepSize(t *testing.T) {
 	} {
 		if got := deepSize(tc.v, tc.limit, 0); got != tc.want {
 			t.Errorf("%s: deepSize(%v, %d) = %d, want %d", tc.name, tc.v, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// A predicate is charged one step per iteration, once however often the
+// expression is patched: the fewest steps an evaluation needs grows by
+// exactly the iterations added.
+func TestOneStepPerIteration(t *testing.T) {
+	minSteps := func(x string) int64 {
+		t.Helper()
+		m, problems := Parse("evil.yaml", []byte(hostile(nil, x)), Options{})
+		if len(problems) > 0 {
+			t.Fatal((&LoadError{problems}).Error())
+		}
+		lo, hi := int64(1), int64(100_000) // the answer is in (lo-1, hi]
+		for lo < hi {
+			mid := (lo + hi) / 2
+			res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: map[string]any{}, ReceivedAt: received},
+				Limits{Steps: mid, Time: time.Minute})
+			if res.Failure == nil {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return lo
+	}
+	for _, pred := range []string{"count(1..%d, # > 0)", "len(filter(1..%d, # > 0))", "len(map(1..%d, # + 1))"} {
+		a, b := minSteps(fmt.Sprintf(pred, 100)), minSteps(fmt.Sprintf(pred, 200))
+		if b-a != 100 {
+			t.Errorf("%s: %d steps for 100 iterations, %d for 200: want 100 more", pred, a, b)
 		}
 	}
 }
