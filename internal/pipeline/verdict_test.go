@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -100,5 +104,50 @@ rules:
 		if n := len(natstest.StreamMessages(t, f.js, publish.DefaultDLQStream)); n != tc.dlq {
 			t.Errorf("%s: %d dead letters, want %d", tc.name, n, tc.dlq)
 		}
+	}
+}
+
+// bridge_events_published_total counts the events stored, not their
+// retries answered as duplicates nor the publishes that failed.
+func TestPublishedMetricCountsNewEventsOnly(t *testing.T) {
+	f := setup(t, nil)
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(f.pub, Options{Metrics: m})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	published := func() float64 {
+		var d dto.Metric
+		if err := m.EventsPublished.WithLabelValues("seq", "event.seq.test.thing.stepped").Write(&d); err != nil {
+			t.Fatal(err)
+		}
+		return d.GetCounter().GetValue()
+	}
+	for i, want := range []struct {
+		body    string
+		outcome Outcome
+		count   float64
+	}{
+		{`{"entity": "a", "seq": 1}`, Published, 1},
+		{`{"entity": "a", "seq": 1}`, Duplicate, 1},
+		{`{"entities": ["b", "c"]}`, Published, 3},
+	} {
+		if v := p.Handle(ctx, f.mapping, f.input(t, want.body)); v.Outcome != want.outcome {
+			t.Fatalf("delivery %d: %v %v, want %v", i, v.Outcome, v.Err, want.outcome)
+		}
+		if got := published(); got != want.count {
+			t.Errorf("after delivery %d: %v events counted as published, want %v", i, got, want.count)
+		}
+	}
+	f.srv.Stop(t)
+	short, cancelShort := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancelShort()
+	if v := p.Handle(short, f.mapping, f.input(t, `{"entity": "a", "seq": 2}`)); v.Outcome != Failed {
+		t.Fatalf("with JetStream down: %v, want failed", v.Outcome)
+	}
+	if got := published(); got != 3 {
+		t.Errorf("after a failed publish: %v events counted as published, want 3", got)
 	}
 }
