@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -149,5 +152,36 @@ func TestPublishedMetricCountsNewEventsOnly(t *testing.T) {
 	}
 	if got := published(); got != 3 {
 		t.Errorf("after a failed publish: %v events counted as published, want 3", got)
+	}
+}
+
+// A dead letter keeps the delivery's headers: every value of each as
+// received when the door has them (Header), else the first values the
+// mapping saw (Headers).
+func TestDeadLetterKeepsTheHeaders(t *testing.T) {
+	f := setup(t, nil)
+	p := New(f.pub, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i, tc := range []struct {
+		header  http.Header
+		headers map[string]string
+		want    []string
+	}{
+		{http.Header{"X-Trace": {"one", "two"}}, map[string]string{"X-Trace": "one"}, []string{"one", "two"}},
+		{nil, map[string]string{"X-Trace": "first"}, []string{"first"}},
+	} {
+		in := f.input(t, fmt.Sprintf(`{"other": %d}`, i))
+		in.Header, in.Headers = tc.header, tc.headers
+		if v := p.Handle(ctx, f.mapping, in); v.Outcome != DeadLettered {
+			t.Fatalf("case %d: %v %v, want dead-lettered", i, v.Outcome, v.Err)
+		}
+		msgs := natstest.StreamMessages(t, f.js, publish.DefaultDLQStream)
+		if len(msgs) != i+1 {
+			t.Fatalf("case %d: %d dead letters, want %d", i, len(msgs), i+1)
+		}
+		if got := msgs[i].Header.Values(publish.HeaderOrigPrefix + "X-Trace"); !slices.Equal(got, tc.want) {
+			t.Errorf("case %d: the dead letter keeps X-Trace %q, want %q", i, got, tc.want)
+		}
 	}
 }
