@@ -243,3 +243,32 @@ func TestOneStepPerIteration(t *testing.T) {
 		}
 	}
 }
+
+// A file may hold MaxExpressions expressions and an expression
+// MaxExpressionSize bytes, not one more.
+func TestMappingSizeBoundsExactly(t *testing.T) {
+	// The rule's when, entity_id and source are three expressions; the
+	// rest are data leaves.
+	withLeaves := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "      k%d: '1'\n", i)
+		}
+		return strings.Replace(hostile(nil, "1"), "      x: '1'\n", b.String(), 1)
+	}
+	for _, tc := range []struct {
+		name string
+		file string
+		ok   bool
+	}{
+		{"MaxExpressions", withLeaves(MaxExpressions - 3), true},
+		{"one expression more", withLeaves(MaxExpressions - 2), false},
+		{"MaxExpressionSize bytes", hostile(nil, `"`+strings.Repeat("x", MaxExpressionSize-2)+`"`), true},
+		{"one byte more", hostile(nil, `"`+strings.Repeat("x", MaxExpressionSize-1)+`"`), false},
+	} {
+		_, problems := Parse("big.yaml", []byte(tc.file), Options{})
+		if ok := len(problems) == 0; ok != tc.ok {
+			t.Errorf("%s: loads %v, want %v: %v", tc.name, ok, tc.ok, problems[:min(3, len(problems))])
+		}
+	}
+}
