@@ -2,10 +2,14 @@ package transform
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/eventsprotocol"
 )
 
 // A limit left at zero (or below) takes its default; a limit set is kept.
@@ -269,6 +273,97 @@ func TestMappingSizeBoundsExactly(t *testing.T) {
 		_, problems := Parse("big.yaml", []byte(tc.file), Options{})
 		if ok := len(problems) == 0; ok != tc.ok {
 			t.Errorf("%s: loads %v, want %v: %v", tc.name, ok, tc.ok, problems[:min(3, len(problems))])
+		}
+	}
+}
+
+// An envelope's auth values never reach the kept body (a dead letter): each
+// is blanked; an envelope without auth is kept as it came. The headers the
+// mapping sees are the first values, without Authorization.
+func TestEnvelopeInputKeepsNoCredential(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		auth map[string]any
+	}{
+		{"with auth", map[string]any{"token": "s3cret-token", "user": "u"}},
+		{"without auth", nil},
+		{"empty auth", map[string]any{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := &eventsprotocol.Envelope{Name: "pos:sale:created", Version: eventsprotocol.IntVersion(1), ID: "session-1",
+				Payload: json.RawMessage(`{"amount": 1}`), Auth: tc.auth}
+			header := http.Header{"Authorization": {"Bearer s3cret-header"}, "X-Trace": {"one", "two"}}
+			in, err := EnvelopeInput(req, header, received)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(in.Body), "s3cret") {
+				t.Errorf("the kept body holds a credential: %s", in.Body)
+			}
+			kept := *req
+			if len(tc.auth) > 0 {
+				kept.Auth = map[string]any{"token": "[redacted]", "user": "[redacted]"}
+			}
+			want, err := json.Marshal(kept)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(in.Body) != string(want) {
+				t.Errorf("kept body %s, want %s", in.Body, want)
+			}
+			if in.Headers["X-Trace"] != "one" || in.Headers["Authorization"] != "" || in.Header.Get("Authorization") != "" {
+				t.Errorf("headers %v (all %v): want X-Trace's first value and no Authorization", in.Headers, in.Header)
+			}
+			if header.Get("Authorization") == "" {
+				t.Error("the caller's header lost its Authorization")
+			}
+		})
+	}
+}
+
+// fromUnix keeps the fraction of a second; minorUnits takes amounts up to
+// 2^53 minor units either way (every such integer is exact in a float64).
+func TestNumberBounds(t *testing.T) {
+	got, err := fromUnix(1_700_000_000.25)
+	if err != nil || got != time.Unix(1_700_000_000, 250_000_000).UTC() {
+		t.Errorf("fromUnix(1700000000.25) = %v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		amount string
+		ok     bool
+	}{
+		{"9007199254740992", true},
+		{"-9007199254740992", true},
+		{"9007199254740993", false},
+		{"-9007199254740993", false},
+	} {
+		got, err := minorUnits(tc.amount, "JPY")
+		if ok := err == nil; ok != tc.ok {
+			t.Errorf("minorUnits(%s, JPY) = %v, %v; want ok %v", tc.amount, got, err, tc.ok)
+		}
+	}
+}
+
+// each returning nil makes no events, without a failure; anything else
+// but a list is a failure.
+func TestEachOfNil(t *testing.T) {
+	for _, tc := range []struct {
+		each    string
+		failure bool
+	}{
+		{"nil", false},
+		{"payload.missing", false},
+		{"payload.list", false},
+		{"payload.s", true},
+	} {
+		file := strings.Replace(hostile(nil, "1"), "    entity_id: '\"1\"'\n", "    each: '"+tc.each+"'\n    entity_id: '\"1\"'\n", 1)
+		m, problems := Parse("each.yaml", []byte(file), Options{})
+		if len(problems) > 0 {
+			t.Fatal((&LoadError{problems}).Error())
+		}
+		res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: map[string]any{"s": "x", "list": []any{}}, ReceivedAt: received}, Limits{})
+		if (res.Failure != nil) != tc.failure || len(res.Events) != 0 {
+			t.Errorf("each %s: failure %v, %d events; want failure %v, no events", tc.each, res.Failure, len(res.Events), tc.failure)
 		}
 	}
 }
