@@ -367,3 +367,26 @@ func TestEachOfNil(t *testing.T) {
 		}
 	}
 }
+
+// An event's data may nest MaxJSONDepth levels (data itself is the first),
+// not one more.
+func TestDataDepthBound(t *testing.T) {
+	for _, tc := range []struct {
+		lists int // the lists nested in data.x
+		ok    bool
+	}{
+		{MaxJSONDepth - 1, true},
+		{MaxJSONDepth, false},
+	} {
+		// reduce(1..n, [#acc], []) nests n+1 lists.
+		x := fmt.Sprintf("reduce(1..%d, [#acc], [])", tc.lists-1)
+		m, problems := Parse("deep.yaml", []byte(hostile(nil, x)), Options{})
+		if len(problems) > 0 {
+			t.Fatal((&LoadError{problems}).Error())
+		}
+		res := m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`), Payload: map[string]any{}, ReceivedAt: received}, Limits{})
+		if ok := res.Failure == nil; ok != tc.ok {
+			t.Errorf("data nesting %d levels: failure %v, want ok %v", tc.lists+1, res.Failure, tc.ok)
+		}
+	}
+}
