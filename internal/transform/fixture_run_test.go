@@ -72,3 +72,38 @@ rules:
 		t.Fatalf("the rewritten expected file:\n%s\nwant:\n%s", after, written)
 	}
 }
+
+// An expected value matches an actual one of the same shape: maps with
+// the same keys, lists of the same length, "re:" strings by pattern.
+func TestExpectedOutputMatches(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		want, got any
+		match     bool
+	}{
+		{"equal maps", map[string]any{"a": 1.0}, map[string]any{"a": 1.0}, true},
+		{"a key more", map[string]any{"a": 1.0}, map[string]any{"a": 1.0, "b": 2.0}, false},
+		{"a key less", map[string]any{"a": 1.0, "b": 2.0}, map[string]any{"a": 1.0}, false},
+		{"another key", map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, false},
+		{"a map for a list", map[string]any{}, []any{}, false},
+		{"equal lists", []any{1.0, "x"}, []any{1.0, "x"}, true},
+		{"an element more", []any{1.0}, []any{1.0, 2.0}, false},
+		{"an element less", []any{1.0, 2.0}, []any{1.0}, false},
+		{"a list for a map", []any{}, map[string]any{}, false},
+		{"pattern", "re:[0-9a-f-]{36}", "0196346e-9e5a-708f-8205-e54411ba3200", true},
+		{"pattern anchored", "re:[0-9]+", "12a", false},
+		{"pattern of a number", "re:1", 1.0, false},
+		{"nested", map[string]any{"l": []any{"re:a+"}}, map[string]any{"l": []any{"aaa"}}, true},
+		{"nested mismatch", map[string]any{"l": []any{"re:a+"}}, map[string]any{"l": []any{"b"}}, false},
+	} {
+		if got := matches(tc.want, tc.got); got != tc.match {
+			t.Errorf("%s: matches(%v, %v) = %v, want %v", tc.name, tc.want, tc.got, got, tc.match)
+		}
+	}
+	if diff, err := compareOutput([]byte(`[{"a": 1}]`), []byte(`[{"a": 2}]`)); err != nil || diff == "" {
+		t.Errorf("compareOutput of different events: %q, %v; want a diff", diff, err)
+	}
+	if _, err := compareOutput([]byte(`not json`), []byte(`[]`)); err == nil {
+		t.Error("compareOutput of an expected file that is not JSON: no error")
+	}
+}
