@@ -390,3 +390,29 @@ func TestDataDepthBound(t *testing.T) {
 		}
 	}
 }
+
+// A serialized event must be smaller than MaxEventSize: one of
+// MaxEventSize-1 bytes is made, one of MaxEventSize is not.
+func TestEventSizeBoundExactly(t *testing.T) {
+	m, problems := Parse("size.yaml", []byte(hostile(nil, "payload.pad")), Options{})
+	if len(problems) > 0 {
+		t.Fatal((&LoadError{problems}).Error())
+	}
+	apply := func(pad int) Result {
+		return m.ApplyContext(context.Background(), Input{Provider: "evil", Ingest: IngestNATS, Body: []byte(`{}`),
+			Payload: map[string]any{"pad": strings.Repeat("x", pad)}, ReceivedAt: received}, Limits{})
+	}
+	res := apply(1000)
+	if res.Failure != nil || len(res.Events) != 1 {
+		t.Fatalf("a small event: %v", res.Failure)
+	}
+	// Each byte of padding is a byte of the event.
+	pad := 1000 + MaxEventSize - 1 - len(res.Events[0].JSON)
+	if res := apply(pad); res.Failure != nil || len(res.Events[0].JSON) != MaxEventSize-1 {
+		t.Fatalf("an event of %d bytes: failure %v", MaxEventSize-1, res.Failure)
+	}
+	res = apply(pad + 1)
+	if res.Failure == nil || res.Failure.Reason != ReasonInvalidEvent || !strings.Contains(res.Failure.Error(), fmt.Sprintf("is %d bytes", MaxEventSize)) {
+		t.Fatalf("an event of %d bytes: failure %v, want it refused for its size", MaxEventSize, res.Failure)
+	}
+}

@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,25 @@ func TestAppendJSONFloatAsEncodingJSON(t *testing.T) {
 	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		if _, ok := appendJSONFloat(nil, f); ok {
 			t.Errorf("appendJSONFloat(%v) ok, want refused", f)
+		}
+	}
+}
+
+// appendJSONString writes every string as encoding/json does without HTML
+// escaping: control characters escaped, invalid UTF-8 as U+FFFD, U+2028
+// and U+2029 escaped.
+func TestAppendJSONStringAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "<&>",
+		"\x80", "a\x80b", "\xff\xfe", "é ü 中", "\u2028\u2029", "\xe2\x80", "tail\xc3"} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimSuffix(b.String(), "\n")
+		if got := string(appendJSONString(nil, s)); got != want {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }
