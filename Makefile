@@ -60,7 +60,7 @@ mutate:
 	@mkdir -p bin/mutate
 	@for p in $(MUTATE_PKGS); do \
 	  echo "mutate $$p"; \
-	  $(GO) run $(GREMLINS) unleash --workers $(MUTATE_WORKERS) --timeout-coefficient 10 \
+	  GOFLAGS=-count=1 $(GO) run $(GREMLINS) unleash --workers $(MUTATE_WORKERS) --timeout-coefficient 10 \
 	    --output bin/mutate/$$(basename $$p).json $$p | grep -E 'LIVED|TIMED OUT|Killed:|Timed out:|efficacy|coverage'; \
 	done
 

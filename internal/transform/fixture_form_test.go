@@ -41,16 +41,10 @@ rules:
 	}
 }
 
-// A mapping that names no content type (`content_types: []` loads, and
-// then refuses every webhook) fails its fixtures saying so, without a
-// panic.
-func TestRunFixtureWithoutContentTypes(t *testing.T) {
-	dir := t.TempDir()
-	payload, expect := filepath.Join(dir, "payload.txt"), filepath.Join(dir, "expect.json")
-	if err := os.WriteFile(payload, []byte(`{"id": "a1"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, problems := Parse("none.yaml", []byte(`provider: none
+// A mapping that names no content type would refuse every webhook: it is a
+// load error naming the key, not a provider that answers 415 to all.
+func TestEmptyContentTypesIsALoadError(t *testing.T) {
+	_, problems := Parse("none.yaml", []byte(`provider: none
 module: m
 accepts: [webhook]
 webhook: {signature: {scheme: none}, content_types: []}
@@ -63,10 +57,7 @@ rules:
     entity_id: payload.id
     source: '"https://none.example"'
 `), Options{})
-	if len(problems) > 0 {
-		t.Fatal((&LoadError{problems}).Error())
-	}
-	if _, err := m.RunFixture(m.Rules()[0], Fixture{Payload: payload, Expect: expect}, true); err == nil || !strings.Contains(err.Error(), "unsupported content type") {
-		t.Fatalf("RunFixture = %v, want the content type refused", err)
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "webhook.content_types is empty") || problems[0].Line != 4 {
+		t.Fatalf("problems %v, want one on line 4 naming webhook.content_types", (&LoadError{problems}).Error())
 	}
 }

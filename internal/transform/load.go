@@ -414,6 +414,9 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 				}
 				m.ContentTypes = append(m.ContentTypes, ct)
 			}
+			if len(m.ContentTypes) == 0 {
+				l.errf(p[1], "", "webhook.content_types is empty: every delivery would be refused 415; list %s or %s, or leave the key out (%s)", ContentJSON, ContentForm, ContentJSON)
+			}
 		}
 	}
 	if sig == nil {
