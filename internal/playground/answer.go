@@ -61,6 +61,13 @@ func Describe(m *transform.Mapping, res transform.Result) Answer {
 			for _, c := range transform.CheckProfile(e.JSON) {
 				a.Checks = append(a.Checks, Check{Event: i, Check: c})
 			}
+			if res.Rule != nil && res.Rule.SchemaUnknown != "" {
+				// Not a pass: a file added since the set loaded would be
+				// used by bridge map and by the daemon once reloaded.
+				a.Checks = append(a.Checks, Check{Event: i, Check: transform.Check{Rule: "schema",
+					Error: "data not validated: the running mapping set has no schema " + res.Rule.SchemaUnknown +
+						" for this dataschema (none was there when it loaded, or it was added since: reload the set to use it)"}})
+			}
 		}
 	}
 	return a

@@ -148,3 +148,25 @@ func TestInlineMappingReadsNoSchemaFile(t *testing.T) {
 		t.Errorf("%d %s, want the data validated against the running set's schema", a.status, a.raw)
 	}
 }
+
+// A pasted dataschema whose schema the running set did not load is shown
+// as not validated, not as a pass: the operator would otherwise deploy a
+// rule whose events the daemon, once reloaded with the file, refuses.
+func TestInlineDataschemaWithoutARunningSchemaIsNotAPass(t *testing.T) {
+	srv, _ := server(t, Config{})
+	mapping := strings.Replace(mappingText(t, "pix"), "dataschema: https://schemas.example.com/", "dataschema: https://schemas.example.com/not-loaded/", 1)
+	if mapping == mappingText(t, "pix") {
+		t.Fatal("the pix mapping names no dataschema to change")
+	}
+	r := postMap(t, srv, map[string]any{"provider": "pix", "payload": json.RawMessage(example(t, "pix/pix.single.json")), "mapping": mapping})
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	checks, _ := r.body["checks"].([]any)
+	for _, c := range checks {
+		if c := c.(map[string]any); c["rule"] == "schema" && c["ok"] != true && strings.Contains(fmt.Sprint(c["error"]), "not validated") {
+			return
+		}
+	}
+	t.Fatalf("no failed schema check among %s", r.raw)
+}

@@ -25,7 +25,11 @@ type Rule struct {
 	EntityType string
 	DataSchema string
 	SchemaFile string // the JSON Schema `data` is validated against; "" for none
-	Tests      []Fixture
+	// SchemaUnknown is, for a mapping loaded with Options.SchemasOf (the
+	// playground), the schema file a dataschema names that the running set
+	// did not load: data is not validated here, though the file may exist.
+	SchemaUnknown string
+	Tests         []Fixture
 
 	node     *yaml.Node
 	when     *program
@@ -172,6 +176,9 @@ func (l *loader) useSchema(r *Rule, n *yaml.Node, path string, required bool) {
 	l.schemas.allow(filepath.Dir(l.file))
 	sch, err := l.schemas.compile(path)
 	switch {
+	case errors.Is(err, errFrozen) && !required:
+		r.SchemaUnknown = path
+		return
 	case errors.Is(err, fs.ErrNotExist) && !required:
 		return
 	case errors.Is(err, errFrozen):
