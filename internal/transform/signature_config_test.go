@@ -218,3 +218,31 @@ func TestSignatureSettingsProblems(t *testing.T) {
 		})
 	}
 }
+
+// A mapping's own tolerance reaches its verifier: a signature as old as
+// the tolerance allows is accepted, one a minute older is not.
+func TestSignatureToleranceReachesTheVerifier(t *testing.T) {
+	const signedAt = 1614265330
+	h := func() http.Header {
+		return http.Header{"X-Timestamp": {"1614265330"}, "X-Signature": {hmacHex("It's a Secret to Everybody", "1614265330{}")}}
+	}
+	for _, tc := range []struct {
+		tolerance string
+		age       time.Duration
+		ok        bool
+	}{
+		{"2m", 2 * time.Minute, true},
+		{"2m", 3 * time.Minute, false},
+		{"10m", 9 * time.Minute, true},
+		{"10m", 11 * time.Minute, false},
+	} {
+		m, problems := parseSignature(t, "  signature: {scheme: hmac, secret: '${HMAC_SECRET}', header: X-Signature, signed: timestamp+body, timestamp_header: X-Timestamp, separator: '', tolerance: "+tc.tolerance+"}")
+		if len(problems) > 0 {
+			t.Fatalf("problems:\n%s", strings.Join(problems, "\n"))
+		}
+		err := m.Verifier.Verify(h(), []byte("{}"), time.Unix(signedAt, 0).Add(tc.age))
+		if (err == nil) != tc.ok {
+			t.Errorf("tolerance %s, signature %s old: %v, want accepted %v", tc.tolerance, tc.age, err, tc.ok)
+		}
+	}
+}
