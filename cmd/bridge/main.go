@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/bridge-dev/bridge/internal/playground"
+	"github.com/bridge-dev/bridge/internal/suggest"
 )
 
 const usage = `bridge turns providers' webhooks into CloudEvents stored in NATS JetStream.
@@ -69,7 +70,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	hint := ""
-	if c, ok := closest(args[0], commands); ok {
+	if c, ok := suggest.Closest(args[0], commands); ok {
 		hint = fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	fmt.Fprintf(stderr, "bridge: unknown command %q%s\n\n%s", args[0], hint, usage)

@@ -43,14 +43,3 @@ func runOut(t *testing.T, args ...string) string {
 	run(args, nil, &out, &errOut)
 	return out.String() + errOut.String()
 }
-
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"check", "check", 0}, {"chek", "check", 1}, {"catlog", "catalog", 1}, {"abc", "", 3}, {"kitten", "sitting", 3}} {
-		if d := editDistance(tc.a, tc.b); d != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, d, tc.d)
-		}
-	}
-}

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/bridge-dev/bridge/internal/suggest"
 )
 
 // entry is one leaf of the config file, its key flattened to dots.
@@ -46,7 +50,11 @@ func applyFile(c *Config, path string, rows []setting, note func(flag, source st
 			errs = append(errs, fmt.Errorf("%s: %q is a section, want a map of its keys", at(path, e.value), e.key))
 			continue
 		case !known:
-			errs = append(errs, fmt.Errorf("%s: unknown key %q", at(path, e.pos), e.key))
+			hint := ""
+			if k, ok := suggest.Closest(e.key, slices.Sorted(maps.Keys(byKey))); ok {
+				hint = fmt.Sprintf(" (did you mean %q?)", k)
+			}
+			errs = append(errs, fmt.Errorf("%s: unknown key %q%s", at(path, e.pos), e.key, hint))
 			continue
 		case seen[e.key] != nil:
 			errs = append(errs, fmt.Errorf("%s: duplicate key %q, first set on line %d", at(path, e.pos), e.key, seen[e.key].Line))

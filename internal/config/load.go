@@ -18,7 +18,7 @@ import (
 // An error of fs.Parse (flag.ErrHelp included) is returned as it is.
 // Otherwise every problem is reported at once, each naming its source:
 // "flag --body-limit: ...", "env BRIDGE_BODY_LIMIT: ...",
-// "bridge.yaml:3:5: unknown key \"nats.ur\"", then Validate's.
+// "bridge.yaml:3:5: unknown key \"nats.ur\" (did you mean \"nats.url\"?)", then Validate's.
 func Load(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv

@@ -179,8 +179,8 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown keys",
 			args: []string{"--config", "testdata/unknown_key.yaml"},
 			want: []string{
-				`testdata/unknown_key.yaml:3:3: unknown key "nats.ur"`,
-				`testdata/unknown_key.yaml:5:1: unknown key "stream.max_ages"`,
+				`testdata/unknown_key.yaml:3:3: unknown key "nats.ur" (did you mean "nats.url"?)`,
+				`testdata/unknown_key.yaml:5:1: unknown key "stream.max_ages" (did you mean "stream.max_age"?)`,
 				`testdata/unknown_key.yaml:8:5: unknown key "webhook.body_limit.max"`,
 			},
 		},
