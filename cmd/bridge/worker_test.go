@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/attack"
 	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
@@ -25,13 +23,7 @@ func TestPlaygroundDryRunsRunInWorkers(t *testing.T) {
 	p := startProc(t, bridgeAddrs{nats: srv.URL()})
 	a := p.addrs
 
-	var b strings.Builder
-	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\nlet:\n  s0: '\"xxxxxxxxxxxxxxxx\"'\n")
-	for i := 1; i <= 22; i++ {
-		fmt.Fprintf(&b, "  s%d: s%d + s%d\n", i, i-1, i-1)
-	}
-	b.WriteString("rules:\n  - when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n    data:\n      x: 'len(s22)'\n")
-	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": b.String()})
+	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": attack.DoublingLets(false)})
 	client := &http.Client{Timeout: 30 * time.Second} // a guard against a hang
 	for range 3 {
 		resp, err := client.Post("http://"+a.admin+"/api/map", "application/json", bytes.NewReader(body))
@@ -57,7 +49,7 @@ func TestPlaygroundDryRunsRunInWorkers(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || len(ans["events"].([]any)) != 1 {
 		t.Fatalf("%d %v, want the stripe event", resp.StatusCode, ans)
 	}
-	if rss := procPeakRSS(t, p.cmd.Process.Pid); rss >= 256<<20 {
+	if rss := mustPeakRSS(t, p.cmd.Process.Pid); rss >= 256<<20 {
 		t.Errorf("the daemon's peak RSS is %d MiB", rss>>20)
 	} else {
 		t.Logf("the daemon's peak RSS: %d MiB", rss>>20)
@@ -68,13 +60,7 @@ func TestPlaygroundDryRunsRunInWorkers(t *testing.T) {
 // with no evaluation budget to speak of and 32 MiB of memory: the mapping
 // builds 64 MiB, and the worker dies of it.
 func TestMapWorkerLimitsItself(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\nlet:\n  s0: '\"xxxxxxxxxxxxxxxx\"'\n")
-	for i := 1; i <= 22; i++ {
-		fmt.Fprintf(&b, "  s%d: s%d + s%d\n", i, i-1, i-1)
-	}
-	b.WriteString("rules:\n  - when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n    data:\n      x: 'len(s22)'\n")
-	job, _ := json.Marshal(map[string]any{"path": "evil.yaml", "text": b.String(), "body": []byte("{}"), "received_at": time.Now(),
+	job, _ := json.Marshal(map[string]any{"path": "evil.yaml", "text": attack.DoublingLets(false), "body": []byte("{}"), "received_at": time.Now(),
 		"limits": map[string]any{"Steps": int64(1) << 50, "Bytes": int64(1) << 40, "Time": time.Hour}, "memory": 32 << 20, "cpu": 10 * time.Second})
 	cmd := exec.Command(bridgeBinary(t), "map-worker")
 	cmd.Stdin = bytes.NewReader(job)
@@ -95,24 +81,12 @@ func mustRead(t *testing.T, path string) []byte {
 	return b
 }
 
-// procPeakRSS is a process's peak resident set (VmHWM), in bytes.
-func procPeakRSS(t *testing.T, pid int) int64 {
+// mustPeakRSS is attack.PeakRSS, failing the test on an error.
+func mustPeakRSS(t *testing.T, pid int) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := attack.PeakRSS(pid)
 	if err != nil {
-		t.Skipf("no /proc: %v", err)
+		t.Fatal(err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
+	return rss
 }

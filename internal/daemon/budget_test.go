@@ -1,73 +1,27 @@
 package daemon
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/attack"
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
 )
 
-// evilMapping is a webhook mapping (no signature) whose rule's data.x is x.
-func evilMapping(lets []string, x string) string {
-	var b strings.Builder
-	b.WriteString("provider: evil\nmodule: m\nwebhook: {signature: {scheme: none}}\nidempotency_key: payload.id\n")
-	if len(lets) > 0 {
-		b.WriteString("let:\n")
-		for _, l := range lets {
-			b.WriteString("  " + l + "\n")
-		}
-	}
-	b.WriteString("rules:\n  - name: evil\n    when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n")
-	b.WriteString("    data:\n      x: '" + strings.ReplaceAll(x, "'", "''") + "'\n")
-	return b.String()
-}
-
-func doublingLetsMapping() string {
-	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
-	for i := 1; i <= 22; i++ { // 16 bytes doubled 22 times: 64 MiB
-		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
-	}
-	return evilMapping(lets, "len(s22)")
-}
-
 // nestedCountMapping loops three times over the payload's items: 500^3
 // iterations for 500 items.
 func nestedCountMapping() string {
-	return evilMapping(nil, "count(payload.items, count(payload.items, count(payload.items, # > 0) == len(payload.items)) == len(payload.items))")
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in bytes.
-func peakRSS(t *testing.T) int64 {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	return attack.Mapping(true, nil, "count(payload.items, count(payload.items, count(payload.items, # > 0) == len(payload.items)) == len(payload.items))")
 }
 
 // TestHostileMappingsDoNotHurtTheDaemon posts the doubling-let and the
@@ -149,7 +103,7 @@ func TestHostileMappingsDoNotHurtTheDaemon(t *testing.T) {
 	items := make([]int, 500)
 	payload := map[string]any{"id": "evil-1", "items": items}
 	client := &http.Client{Timeout: 30 * time.Second} // a guard against a hang, not a measure
-	for name, mapping := range map[string]string{"doubling lets": doublingLetsMapping(), "nested count": nestedCountMapping()} {
+	for name, mapping := range map[string]string{"doubling lets": attack.DoublingLets(true), "nested count": nestedCountMapping()} {
 		for range 2 {
 			body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": payload, "mapping": mapping})
 			resp, err := client.Post(b.admin+"/api/map", "application/json", bytes.NewReader(body))
@@ -190,9 +144,19 @@ func TestHostileMappingsDoNotHurtTheDaemon(t *testing.T) {
 	if during == 0 || len(bad) > 0 {
 		t.Errorf("%d webhooks answered during the attack; failures: %v", during, bad)
 	}
-	if rss := peakRSS(t); rss >= 512<<20 {
+	if rss := mustPeakRSS(t, 0); rss >= 512<<20 {
 		t.Errorf("peak RSS %d MiB, want under 512 MiB", rss>>20)
 	} else {
 		t.Logf("peak RSS %d MiB; %d webhooks stored during the attack, %d in all", rss>>20, during, sent)
 	}
+}
+
+// mustPeakRSS is attack.PeakRSS, failing the test on an error.
+func mustPeakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	rss, err := attack.PeakRSS(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rss
 }

@@ -12,40 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/attack"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// hostileMapping is a mapping file whose one rule's data.x is x, after lets.
-func hostileMapping(lets []string, x string) string {
-	var b strings.Builder
-	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\n")
-	if len(lets) > 0 {
-		b.WriteString("let:\n")
-		for _, l := range lets {
-			b.WriteString("  " + l + "\n")
-		}
-	}
-	b.WriteString("rules:\n  - name: evil\n    when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n")
-	b.WriteString("    data:\n      x: '" + strings.ReplaceAll(x, "'", "''") + "'\n")
-	return b.String()
-}
-
-func doublingLets() string {
-	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
-	for i := 1; i <= 22; i++ {
-		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
-	}
-	return hostileMapping(lets, "len(s22)")
-}
-
-func nestedCount() string {
-	return hostileMapping([]string{`xs: 1..500`}, "count(xs, count(xs, count(xs, # > 0) == 500) == 500)")
-}
-
 func TestDryRunOverBudgetIs422(t *testing.T) {
 	srv, _ := server(t, Config{})
-	for name, mapping := range map[string]string{"doubling lets": doublingLets(), "nested count": nestedCount()} {
+	for name, mapping := range map[string]string{"doubling lets": attack.DoublingLets(false), "nested count": attack.NestedCount(false)} {
 		t.Run(name, func(t *testing.T) {
 			a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
 			if a.status != http.StatusUnprocessableEntity || a.body["type"] != "urn:bridge:problem:budget-exceeded" ||
@@ -73,7 +47,7 @@ func TestDryRunStopsWhenTheClientGoesAway(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": nestedCount()})
+	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": attack.NestedCount(false)})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/map", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
@@ -132,14 +106,14 @@ func TestInlineMappingReadsNoSchemaFile(t *testing.T) {
 		"dataschema: https://schemas.example.com/../../../../../../../../.." + secret,
 		"dataschema: file://" + secret,
 	} {
-		mapping := strings.Replace(hostileMapping(nil, `"other"`), "    data:", "    "+line+"\n    data:", 1)
+		mapping := strings.Replace(attack.Mapping(false, nil, `"other"`), "    data:", "    "+line+"\n    data:", 1)
 		a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
 		if a.status != http.StatusBadRequest || strings.Contains(string(a.raw), "SECRET") {
 			t.Errorf("%s: %d %s, want 400 without the file's content", line, a.status, a.raw)
 		}
 	}
 	// A schema the running set has is used.
-	mapping := strings.Replace(hostileMapping(nil, `"other"`), "    data:",
+	mapping := strings.Replace(attack.Mapping(false, nil, `"other"`), "    data:",
 		"    dataschema: https://schemas.example.com/stripe/payments/charge/succeeded/v1.json\n    data:", 1)
 	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
 	var got Answer

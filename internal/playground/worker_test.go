@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/attack"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -44,7 +45,7 @@ func TestWorkerAnswersAsInProcess(t *testing.T) {
 		{"provider": "stripe", "payload": payload},
 		{"provider": "stripe", "payload": payload, "mapping": mappingText(t, "stripe")},
 		{"provider": "stripe", "payload": payload, "mapping": "provider: [oops"},
-		{"provider": "evil", "payload": map[string]any{}, "mapping": nestedCount()},
+		{"provider": "evil", "payload": map[string]any{}, "mapping": attack.NestedCount(false)},
 	} {
 		a, b := postMap(t, inproc, req), postMap(t, isolated, req)
 		if a.status != b.status || a.header.Get("Content-Type") != b.header.Get("Content-Type") {
@@ -77,7 +78,7 @@ func TestWorkerContainsWhatTheBudgetDoesNot(t *testing.T) {
 	wk := testWorker(t)
 	wk.Memory = 32 << 20
 	srv, _ := server(t, Config{Worker: wk, Limits: transform.Limits{Steps: 1 << 50, Bytes: 1 << 40, Time: time.Hour}})
-	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": doublingLets()})
+	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": attack.DoublingLets(false)})
 	if a.status != http.StatusUnprocessableEntity || a.body["type"] != "urn:bridge:problem:budget-exceeded" || a.body["limit"] != "worker" {
 		t.Fatalf("%d %s, want 422 from the worker's limits", a.status, a.raw)
 	}
@@ -97,7 +98,7 @@ func TestWorkerIsKilledWhenTheClientGoesAway(t *testing.T) {
 	h.Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": nestedCount()})
+	body, _ := json.Marshal(map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": attack.NestedCount(false)})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/map", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/attack"
 )
 
 // A limit left at zero (or below) takes its default; a limit set is kept.
@@ -83,7 +84,7 @@ func TestComputedIndex(t *testing.T) {
 		{"list", `payload[[payload.k]]`, "", "cannot index with a []interface {}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, problems := Parse("evil.yaml", []byte(hostile(nil, tc.x)), Options{})
+			m, problems := Parse("evil.yaml", []byte(attack.Mapping(false, nil, tc.x)), Options{})
 			if len(problems) > 0 {
 				t.Fatal((&LoadError{problems}).Error())
 			}
@@ -223,7 +224,7 @@ func TestDeepSize(t *testing.T) {
 func TestOneStepPerIteration(t *testing.T) {
 	minSteps := func(x string) int64 {
 		t.Helper()
-		m, problems := Parse("evil.yaml", []byte(hostile(nil, x)), Options{})
+		m, problems := Parse("evil.yaml", []byte(attack.Mapping(false, nil, x)), Options{})
 		if len(problems) > 0 {
 			t.Fatal((&LoadError{problems}).Error())
 		}
@@ -258,7 +259,7 @@ func TestMappingSizeBoundsExactly(t *testing.T) {
 		for i := range n {
 			fmt.Fprintf(&b, "      k%d: '1'\n", i)
 		}
-		return strings.Replace(hostile(nil, "1"), "      x: '1'\n", b.String(), 1)
+		return strings.Replace(attack.Mapping(false, nil, "1"), "      x: '1'\n", b.String(), 1)
 	}
 	for _, tc := range []struct {
 		name string
@@ -267,8 +268,8 @@ func TestMappingSizeBoundsExactly(t *testing.T) {
 	}{
 		{"MaxExpressions", withLeaves(MaxExpressions - 3), true},
 		{"one expression more", withLeaves(MaxExpressions - 2), false},
-		{"MaxExpressionSize bytes", hostile(nil, `"`+strings.Repeat("x", MaxExpressionSize-2)+`"`), true},
-		{"one byte more", hostile(nil, `"`+strings.Repeat("x", MaxExpressionSize-1)+`"`), false},
+		{"MaxExpressionSize bytes", attack.Mapping(false, nil, `"`+strings.Repeat("x", MaxExpressionSize-2)+`"`), true},
+		{"one byte more", attack.Mapping(false, nil, `"`+strings.Repeat("x", MaxExpressionSize-1)+`"`), false},
 	} {
 		_, problems := Parse("big.yaml", []byte(tc.file), Options{})
 		if ok := len(problems) == 0; ok != tc.ok {
@@ -356,7 +357,7 @@ func TestEachOfNil(t *testing.T) {
 		{"payload.list", false},
 		{"payload.s", true},
 	} {
-		file := strings.Replace(hostile(nil, "1"), "    entity_id: '\"1\"'\n", "    each: '"+tc.each+"'\n    entity_id: '\"1\"'\n", 1)
+		file := strings.Replace(attack.Mapping(false, nil, "1"), "    entity_id: '\"1\"'\n", "    each: '"+tc.each+"'\n    entity_id: '\"1\"'\n", 1)
 		m, problems := Parse("each.yaml", []byte(file), Options{})
 		if len(problems) > 0 {
 			t.Fatal((&LoadError{problems}).Error())
@@ -380,7 +381,7 @@ func TestDataDepthBound(t *testing.T) {
 	} {
 		// reduce(1..n, [#acc], []) nests n+1 lists.
 		x := fmt.Sprintf("reduce(1..%d, [#acc], [])", tc.lists-1)
-		m, problems := Parse("deep.yaml", []byte(hostile(nil, x)), Options{})
+		m, problems := Parse("deep.yaml", []byte(attack.Mapping(false, nil, x)), Options{})
 		if len(problems) > 0 {
 			t.Fatal((&LoadError{problems}).Error())
 		}
@@ -394,7 +395,7 @@ func TestDataDepthBound(t *testing.T) {
 // A serialized event must be smaller than MaxEventSize: one of
 // MaxEventSize-1 bytes is made, one of MaxEventSize is not.
 func TestEventSizeBoundExactly(t *testing.T) {
-	m, problems := Parse("size.yaml", []byte(hostile(nil, "payload.pad")), Options{})
+	m, problems := Parse("size.yaml", []byte(attack.Mapping(false, nil, "payload.pad")), Options{})
 	if len(problems) > 0 {
 		t.Fatal((&LoadError{problems}).Error())
 	}

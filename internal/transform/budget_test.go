@@ -8,71 +8,41 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/attack"
 )
-
-// hostile builds a mapping file whose rule's data.x is the expression x,
-// with the given lets.
-func hostile(lets []string, x string) string {
-	var b strings.Builder
-	b.WriteString("provider: evil\nmodule: m\naccepts: [nats]\n")
-	if len(lets) > 0 {
-		b.WriteString("let:\n")
-		for _, l := range lets {
-			b.WriteString("  " + l + "\n")
-		}
-	}
-	b.WriteString("rules:\n  - when: 'true'\n    entity_type: e\n    event_name: n\n    entity_id: '\"1\"'\n    source: '\"https://x.example\"'\n")
-	b.WriteString("    data:\n      x: '" + strings.ReplaceAll(x, "'", "''") + "'\n")
-	return b.String()
-}
-
-// DoublingLets is the mapping that doubles a string through lets: 2^26
-// bytes (64 MiB) without a budget.
-func DoublingLets() string {
-	lets := []string{`s0: '"xxxxxxxxxxxxxxxx"'`}
-	for i := 1; i <= 22; i++ {
-		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
-	}
-	return hostile(lets, "len(s22)")
-}
-
-// NestedCount is three nested count()s over a 500-element list: 500^3
-// iterations without a budget.
-func NestedCount() string {
-	return hostile([]string{`xs: 1..500`}, "count(xs, count(xs, count(xs, # > 0) == 500) == 500)")
-}
 
 func TestEvaluationBudget(t *testing.T) {
 	big := []string{`big: repeat("x", 100000)`}
 	for _, tc := range []struct {
 		name, file, what string
 	}{
-		{"doubling lets", DoublingLets(), "bytes"},
-		{"nested count", NestedCount(), "steps"},
-		{"join of one string repeated", hostile(big, `join(map(1..1000, big), "")`), "bytes"},
-		{"toJSON of one string repeated", hostile(big, `toJSON(map(1..1000, big))`), "bytes"},
-		{"string of one string repeated", hostile(big, `string(map(1..1000, big))`), "bytes"},
-		{"mask of one string repeated", hostile(big, `len(map(1..1000, mask(big, 1)))`), "bytes"},
-		{"expr's own memory budget", hostile(nil, `len(map(1..1000, repeat("x", 100000)))`), "memory"},
-		{"repeat", hostile(nil, `repeat(repeat("x", 100000), 1000)`), "bytes"},
-		{"replace of the empty string", hostile(nil, `replace(repeat("x", 10000), "", repeat("y", 10000))`), "bytes"},
-		{"flatten of one list repeated", hostile([]string{`xs: 1..10000`}, `len(flatten(map(1..1000, xs)))`), "bytes"},
-		{"doubling concat", hostile([]string{`a0: 1..1000`, `a1: concat(a0, a0)`, `a2: concat(a1, a1)`, `a3: concat(a2, a2)`,
+		{"doubling lets", attack.DoublingLets(false), "bytes"},
+		{"nested count", attack.NestedCount(false), "steps"},
+		{"join of one string repeated", attack.Mapping(false, big, `join(map(1..1000, big), "")`), "bytes"},
+		{"toJSON of one string repeated", attack.Mapping(false, big, `toJSON(map(1..1000, big))`), "bytes"},
+		{"string of one string repeated", attack.Mapping(false, big, `string(map(1..1000, big))`), "bytes"},
+		{"mask of one string repeated", attack.Mapping(false, big, `len(map(1..1000, mask(big, 1)))`), "bytes"},
+		{"expr's own memory budget", attack.Mapping(false, nil, `len(map(1..1000, repeat("x", 100000)))`), "memory"},
+		{"repeat", attack.Mapping(false, nil, `repeat(repeat("x", 100000), 1000)`), "bytes"},
+		{"replace of the empty string", attack.Mapping(false, nil, `replace(repeat("x", 10000), "", repeat("y", 10000))`), "bytes"},
+		{"flatten of one list repeated", attack.Mapping(false, []string{`xs: 1..10000`}, `len(flatten(map(1..1000, xs)))`), "bytes"},
+		{"doubling concat", attack.Mapping(false, []string{`a0: 1..1000`, `a1: concat(a0, a0)`, `a2: concat(a1, a1)`, `a3: concat(a2, a2)`,
 			`a4: concat(a3, a3)`, `a5: concat(a4, a4)`, `a6: concat(a5, a5)`, `a7: concat(a6, a6)`, `a8: concat(a7, a7)`,
 			`a9: concat(a8, a8)`, `a10: concat(a9, a9)`, `a11: concat(a10, a10)`}, "len(a11)"), "steps"},
-		{"sum inside a loop", hostile([]string{`xs: 1..900000`}, "count(1..1000, sum(xs) > 0)"), "steps"},
-		{"reduce building a string", hostile(nil, `len(reduce(1..100000, #acc + "xxxxxxxxxxxxxxxxxxxxxxxxxx", ""))`), "bytes"},
-		{"comparisons of long lists", hostile([]string{`xs: 1..400000`, `ys: 1..400000`}, strings.Repeat("xs == ys && ", 5)+"true"), "steps"},
-		{"membership in a long list", hostile([]string{`xs: 1..400000`}, strings.Repeat("len(xs) in xs && ", 5)+"true"), "steps"},
-		{"payload strings added", hostile(nil, `len(reduce(1..100000, #acc + payload.s, ""))`), "bytes"},
+		{"sum inside a loop", attack.Mapping(false, []string{`xs: 1..900000`}, "count(1..1000, sum(xs) > 0)"), "steps"},
+		{"reduce building a string", attack.Mapping(false, nil, `len(reduce(1..100000, #acc + "xxxxxxxxxxxxxxxxxxxxxxxxxx", ""))`), "bytes"},
+		{"comparisons of long lists", attack.Mapping(false, []string{`xs: 1..400000`, `ys: 1..400000`}, strings.Repeat("xs == ys && ", 5)+"true"), "steps"},
+		{"membership in a long list", attack.Mapping(false, []string{`xs: 1..400000`}, strings.Repeat("len(xs) in xs && ", 5)+"true"), "steps"},
+		{"payload strings added", attack.Mapping(false, nil, `len(reduce(1..100000, #acc + payload.s, ""))`), "bytes"},
 		// One call that costs far more than its arguments' length: charged
 		// by what it will do, before it runs.
-		{"a literal pattern over a long string", hostile(nil, `repeat("a", 900000) matches "a{0,1000}b"`), "steps"},
-		{"a pattern built at run time", hostile([]string{`p: repeat("a?", 2000) + repeat("a", 2000)`}, `repeat("a", 40000) matches p`), "steps"},
-		{"comparison of nested lists", hostile([]string{`row: 1..200`, `m: map(1..200, row)`, `a: map(1..200, m)`, `b: map(1..200, m)`}, `a == b`), "steps"},
-		{"fromJSON of many small values, five times", hostile([]string{`t: '"[" + repeat("{},", 100000) + "{}]"'`, `a: fromJSON(t)`, `b: fromJSON(t)`,
+		{"a literal pattern over a long string", attack.Mapping(false, nil, `repeat("a", 900000) matches "a{0,1000}b"`), "steps"},
+		{"a pattern built at run time", attack.Mapping(false, []string{`p: repeat("a?", 2000) + repeat("a", 2000)`}, `repeat("a", 40000) matches p`), "steps"},
+		{"comparison of nested lists", attack.Mapping(false, []string{`row: 1..200`, `m: map(1..200, row)`, `a: map(1..200, m)`, `b: map(1..200, m)`}, `a == b`), "steps"},
+		{"fromJSON of many small values, five times", attack.Mapping(false, []string{`t: '"[" + repeat("{},", 100000) + "{}]"'`, `a: fromJSON(t)`, `b: fromJSON(t)`,
 			`c: fromJSON(t)`, `d: fromJSON(t)`, `e: fromJSON(t)`}, `len(a) + len(b) + len(c) + len(d) + len(e)`), "bytes"},
-		{"trim with a long non-ASCII cut set", hostile(nil, `len(trim(repeat("é", 200000), repeat("é", 200000) + "x"))`), "steps"},
+		{"trim with a long non-ASCII cut set", attack.Mapping(false, nil, `len(trim(repeat("é", 200000), repeat("é", 200000) + "x"))`), "steps"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, problems := Parse("evil.yaml", []byte(tc.file), Options{})
@@ -111,7 +81,7 @@ func TestEvaluationBudget(t *testing.T) {
 }
 
 func TestEvaluationBudgetTimeAndCancel(t *testing.T) {
-	m, problems := Parse("evil.yaml", []byte(NestedCount()), Options{})
+	m, problems := Parse("evil.yaml", []byte(attack.NestedCount(false)), Options{})
 	if len(problems) > 0 {
 		t.Fatal((&LoadError{problems}).Error())
 	}
@@ -134,7 +104,7 @@ func TestEvaluationBudgetTimeAndCancel(t *testing.T) {
 func TestBudgetedMappingsStillMap(t *testing.T) {
 	// Within the budget the charging calls change nothing: types,
 	// results and errors are those of expr's own operators and built-ins.
-	m, problems := Parse("ok.yaml", []byte(hostile([]string{`xs: 1..500`},
+	m, problems := Parse("ok.yaml", []byte(attack.Mapping(false, []string{`xs: 1..500`},
 		`{"n": count(xs, # % 2 == 0), "s": join(map(["a", "b"], upper(#)), "-") + "!", "j": toJSON({"a": 1}),
 		  "r": repeat("ab", 2), "f": len(flatten([[1], [2, 3]])), "c": len(concat(xs, xs)), "t": trim("  x "),
 		  "sum": sum(1..10), "red": reduce(1..3, #acc + string(#), ""), "rep": replace("a.b", ".", "-")}`)), Options{})
@@ -155,19 +125,19 @@ func TestBudgetedMappingsStillMap(t *testing.T) {
 
 func TestReservedNamesAreRefused(t *testing.T) {
 	for _, x := range []string{`__bridge_budget`, `__bridge_step(nil)`, `__bridge_v1`} {
-		_, problems := Parse("evil.yaml", []byte(hostile(nil, x)), Options{})
+		_, problems := Parse("evil.yaml", []byte(attack.Mapping(false, nil, x)), Options{})
 		if len(problems) == 0 || !strings.Contains(problems[0].Msg, "reserved") {
 			t.Errorf("%s: problems %v, want the name refused as reserved", x, problems)
 		}
 	}
-	_, problems := Parse("evil.yaml", []byte(hostile([]string{`__bridge_budget: "1"`}, "1")), Options{})
+	_, problems := Parse("evil.yaml", []byte(attack.Mapping(false, []string{`__bridge_budget: "1"`}, "1")), Options{})
 	if len(problems) == 0 {
 		t.Errorf("a let named __bridge_budget loads")
 	}
 }
 
 func TestMappingSizeBounds(t *testing.T) {
-	_, problems := Parse("evil.yaml", []byte(hostile(nil, strings.Repeat("(", 5000)+"1"+strings.Repeat(")", 5000))), Options{})
+	_, problems := Parse("evil.yaml", []byte(attack.Mapping(false, nil, strings.Repeat("(", 5000)+"1"+strings.Repeat(")", 5000))), Options{})
 	if len(problems) == 0 || !strings.Contains(problems[0].Msg, "bytes; at most") {
 		t.Errorf("a 10000-byte expression: problems %v", problems)
 	}
@@ -175,7 +145,7 @@ func TestMappingSizeBounds(t *testing.T) {
 	for i := range MaxExpressions + 10 {
 		fmt.Fprintf(&b, "      k%d: '1'\n", i)
 	}
-	file := strings.Replace(hostile(nil, "1"), "      x: '1'\n", b.String(), 1)
+	file := strings.Replace(attack.Mapping(false, nil, "1"), "      x: '1'\n", b.String(), 1)
 	_, problems = Parse("evil.yaml", []byte(file), Options{})
 	n := 0
 	for _, p := range problems {
@@ -213,7 +183,7 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 		if strings.ContainsAny(x, "\n\r") || len(x) > 2000 {
 			return
 		}
-		m, problems := Parse("evil.yaml", []byte(hostile(lets, x)), Options{})
+		m, problems := Parse("evil.yaml", []byte(attack.Mapping(false, lets, x)), Options{})
 		if len(problems) > 0 {
 			return
 		}
@@ -251,9 +221,9 @@ func TestDeepValuesAreRefused(t *testing.T) {
 		{"minorUnits of a deep value", `minorUnits(get({"a": reduce(1..100000, [#acc], [])}, "a"), "BRL")`, ReasonEvalError, "bytes of strings and lists built"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			file := hostile(nil, tc.x)
+			file := attack.Mapping(false, nil, tc.x)
 			if tc.x == "" {
-				file = strings.Replace(hostile(nil, `map(1..100000, "x")`), "      x: ", "      entity_id: ", 1)
+				file = strings.Replace(attack.Mapping(false, nil, `map(1..100000, "x")`), "      x: ", "      entity_id: ", 1)
 			}
 			m, problems := Parse("evil.yaml", []byte(file), Options{})
 			if len(problems) > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/attack"
 )
 
 // A comparison of two numbers or two booleans reads no list nor string: it
@@ -11,7 +13,7 @@ import (
 func TestScalarComparisonsCostNoStep(t *testing.T) {
 	minSteps := func(x string) int64 {
 		t.Helper()
-		m, problems := Parse("evil.yaml", []byte(hostile(nil, x)), Options{})
+		m, problems := Parse("evil.yaml", []byte(attack.Mapping(false, nil, x)), Options{})
 		if len(problems) > 0 {
 			t.Fatal((&LoadError{problems}).Error())
 		}
