@@ -98,7 +98,22 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 	schemas, _ := filepath.Abs("../../schemas")
 	args := append([]string{"run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
 		"--nats-url", a.nats, "--log-format", "text", "--events-auth", "none", "--request-timeout", "2s", "--ingest-ack-wait", "3s", "--grace", "10s"}, extra...)
-	cmd := exec.Command(bridgeBinary(t), args...)
+	p := launch(t, exec.Command(bridgeBinary(t), args...))
+	p.addrs.nats = a.nats
+	for _, l := range [][2]string{{a.http, p.addrs.http}, {a.admin, p.addrs.admin}} {
+		if !strings.HasSuffix(l[0], ":0") && l[0] != l[1] {
+			t.Fatalf("bridge asked to listen on %s listens on %s", l[0], l[1])
+		}
+	}
+	return p
+}
+
+// launch starts cmd, a `bridge run` (or a command wrapping one), with the
+// example signing secrets; reads back where it listens from its log; and
+// returns once it is ready. The process is killed at the test's end, and
+// its logs shown if the test failed.
+func launch(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
 	p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
@@ -115,13 +130,7 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 			t.Logf("bridge logs:\n%s", p.logs.String())
 		}
 	})
-	p.addrs = a
 	p.addrs.http, p.addrs.admin = listening(t, p.logs, p.exited)
-	for _, l := range [][2]string{{a.http, p.addrs.http}, {a.admin, p.addrs.admin}} {
-		if !strings.HasSuffix(l[0], ":0") && l[0] != l[1] {
-			t.Fatalf("bridge asked to listen on %s listens on %s", l[0], l[1])
-		}
-	}
 	waitReady(t, "http://"+p.addrs.admin+"/readyz", p)
 	return p
 }

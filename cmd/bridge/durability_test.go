@@ -53,29 +53,12 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 			a := bridgeAddrs{http: "127.0.0.1:0", admin: "127.0.0.1:0"}
 			mappings, _ := filepath.Abs("../../mappings")
 			schemas, _ := filepath.Abs("../../schemas")
-			cmd := exec.Command(strace, "-f", "-qq", "-y", "-s", "65536", "-e", "signal=none",
+			p := launch(t, exec.Command(strace, "-f", "-qq", "-y", "-s", "65536", "-e", "signal=none",
 				"-e", "trace=fsync,fdatasync,write,writev,pwrite64,pwritev,sendto,sendmsg", "-o", tracePath,
 				bin, "run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
 				"--data", filepath.Join(dir, "data"), "--nats-listen", "127.0.0.1:-1", "--sync", tc.sync,
-				"--log-format", "text", "--request-timeout", "10s", "--grace", "5s", "--events-auth", "none")
-			cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
-			p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
-			cmd.Stdout, cmd.Stderr = p.logs, p.logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			go func() { p.exited <- cmd.Wait() }()
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					_ = cmd.Process.Kill()
-					<-p.exited
-				}
-				if t.Failed() {
-					t.Logf("bridge logs:\n%s", p.logs.String())
-				}
-			})
-			a.http, a.admin = listening(t, p.logs, p.exited)
-			waitReady(t, "http://"+a.admin+"/readyz", p)
+				"--log-format", "text", "--request-timeout", "10s", "--grace", "5s", "--events-auth", "none"))
+			a = p.addrs
 
 			client := &http.Client{Timeout: 20 * time.Second}
 			work := make(chan int, deliveries)
@@ -109,7 +92,7 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 			}
 			// Stop the bridge (strace's child) with SIGTERM; strace exits
 			// with it, its trace complete.
-			stopTraced(t, cmd.Process.Pid, p)
+			stopTraced(t, p.cmd.Process.Pid, p)
 
 			tr := readTrace(t, tracePath)
 			if tr.acked != deliveries {
