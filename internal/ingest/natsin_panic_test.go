@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +76,7 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 	if err := publish.EnsureStreams(ctx, js, pcfg); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs natstest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	publisher, err := publish.New(js, pcfg, log)
 	if err != nil {
@@ -156,23 +155,4 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 	if !strings.Contains(logs.String(), "runtime/debug.Stack") {
 		t.Error("the panic's stack is not logged")
 	}
-}
-
-// syncBuffer is a bytes.Buffer the ingestor's goroutines may log to while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,8 +1,10 @@
 package natstest
 
 import (
+	"bytes"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,4 +67,24 @@ func Goroutines(frames ...string) []string {
 		}
 	}
 	return out
+}
+
+// Buffer is a bytes.Buffer that goroutines may write to (a logger's
+// output, a process's) while the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

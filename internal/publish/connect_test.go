@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +46,7 @@ func TestConnectFailureIsLogged(t *testing.T) {
 	srv := natstest.Start(t)
 	srv.Stop(t)
 	url := strings.Replace(srv.URL(), "nats://", "nats://user:s3cret@", 1)
-	var logs syncBuf
+	var logs natstest.Buffer
 	nc, err := Connect([]string{url}, "bridge-test", slog.New(slog.NewTextHandler(&logs, nil)), nats.ReconnectWait(natstest.ReconnectWait))
 	if err != nil {
 		t.Fatal(err)
@@ -66,23 +65,6 @@ func TestConnectFailureIsLogged(t *testing.T) {
 	if !errors.Is(err, nats.ErrReconnectBufExceeded) || !strings.Contains(err.Error(), "not connected to NATS") || strings.Contains(err.Error(), "outbound buffer") {
 		t.Fatalf("giving up while not connected: %v", err)
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConnectNoURL(t *testing.T) {

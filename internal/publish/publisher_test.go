@@ -136,7 +136,7 @@ func TestPublishNotStored(t *testing.T) {
 
 func TestPublishDuringOutage(t *testing.T) {
 	srv := natstest.Start(t)
-	var logs syncBuffer
+	var logs natstest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	nc, err := Connect([]string{srv.URL()}, "publish-test", log, nats.ReconnectWait(natstest.ReconnectWait))
 	if err != nil {
@@ -271,24 +271,6 @@ func TestNew(t *testing.T) {
 	if _, err := New(js, bad, nil); err == nil || !strings.Contains(err.Error(), "replicas") {
 		t.Errorf("New with 9 replicas = %v, want a replicas error", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // loseFirstAck makes pub's requests go to the real server but loses the
