@@ -97,7 +97,7 @@ post-example:
 	@sh examples/post-stripe.sh examples/stripe/charge.succeeded.json
 
 image:
-	docker build -t bridge:$(VERSION) --build-arg VERSION=$(VERSION) .
+	docker build -t bridge:$(VERSION) --build-arg VERSION=$(VERSION) --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) .
 
 clean:
 	rm -rf bin

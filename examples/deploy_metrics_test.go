@@ -270,6 +270,10 @@ func codeBlocks(t *testing.T, path string) []codeBlock {
 var dlqFlags = []string{"provider", "reason", "since", "limit", "json", "dry-run", "timeout",
 	"nats-url", "mappings", "schemas", "nats-creds", "nats-nkey", "nats-user", "nats-tls-ca", "nats-tls-cert", "nats-tls-key"}
 
+// healthFlags are the flags `bridge health` has besides the settings'
+// (cmd/bridge/health.go).
+var healthFlags = []string{"live", "quiet"}
+
 // Flags in docs: a code span that starts with one (`--grace`,
 // `--log-format text`), and every flag after a bridge command (bridge dlq
 // list --since 24h), in code spans and blocks alike.
@@ -317,7 +321,7 @@ func TestDeployDocsNameRealSettings(t *testing.T) {
 	for _, s := range config.Settings() {
 		flags[s.Flag] = true
 	}
-	for _, f := range dlqFlags {
+	for _, f := range append(dlqFlags, healthFlags...) {
 		flags[f] = true
 	}
 	for _, path := range files {
@@ -331,7 +335,7 @@ func TestDeployDocsNameRealSettings(t *testing.T) {
 		}
 		for _, f := range docFlags(string(data)) {
 			if !flags[f] {
-				t.Errorf("%s: --%s is neither a setting of bridge run nor a flag of bridge dlq", path, f)
+				t.Errorf("%s: --%s is neither a setting of bridge run nor a flag of bridge dlq or bridge health", path, f)
 			}
 		}
 	}

@@ -23,6 +23,7 @@ Usage:
   bridge dlq     replay [--provider P] [--reason R] [--since D] [--dry-run] [--mappings DIR] [--nats-url URL]
                                          list the dead letters; map them again with the current mappings
   bridge send    --name N [--version V] [--url URL] [--flow-id F] < payload.json   one events-protocol call
+  bridge health  [--live] [--admin ADDR]  exit 0 when the running bridge is ready (GET /readyz)
   bridge version                         print version, commit and Go version
   bridge help    [CMD]                   this text, or CMD's flags (as CMD -h)
 
@@ -60,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDLQ(args[1:], stdout, stderr)
 	case "send":
 		return runSend(args[1:], stdin, stdout, stderr)
+	case "health":
+		return runHealth(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
