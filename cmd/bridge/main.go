@@ -25,6 +25,7 @@ Usage:
   bridge send    --name N [--version V] [--url URL] [--flow-id F] < payload.json   one events-protocol call
   bridge health  [--live] [--admin ADDR]  exit 0 when the running bridge is ready (GET /readyz)
   bridge version                         print version, commit and Go version
+  bridge completion bash|zsh|fish        print a shell completion script
   bridge help    [CMD]                   this text, or CMD's flags (as CMD -h)
 
 Exit codes: 0 done, 1 the work found a problem, 2 a usage error.
@@ -63,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runSend(args[1:], stdin, stdout, stderr)
 	case "health":
 		return runHealth(args[1:], stdout, stderr)
+	case "completion":
+		return runCompletion(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
