@@ -274,6 +274,10 @@ var dlqFlags = []string{"provider", "reason", "since", "limit", "json", "dry-run
 // (cmd/bridge/health.go).
 var healthFlags = []string{"live", "quiet"}
 
+// eventsFlags are the flags of `bridge events` and `bridge tail`
+// (cmd/bridge/events.go) besides the settings'.
+var eventsFlags = []string{"type", "entity"}
+
 // Flags in docs: a code span that starts with one (`--grace`,
 // `--log-format text`), and every flag after a bridge command (bridge dlq
 // list --since 24h), in code spans and blocks alike.
@@ -321,7 +325,7 @@ func TestDeployDocsNameRealSettings(t *testing.T) {
 	for _, s := range config.Settings() {
 		flags[s.Flag] = true
 	}
-	for _, f := range append(dlqFlags, healthFlags...) {
+	for _, f := range append(append(dlqFlags, healthFlags...), eventsFlags...) {
 		flags[f] = true
 	}
 	for _, path := range files {

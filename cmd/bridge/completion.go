@@ -58,7 +58,7 @@ func runCompletion(args []string, stdout, stderr io.Writer) int {
 
 // helpFlag matches a flag at the start of a help line: Go's flag package
 // writes "  -name", the settings table "  --name".
-var helpFlag = regexp.MustCompile(`(?m)^\s+--?([a-z][a-z0-9-]*)\b`)
+var helpFlag = regexp.MustCompile(`(?m)^[ \t]+--?([a-z][a-z0-9-]*)\b`)
 
 // completionCommands asks each command for its help and reads its flags.
 func completionCommands() []completionCmd {
@@ -68,9 +68,9 @@ func completionCommands() []completionCmd {
 		case "help":
 			out = append(out, completionCmd{words: []string{c}})
 			continue
-		case "dlq":
+		case "dlq", "events":
 			out = append(out, completionCmd{words: []string{c}})
-			for _, sub := range dlqSubcommands {
+			for _, sub := range subcommands[c] {
 				out = append(out, completionCmd{words: []string{c, sub}, flags: helpFlags(c, sub)})
 			}
 			continue
@@ -80,8 +80,8 @@ func completionCommands() []completionCmd {
 	return out
 }
 
-// dlqSubcommands are bridge dlq's subcommands.
-var dlqSubcommands = []string{"list", "replay"}
+// subcommands are the commands that have some.
+var subcommands = map[string][]string{"dlq": {"list", "replay"}, "events": {"list", "get"}}
 
 func helpFlags(words ...string) []string {
 	var buf bytes.Buffer
@@ -123,10 +123,10 @@ _bridge() {
 			fmt.Fprint(w, "    completion) COMPREPLY=($(compgen -W \"bash zsh fish\" -- \"$cur\")); return ;;\n")
 		case name == "help":
 			fmt.Fprintf(w, "    help) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", strings.Join(commands, " "))
-		case name == "dlq":
-			fmt.Fprintf(w, "    dlq)\n        if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=($(compgen -W %q -- \"$cur\")); return; fi\n        case \"${COMP_WORDS[2]}\" in\n", strings.Join(dlqSubcommands, " "))
+		case subcommands[name] != nil:
+			fmt.Fprintf(w, "    %s)\n        if [[ $COMP_CWORD -eq 2 ]]; then COMPREPLY=($(compgen -W %q -- \"$cur\")); return; fi\n        case \"${COMP_WORDS[2]}\" in\n", name, strings.Join(subcommands[name], " "))
 			for _, s := range cmds {
-				if len(s.words) == 2 && s.words[0] == "dlq" {
+				if len(s.words) == 2 && s.words[0] == name {
 					fmt.Fprintf(w, "        %s) flags=%q ;;\n", s.words[1], dashed(s.flags))
 				}
 			}
@@ -152,8 +152,10 @@ func writeFishCompletion(w io.Writer, cmds []completionCmd) {
 	fmt.Fprintf(w, "complete -c bridge -n __fish_use_subcommand -a %q\n", strings.Join(commands, " "))
 	fmt.Fprintf(w, "complete -c bridge -n '__fish_seen_subcommand_from help' -a %q\n", strings.Join(commands, " "))
 	fmt.Fprintln(w, "complete -c bridge -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'")
-	fmt.Fprintf(w, "complete -c bridge -n '__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from %s' -a %q\n",
-		strings.Join(dlqSubcommands, " "), strings.Join(dlqSubcommands, " "))
+	for _, name := range []string{"dlq", "events"} {
+		subs := strings.Join(subcommands[name], " ")
+		fmt.Fprintf(w, "complete -c bridge -n '__fish_seen_subcommand_from %s; and not __fish_seen_subcommand_from %s' -a %q\n", name, subs, subs)
+	}
 	for _, c := range cmds {
 		cond := "__fish_seen_subcommand_from " + c.words[0]
 		if len(c.words) == 2 {

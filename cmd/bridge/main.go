@@ -22,6 +22,9 @@ Usage:
   bridge dlq     list   [--provider P] [--reason R] [--since D] [--limit N] [--json] [--nats-url URL]
   bridge dlq     replay [--provider P] [--reason R] [--since D] [--dry-run] [--mappings DIR] [--nats-url URL]
                                          list the dead letters; map them again with the current mappings
+  bridge events  list [--type T] [--since D] [--entity E] [--limit N] [--json]
+  bridge events  get ID [--json]         the stored events, or one by its id
+  bridge tail    [--type T] [--since D] [--entity E]   print events as they are stored
   bridge send    --name N [--version V] [--url URL] [--flow-id F] < payload.json   one events-protocol call
   bridge health  [--live] [--admin ADDR]  exit 0 when the running bridge is ready (GET /readyz)
   bridge version                         print version, commit and Go version
@@ -60,6 +63,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCatalog(args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(args[1:], stdout, stderr)
+	case "events":
+		return runEvents(args[1:], stdout, stderr)
+	case "tail":
+		return runTail(args[1:], stdout, stderr)
 	case "send":
 		return runSend(args[1:], stdin, stdout, stderr)
 	case "health":
