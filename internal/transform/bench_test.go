@@ -3,6 +3,8 @@ package transform
 import (
 	"os"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // BenchmarkApply measures the whole transform of one delivery per example
@@ -52,7 +54,7 @@ func BenchmarkCheckProfile(b *testing.B) {
 	set, _ := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "s", true }})
 	m, _ := set.Mapping("stripe")
 	body, _ := os.ReadFile("../../examples/stripe/charge.succeeded.json")
-	payload, _ := DecodeJSON(body)
+	payload, _ := jsonx.Decode(body)
 	ev := m.Apply(Input{Provider: "stripe", Body: body, Payload: payload, ReceivedAt: FixtureTime}).Events[0]
 	_ = raw
 	b.ReportAllocs()

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
@@ -174,8 +175,8 @@ func budgetOptions() []expr.Option {
 				// Comparing walks both values whole: refuse one nested
 				// deeper than a JSON document may be before it recurses.
 				for _, a := range args[2:] {
-					if tooDeep(a, MaxJSONDepth) {
-						b.err = &BudgetError{What: "depth", Limit: fmt.Sprint(MaxJSONDepth)}
+					if tooDeep(a, jsonx.MaxDepth) {
+						b.err = &BudgetError{What: "depth", Limit: fmt.Sprint(jsonx.MaxDepth)}
 						return nil, b.err
 					}
 				}
@@ -284,7 +285,7 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 		// A decoded value costs far more than its text: `{}` is 3 bytes
 		// and about 100 in memory.
 		if s, ok := args[0].(string); ok {
-			return steps, 2*int64(len(s)) + int64(JSONValues([]byte(s)))*fromJSONValueBytes
+			return steps, 2*int64(len(s)) + int64(jsonx.Values([]byte(s)))*fromJSONValueBytes
 		}
 	case "matches":
 		// Go's regexp runs in time linear in the input times the size of

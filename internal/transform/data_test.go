@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
@@ -98,37 +96,6 @@ func TestWholeDataFailureNamesTheField(t *testing.T) {
 	if res.Failure == nil || res.Failure.Field != "data.amount" {
 		t.Fatalf("failure = %v, want one on data.amount", res.Failure)
 	}
-}
-
-// FuzzJSONBytesMatchesEncodingJSON: for any strings and numbers, jsonBytes
-// writes what encoding/json writes without HTML escaping, or both refuse.
-func FuzzJSONBytesMatchesEncodingJSON(f *testing.F) {
-	f.Add("key", "<a href='x'>&</a>", 1.5, int64(-9), true)
-	f.Add("\u2028", "é\u2029\x01\x7f\b\f\n\r\t\"\\", 1e21, int64(0), false)
-	f.Add("\xff", "bad \xc3\x28 utf8", 1e-7, int64(1)<<62, true)
-	f.Add("", "", -0.0, int64(-1), false)
-	f.Add("z", "\x00", 12345678912345.0, int64(7), true)
-	f.Fuzz(func(t *testing.T, k, s string, x float64, n int64, b bool) {
-		tree := map[string]any{
-			k:   []any{s, x, n, int(n), b, nil, []any(nil), map[string]any(nil), json.Number(strconv.FormatInt(n, 10) + ".12345678901234567")},
-			s:   map[string]any{"b": b, k: s, "empty": map[string]any{}, "list": []any{}},
-			"x": x,
-		}
-		got, _, err := jsonBytes(tree)
-		var buf strings.Builder
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		werr := enc.Encode(tree)
-		if (err != nil) != (werr != nil) {
-			t.Fatalf("jsonBytes error %v, encoding/json error %v", err, werr)
-		}
-		if werr != nil {
-			return
-		}
-		if want := strings.TrimSuffix(buf.String(), "\n"); string(got) != want {
-			t.Fatalf("jsonBytes:\n%s\nencoding/json:\n%s", got, want)
-		}
-	})
 }
 
 // Every event the shipped rules build is one the CloudEvents SDK reads,

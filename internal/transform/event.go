@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // Event is a built, profile-valid CloudEvent ready to publish.
@@ -132,8 +133,8 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	}
 	// What expressions built is written out recursively below: a value
 	// nested deeper than a JSON document may be is refused first.
-	if tooDeep(data, MaxJSONDepth-1) {
-		return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", MaxJSONDepth)}
+	if tooDeep(data, jsonx.MaxDepth-1) {
+		return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", jsonx.MaxDepth)}
 	}
 	if id, set := data["entity_id"]; set {
 		// The rule's own entity_id must be a UUID (the bridge's always is).
@@ -155,7 +156,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		data["external_entity_id"] = extID
 	}
 	normalize(data)
-	dataJSON, native, err := jsonBytes(data)
+	dataJSON, native, err := jsonx.Marshal(data)
 	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}

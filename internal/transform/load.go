@@ -16,6 +16,7 @@ import (
 	"github.com/expr-lang/expr"
 	"gopkg.in/yaml.v3"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
 )
 
@@ -386,9 +387,9 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 	}
 	// What the payload decoder builds: what any of the file's expressions
 	// can read of the payload.
-	m.reads = &pathNode{}
+	m.reads = &jsonx.Paths{}
 	for _, p := range l.compiled {
-		m.reads.readPaths(p.prog.Node())
+		readPaths(m.reads, p.prog.Node())
 	}
 	return m
 }
