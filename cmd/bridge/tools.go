@@ -66,7 +66,7 @@ func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, i
 	opts := transform.Options{SchemasDir: t.schemas, PlaceholderSecrets: placeholders}
 	set, err := transform.Load(t.mappings, opts)
 	if err != nil {
-		if ps := transform.ProblemsOf(err); len(ps) > 0 {
+		if ps := transform.DiagnosticsOf(err); len(ps) > 0 {
 			for _, p := range ps {
 				fmt.Fprintln(stdout, p.Error())
 			}

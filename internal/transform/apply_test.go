@@ -24,7 +24,7 @@ func loadTestdata(t *testing.T, name string) *Mapping {
 	return m
 }
 
-func ParseFile(t *testing.T, path string) (*Mapping, []*Problem) {
+func ParseFile(t *testing.T, path string) (*Mapping, []*Diagnostic) {
 	t.Helper()
 	data := readFile(t, path)
 	return Parse(path, data, Options{LookupEnv: func(string) (string, bool) { return "", false }, SchemasDir: "testdata/schemas"})

@@ -79,7 +79,7 @@ func (s *Set) Providers() []string {
 }
 
 // Load reads every *.yaml and *.yml file of dir, compiles it, and returns the
-// set, or a *LoadError with every problem of every file.
+// set, or a *LoadError with every diagnostic of every file.
 func Load(dir string, opts Options) (*Set, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -91,7 +91,7 @@ func Load(dir string, opts Options) (*Set, error) {
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
 	opts.schemas = newSchemaSet(opts.SchemasDir)
 	set.schemas = opts.schemas
-	var problems []*Problem
+	var diags []*Diagnostic
 	owner := map[string]string{}
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -101,25 +101,25 @@ func Load(dir string, opts Options) (*Set, error) {
 		path := filepath.Join(dir, e.Name())
 		data, err := os.ReadFile(path)
 		if err != nil {
-			problems = append(problems, &Problem{File: path, Msg: err.Error()})
+			diags = append(diags, &Diagnostic{File: path, Msg: err.Error()})
 			continue
 		}
 		m, ps := Parse(path, data, opts)
-		problems = append(problems, ps...)
+		diags = append(diags, ps...)
 		if m == nil {
 			continue
 		}
 		if other, dup := owner[m.Provider]; dup {
-			problems = append(problems, &Problem{File: path, Line: m.providerLine, Column: m.providerCol,
+			diags = append(diags, &Diagnostic{File: path, Line: m.providerLine, Column: m.providerCol,
 				Msg: fmt.Sprintf("provider %q is already mapped by %s; one file per provider", m.Provider, other)})
 			continue
 		}
 		owner[m.Provider] = path
 		set.mappings[m.Provider] = m
 	}
-	if len(problems) > 0 {
-		sortProblems(problems)
-		return nil, &LoadError{Problems: problems}
+	if len(diags) > 0 {
+		sortDiagnostics(diags)
+		return nil, &LoadError{Diagnostics: diags}
 	}
 	if len(set.mappings) == 0 {
 		return nil, fmt.Errorf("mappings directory %s: no mapping files (*.yaml)", dir)
@@ -128,8 +128,8 @@ func Load(dir string, opts Options) (*Set, error) {
 }
 
 // Parse compiles one mapping file. It returns the mapping (nil when the file
-// cannot be used at all) and every problem found.
-func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
+// cannot be used at all) and every diagnostic found.
+func Parse(path string, data []byte, opts Options) (*Mapping, []*Diagnostic) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -142,20 +142,20 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 	l := &loader{file: path, lookupEnv: opts.LookupEnv, placeholders: opts.PlaceholderSecrets, schemasDir: opts.SchemasDir, schemas: opts.schemas}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		l.problems = append(l.problems, yamlProblem(path, err))
-		return nil, l.problems
+		l.diags = append(l.diags, yamlDiagnostic(path, err))
+		return nil, l.diags
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		l.problems = append(l.problems, &Problem{File: path, Msg: "empty mapping file"})
-		return nil, l.problems
+		l.diags = append(l.diags, &Diagnostic{File: path, Msg: "empty mapping file"})
+		return nil, l.diags
 	}
-	m := l.file_(doc.Content[0])
-	for _, p := range l.problems {
+	m := l.mappingFile(doc.Content[0])
+	for _, p := range l.diags {
 		p.Msg = strings.Replace(p.Msg, "type transform.Envelope has no field auth", errEnvelopeAuth, 1)
 	}
-	if len(l.problems) > 0 {
-		sortProblems(l.problems)
-		return nil, l.problems
+	if len(l.diags) > 0 {
+		sortDiagnostics(l.diags)
+		return nil, l.diags
 	}
 	return m, nil
 }
@@ -166,19 +166,19 @@ const errEnvelopeAuth = "envelope.auth is not available to expressions: the even
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func yamlProblem(path string, err error) *Problem {
+func yamlDiagnostic(path string, err error) *Diagnostic {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Problem{File: path, Line: line, Msg: "yaml: " + m[2]}
+		return &Diagnostic{File: path, Line: line, Msg: "yaml: " + m[2]}
 	}
-	return &Problem{File: path, Msg: msg}
+	return &Diagnostic{File: path, Msg: msg}
 }
 
 type loader struct {
 	file      string
 	lookupEnv func(string) (string, bool)
-	problems  []*Problem
+	diags     []*Diagnostic
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
@@ -191,11 +191,11 @@ type loader struct {
 }
 
 func (l *loader) errf(n *yaml.Node, rule, format string, args ...any) {
-	p := &Problem{File: l.file, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	p := &Diagnostic{File: l.file, Rule: rule, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
-	l.problems = append(l.problems, p)
+	l.diags = append(l.diags, p)
 }
 
 // fields checks that n is a mapping whose keys are all known and unique, and
@@ -255,7 +255,7 @@ func (l *loader) token(n *yaml.Node, rule, what string) string {
 	return s
 }
 
-func (l *loader) strings_(n *yaml.Node, rule, what string) []string {
+func (l *loader) stringList(n *yaml.Node, rule, what string) []string {
 	if n.Kind != yaml.SequenceNode {
 		l.errf(n, rule, "%s must be a list, got %s", what, kindName(n))
 		return nil
@@ -308,7 +308,7 @@ func (l *loader) secret(n *yaml.Node, what string) signature.Secret {
 	return signature.Secret(v)
 }
 
-func (l *loader) file_(root *yaml.Node) *Mapping {
+func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 	m := &Mapping{File: l.file, accepts: map[string]bool{}}
 	pairs := l.fields(root, "", "mapping file",
 		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules")
@@ -339,7 +339,7 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 	// payloads without a provider's signature, so they are served only
 	// when listed.
 	if n := byKey["accepts"]; n != nil {
-		for i, a := range l.strings_(n, "", "accepts") {
+		for i, a := range l.stringList(n, "", "accepts") {
 			if a != IngestWebhook && a != IngestNATS && a != IngestEvents {
 				l.errf(n.Content[i], "", "accepts: unknown ingest %q (want webhook, nats or events)", a)
 			}
@@ -354,7 +354,7 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 		l.errf(root, "", "the file serves no ingestor: it has no webhook: block and no accepts; add a webhook: block (webhooks), or accepts: [nats] or [events]")
 	}
 	if n := byKey["redact"]; n != nil {
-		m.Redact = l.strings_(n, "", "redact")
+		m.Redact = l.stringList(n, "", "redact")
 	}
 	if n := byKey["let"]; n != nil {
 		l.letBlock(n)
@@ -409,7 +409,7 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 			sig = p[1]
 		case "content_types":
 			m.ContentTypes = nil
-			for i, ct := range l.strings_(p[1], "", "webhook.content_types") {
+			for i, ct := range l.stringList(p[1], "", "webhook.content_types") {
 				if ct != ContentJSON && ct != ContentForm {
 					l.errf(p[1].Content[i], "", "webhook.content_types: %q is not supported (want %s or %s)", ct, ContentJSON, ContentForm)
 				}

@@ -106,8 +106,8 @@ func TestLoadRejectsTwoFilesForOneProvider(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `b.yml:1:11: provider "shop" is already mapped by `) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(ProblemsOf(err)) != 1 {
-		t.Fatalf("problems = %v", ProblemsOf(err))
+	if len(DiagnosticsOf(err)) != 1 {
+		t.Fatalf("problems = %v", DiagnosticsOf(err))
 	}
 }
 
