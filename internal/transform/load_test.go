@@ -77,6 +77,8 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 				`f.yaml:7:13: rule "a": schema file testdata/nope.json does not exist`,
 				`f.yaml:14:13: rule "b": schema testdata/schemas/remote-ref.json: failing loading "https://schemas.example.com/never/fetched.json": https://schemas.example.com/never/fetched.json is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)`,
 			}},
+		{"empty rules are reported at the key", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules: []",
+			[]string{`f.yaml:4:8: rules must be a non-empty list`}},
 		{"yaml syntax", "provider: shop\nrules: [\n", []string{`f.yaml:2: yaml: did not find expected node content`}},
 		{"empty file", "", []string{`f.yaml: empty mapping file`}},
 	}
