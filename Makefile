@@ -54,7 +54,7 @@ fuzz:
 ## mutate: mutation testing (gremlins) of the core packages, each against its
 ## own tests; the score and the surviving mutants are in docs/testing.md
 GREMLINS       ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
-MUTATE_PKGS    ?= ./internal/signature ./internal/transform ./internal/pipeline ./internal/idem ./internal/publish ./internal/ingest
+MUTATE_PKGS    ?= ./internal/signature ./internal/transform ./internal/jsonx ./internal/fixture ./internal/yamlcheck ./internal/pipeline ./internal/idem ./internal/publish ./internal/ingest
 MUTATE_WORKERS ?= 1
 mutate:
 	@mkdir -p bin/mutate

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/playground"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -65,7 +66,7 @@ func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, i
 	opts := transform.Options{SchemasDir: t.schemas, PlaceholderSecrets: placeholders}
 	set, err := transform.Load(t.mappings, opts)
 	if err != nil {
-		if ps := transform.ProblemsOf(err); len(ps) > 0 {
+		if ps := transform.DiagnosticsOf(err); len(ps) > 0 {
 			for _, p := range ps {
 				fmt.Fprintln(stdout, p.Error())
 			}
@@ -120,7 +121,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	passed, failed := 0, 0
-	for _, r := range set.RunFixtures(*update) {
+	for _, r := range fixture.RunAll(set, *update) {
 		name := r.Mapping.Provider + "/" + r.Rule.Name
 		switch {
 		case r.Err != nil:
@@ -202,7 +203,7 @@ func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dead letter: %s%s: %v\n", res.Failure.Reason, rule, res.Failure)
 		return 1
 	}
-	out, err := transform.Render(res, true)
+	out, err := fixture.Render(res, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge map: %v\n", err)
 		return 1

@@ -54,7 +54,7 @@ func (d *Daemon) swapIn(set *transform.Set) {
 // file:line:col: message, or the error itself when it carries none (the
 // directory is gone, it holds no mapping file).
 func problemList(err error) []string {
-	ps := transform.ProblemsOf(err)
+	ps := transform.DiagnosticsOf(err)
 	if len(ps) == 0 {
 		return []string{err.Error()}
 	}

@@ -338,7 +338,7 @@ func TestReloadOnRequest(t *testing.T) {
 	save(t, pixFile, text)
 	awaitReload(t, b, 1, 0)
 	err := b.Reload()
-	ps := transform.ProblemsOf(err)
+	ps := transform.DiagnosticsOf(err)
 	if len(ps) != 2 || ps[0].File != pixFile || ps[0].Line != keyLine {
 		t.Fatalf("Reload of a broken set: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -65,7 +66,7 @@ func loadSet(t *testing.T, dir string) *transform.Set {
 func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Verdict {
 	t.Helper()
 	m, _ := set.Mapping("shop")
-	payload, err := transform.DecodeJSON([]byte(body))
+	payload, err := jsonx.Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -109,7 +110,7 @@ func (l Letter) Input(m *transform.Mapping) (transform.Input, error) {
 		}
 		in.Payload, err = m.Decode(ct, l.Body)
 	case transform.IngestNATS:
-		in.Payload, err = transform.DecodeJSON(l.Body)
+		in.Payload, err = jsonx.Decode(l.Body)
 	case transform.IngestEvents:
 		// The body is the envelope (auth values blanked): decode it as the
 		// events endpoint does, so the same rule sees the same fields and the

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/bridge-dev/bridge/internal/transform"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // BodyPresize is the most a body's buffer is given before its bytes
@@ -80,7 +80,7 @@ func (b *BodyBudget) free(n int64) {
 }
 
 // DecodedValueCost is what a body is charged per JSON value it decodes to
-// (transform.JSONValues), beside its bytes: a decoded tree costs memory
+// (jsonx.Values), beside its bytes: a decoded tree costs memory
 // with its values, and a small body can hold many (`[{},{},...]`).
 const DecodedValueCost = 256
 
@@ -89,7 +89,7 @@ const DecodedValueCost = 256
 // beside the largest body, so that a delivery the limits take is always
 // served when it is alone, however many values it has.
 func treeCharge(b *BodyBudget, bodyLimit int64, body []byte) int64 {
-	return min(int64(transform.JSONValues(body))*DecodedValueCost, b.Limit()-bodyLimit)
+	return min(int64(jsonx.Values(body))*DecodedValueCost, b.Limit()-bodyLimit)
 }
 
 // Charge charges n more bytes if they fit, for memory a request holds

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -311,7 +312,7 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 	if m == nil || !m.Accepts(transform.IngestNATS) {
 		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", in.Provider)
 	}
-	payload, err := transform.DecodeJSON(data)
+	payload, err := jsonx.Decode(data)
 	if err != nil {
 		return in, m, ReasonNotJSON, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -64,7 +65,7 @@ func mustRead(t *testing.T, path string) []byte {
 
 func (f *fixture) input(t *testing.T, body string) transform.Input {
 	t.Helper()
-	payload, err := transform.DecodeJSON([]byte(body))
+	payload, err := jsonx.Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}

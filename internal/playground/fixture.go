@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -30,7 +31,7 @@ type Fixture struct {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // FixtureFor maps in again as `bridge test` does (receive time
-// transform.FixtureTime) and returns the fixture that expects its output,
+// fixture.Time) and returns the fixture that expects its output,
 // or nil when the payload does not map (a dead letter is no fixture). The
 // files are named after the rule, under ../examples/<provider>/ as the
 // shipped mappings' are; the payload file holds the body byte for byte
@@ -38,12 +39,12 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 //
 // The second evaluation has the limits and the context of the first.
 func FixtureFor(ctx context.Context, m *transform.Mapping, in Input, limits transform.Limits) (*Fixture, error) {
-	in.ReceivedAt = transform.FixtureTime
+	in.ReceivedAt = fixture.Time
 	res, err := MapContext(ctx, m, in, limits)
 	if err != nil || res.Failure != nil {
 		return nil, err
 	}
-	expect, err := transform.Render(res, false)
+	expect, err := fixture.Render(res, false)
 	if err != nil {
 		return nil, err
 	}

@@ -308,7 +308,7 @@ func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *ma
 		var err error
 		if src.text, err = os.ReadFile(src.path); err != nil {
 			return src, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
-				[]*transform.Problem{{File: src.path, Msg: err.Error()}}}
+				[]*transform.Diagnostic{{File: src.path, Msg: err.Error()}}}
 		}
 	}
 	return src, nil
@@ -320,7 +320,7 @@ type mapError struct {
 	status   int
 	slug     string
 	detail   string
-	problems []*transform.Problem
+	problems []*transform.Diagnostic
 }
 
 // write answers the problem.
@@ -341,7 +341,7 @@ type mappingError struct {
 	File    string `json:"file"`
 }
 
-func problemList(ps []*transform.Problem) []mappingError {
+func problemList(ps []*transform.Diagnostic) []mappingError {
 	out := make([]mappingError, len(ps))
 	for i, p := range ps {
 		msg := p.Msg

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -192,7 +193,7 @@ func checkFixture(t *testing.T, set *transform.Set, f *Fixture, rule string, pay
 	m, _ := set.Mapping("stripe")
 	for _, r := range m.Rules() {
 		if r.Name == rule {
-			if _, err := m.RunFixture(r, fx, false); err != nil {
+			if _, err := fixture.Run(m, r, fx, false); err != nil {
 				t.Errorf("the fixture fails: %v", err)
 			}
 		}

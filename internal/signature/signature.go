@@ -6,8 +6,11 @@
 //
 // Errors never say which secret was tried; they say what was wrong with the
 // request (missing header, malformed header, stale timestamp, mismatch), and
-// carry a Reason for metrics. Reading mapping files is not this package's
-// business: it takes a Config and reports every problem with it at once.
+// carry a Reason for metrics. New takes a Config and reports every problem
+// with it at once; ParseBlock reads a mapping file's webhook.signature
+// block into a Config and a verifier, and reports each problem at its line
+// and column. The rest of a mapping file, and where its secrets come from
+// (BlockOptions.Secret), are transform's business.
 package signature
 
 import (

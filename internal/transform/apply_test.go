@@ -1,12 +1,8 @@
 package transform
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 var received = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -27,7 +24,7 @@ func loadTestdata(t *testing.T, name string) *Mapping {
 	return m
 }
 
-func ParseFile(t *testing.T, path string) (*Mapping, []*Problem) {
+func ParseFile(t *testing.T, path string) (*Mapping, []*Diagnostic) {
 	t.Helper()
 	data := readFile(t, path)
 	return Parse(path, data, Options{LookupEnv: func(string) (string, bool) { return "", false }, SchemasDir: "testdata/schemas"})
@@ -35,7 +32,7 @@ func ParseFile(t *testing.T, path string) (*Mapping, []*Problem) {
 
 func apply(t *testing.T, m *Mapping, body string) Result {
 	t.Helper()
-	payload, err := DecodeJSON([]byte(body))
+	payload, err := jsonx.Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,121 +183,5 @@ func TestSchemaViolationsNameEachPointer(t *testing.T) {
 	}
 	if r := m.Rules()[1]; r.SchemaFile != "testdata/schemas/schemas.example.com/shop/orders/order/paid/v1.json" {
 		t.Errorf("schema file %q", r.SchemaFile)
-	}
-}
-
-func TestDecodeJSONLimits(t *testing.T) {
-	deep := strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1)
-	if _, err := DecodeJSON([]byte(deep)); err == nil || !strings.Contains(err.Error(), "nested deeper than 64") {
-		t.Errorf("deep: %v", err)
-	}
-	ok := strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth)
-	if _, err := DecodeJSON([]byte(ok)); err != nil {
-		t.Errorf("at the depth limit: %v", err)
-	}
-	var wide strings.Builder
-	wide.WriteString("{")
-	for i := range MaxJSONKeys + 1 {
-		if i > 0 {
-			wide.WriteString(",")
-		}
-		fmt.Fprintf(&wide, `"k%d":1`, i)
-	}
-	wide.WriteString("}")
-	if _, err := DecodeJSON([]byte(wide.String())); err == nil || !strings.Contains(err.Error(), "more than 100000 keys") {
-		t.Errorf("wide: %v", err)
-	}
-	// A megabyte of empty objects is refused, not decoded to ~40 MB.
-	bomb := `{"pix":[` + strings.Repeat("{},", MaxJSONValues) + `{}]}`
-	if _, err := DecodeJSON([]byte(bomb)); err == nil || !strings.Contains(err.Error(), "more than 200000 values") {
-		t.Errorf("values: %v", err)
-	}
-	if n := JSONValues([]byte(bomb)); n < MaxJSONValues {
-		t.Errorf("JSONValues of the bomb = %d", n)
-	}
-	if n := JSONValues([]byte(`{"a":"[,,,{","b":[1,2]}`)); n != 5 {
-		t.Errorf("JSONValues skips strings: %d, want 5", n)
-	}
-	// Brackets and colons inside strings (and escaped quotes) do not count.
-	if v, err := DecodeJSON([]byte(`{"a":"[[[:::\"{{{","b":[1,{"c":null}]}`)); err != nil || v.(map[string]any)["a"] != `[[[:::"{{{` {
-		t.Errorf("strings: %v %v", v, err)
-	}
-	for _, bad := range []string{`{`, `{"a":}`, `[1,]`, `{"a":1} x`, "\"\xff\""} {
-		if _, err := DecodeJSON([]byte(bad)); err == nil && bad != "\"\xff\"" {
-			t.Errorf("%q decoded", bad)
-		}
-	}
-	// Numbers are float64, as encoding/json makes them.
-	if v, _ := DecodeJSON([]byte(`{"n": 12}`)); v.(map[string]any)["n"] != 12.0 {
-		t.Errorf("number: %T", v.(map[string]any)["n"])
-	}
-}
-
-func FuzzDecodeJSONAgreesWithEncodingJSON(f *testing.F) {
-	for _, s := range []string{`{}`, `[]`, `{"a":[1,2,{"b":"c"}]}`, `"x"`, `1e400`, `{"a":1}{`, `[[[[]]]]`, `{"\u00e9":"\ud800"}`, `[12345678901234567891,0.1]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := DecodeJSON(b)
-		var want any
-		werr := json.Unmarshal(b, &want)
-		if werr != nil {
-			return // encoding/json refuses it; DecodeJSON may refuse it too, or be lenient in corners
-		}
-		if err != nil {
-			if strings.Contains(err.Error(), "nested deeper") || strings.Contains(err.Error(), "more than") {
-				return
-			}
-			t.Fatalf("encoding/json takes %q but DecodeJSON says %v", b, err)
-		}
-		// Numbers: encoding/json's literal, a float64 unless that would
-		// round it.
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		want = nil
-		if err := dec.Decode(&want); err != nil {
-			t.Fatal(err)
-		}
-		want = exactNumbers(want)
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: DecodeJSON %#v, encoding/json %#v", b, got, want)
-		}
-	})
-}
-
-// jsonBytes writes what encoding/json writes (without HTML escaping), byte
-// for byte: events must not change when the encoder does.
-func TestJSONBytesMatchesEncodingJSON(t *testing.T) {
-	tree := map[string]any{
-		"z": 1.5, "a": []any{1e21, 1e-7, 0.1, -0.0, 12345678912345.0, int(7), int64(-9)},
-		"html": "<a href='x'>&</a>", "uni": "é\u2028\u2029\x01", "nested": map[string]any{"b": nil, "a": true},
-		"empty": map[string]any{}, "list": []any{},
-	}
-	got, _, err := jsonBytes(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf strings.Builder
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(tree); err != nil {
-		t.Fatal(err)
-	}
-	if want := strings.TrimSuffix(buf.String(), "\n"); string(got) != want {
-		t.Errorf("jsonBytes:\n%s\nencoding/json:\n%s", got, want)
-	}
-}
-
-func BenchmarkDecodeJSON(b *testing.B) {
-	body, err := os.ReadFile("../../examples/stripe/charge.succeeded.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := DecodeJSON(body); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -1,8 +1,12 @@
-package transform
+package transform_test
 
 import (
 	"os"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/fixture"
+	"github.com/bridge-dev/bridge/internal/jsonx"
+	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // BenchmarkApply measures the whole transform of one delivery per example
@@ -10,7 +14,7 @@ import (
 // key derivation, building, validating (profile and JSON Schema) and
 // serializing the event(s).
 func BenchmarkApply(b *testing.B) {
-	set, err := Load("../../mappings", Options{SchemasDir: "../../schemas", PlaceholderSecrets: true})
+	set, err := transform.Load("../../mappings", transform.Options{SchemasDir: "../../schemas", PlaceholderSecrets: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +33,7 @@ func BenchmarkApply(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(len(body)))
 				for b.Loop() {
-					in, err := m.fixtureInput(f, body) // decodes the body as its ingestor would
+					in, err := fixture.Input(m, f, body) // decodes the body as its ingestor would
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -49,15 +53,15 @@ func BenchmarkCheckProfile(b *testing.B) {
 		b.Fatal(err)
 	}
 	// The golden file is an array without ids; check one full event.
-	set, _ := Load("../../mappings", Options{LookupEnv: func(string) (string, bool) { return "s", true }})
+	set, _ := transform.Load("../../mappings", transform.Options{LookupEnv: func(string) (string, bool) { return "s", true }})
 	m, _ := set.Mapping("stripe")
 	body, _ := os.ReadFile("../../examples/stripe/charge.succeeded.json")
-	payload, _ := DecodeJSON(body)
-	ev := m.Apply(Input{Provider: "stripe", Body: body, Payload: payload, ReceivedAt: FixtureTime}).Events[0]
+	payload, _ := jsonx.Decode(body)
+	ev := m.Apply(transform.Input{Provider: "stripe", Body: body, Payload: payload, ReceivedAt: fixture.Time}).Events[0]
 	_ = raw
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ValidateProfile(ev.JSON); err != nil {
+		if err := transform.ValidateProfile(ev.JSON); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/attack"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // A limit left at zero (or below) takes its default; a limit set is kept.
@@ -369,15 +370,15 @@ func TestEachOfNil(t *testing.T) {
 	}
 }
 
-// An event's data may nest MaxJSONDepth levels (data itself is the first),
+// An event's data may nest jsonx.MaxDepth levels (data itself is the first),
 // not one more.
 func TestDataDepthBound(t *testing.T) {
 	for _, tc := range []struct {
 		lists int // the lists nested in data.x
 		ok    bool
 	}{
-		{MaxJSONDepth - 1, true},
-		{MaxJSONDepth, false},
+		{jsonx.MaxDepth - 1, true},
+		{jsonx.MaxDepth, false},
 	} {
 		// reduce(1..n, [#acc], []) nests n+1 lists.
 		x := fmt.Sprintf("reduce(1..%d, [#acc], [])", tc.lists-1)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
@@ -174,8 +175,8 @@ func budgetOptions() []expr.Option {
 				// Comparing walks both values whole: refuse one nested
 				// deeper than a JSON document may be before it recurses.
 				for _, a := range args[2:] {
-					if tooDeep(a, MaxJSONDepth) {
-						b.err = &BudgetError{What: "depth", Limit: fmt.Sprint(MaxJSONDepth)}
+					if tooDeep(a, jsonx.MaxDepth) {
+						b.err = &BudgetError{What: "depth", Limit: fmt.Sprint(jsonx.MaxDepth)}
 						return nil, b.err
 					}
 				}
@@ -242,49 +243,18 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 	}
 	switch name {
 	case "repeat":
-		s, _ := args[0].(string)
-		n := int64(runtime.ToInt(args[1]))
-		if n > 0 && int64(len(s)) > 0 && n > (limit+1)/int64(len(s)) {
-			return steps, limit + 1
-		}
-		return steps, int64(len(s)) * max(n, 0)
+		return steps, repeatBytes(args, limit)
 	case "join":
-		glue := ""
-		if len(args) > 1 {
-			glue, _ = args[1].(string)
-		}
-		n := shallowLen(args[0])
-		bytes = int64(n) * int64(len(glue))
-		if l, ok := args[0].([]any); ok {
-			for _, e := range l {
-				if s, ok := e.(string); ok {
-					bytes += int64(len(s))
-				}
-			}
-		} else if l, ok := args[0].([]string); ok {
-			for _, s := range l {
-				bytes += int64(len(s))
-			}
-		}
-		return steps, bytes
+		return steps, joinBytes(args)
 	case "replace":
-		s, _ := args[0].(string)
-		old, _ := args[1].(string)
-		nw, _ := args[2].(string)
-		var n int64
-		if old == "" {
-			n = int64(len(s)) + 1
-		} else {
-			n = int64(strings.Count(s, old))
-		}
-		return steps, int64(len(s)) + n*int64(len(nw))
+		return steps, replaceBytes(args)
 	case "toJSON", "string":
 		return steps, deepSize(args[0], limit, 0)
 	case "fromJSON":
 		// A decoded value costs far more than its text: `{}` is 3 bytes
 		// and about 100 in memory.
 		if s, ok := args[0].(string); ok {
-			return steps, 2*int64(len(s)) + int64(JSONValues([]byte(s)))*fromJSONValueBytes
+			return steps, 2*int64(len(s)) + int64(jsonx.Values([]byte(s)))*fromJSONValueBytes
 		}
 	case "matches":
 		// Go's regexp runs in time linear in the input times the size of
@@ -333,6 +303,52 @@ func cost(name string, args []any, limit int64) (steps, bytes int64) {
 		}
 	}
 	return steps, bytes
+}
+
+// repeatBytes is what repeat(s, n) builds; over limit, limit+1.
+func repeatBytes(args []any, limit int64) int64 {
+	s, _ := args[0].(string)
+	n := int64(runtime.ToInt(args[1]))
+	if n > 0 && int64(len(s)) > 0 && n > (limit+1)/int64(len(s)) {
+		return limit + 1
+	}
+	return int64(len(s)) * max(n, 0)
+}
+
+// joinBytes is what join(list, glue) builds.
+func joinBytes(args []any) int64 {
+	glue := ""
+	if len(args) > 1 {
+		glue, _ = args[1].(string)
+	}
+	bytes := int64(shallowLen(args[0])) * int64(len(glue))
+	if l, ok := args[0].([]any); ok {
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				bytes += int64(len(s))
+			}
+		}
+	} else if l, ok := args[0].([]string); ok {
+		for _, s := range l {
+			bytes += int64(len(s))
+		}
+	}
+	return bytes
+}
+
+// replaceBytes is what replace(s, old, new) builds: old "" matches
+// between every byte.
+func replaceBytes(args []any) int64 {
+	s, _ := args[0].(string)
+	old, _ := args[1].(string)
+	nw, _ := args[2].(string)
+	var n int64
+	if old == "" {
+		n = int64(len(s)) + 1
+	} else {
+		n = int64(strings.Count(s, old))
+	}
+	return int64(len(s)) + n*int64(len(nw))
 }
 
 // shallowLen is the number of elements of a list or map; 0 for anything

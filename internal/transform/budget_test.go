@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/attack"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 func TestEvaluationBudget(t *testing.T) {
@@ -50,7 +51,7 @@ func TestEvaluationBudget(t *testing.T) {
 				t.Fatalf("load: %v\n%s", (&LoadError{problems}).Error(), tc.file)
 			}
 			body := `{"s": "` + strings.Repeat("p", 1000) + `"}`
-			payload, err := DecodeJSON([]byte(body))
+			payload, err := jsonx.Decode([]byte(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +175,7 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 		lets = append(lets, fmt.Sprintf("s%d: s%d + s%d", i, i-1, i-1))
 	}
 	body := []byte(`{"s": "` + strings.Repeat("p", 1000) + `", "items": [1, 2, 3]}`)
-	payload, err := DecodeJSON(body)
+	payload, err := jsonx.Decode(body)
 	if err != nil {
 		f.Fatal(err)
 	}

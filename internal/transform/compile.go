@@ -136,7 +136,7 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 	}
 	if len(l.compiled) >= MaxExpressions {
 		tooMany := fmt.Sprintf("the file has more than %d expressions", MaxExpressions)
-		if len(l.problems) == 0 || !strings.HasSuffix(l.problems[len(l.problems)-1].Msg, tooMany) {
+		if len(l.diags) == 0 || !strings.HasSuffix(l.diags[len(l.diags)-1].Msg, tooMany) {
 			l.errf(n, rule, "%s: %s", field, tooMany)
 		}
 		return nil
@@ -162,7 +162,7 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 			}
 			line, col = exprPosition(n, fe.Line, fe.Column)
 		}
-		l.problems = append(l.problems, &Problem{File: l.file, Line: line, Column: col, Rule: rule, Msg: field + ": " + msg})
+		l.diags = append(l.diags, &Diagnostic{File: l.file, Line: line, Column: col, Rule: rule, Msg: field + ": " + msg})
 		return nil
 	}
 	if t := prog.Node().Type(); !want.accepts(t) {

@@ -16,6 +16,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
 )
 
@@ -109,7 +110,7 @@ func toString(params ...any) (any, error) {
 	case nil:
 		return nil, errors.New("string: argument is nil (a missing field? give a default with ??)")
 	case float64:
-		if b, ok := appendJSONFloat(nil, v); ok {
+		if b, ok := jsonx.AppendFloat(nil, v); ok {
 			return string(b), nil
 		}
 	case json.Number:

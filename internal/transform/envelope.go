@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // EnvelopeInput turns an events-protocol envelope into a transform input:
@@ -19,7 +20,7 @@ import (
 // is the SHA-256 of the name, the version and the payload (an envelope's
 // id is a session id, shared by many calls).
 func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received time.Time) (Input, error) {
-	payload, err := DecodeJSON(req.Payload)
+	payload, err := jsonx.Decode(req.Payload)
 	if err != nil {
 		return Input{}, fmt.Errorf("payload: %w", err)
 	}
@@ -60,7 +61,7 @@ func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received ti
 // canonicalJSON re-encodes a payload so that the same payload written with
 // other spacing or key order hashes alike.
 func canonicalJSON(raw json.RawMessage) []byte {
-	v, err := DecodeJSON(raw) // numbers as the literal when float64 would round them
+	v, err := jsonx.Decode(raw) // numbers as the literal when float64 would round them
 	if err != nil {
 		return raw
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // Event is a built, profile-valid CloudEvent ready to publish.
@@ -87,17 +89,13 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 	return events, nil
 }
 
+// event builds one event of the rule: its entity, source and time, its
+// data (checked against the rule's schema), and the CloudEvent written out.
 func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, tc traceContext) (Event, *Failure) {
-	rawID, err := r.entityID.run(e)
-	if err != nil {
-		return Event{}, &Failure{ReasonEvalError, "entity_id", err}
+	entity, extID, f := r.entity(provider, e)
+	if f != nil {
+		return Event{}, f
 	}
-	extID, err := idString(rawID)
-	if err != nil {
-		return Event{}, &Failure{ReasonEvalError, "entity_id", err}
-	}
-	entity := idem.EntityID(provider, r.EntityType, extID).String()
-
 	srcV, err := r.source.run(e)
 	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "source", err}
@@ -106,56 +104,16 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	if !ok {
 		return Event{}, &Failure{ReasonEvalError, "source", fmt.Errorf("must be a string, got %T", srcV)}
 	}
-
-	t := received
-	if r.time != nil {
-		tv, err := r.time.run(e)
-		if err != nil {
-			return Event{}, &Failure{ReasonEvalError, "time", err}
-		}
-		if t, err = asTime(tv); err != nil {
-			return Event{}, &Failure{ReasonEvalError, "time", err}
-		}
+	t, f := r.eventTime(e, received)
+	if f != nil {
+		return Event{}, f
 	}
-
-	data := map[string]any{}
-	if r.data != nil {
-		dv, field, err := r.data.eval(e, "data")
-		if err != nil {
-			return Event{}, &Failure{ReasonEvalError, field, err}
-		}
-		m, ok := dv.(map[string]any)
-		if !ok {
-			return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
-		}
-		data = m
-	}
-	// What expressions built is written out recursively below: a value
-	// nested deeper than a JSON document may be is refused first.
-	if tooDeep(data, MaxJSONDepth-1) {
-		return Event{}, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", MaxJSONDepth)}
-	}
-	if id, set := data["entity_id"]; set {
-		// The rule's own entity_id must be a UUID (the bridge's always is).
-		if s, _ := id.(string); !isEntityUUID(s) {
-			// Said without writing out a value that may be huge.
-			shown := any(fmt.Sprintf("a %T", id))
-			switch x := id.(type) {
-			case string:
-				shown = strconvQuote(x, 80)
-			case float64, int, int64, bool, nil:
-				shown = x
-			}
-			return Event{}, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", shown)}
-		}
-	} else {
-		data["entity_id"] = entity
-	}
-	if _, set := data["external_entity_id"]; !set {
-		data["external_entity_id"] = extID
+	data, f := r.eventData(e, entity, extID)
+	if f != nil {
+		return Event{}, f
 	}
 	normalize(data)
-	dataJSON, native, err := jsonBytes(data)
+	dataJSON, native, err := jsonx.Marshal(data)
 	if err != nil {
 		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
@@ -172,30 +130,121 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	if err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "source", err}
 	}
+	return r.write(eventParts{key: key, src: src, srcURL: srcURL, subject: r.EntityType + "/" + entity, time: t,
+		data: dataJSON, flow: flowIDOf(e), tc: tc})
+}
 
-	id := uuid.Must(uuid.NewV7()).String()
-	subject := r.EntityType + "/" + entity
-	ext := make(map[string]any, 4)
-	ext[ExtIdempotencyKey] = key.String()
-	if flow := flowIDOf(e); flow != "" {
-		ext[ExtFlowID] = flow
+// entity evaluates the rule's entity_id: the provider's id of the entity
+// (extID) and the entity's UUID.
+func (r *Rule) entity(provider string, e any) (entity, extID string, f *Failure) {
+	rawID, err := r.entityID.run(e)
+	if err != nil {
+		return "", "", &Failure{ReasonEvalError, "entity_id", err}
 	}
-	if tc.parent != "" {
-		ext[ExtTraceParent] = tc.parent
-		if tc.state != "" {
-			ext[ExtTraceState] = tc.state
+	extID, err = idString(rawID)
+	if err != nil {
+		return "", "", &Failure{ReasonEvalError, "entity_id", err}
+	}
+	return idem.EntityID(provider, r.EntityType, extID).String(), extID, nil
+}
+
+// eventTime evaluates the rule's time; without one, the event happened
+// when it was received.
+func (r *Rule) eventTime(e any, received time.Time) (time.Time, *Failure) {
+	if r.time == nil {
+		return received, nil
+	}
+	tv, err := r.time.run(e)
+	if err != nil {
+		return time.Time{}, &Failure{ReasonEvalError, "time", err}
+	}
+	t, err := asTime(tv)
+	if err != nil {
+		return time.Time{}, &Failure{ReasonEvalError, "time", err}
+	}
+	return t, nil
+}
+
+// eventData evaluates the rule's data and completes it with the entity's
+// UUID and the provider's id, unless the rule set them.
+func (r *Rule) eventData(e any, entity, extID string) (map[string]any, *Failure) {
+	data := map[string]any{}
+	if r.data != nil {
+		dv, field, err := r.data.eval(e, "data")
+		if err != nil {
+			return nil, &Failure{ReasonEvalError, field, err}
+		}
+		m, ok := dv.(map[string]any)
+		if !ok {
+			return nil, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
+		}
+		data = m
+	}
+	// What expressions built is written out recursively below: a value
+	// nested deeper than a JSON document may be is refused first.
+	if tooDeep(data, jsonx.MaxDepth-1) {
+		return nil, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", jsonx.MaxDepth)}
+	}
+	if id, set := data["entity_id"]; set {
+		// The rule's own entity_id must be a UUID (the bridge's always is).
+		if s, _ := id.(string); !isEntityUUID(s) {
+			// Said without writing out a value that may be huge.
+			shown := any(fmt.Sprintf("a %T", id))
+			switch x := id.(type) {
+			case string:
+				shown = strconvQuote(x, 80)
+			case float64, int, int64, bool, nil:
+				shown = x
+			}
+			return nil, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", shown)}
+		}
+	} else {
+		data["entity_id"] = entity
+	}
+	if _, set := data["external_entity_id"]; !set {
+		data["external_entity_id"] = extID
+	}
+	return data, nil
+}
+
+// eventParts is what write needs of an event built so far.
+type eventParts struct {
+	key     uuid.UUID
+	src     string
+	srcURL  *url.URL
+	subject string
+	time    time.Time
+	data    []byte // the data, written as JSON
+	flow    string // the flow id extension; "": none
+	tc      traceContext
+}
+
+// write gives the event a new id and writes it as a structured CloudEvent,
+// refused when it is as large as the profile forbids.
+func (r *Rule) write(p eventParts) (Event, *Failure) {
+	id := uuid.Must(uuid.NewV7()).String()
+	ext := make(map[string]any, 4)
+	ext[ExtIdempotencyKey] = p.key.String()
+	if p.flow != "" {
+		ext[ExtFlowID] = p.flow
+	}
+	if p.tc.parent != "" {
+		ext[ExtTraceParent] = p.tc.parent
+		if p.tc.state != "" {
+			ext[ExtTraceState] = p.tc.state
 		}
 	}
 	contentType := cloudevents.ApplicationJSON
+	subject := p.subject
 	ce := cloudevents.Event{
 		Context: &cloudevents.EventContextV1{
-			ID: id, Source: types.URIRef{URL: *srcURL}, Type: r.Type, Subject: &subject,
+			ID: id, Source: types.URIRef{URL: *p.srcURL}, Type: r.Type, Subject: &subject,
 			DataContentType: &contentType, DataSchema: r.dataSchemaURI,
-			Time: &types.Timestamp{Time: t.UTC()}, Extensions: ext,
+			Time: &types.Timestamp{Time: p.time.UTC()}, Extensions: ext,
 		},
-		DataEncoded: dataJSON,
+		DataEncoded: p.data,
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, len(dataJSON)+512))
+	buf := bytes.NewBuffer(make([]byte, 0, len(p.data)+512))
 	if err := cloudevents.WriteJson(&ce, buf); err != nil {
 		return Event{}, &Failure{ReasonInvalidEvent, "", err}
 	}
@@ -203,8 +252,8 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	if len(raw) >= MaxEventSize {
 		return Event{}, &Failure{ReasonInvalidEvent, "size", fmt.Errorf("the serialized event is %d bytes; the profile allows fewer than %d", len(raw), MaxEventSize)}
 	}
-	return Event{ID: id, Type: r.Type, Source: src, Subject: subject, IdempotencyKey: key, JSON: raw,
-		TraceParent: tc.parent, TraceState: tc.state}, nil
+	return Event{ID: id, Type: r.Type, Source: p.src, Subject: p.subject, IdempotencyKey: p.key, JSON: raw,
+		TraceParent: p.tc.parent, TraceState: p.tc.state}, nil
 }
 
 // strconvQuote quotes s, cut to at most n bytes.

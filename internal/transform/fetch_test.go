@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/expr-lang/expr"
 )
 
@@ -50,7 +51,7 @@ func TestFetchRewriteKeepsMemberAccess(t *testing.T) {
 		}
 		pp, pl := &program{prog: patched}, &program{prog: plain}
 		for _, body := range payloads {
-			payload, err := DecodeJSON([]byte(body))
+			payload, err := jsonx.Decode([]byte(body))
 			if err != nil {
 				t.Fatal(err)
 			}

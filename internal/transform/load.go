@@ -7,16 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/expr-lang/expr"
 	"gopkg.in/yaml.v3"
 
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
+	"github.com/bridge-dev/bridge/internal/yamlcheck"
 )
 
 // Ingest kinds a mapping file may accept.
@@ -78,7 +78,7 @@ func (s *Set) Providers() []string {
 }
 
 // Load reads every *.yaml and *.yml file of dir, compiles it, and returns the
-// set, or a *LoadError with every problem of every file.
+// set, or a *LoadError with every diagnostic of every file.
 func Load(dir string, opts Options) (*Set, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -90,7 +90,7 @@ func Load(dir string, opts Options) (*Set, error) {
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
 	opts.schemas = newSchemaSet(opts.SchemasDir)
 	set.schemas = opts.schemas
-	var problems []*Problem
+	var diags []*Diagnostic
 	owner := map[string]string{}
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -100,25 +100,25 @@ func Load(dir string, opts Options) (*Set, error) {
 		path := filepath.Join(dir, e.Name())
 		data, err := os.ReadFile(path)
 		if err != nil {
-			problems = append(problems, &Problem{File: path, Msg: err.Error()})
+			diags = append(diags, &Diagnostic{File: path, Msg: err.Error()})
 			continue
 		}
 		m, ps := Parse(path, data, opts)
-		problems = append(problems, ps...)
+		diags = append(diags, ps...)
 		if m == nil {
 			continue
 		}
 		if other, dup := owner[m.Provider]; dup {
-			problems = append(problems, &Problem{File: path, Line: m.providerLine, Column: m.providerCol,
+			diags = append(diags, &Diagnostic{File: path, Line: m.providerLine, Column: m.providerCol,
 				Msg: fmt.Sprintf("provider %q is already mapped by %s; one file per provider", m.Provider, other)})
 			continue
 		}
 		owner[m.Provider] = path
 		set.mappings[m.Provider] = m
 	}
-	if len(problems) > 0 {
-		sortProblems(problems)
-		return nil, &LoadError{Problems: problems}
+	if len(diags) > 0 {
+		sortDiagnostics(diags)
+		return nil, &LoadError{Diagnostics: diags}
 	}
 	if len(set.mappings) == 0 {
 		return nil, fmt.Errorf("mappings directory %s: no mapping files (*.yaml)", dir)
@@ -127,8 +127,8 @@ func Load(dir string, opts Options) (*Set, error) {
 }
 
 // Parse compiles one mapping file. It returns the mapping (nil when the file
-// cannot be used at all) and every problem found.
-func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
+// cannot be used at all) and every diagnostic found.
+func Parse(path string, data []byte, opts Options) (*Mapping, []*Diagnostic) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -141,20 +141,20 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Problem) {
 	l := &loader{file: path, lookupEnv: opts.LookupEnv, placeholders: opts.PlaceholderSecrets, schemasDir: opts.SchemasDir, schemas: opts.schemas}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		l.problems = append(l.problems, yamlProblem(path, err))
-		return nil, l.problems
+		l.diags = append(l.diags, yamlDiagnostic(path, err))
+		return nil, l.diags
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		l.problems = append(l.problems, &Problem{File: path, Msg: "empty mapping file"})
-		return nil, l.problems
+		l.diags = append(l.diags, &Diagnostic{File: path, Msg: "empty mapping file"})
+		return nil, l.diags
 	}
-	m := l.file_(doc.Content[0])
-	for _, p := range l.problems {
+	m := l.mappingFile(doc.Content[0])
+	for _, p := range l.diags {
 		p.Msg = strings.Replace(p.Msg, "type transform.Envelope has no field auth", errEnvelopeAuth, 1)
 	}
-	if len(l.problems) > 0 {
-		sortProblems(l.problems)
-		return nil, l.problems
+	if len(l.diags) > 0 {
+		sortDiagnostics(l.diags)
+		return nil, l.diags
 	}
 	return m, nil
 }
@@ -165,19 +165,19 @@ const errEnvelopeAuth = "envelope.auth is not available to expressions: the even
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func yamlProblem(path string, err error) *Problem {
+func yamlDiagnostic(path string, err error) *Diagnostic {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Problem{File: path, Line: line, Msg: "yaml: " + m[2]}
+		return &Diagnostic{File: path, Line: line, Msg: "yaml: " + m[2]}
 	}
-	return &Problem{File: path, Msg: msg}
+	return &Diagnostic{File: path, Msg: msg}
 }
 
 type loader struct {
 	file      string
 	lookupEnv func(string) (string, bool)
-	problems  []*Problem
+	diags     []*Diagnostic
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
@@ -190,60 +190,34 @@ type loader struct {
 }
 
 func (l *loader) errf(n *yaml.Node, rule, format string, args ...any) {
-	p := &Problem{File: l.file, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	p := &Diagnostic{File: l.file, Rule: rule, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column
 	}
-	l.problems = append(l.problems, p)
+	l.diags = append(l.diags, p)
+}
+
+// adopt records a check's diagnostics as the file's, in rule (none: "").
+func (l *loader) adopt(ds []yamlcheck.Diagnostic, rule string) {
+	for _, d := range ds {
+		l.diags = append(l.diags, &Diagnostic{File: l.file, Line: d.Line, Column: d.Column, Rule: rule, Msg: d.Msg})
+	}
 }
 
 // fields checks that n is a mapping whose keys are all known and unique, and
 // returns its key/value pairs.
 func (l *loader) fields(n *yaml.Node, rule, what string, known ...string) [][2]*yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		l.errf(n, rule, "%s must be a mapping, got %s", what, kindName(n))
-		return nil
-	}
-	seen := map[string]bool{}
-	var out [][2]*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		switch {
-		case known != nil && !slices.Contains(known, k.Value):
-			l.errf(k, rule, "unknown key %q in %s (known keys: %s)", k.Value, what, strings.Join(known, ", "))
-		case seen[k.Value]:
-			l.errf(k, rule, "key %q appears twice in %s", k.Value, what)
-		default:
-			seen[k.Value] = true
-			out = append(out, [2]*yaml.Node{k, v})
-		}
-	}
+	var c yamlcheck.Checker
+	out := c.Fields(n, what, known...)
+	l.adopt(c.Diagnostics, rule)
 	return out
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "a document"
-}
-
 func (l *loader) scalar(n *yaml.Node, rule, what string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		l.errf(n, rule, "%s must be a single value, got %s", what, kindName(n))
-		return "", false
-	}
-	return n.Value, true
+	var c yamlcheck.Checker
+	s, ok := c.Scalar(n, what)
+	l.adopt(c.Diagnostics, rule)
+	return s, ok
 }
 
 func (l *loader) token(n *yaml.Node, rule, what string) string {
@@ -254,9 +228,9 @@ func (l *loader) token(n *yaml.Node, rule, what string) string {
 	return s
 }
 
-func (l *loader) strings_(n *yaml.Node, rule, what string) []string {
+func (l *loader) stringList(n *yaml.Node, rule, what string) []string {
 	if n.Kind != yaml.SequenceNode {
-		l.errf(n, rule, "%s must be a list, got %s", what, kindName(n))
+		l.errf(n, rule, "%s must be a list, got %s", what, yamlcheck.KindName(n))
 		return nil
 	}
 	var out []string
@@ -291,23 +265,31 @@ func (l *loader) secret(n *yaml.Node, what string) signature.Secret {
 	if !ok {
 		return ""
 	}
+	sec, err := l.resolveSecret(s, what)
+	if err != nil {
+		l.errf(n, "", "%s", err)
+	}
+	return sec
+}
+
+// resolveSecret resolves a secret's value, a ${VAR} reference (with
+// placeholders, to a placeholder); the error is the diagnostic.
+func (l *loader) resolveSecret(s, what string) (signature.Secret, error) {
 	m := envRefRE.FindStringSubmatch(s)
 	if m == nil {
-		l.errf(n, "", "%s must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files", what)
-		return ""
+		return "", fmt.Errorf("%s must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files", what)
 	}
 	if l.placeholders {
-		return signature.Secret("placeholder-" + m[1])
+		return signature.Secret("placeholder-" + m[1]), nil
 	}
 	v, ok := l.lookupEnv(m[1])
 	if !ok || v == "" {
-		l.errf(n, "", "%s: environment variable %s is not set (a mapping with a missing secret does not load)", what, m[1])
-		return ""
+		return "", fmt.Errorf("%s: environment variable %s is not set (a mapping with a missing secret does not load)", what, m[1])
 	}
-	return signature.Secret(v)
+	return signature.Secret(v), nil
 }
 
-func (l *loader) file_(root *yaml.Node) *Mapping {
+func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 	m := &Mapping{File: l.file, accepts: map[string]bool{}}
 	pairs := l.fields(root, "", "mapping file",
 		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules")
@@ -338,7 +320,7 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 	// payloads without a provider's signature, so they are served only
 	// when listed.
 	if n := byKey["accepts"]; n != nil {
-		for i, a := range l.strings_(n, "", "accepts") {
+		for i, a := range l.stringList(n, "", "accepts") {
 			if a != IngestWebhook && a != IngestNATS && a != IngestEvents {
 				l.errf(n.Content[i], "", "accepts: unknown ingest %q (want webhook, nats or events)", a)
 			}
@@ -353,7 +335,7 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 		l.errf(root, "", "the file serves no ingestor: it has no webhook: block and no accepts; add a webhook: block (webhooks), or accepts: [nats] or [events]")
 	}
 	if n := byKey["redact"]; n != nil {
-		m.Redact = l.strings_(n, "", "redact")
+		m.Redact = l.stringList(n, "", "redact")
 	}
 	if n := byKey["let"]; n != nil {
 		l.letBlock(n)
@@ -386,9 +368,9 @@ func (l *loader) file_(root *yaml.Node) *Mapping {
 	}
 	// What the payload decoder builds: what any of the file's expressions
 	// can read of the payload.
-	m.reads = &pathNode{}
+	m.reads = &jsonx.Paths{}
 	for _, p := range l.compiled {
-		m.reads.readPaths(p.prog.Node())
+		readPaths(m.reads, p.prog.Node())
 	}
 	return m
 }
@@ -400,6 +382,8 @@ func orNode(n, fallback *yaml.Node) *yaml.Node {
 	return fallback
 }
 
+// webhook reads the webhook: block: the content types here, the
+// signature block by signature.ParseBlock.
 func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 	var sig *yaml.Node
 	for _, p := range l.fields(n, "", "webhook", "signature", "content_types") {
@@ -407,16 +391,7 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 		case "signature":
 			sig = p[1]
 		case "content_types":
-			m.ContentTypes = nil
-			for i, ct := range l.strings_(p[1], "", "webhook.content_types") {
-				if ct != ContentJSON && ct != ContentForm {
-					l.errf(p[1].Content[i], "", "webhook.content_types: %q is not supported (want %s or %s)", ct, ContentJSON, ContentForm)
-				}
-				m.ContentTypes = append(m.ContentTypes, ct)
-			}
-			if len(m.ContentTypes) == 0 {
-				l.errf(p[1], "", "webhook.content_types is empty: every delivery would be refused 415; list %s or %s, or leave the key out (%s)", ContentJSON, ContentForm, ContentJSON)
-			}
+			l.contentTypes(m, p[1])
 		}
 	}
 	if sig == nil {
@@ -425,132 +400,22 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 		}
 		return
 	}
-	// The scheme decides which settings the block may hold: look it up
-	// first, so that an unknown key is reported where it is.
-	known := []string{"scheme", "secret", "secrets", "tolerance"}
-	what := "webhook.signature"
-	var name string
-	for i := 0; sig.Kind == yaml.MappingNode && i+1 < len(sig.Content); i += 2 {
-		if sig.Content[i].Value == "scheme" {
-			name = sig.Content[i+1].Value
-			break
-		}
-	}
-	if slices.Contains(signature.Schemes(), name) {
-		known = append(known, signature.Settings(name)...)
-		what += " for scheme " + name
-	} else { // New reports the scheme; its settings are not the problem
-		for _, sc := range signature.Schemes() {
-			for _, s := range signature.Settings(sc) {
-				if !slices.Contains(known, s) {
-					known = append(known, s)
-				}
-			}
-		}
-	}
-	cfg := signature.Config{}
-	var schemeNode, toleranceNode *yaml.Node
-	var secretNodes []*yaml.Node // one per cfg.Secrets entry; "" marks a reference already reported
-	settingNodes := map[string]*yaml.Node{}
-	reported := map[string]bool{} // settings whose value is already reported
-	schemeOK := true
-	addSecret := func(n *yaml.Node, what string) {
-		cfg.Secrets = append(cfg.Secrets, l.secret(n, what))
-		secretNodes = append(secretNodes, n)
-	}
-	for _, p := range l.fields(sig, "", what, known...) {
-		switch key := p[0].Value; key {
-		case "scheme":
-			schemeNode = p[1]
-			cfg.Scheme, schemeOK = l.scalar(p[1], "", "webhook.signature.scheme")
-		case "secret":
-			addSecret(p[1], "webhook.signature.secret")
-		case "secrets":
-			if p[1].Kind != yaml.SequenceNode {
-				l.errf(p[1], "", "webhook.signature.secrets must be a list")
-				continue
-			}
-			for _, c := range p[1].Content {
-				addSecret(c, "webhook.signature.secrets entry")
-			}
-		case "tolerance":
-			toleranceNode = p[1]
-			s, ok := l.scalar(p[1], "", "webhook.signature.tolerance")
-			d, err := time.ParseDuration(s)
-			if ok && (err != nil || d <= 0) {
-				l.errf(p[1], "", "webhook.signature.tolerance %q must be a positive duration like 5m", s)
-			}
-			if !ok || err != nil || d <= 0 {
-				reported["tolerance"] = true
-				continue
-			}
-			cfg.Tolerance = d
-		default: // one of the scheme's settings
-			settingNodes[key] = p[1]
-			v, ok := l.scalar(p[1], "", "webhook.signature."+key)
-			if !ok {
-				reported[key] = true
-				continue
-			}
-			if cfg.Settings == nil {
-				cfg.Settings = map[string]string{}
-			}
-			cfg.Settings[key] = v
-		}
-	}
-	if schemeNode == nil {
-		l.errf(sig, "", "webhook.signature.scheme is required (one of %s)", strings.Join(signature.Schemes(), ", "))
-		return
-	}
-	if !schemeOK {
-		return
-	}
-	if l.placeholders {
-		for i, sec := range cfg.Secrets {
-			if sec != "" {
-				cfg.Secrets[i] = signature.PlaceholderSecret(cfg.Scheme)
-			}
-		}
-	}
-	// New sees every secret, the unresolved ones as "", so that its numbers
-	// match the file; what it says of those, and of settings whose value was
-	// not a single value, is already reported. The rest is reported at the
-	// setting it names, else at the scheme.
-	v, err := signature.New(cfg)
-	for _, e := range splitJoined(err) {
-		if e == nil {
-			continue
-		}
-		at := schemeNode
-		var ce *signature.ConfigError
-		if errors.As(e, &ce) {
-			if reported[ce.Setting] {
-				continue
-			}
-			switch {
-			case ce.Setting == "secrets" && ce.Secret > 0 && ce.Secret <= len(secretNodes):
-				if cfg.Secrets[ce.Secret-1] == "" {
-					continue
-				}
-				at = secretNodes[ce.Secret-1]
-			case ce.Setting == "tolerance" && toleranceNode != nil:
-				at = toleranceNode
-			case settingNodes[ce.Setting] != nil:
-				at = settingNodes[ce.Setting]
-			}
-		}
-		l.errf(at, "", "webhook.signature: %v", e)
-	}
-	if err == nil {
-		m.Verifier = v
-	}
+	v, ds := signature.ParseBlock(sig, signature.BlockOptions{Secret: l.resolveSecret, Placeholders: l.placeholders})
+	l.adopt(ds, "")
+	m.Verifier = v
 }
 
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+func (l *loader) contentTypes(m *Mapping, n *yaml.Node) {
+	m.ContentTypes = nil
+	for i, ct := range l.stringList(n, "", "webhook.content_types") {
+		if ct != ContentJSON && ct != ContentForm {
+			l.errf(n.Content[i], "", "webhook.content_types: %q is not supported (want %s or %s)", ct, ContentJSON, ContentForm)
+		}
+		m.ContentTypes = append(m.ContentTypes, ct)
 	}
-	return []error{err}
+	if len(m.ContentTypes) == 0 {
+		l.errf(n, "", "webhook.content_types is empty: every delivery would be refused 415; list %s or %s, or leave the key out (%s)", ContentJSON, ContentForm, ContentJSON)
+	}
 }
 
 var errNoRule = errors.New("no rule matches")

@@ -77,6 +77,8 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 				`f.yaml:7:13: rule "a": schema file testdata/nope.json does not exist`,
 				`f.yaml:14:13: rule "b": schema testdata/schemas/remote-ref.json: failing loading "https://schemas.example.com/never/fetched.json": https://schemas.example.com/never/fetched.json is not fetched: schemas are read from local files only (put it under the schemas directory as <host>/<path>)`,
 			}},
+		{"empty rules are reported at the key", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules: []",
+			[]string{`f.yaml:4:8: rules must be a non-empty list`}},
 		{"yaml syntax", "provider: shop\nrules: [\n", []string{`f.yaml:2: yaml: did not find expected node content`}},
 		{"empty file", "", []string{`f.yaml: empty mapping file`}},
 	}
@@ -106,8 +108,8 @@ func TestLoadRejectsTwoFilesForOneProvider(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `b.yml:1:11: provider "shop" is already mapped by `) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(ProblemsOf(err)) != 1 {
-		t.Fatalf("problems = %v", ProblemsOf(err))
+	if len(DiagnosticsOf(err)) != 1 {
+		t.Fatalf("problems = %v", DiagnosticsOf(err))
 	}
 }
 

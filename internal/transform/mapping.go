@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,10 +14,10 @@ import (
 	"strconv"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
 )
 
@@ -34,7 +33,7 @@ type Mapping struct {
 	accepts      map[string]bool
 	idemKey      *program
 	rules        []*Rule
-	reads        *pathNode // what the expressions read of a payload
+	reads        *jsonx.Paths // what the expressions read of a payload
 	providerLine int
 	providerCol  int
 }
@@ -114,7 +113,7 @@ func (m *Mapping) AcceptsContentType(contentType string) bool {
 // Decode parses a body: JSON into maps, lists and float64 (json.Number
 // for a literal float64 would round), or a form into a
 // map of each field's first value. Of a JSON body it builds only what the
-// file's expressions can read (the values DecodeJSON gives at those paths);
+// file's expressions can read (the values jsonx.Decode gives at those paths);
 // the body is validated whole all the same.
 func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
@@ -132,117 +131,7 @@ func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
 		}
 		return out, nil
 	}
-	return decodeRead(body, m.reads)
-}
-
-// DecodeJSON parses a JSON body; trailing data after the value is an error.
-func DecodeJSON(body []byte) (any, error) {
-	if err := checkJSONLimits(body); err != nil {
-		return nil, err
-	}
-	var v any
-	// goccy/go-json decodes into maps, slices and float64 exactly as
-	// encoding/json does, in under half the time: the payload's decode is
-	// the largest cost of a transform.
-	if err := gojson.Unmarshal(body, &v); err != nil {
-		var se *gojson.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, se.Error())
-		}
-		if json.Valid(body) {
-			// A number beyond float64's range (1e309): valid JSON, kept
-			// as written rather than the body refused.
-			return decodeExact(body)
-		}
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if hasLongNumber(body) {
-		return decodeExact(body)
-	}
-	return v, nil
-}
-
-// Limits on a JSON body, checked before it is decoded: a deeply nested or
-// very wide document costs memory and CPU out of proportion to its size.
-const (
-	MaxJSONDepth = 64
-	MaxJSONKeys  = 100_000
-	// MaxJSONValues bounds the values of a body (every object, list and
-	// element): a megabyte of `{},{},...` decodes to ~40 MB.
-	MaxJSONValues = 200_000
-)
-
-// checkJSONLimits scans body once for its nesting depth and its number of
-// object keys (a ':' outside a string is one key).
-func checkJSONLimits(body []byte) error {
-	depth, keys, values := 0, 0, 1
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !jsonStructural[c] {
-			continue
-		}
-		switch c {
-		case '"':
-			// Skip the string: find its closing quote, stepping over escapes.
-			for {
-				j := bytes.IndexByte(body[i+1:], '"')
-				if j < 0 {
-					return nil // unterminated: the decoder says so
-				}
-				i += 1 + j
-				// The quote is escaped when an odd number of backslashes precede it.
-				n := 0
-				for k := i - 1; k >= 0 && body[k] == '\\'; k-- {
-					n++
-				}
-				if n%2 == 0 {
-					break
-				}
-			}
-		case '{', '[':
-			if depth++; depth > MaxJSONDepth {
-				return fmt.Errorf("invalid JSON at byte %d: nested deeper than %d levels", i, MaxJSONDepth)
-			}
-			if values++; values > MaxJSONValues {
-				return fmt.Errorf("invalid JSON at byte %d: more than %d values", i, MaxJSONValues)
-			}
-		case ',':
-			if values++; values > MaxJSONValues {
-				return fmt.Errorf("invalid JSON at byte %d: more than %d values", i, MaxJSONValues)
-			}
-		case '}', ']':
-			depth--
-		case ':':
-			if keys++; keys > MaxJSONKeys {
-				return fmt.Errorf("invalid JSON at byte %d: more than %d keys", i, MaxJSONKeys)
-			}
-		}
-	}
-	return nil
-}
-
-// jsonStructural marks the bytes checkJSONLimits looks at.
-var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, ':': true, ',': true}
-
-// JSONValues is about how many values a JSON body decodes to (its objects,
-// lists and elements: what the decoded tree's memory grows with), counted
-// without decoding; strings are skipped. For a body that is not JSON it
-// is a guess.
-func JSONValues(body []byte) int {
-	n := 1
-	for i := 0; i < len(body); i++ {
-		switch body[i] {
-		case '"':
-			for i++; i < len(body) && body[i] != '"'; i++ {
-				if body[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[', ',':
-			n++
-		}
-	}
-	return n
+	return jsonx.DecodePaths(body, m.reads)
 }
 
 // Apply runs the file's rules over in: the first rule whose `when` holds

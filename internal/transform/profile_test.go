@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // validProfileEvent is the profile's own example, in the bridge's canonical
@@ -161,7 +163,7 @@ func TestJSONBytesRefusals(t *testing.T) {
 		{"nil map and list", map[string]any{"m": map[string]any(nil), "l": []any(nil)}, true, false, `{"l":null,"m":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, native, err := jsonBytes(tc.v)
+			b, native, err := jsonx.Marshal(tc.v)
 			if (err != nil) != tc.err || native != tc.native {
 				t.Fatalf("native %v err %v, want native %v err %v", native, err, tc.native, tc.err)
 			}

@@ -2,6 +2,8 @@ package transform
 
 import (
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
 // TestEventsCarryTheTraceContext: the input's trace context becomes the
@@ -29,7 +31,7 @@ func TestEventsCarryTheTraceContext(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			payload, err := DecodeJSON([]byte(tc.body))
+			payload, err := jsonx.Decode([]byte(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}

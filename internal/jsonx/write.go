@@ -1,4 +1,4 @@
-package transform
+package jsonx
 
 import (
 	"encoding/json"
@@ -10,13 +10,13 @@ import (
 	gojson "github.com/goccy/go-json"
 )
 
-// jsonBytes writes v as encoding/json writes it without HTML escaping, byte
+// Marshal writes v as encoding/json writes it without HTML escaping, byte
 // for byte (maps with sorted keys, numbers and strings as encoding/json
 // writes them): events must not change when the encoder does. The values a
 // data tree holds after normalize are written directly, without reflection;
 // anything else goes through goccy/go-json. native reports which: whether
 // v held only JSON's own values.
-func jsonBytes(v any) (b []byte, native bool, err error) {
+func Marshal(v any) (b []byte, native bool, err error) {
 	if b, native = appendJSON(make([]byte, 0, 1024), v); native {
 		return b, true, nil
 	}
@@ -36,7 +36,7 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 	case string:
 		return appendJSONString(dst, x), true
 	case float64:
-		return appendJSONFloat(dst, x)
+		return AppendFloat(dst, x)
 	case int:
 		return strconv.AppendInt(dst, int64(x), 10), true
 	case int64:
@@ -86,10 +86,10 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 	return dst, false
 }
 
-// appendJSONFloat writes f as encoding/json does: the shortest
+// AppendFloat appends f as encoding/json writes it: the shortest
 // representation, in exponent form below 1e-6 and from 1e21, with a
 // one-digit negative exponent written without its leading zero.
-func appendJSONFloat(dst []byte, f float64) ([]byte, bool) {
+func AppendFloat(dst []byte, f float64) ([]byte, bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return dst, false // encoding/json refuses it; the fallback says why
 	}

@@ -1,4 +1,4 @@
-package transform
+package jsonx
 
 import (
 	"bytes"

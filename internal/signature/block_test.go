@@ -1,13 +1,19 @@
-package transform
+package signature
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/yamlcheck"
+	"gopkg.in/yaml.v3"
 )
 
 // signatureEnv holds the secrets the mapping snippets below refer to.
@@ -21,21 +27,59 @@ var signatureEnv = map[string]string{
 	"PASSWORD_ONLY": "open sesame",
 }
 
-func parseSignature(t *testing.T, webhook string) (*Mapping, []string) {
-	t.Helper()
-	src := "provider: shop\nmodule: m\nwebhook:\n" + webhook + "\nrules:\n  - when: true" + validRule
-	m, problems := Parse("f.yaml", []byte(src), Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := signatureEnv[k]
-		return v, ok
-	}})
-	var got []string
-	for _, p := range problems {
-		got = append(got, p.Error())
+// envSecret resolves a ${VAR} reference from signatureEnv, as the mapping
+// loader resolves it from the environment.
+func envSecret(value, what string) (Secret, error) {
+	name, ok := strings.CutPrefix(value, "${")
+	if name, ok = strings.CutSuffix(name, "}"); !ok || name == "" {
+		return "", fmt.Errorf("%s must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files", what)
 	}
-	return m, got
+	v, ok := signatureEnv[name]
+	if !ok || v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is not set (a mapping with a missing secret does not load)", what, name)
+	}
+	return Secret(v), nil
 }
 
-func hmacHex(key, content string) string {
+// parseSignature reads the webhook: block of a mapping file f.yaml whose
+// first line under webhook: is line 4, and returns the verifier of its
+// signature block and the diagnostics as the loader prints them.
+func parseSignature(t *testing.T, webhook string) (Verifier, []string) {
+	t.Helper()
+	src := "provider: shop\nmodule: m\nwebhook:\n" + webhook + "\n"
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var sig *yaml.Node
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "webhook" {
+			continue
+		}
+		w := root.Content[i+1]
+		for j := 0; j+1 < len(w.Content); j += 2 {
+			if w.Content[j].Value == "signature" {
+				sig = w.Content[j+1]
+			}
+		}
+	}
+	if sig == nil {
+		t.Fatalf("no webhook.signature in\n%s", src)
+	}
+	v, ds := ParseBlock(sig, BlockOptions{Secret: envSecret})
+	// In file order, as the loader sorts them.
+	slices.SortStableFunc(ds, func(a, b yamlcheck.Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	var got []string
+	for _, d := range ds {
+		got = append(got, fmt.Sprintf("f.yaml:%d:%d: %s", d.Line, d.Column, d.Msg))
+	}
+	return v, got
+}
+
+func hmacHexOf(key, content string) string {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write([]byte(content))
 	return hex.EncodeToString(m.Sum(nil))
@@ -67,7 +111,7 @@ func TestSignatureSettingsLoad(t *testing.T) {
     separator: ''
     delivery_header: x-delivery
     tolerance: 1m`, "X-Delivery",
-			http.Header{"X-Timestamp": {"1614265330"}, "X-Signature": {hmacHex("It's a Secret to Everybody", "1614265330{}")}}, "{}"},
+			http.Header{"X-Timestamp": {"1614265330"}, "X-Signature": {hmacHexOf("It's a Secret to Everybody", "1614265330{}")}}, "{}"},
 		{"hmac as github", `  signature: {scheme: hmac, secret: '${HMAC_SECRET}', header: X-Hub-Signature-256, prefix: sha256=}`, "",
 			http.Header{"X-Hub-Signature-256": {"sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"}}, "Hello, World!"},
 		{"token, bearer by default", `  signature: {scheme: token, secret: '${TOKEN}'}`, "",
@@ -85,15 +129,15 @@ func TestSignatureSettingsLoad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, problems := parseSignature(t, tc.webhook)
+			v, problems := parseSignature(t, tc.webhook)
 			if len(problems) > 0 {
 				t.Fatalf("problems:\n%s", strings.Join(problems, "\n"))
 			}
-			if got := m.Verifier.DeliveryHeader(); got != tc.delivery {
+			if got := v.DeliveryHeader(); got != tc.delivery {
 				t.Errorf("DeliveryHeader = %q, want %q", got, tc.delivery)
 			}
 			if tc.header != nil {
-				if err := m.Verifier.Verify(tc.header, []byte(tc.body), time.Unix(1614265330, 0)); err != nil {
+				if err := v.Verify(tc.header, []byte(tc.body), time.Unix(1614265330, 0)); err != nil {
 					t.Errorf("Verify: %v", err)
 				}
 			}
@@ -203,12 +247,12 @@ func TestSignatureSettingsProblems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, got := parseSignature(t, tc.webhook)
+			v, got := parseSignature(t, tc.webhook)
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
-			if m != nil {
-				t.Error("a mapping with problems was returned")
+			if v != nil {
+				t.Error("a verifier was returned with the diagnostics")
 			}
 			for _, secret := range signatureEnv {
 				if strings.Contains(strings.Join(got, "\n"), secret) {
@@ -224,7 +268,7 @@ func TestSignatureSettingsProblems(t *testing.T) {
 func TestSignatureToleranceReachesTheVerifier(t *testing.T) {
 	const signedAt = 1614265330
 	h := func() http.Header {
-		return http.Header{"X-Timestamp": {"1614265330"}, "X-Signature": {hmacHex("It's a Secret to Everybody", "1614265330{}")}}
+		return http.Header{"X-Timestamp": {"1614265330"}, "X-Signature": {hmacHexOf("It's a Secret to Everybody", "1614265330{}")}}
 	}
 	for _, tc := range []struct {
 		tolerance string
@@ -236,13 +280,43 @@ func TestSignatureToleranceReachesTheVerifier(t *testing.T) {
 		{"10m", 9 * time.Minute, true},
 		{"10m", 11 * time.Minute, false},
 	} {
-		m, problems := parseSignature(t, "  signature: {scheme: hmac, secret: '${HMAC_SECRET}', header: X-Signature, signed: timestamp+body, timestamp_header: X-Timestamp, separator: '', tolerance: "+tc.tolerance+"}")
+		v, problems := parseSignature(t, "  signature: {scheme: hmac, secret: '${HMAC_SECRET}', header: X-Signature, signed: timestamp+body, timestamp_header: X-Timestamp, separator: '', tolerance: "+tc.tolerance+"}")
 		if len(problems) > 0 {
 			t.Fatalf("problems:\n%s", strings.Join(problems, "\n"))
 		}
-		err := m.Verifier.Verify(h(), []byte("{}"), time.Unix(signedAt, 0).Add(tc.age))
+		err := v.Verify(h(), []byte("{}"), time.Unix(signedAt, 0).Add(tc.age))
 		if (err == nil) != tc.ok {
 			t.Errorf("tolerance %s, signature %s old: %v, want accepted %v", tc.tolerance, tc.age, err, tc.ok)
 		}
+	}
+}
+
+// With placeholders, a resolved secret is replaced by the scheme's
+// placeholder (a standard-webhooks secret that is not whsec_ then loads);
+// one that did not resolve is still reported. Without a resolver, every
+// secret is refused.
+func TestParseBlockOptions(t *testing.T) {
+	parse := func(src string, opts BlockOptions) (Verifier, []yamlcheck.Diagnostic) {
+		t.Helper()
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return ParseBlock(doc.Content[0], opts)
+	}
+	const notWhsec = "{scheme: standard-webhooks, secrets: ['${NOT_BASE64}']}"
+	if v, ds := parse(notWhsec, BlockOptions{Secret: envSecret}); v != nil || len(ds) != 1 {
+		t.Errorf("the real secret: %v, %v; want one diagnostic", v, ds)
+	}
+	if v, ds := parse(notWhsec, BlockOptions{Secret: envSecret, Placeholders: true}); v == nil || len(ds) > 0 {
+		t.Errorf("placeholders: %v, %v; want a verifier", v, ds)
+	}
+	v, ds := parse("{scheme: token, secret: '${UNSET}'}", BlockOptions{Secret: envSecret, Placeholders: true})
+	if v != nil || len(ds) != 1 || !strings.Contains(ds[0].Msg, "UNSET is not set") || ds[0].Line != 1 || ds[0].Column != 25 {
+		t.Errorf("an unresolved secret with placeholders: %v, %+v", v, ds)
+	}
+	v, ds = parse("{scheme: token, secret: '${TOKEN}'}", BlockOptions{})
+	if v != nil || len(ds) != 1 || !strings.Contains(ds[0].Msg, "webhook.signature.secret: no way to resolve secrets here") {
+		t.Errorf("without a resolver: %v, %+v", v, ds)
 	}
 }

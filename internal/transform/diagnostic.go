@@ -8,8 +8,10 @@ import (
 	"strings"
 )
 
-// Problem is one thing wrong with a mapping file, at a position in it.
-type Problem struct {
+// Diagnostic is one thing wrong with a mapping file, at a position in it:
+// what Load and Parse report (not to be confused with internal/problem,
+// the RFC 9457 answers of the HTTP API).
+type Diagnostic struct {
 	File   string // path as found from the mappings directory argument
 	Line   int    // 1-based; 0 when the problem concerns the whole file
 	Column int    // 1-based; 0 when unknown
@@ -17,7 +19,7 @@ type Problem struct {
 	Msg    string
 }
 
-func (p *Problem) Error() string {
+func (p *Diagnostic) Error() string {
 	var b strings.Builder
 	b.WriteString(p.File)
 	if p.Line > 0 {
@@ -34,44 +36,44 @@ func (p *Problem) Error() string {
 	return b.String()
 }
 
-// LoadError holds every problem found while loading a mapping set, sorted by
-// file and position.
+// LoadError holds every diagnostic of a mapping set that did not load,
+// sorted by file and position.
 type LoadError struct {
-	Problems []*Problem
+	Diagnostics []*Diagnostic
 }
 
 func (e *LoadError) Error() string {
-	msgs := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	msgs := make([]string, len(e.Diagnostics))
+	for i, p := range e.Diagnostics {
 		msgs[i] = p.Error()
 	}
 	return strings.Join(msgs, "\n")
 }
 
-// Unwrap exposes each problem to errors.As.
+// Unwrap exposes each diagnostic to errors.As.
 func (e *LoadError) Unwrap() []error {
-	errs := make([]error, len(e.Problems))
-	for i, p := range e.Problems {
+	errs := make([]error, len(e.Diagnostics))
+	for i, p := range e.Diagnostics {
 		errs[i] = p
 	}
 	return errs
 }
 
-func sortProblems(ps []*Problem) {
-	slices.SortStableFunc(ps, func(a, b *Problem) int {
+func sortDiagnostics(ps []*Diagnostic) {
+	slices.SortStableFunc(ps, func(a, b *Diagnostic) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
 }
 
-// ProblemsOf returns the problems an error from Load carries (nil if none).
-func ProblemsOf(err error) []*Problem {
+// DiagnosticsOf returns the diagnostics an error from Load carries (nil if none).
+func DiagnosticsOf(err error) []*Diagnostic {
 	var le *LoadError
 	if errors.As(err, &le) {
-		return le.Problems
+		return le.Diagnostics
 	}
-	var p *Problem
+	var p *Diagnostic
 	if errors.As(err, &p) {
-		return []*Problem{p}
+		return []*Diagnostic{p}
 	}
 	return nil
 }

@@ -1,0 +1,138 @@
+package jsonx
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// projectAny is what DecodePaths must give: the full decode cut to need.
+func projectAny(v any, n *Paths) any {
+	o, isObj := v.(map[string]any)
+	if n.whole || !isObj {
+		return v
+	}
+	out := map[string]any{}
+	for k, kid := range n.kids {
+		if x, ok := o[k]; ok {
+			out[k] = projectAny(x, kid)
+		}
+	}
+	return out
+}
+
+// stripeReads are the paths mappings/stripe.yaml reads of a payload
+// (transform's TestShippedMappingsReadInPart checks that it reads in part).
+var stripeReads = []string{
+	"created",
+	"data.object.amount",
+	"data.object.amount_captured",
+	"data.object.amount_received",
+	"data.object.amount_refunded",
+	"data.object.capture_method",
+	"data.object.created",
+	"data.object.currency",
+	"data.object.customer",
+	"data.object.description",
+	"data.object.id",
+	"data.object.last_payment_error.code",
+	"data.object.last_payment_error.decline_code",
+	"data.object.last_payment_error.message",
+	"data.object.last_payment_error.payment_method.type",
+	"data.object.last_payment_error.type",
+	"data.object.latest_charge",
+	"data.object.metadata",
+	"data.object.paid",
+	"data.object.payment_intent",
+	"data.object.payment_method",
+	"data.object.payment_method_details.card.brand",
+	"data.object.payment_method_details.card.last4",
+	"data.object.payment_method_details.type",
+	"data.object.refunded",
+	"data.object.status",
+	"id",
+	"livemode",
+	"type",
+}
+
+func pathsOf(list []string) *Paths {
+	n := &Paths{}
+	for _, p := range list {
+		n.Add(strings.Split(p, "."))
+	}
+	return n
+}
+
+func TestPathsAddAndList(t *testing.T) {
+	tests := []struct {
+		name string
+		add  []string
+		want []string
+	}{
+		{"nothing", nil, nil},
+		{"leaves", []string{"a.b", "a.c", "d"}, []string{"p.a.b", "p.a.c", "p.d"}},
+		{"a whole value covers its keys", []string{"a.b", "a", "a.c"}, []string{"p.a"}},
+		{"the root", []string{"a.b", ""}, []string{"p"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &Paths{}
+			for _, p := range tc.add {
+				if p == "" {
+					n.Add(nil)
+					continue
+				}
+				n.Add(strings.Split(p, "."))
+			}
+			if got := n.List("p"); !slices.Equal(got, tc.want) {
+				t.Errorf("List = %q, want %q", got, tc.want)
+			}
+			if n.Whole() != slices.Equal(tc.want, []string{"p"}) {
+				t.Errorf("Whole = %v", n.Whole())
+			}
+		})
+	}
+	if !(*Paths)(nil).Whole() {
+		t.Error("a nil *Paths must read everything")
+	}
+}
+
+// FuzzDecodePathsAgreesWithDecode: a body DecodePaths takes, Decode
+// takes, and the values at the paths read are the same; a body one
+// refuses, both refuse with the same error.
+func FuzzDecodePathsAgreesWithDecode(f *testing.F) {
+	stripe, err := os.ReadFile("../../examples/stripe/charge.succeeded.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(stripe)
+	for _, s := range []string{`{"type":"x","data":{"object":{"id":"a","amount":1e400}}}`, `{"data":5}`, `{"data":{"object":[1]}}`,
+		`{"id":"a","id":"b","data":{"object":{"id":1},"object":{"metadata":{"k":"v"}}}}`, `{"type":"\u00e9\ud800"}`, "{\"type\":\"\xff\"}",
+		`[1,2]`, `{"a":01}`, `{"a":1.}`, `{"a":"x` + "\x01" + `"}`, `{"a":NaN}`, `{"type":"é"} x`, `  {"created": -0.0, "livemode": true, "data": {"object": {"metadata": {}}}}  `} {
+		f.Add([]byte(s))
+	}
+	reads := pathsOf(stripeReads)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gerr := DecodePaths(body, reads)
+		full, ferr := Decode(body)
+		if (gerr != nil) != (ferr != nil) {
+			t.Fatalf("%q: DecodePaths error %v, Decode error %v", body, gerr, ferr)
+		}
+		if ferr != nil {
+			if gerr.Error() != ferr.Error() {
+				t.Fatalf("%q: DecodePaths says %q, Decode %q", body, gerr, ferr)
+			}
+			return
+		}
+		// What can be read is the same (a body DecodePaths
+		// leaves to Decode is decoded whole).
+		if got, want := projectAny(got, reads), projectAny(full, reads); !reflect.DeepEqual(got, want) {
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			t.Fatalf("%q:\nDecodePaths %s\nwant       %s", body, gj, wj)
+		}
+	})
+}
