@@ -327,8 +327,8 @@ func TestMappingSchemaKeysAreTheLoaders(t *testing.T) {
 				t.Fatalf("the loader refused zz_unknown in %q, want %q", where, tc.where)
 			}
 			schema := propertyNames(t, doc, tc.schema...)
-			if !slices.Equal(loader, schema) {
-				t.Errorf("%s: the loader knows %v, the schema lists %v", tc.name, loader, schema)
+			if d := keyDiff("the loader", loader, "the schema", schema); d != "" {
+				t.Errorf("%s: %s", tc.name, d)
 			}
 			if ap, _ := at(t, doc, append(tc.schema, "additionalProperties")...).(bool); ap {
 				t.Errorf("%s: the schema allows other keys; the loader refuses them", tc.name)
@@ -355,11 +355,35 @@ func TestMappingSchemaKeysAreTheLoaders(t *testing.T) {
 			if want := "webhook.signature for scheme " + scheme; where != want {
 				t.Fatalf("the loader refused zz_unknown in %q, want %q", where, want)
 			}
-			if !slices.Equal(loader, branches[scheme]) {
-				t.Errorf("scheme %s: the loader knows %v, the schema's branch allows %v", scheme, loader, branches[scheme])
+			if d := keyDiff("the loader", loader, "the schema's branch", branches[scheme]); d != "" {
+				t.Errorf("scheme %s: %s", scheme, d)
 			}
 		})
 	}
+}
+
+// keyDiff says which keys only one of two sorted lists has; "" when they
+// are equal.
+func keyDiff(aName string, a []string, bName string, b []string) string {
+	var onlyA, onlyB []string
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			onlyA = append(onlyA, k)
+		}
+	}
+	for _, k := range b {
+		if !slices.Contains(a, k) {
+			onlyB = append(onlyB, k)
+		}
+	}
+	var out []string
+	if len(onlyA) > 0 {
+		out = append(out, fmt.Sprintf("%s has %v, %s does not", aName, onlyA, bName))
+	}
+	if len(onlyB) > 0 {
+		out = append(out, fmt.Sprintf("%s has %v, %s does not", bName, onlyB, aName))
+	}
+	return strings.Join(out, "; ")
 }
 
 func anyMap[V any](m map[string]V) map[string]any {
@@ -518,11 +542,11 @@ func TestConfigSchemaKeysAreTheSettings(t *testing.T) {
 	sort.Strings(settings)
 	sort.Strings(dottedSettings)
 	nested, dotted := configSchemaKeys(t, doc)
-	if !slices.Equal(nested, settings) {
-		t.Errorf("the schema lists %v\nthe settings are %v", nested, settings)
+	if d := keyDiff("config.Settings()", settings, "the schema (nested)", nested); d != "" {
+		t.Error(d)
 	}
-	if !slices.Equal(dotted, dottedSettings) {
-		t.Errorf("the schema lists the dotted keys %v\nthe settings' are %v", dotted, dottedSettings)
+	if d := keyDiff("config.Settings()", dottedSettings, "the schema (dotted)", dotted); d != "" {
+		t.Error(d)
 	}
 	for _, key := range nested {
 		path := []any{"properties", key}
