@@ -717,3 +717,33 @@ func TestSchemasUseKeywordsEditorsKnow(t *testing.T) {
 		})
 	}
 }
+
+// The config files docs/configuration.md shows (its ```yaml blocks) load,
+// and validate against the config schema.
+func TestDocsConfigExamplesMatchTheSchema(t *testing.T) {
+	sch := compileSchema(t, configSchemaFile)
+	data, err := os.ReadFile("configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := yamlBlockRE.FindAllSubmatchIndex(data, -1)
+	if len(blocks) < 2 {
+		t.Fatalf("configuration.md shows %d config files, want the nested and the dotted example at least", len(blocks))
+	}
+	for _, m := range blocks {
+		block := data[m[2]:m[3]]
+		name := fmt.Sprintf("configuration.md:%d", bytes.Count(data[:m[0]], []byte("\n"))+1)
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bridge.yaml")
+			if err := os.WriteFile(path, block, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := loadConfig("--config", path); err != nil {
+				t.Errorf("config.Load refuses it: %v", err)
+			}
+			if err := sch.Validate(yamlJSON(t, name, block)); err != nil {
+				t.Errorf("the schema refuses it: %v", err)
+			}
+		})
+	}
+}
