@@ -49,7 +49,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			format = "yaml"
 		}
 	default:
-		problem.Write(w, r, "bad-format", http.StatusBadRequest, "format "+strconv.Quote(format)+": want json or yaml", nil, 0)
+		problem.Write(w, r, "invalid-query", http.StatusBadRequest, "format "+strconv.Quote(format)+": want json or yaml", nil, 0)
 		return
 	}
 	set := h.current()
@@ -59,7 +59,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	doc, err := h.document(set)
 	if err != nil {
-		problem.Write(w, r, "asyncapi", http.StatusInternalServerError, err.Error(), nil, 0)
+		problem.Write(w, r, "unreadable", http.StatusInternalServerError, err.Error(), nil, 0)
 		return
 	}
 	var body []byte
@@ -71,7 +71,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, err = doc.JSON()
 	}
 	if err != nil {
-		problem.Write(w, r, "asyncapi", http.StatusInternalServerError, err.Error(), nil, 0)
+		problem.Write(w, r, "internal", http.StatusInternalServerError, err.Error(), nil, 0)
 		return
 	}
 	w.Header().Set("Content-Type", contentType)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -97,12 +99,26 @@ func TestHandler(t *testing.T) {
 	// A reload: the handler describes the new set.
 	mappings, schemas := writeSet(t)
 	current.Store(load(t, mappings, schemas))
-	_, body = get(t, http.MethodGet, "", "")
+	resp, body = get(t, http.MethodGet, "", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after a reload: %s %s", resp.Status, body)
+	}
 	doc := decodeJSON(t, []byte(body))
 	if _, ok := pointer(doc, "#/channels/event.acme.shop.order.paid"); !ok {
 		t.Error("after the set changed, the document still describes the old one")
 	}
 	if _, ok := pointer(doc, "#/channels/event.stripe.payments.charge.succeeded"); ok {
 		t.Error("after the set changed, the document still has the old set's channels")
+	}
+
+	// A set whose schema file went away since it loaded: a problem naming it.
+	mappings, schemas = writeSet(t)
+	current.Store(load(t, mappings, schemas))
+	if err := os.Remove(filepath.Join(mappings, "pix.json")); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = get(t, http.MethodGet, "", "")
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "urn:bridge:problem:unreadable") || !strings.Contains(body, "pix.json") {
+		t.Errorf("schema file gone: %s %s", resp.Status, body)
 	}
 }
