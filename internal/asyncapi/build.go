@@ -126,10 +126,10 @@ func (b *builder) info(types int) object {
 
 One channel per event type: its address is the NATS subject the bridge stores that type on, which is the type itself. This document describes the bridge, so every operation is a send: the bridge sends (stores) the events, and a subscriber receives them from the stream, with a consumer filtered on `+"`event.>`"+`, on a provider's `+"`event.<provider>.>`"+` or on one channel's address.
 
-Each message is a CloudEvent 1.0 in structured mode (%s, at most 12,288 bytes) that follows the bridge's CloudEvents profile; its headers repeat the event's id, type, source and subject, so that a consumer can filter without parsing, and %s is its idempotencykey. data follows the JSON Schema the type's rule validates it against, when the rule names one.
+Each message is a CloudEvent 1.0 in structured mode (%s, under %d bytes) that follows the bridge's CloudEvents profile; its headers repeat the event's id, type, source and subject, so that a consumer can filter without parsing, and %s is its idempotencykey. data follows the JSON Schema the type's rule validates it against, when the rule names one.
 
 Consumers must be idempotent by idempotencykey (the same delivery stored twice has two ids and one key) and must keep the order of the events of one subject (one entity): the bridge stores them in the order it received them.`,
-		b.opts.Stream, types, len(b.set.Providers()), publish.ContentTypeCloudEvents, publish.HeaderMsgID)
+		b.opts.Stream, types, len(b.set.Providers()), publish.ContentTypeCloudEvents, transform.MaxEventSize, publish.HeaderMsgID)
 	var tags []any
 	for _, p := range b.set.Providers() {
 		m, _ := b.set.Mapping(p)
@@ -242,14 +242,25 @@ func (b *builder) channel(entries []transform.CatalogEntry) object {
 // the NATS message and the structured CloudEvent.
 func (b *builder) message(entries []transform.CatalogEntry) object {
 	e := entries[0]
-	return object{
-		{"name", e.Type},
-		{"title", e.Type},
+	payload := b.payload(entries) // adds the data schemas
+	m := object{{"name", e.Type}, {"title", e.Type}}
+	if e.SchemaFile != "" {
+		s, _ := b.schemas.get(b.schemaKeys[e.SchemaFile])
+		if s, ok := s.(object); ok {
+			if title, ok := s.get("title"); ok {
+				if title, ok := title.(string); ok {
+					m.set("summary", title) // the data schema's title: "Stripe charge succeeded"
+				}
+			}
+		}
+	}
+	m = append(m, object{
 		{"contentType", publish.ContentTypeCloudEvents},
 		{"tags", []any{object{{"name", e.Provider}}}},
 		{"headers", headers(e.Type)},
-		{"payload", b.payload(entries)},
-	}
+		{"payload", payload},
+	}...)
+	return m
 }
 
 var (

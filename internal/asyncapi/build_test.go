@@ -298,6 +298,11 @@ func TestRuleSchemaIsData(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: data's schema is not %s", e.Type, e.SchemaFile)
 		}
+		if title, ok := want["title"]; ok {
+			if summary, _ := pointer(doc, "#/components/messages/"+e.Type+"/summary"); summary != title {
+				t.Errorf("%s: message summary %v, want the schema's title %v", e.Type, summary, title)
+			}
+		}
 		if dataschema, _ := pointer(doc, "#/components/messages/"+e.Type+"/payload/properties/dataschema/const"); dataschema != e.DataSchema {
 			t.Errorf("%s: dataschema const %v, want %s", e.Type, dataschema, e.DataSchema)
 		}
