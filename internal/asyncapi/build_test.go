@@ -505,3 +505,22 @@ func TestBuildErrors(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkBuild builds and encodes the document of the shipped mappings,
+// what the handler does once per mapping set.
+func BenchmarkBuild(b *testing.B) {
+	set, err := transform.Load(shippedMappings, transform.Options{SchemasDir: shippedSchemas, PlaceholderSecrets: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		doc, err := Build(set, Options{Version: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := doc.YAML(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
