@@ -88,12 +88,13 @@ func Build(set *transform.Set, opts Options) (*Document, error) {
 		})
 		messages.set(t, b.message(entries))
 	}
+	info := b.info(len(channels))
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
 	root := object{
 		{"asyncapi", Version},
-		{"info", b.info(len(channels))},
+		{"info", info},
 		{"defaultContentType", publish.ContentTypeCloudEvents},
 		{"servers", servers},
 		{"channels", channels},

@@ -493,6 +493,17 @@ func TestBuildErrors(t *testing.T) {
 	if _, err := Build(nil, Options{}); err == nil {
 		t.Error("Build(nil) succeeded")
 	}
+	t.Run("mapping file gone since the load", func(t *testing.T) {
+		dir, schemas := writeSet(t)
+		set := load(t, dir, schemas)
+		if err := os.Remove(filepath.Join(dir, "acme.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Build(set, Options{})
+		if err == nil || !strings.Contains(err.Error(), "mapping file") || !strings.Contains(err.Error(), "acme.yaml") {
+			t.Fatalf("err = %v, want one naming acme.yaml", err)
+		}
+	})
 	t.Run("schema file gone since the load", func(t *testing.T) {
 		dir, schemas := writeSet(t)
 		set := load(t, dir, schemas)
