@@ -19,6 +19,7 @@ Usage:
   bridge test    [--mappings DIR] [--update]   run every mapping's fixtures
   bridge map     --provider P [-H "Name: value"] < payload.json   dry run: print the event(s)
   bridge catalog [--mappings DIR] [--json]     every type the mappings can emit
+  bridge asyncapi [--mappings DIR] [--nats-url URL] [--format json]   the AsyncAPI 3.0 document of those types
   bridge dlq     list   [--provider P] [--reason R] [--since D] [--limit N] [--json] [--nats-url URL]
   bridge dlq     replay [--provider P] [--reason R] [--since D] [--dry-run] [--mappings DIR] [--nats-url URL]
                                          list the dead letters; map them again with the current mappings
@@ -61,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMap(args[1:], stdin, stdout, stderr)
 	case "catalog":
 		return runCatalog(args[1:], stdout, stderr)
+	case "asyncapi":
+		return runAsyncAPI(args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(args[1:], stdout, stderr)
 	case "events":

@@ -8,7 +8,7 @@ import (
 )
 
 // commands are bridge's subcommands, for "did you mean".
-var commands = []string{"run", "check", "test", "map", "catalog", "dlq", "events", "tail", "send", "health", "version", "completion", "help"}
+var commands = []string{"run", "check", "test", "map", "catalog", "asyncapi", "dlq", "events", "tail", "send", "health", "version", "completion", "help"}
 
 // wantsHelp reports whether args ask for a command's help.
 func wantsHelp(args []string) bool {
