@@ -52,11 +52,17 @@ func readComments(data []byte) (comments, error) {
 
 // commentText is a YAML comment without its '#' marks, line for line
 // (descriptions are CommonMark: a blank comment line ends a paragraph).
+// Editor directives (the first line's "yaml-language-server: $schema=..."
+// or "$schema: ...") are not description.
 func commentText(c string) string {
-	lines := strings.Split(c, "\n")
-	for i, line := range lines {
+	var lines []string
+	for _, line := range strings.Split(c, "\n") {
 		line = strings.TrimPrefix(strings.TrimSpace(line), "#")
-		lines[i] = strings.TrimRight(strings.TrimPrefix(line, " "), " \t")
+		line = strings.TrimRight(strings.TrimPrefix(line, " "), " \t")
+		if strings.HasPrefix(line, "yaml-language-server:") || strings.HasPrefix(line, "$schema:") {
+			continue
+		}
+		lines = append(lines, line)
 	}
 	return strings.Trim(strings.Join(lines, "\n"), "\n")
 }
