@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/config"
-	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -60,7 +60,7 @@ func runDLQ(args []string, stdout, stderr io.Writer) int {
 // dlqFlags are the flags of both dlq commands.
 type dlqFlags struct {
 	*toolFlags
-	filter  dlq.Filter
+	filter  deadletter.Filter
 	asJSON  bool
 	natsURL string
 	// security is how to authenticate to a NATS that asks for it, with the
@@ -143,12 +143,12 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	letters, err := dlq.NewStream(js, publish.DefaultConfig()).List(ctx, f.filter)
+	letters, err := deadletter.NewStream(js, publish.DefaultConfig()).List(ctx, f.filter)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge dlq list: %v\n", err)
 		return 1
 	}
-	views := dlq.Show(letters, set)
+	views := deadletter.Show(letters, set)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -167,7 +167,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 		if v.BodyHidden != "" {
 			fmt.Fprintf(stdout, "    body:  (%d bytes, hidden: %s)\n", v.BodyBytes, v.BodyHidden)
 		} else {
-			fmt.Fprintf(stdout, "    body:  %s\n", dlq.Preview([]byte(v.Body), bodyPreview))
+			fmt.Fprintf(stdout, "    body:  %s\n", deadletter.Preview([]byte(v.Body), bodyPreview))
 		}
 	}
 	fmt.Fprintf(stdout, "%d dead letter(s)\n", len(views))
@@ -178,7 +178,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 	f := newDLQFlags("replay", 0, stderr)
 	dryRun := f.fs.Bool("dry-run", false, "print what would become of each dead letter; change nothing")
-	timeout := f.fs.Duration("timeout", dlq.DefaultTimeout, "how long to try to store each dead letter's outcome")
+	timeout := f.fs.Duration("timeout", deadletter.DefaultTimeout, "how long to try to store each dead letter's outcome")
 	if code := f.parse(args); code >= 0 {
 		return code
 	}
@@ -210,7 +210,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store})
 	}
-	r := &dlq.Replayer{Stream: dlq.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
+	r := &deadletter.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
 	rep, err := r.Replay(ctx, f.filter, *dryRun)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -233,7 +233,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 
 // describeResult is one line of `dlq replay`: the dead letter, its old
 // reason, what became of it (or would in a dry run) and its event(s).
-func describeResult(r dlq.Result, dryRun bool) string {
+func describeResult(r deadletter.Result, dryRun bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %s %s -> ", r.Seq, r.Provider, r.Reason)
 	would := func(now, dry string) {
@@ -244,7 +244,7 @@ func describeResult(r dlq.Result, dryRun bool) string {
 		}
 	}
 	switch r.Outcome {
-	case dlq.Published, dlq.Duplicate:
+	case deadletter.Published, deadletter.Duplicate:
 		would(string(r.Outcome), "would publish")
 		for _, ev := range r.Events {
 			id := ev.ID
@@ -256,13 +256,13 @@ func describeResult(r dlq.Result, dryRun bool) string {
 		if len(r.Events) == 0 {
 			b.WriteString(" (no events)")
 		}
-	case dlq.Dropped:
+	case deadletter.Dropped:
 		would("dropped", "would drop")
 		fmt.Fprintf(&b, " (rule %s)", r.Rule)
-	case dlq.Rewritten:
+	case deadletter.Rewritten:
 		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+r.NewReason)
 		fmt.Fprintf(&b, ": %s", r.Error)
-	case dlq.Kept:
+	case deadletter.Kept:
 		would("kept, still "+r.NewReason, "would keep, still "+r.NewReason)
 		fmt.Fprintf(&b, ": %s", r.Error)
 	default:

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/problem"
 )
@@ -55,18 +55,18 @@ func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), dlqListTimeout)
 	defer cancel()
-	letters, err := dlq.NewStream(d.js, d.pub).List(ctx, f)
+	letters, err := deadletter.NewStream(d.js, d.pub).List(ctx, f)
 	if err != nil {
 		d.dlqError(w, r, err, nil)
 		return
 	}
-	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": dlq.Show(letters, d.mappings.Load())})
+	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": deadletter.Show(letters, d.mappings.Load())})
 }
 
 // dlqQuery reads the filter of GET /api/dlq: since is a Go duration
 // ("24h"), limit 1..dlqListMax (default dlqListDefault).
-func dlqQuery(q url.Values) (dlq.Filter, error) {
-	f := dlq.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
+func dlqQuery(q url.Values) (deadletter.Filter, error) {
+	f := deadletter.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
 	var errs []error
 	if s := q.Get("since"); s != "" {
 		var err error
@@ -99,13 +99,13 @@ type dlqReplayRequest struct {
 
 // dlqReplayAnswer is the report of a replay with its verdict.
 type dlqReplayAnswer struct {
-	dlq.Report
+	deadletter.Report
 	Done    bool   `json:"done"` // every selected dead letter was handled: published, a duplicate or dropped
 	Summary string `json:"summary"`
 }
 
 // replayDLQ answers POST /api/dlq/replay: the selected dead letters go
-// through the running mappings again (see dlq.Replayer.Replay); the answer
+// through the running mappings again (see deadletter.Replayer.Replay); the answer
 // is the per-message report. A replay JetStream stops half-way is answered
 // 503 problem+json carrying the report so far.
 func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +140,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	// replay half-way; and the answer comes when the replay is done.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Now().Add(dlqReplayWriteTimeout))
-	f := dlq.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
+	f := deadletter.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
 	if req.Since != "" {
 		var err error
 		if f.Since, err = time.ParseDuration(req.Since); err != nil || f.Since <= 0 {
@@ -162,7 +162,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer d.dlqReplay.Unlock()
-	rp := &dlq.Replayer{Stream: dlq.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
+	rp := &deadletter.Replayer{Stream: deadletter.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
 		Timeout: d.cfg.RequestTimeout, Logger: d.log.With("component", "dlq")}
 	rep, err := rp.Replay(r.Context(), f, req.DryRun)
 	if err != nil {
@@ -174,8 +174,8 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 
 // dlqError answers a failure to read or replay: 400 for a bad filter, else
 // 503 with Retry-After (JetStream or the stream is not there).
-func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *dlq.Report) {
-	if errors.Is(err, dlq.ErrInvalidFilter) {
+func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *deadletter.Report) {
+	if errors.Is(err, deadletter.ErrInvalidFilter) {
 		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
 		return
 	}

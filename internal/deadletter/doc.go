@@ -1,4 +1,4 @@
-// Package dlq owns what the bridge does with its dead letters after they are
+// Package deadletter owns what the bridge does with its dead letters after they are
 // written: reading them back from the dead-letter stream with filters
 // (Stream.List), decoding one into the transform input it came from
 // (Letter.Input), showing it with the mapping file's redact paths blanked
@@ -8,4 +8,4 @@
 // It does not write dead letters (publish.Publisher.DeadLetter does) nor map
 // payloads (the pipeline does); cmd/bridge and the daemon's admin API only
 // wire it.
-package dlq
+package deadletter
