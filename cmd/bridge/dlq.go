@@ -17,6 +17,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -148,7 +149,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge dlq list: %v\n", err)
 		return 1
 	}
-	views := deadletter.Show(letters, set)
+	views := replay.Show(letters, set)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -178,7 +179,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 	f := newDLQFlags("replay", 0, stderr)
 	dryRun := f.fs.Bool("dry-run", false, "print what would become of each dead letter; change nothing")
-	timeout := f.fs.Duration("timeout", deadletter.DefaultTimeout, "how long to try to store each dead letter's outcome")
+	timeout := f.fs.Duration("timeout", replay.DefaultTimeout, "how long to try to store each dead letter's outcome")
 	if code := f.parse(args); code >= 0 {
 		return code
 	}
@@ -210,7 +211,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store})
 	}
-	r := &deadletter.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
+	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
 	rep, err := r.Replay(ctx, f.filter, *dryRun)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -233,7 +234,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 
 // describeResult is one line of `dlq replay`: the dead letter, its old
 // reason, what became of it (or would in a dry run) and its event(s).
-func describeResult(r deadletter.Result, dryRun bool) string {
+func describeResult(r replay.Result, dryRun bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %s %s -> ", r.Seq, r.Provider, r.Reason)
 	would := func(now, dry string) {
@@ -244,7 +245,7 @@ func describeResult(r deadletter.Result, dryRun bool) string {
 		}
 	}
 	switch r.Outcome {
-	case deadletter.Published, deadletter.Duplicate:
+	case replay.Published, replay.Duplicate:
 		would(string(r.Outcome), "would publish")
 		for _, ev := range r.Events {
 			id := ev.ID
@@ -256,13 +257,13 @@ func describeResult(r deadletter.Result, dryRun bool) string {
 		if len(r.Events) == 0 {
 			b.WriteString(" (no events)")
 		}
-	case deadletter.Dropped:
+	case replay.Dropped:
 		would("dropped", "would drop")
 		fmt.Fprintf(&b, " (rule %s)", r.Rule)
-	case deadletter.Rewritten:
+	case replay.Rewritten:
 		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+r.NewReason)
 		fmt.Fprintf(&b, ": %s", r.Error)
-	case deadletter.Kept:
+	case replay.Kept:
 		would("kept, still "+r.NewReason, "would keep, still "+r.NewReason)
 		fmt.Fprintf(&b, ": %s", r.Error)
 	default:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/problem"
 )
@@ -60,7 +61,7 @@ func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
 		d.dlqError(w, r, err, nil)
 		return
 	}
-	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": deadletter.Show(letters, d.mappings.Load())})
+	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": replay.Show(letters, d.mappings.Load())})
 }
 
 // dlqQuery reads the filter of GET /api/dlq: since is a Go duration
@@ -99,13 +100,13 @@ type dlqReplayRequest struct {
 
 // dlqReplayAnswer is the report of a replay with its verdict.
 type dlqReplayAnswer struct {
-	deadletter.Report
+	replay.Report
 	Done    bool   `json:"done"` // every selected dead letter was handled: published, a duplicate or dropped
 	Summary string `json:"summary"`
 }
 
 // replayDLQ answers POST /api/dlq/replay: the selected dead letters go
-// through the running mappings again (see deadletter.Replayer.Replay); the answer
+// through the running mappings again (see replay.Replayer.Replay); the answer
 // is the per-message report. A replay JetStream stops half-way is answered
 // 503 problem+json carrying the report so far.
 func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +163,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer d.dlqReplay.Unlock()
-	rp := &deadletter.Replayer{Stream: deadletter.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
+	rp := &replay.Replayer{Stream: deadletter.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
 		Timeout: d.cfg.RequestTimeout, Logger: d.log.With("component", "dlq")}
 	rep, err := rp.Replay(r.Context(), f, req.DryRun)
 	if err != nil {
@@ -174,7 +175,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 
 // dlqError answers a failure to read or replay: 400 for a bad filter, else
 // 503 with Retry-After (JetStream or the stream is not there).
-func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *deadletter.Report) {
+func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *replay.Report) {
 	if errors.Is(err, deadletter.ErrInvalidFilter) {
 		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
 		return

@@ -2,30 +2,22 @@ package deadletter
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/natstest"
-	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
-	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// env is one test's server, streams, publisher, pipeline and the two
-// versions of the test mapping set: v1 (testdata/v1, charges only) as it was
-// when the dead letters were written, v2 (testdata/v2) as it is at replay.
+// env is one test's server, streams and publisher.
 type env struct {
 	srv    *natstest.Server
 	js     jetstream.JetStream
 	cfg    publish.Config
 	pub    *publish.Publisher
-	pipe   *pipeline.Pipeline
 	stream *Stream
-	v1, v2 *transform.Set
 }
 
 func newEnv(t *testing.T) *env {
@@ -34,53 +26,14 @@ func newEnv(t *testing.T) *env {
 	_, js := natstest.Connect(t, srv.URL())
 	cfg := publish.DefaultConfig()
 	cfg.RetryInitial, cfg.RetryMax = 10*time.Millisecond, 50*time.Millisecond
-	ctx := ctxFor(t, 10*time.Second)
-	if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
+	if err := publish.EnsureStreams(ctxFor(t, 10*time.Second), js, cfg); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := publish.New(js, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := idem.OpenStore(ctx, js, idem.StoreConfig{Bucket: idem.DefaultBucket, Replicas: 1, Horizon: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{srv: srv, js: js, cfg: cfg, pub: pub, stream: NewStream(js, cfg),
-		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store}),
-		v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")}
-}
-
-func loadSet(t *testing.T, dir string) *transform.Set {
-	t.Helper()
-	set, err := transform.Load(dir, transform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
-// deliver hands body to the pipeline as a webhook delivery of provider
-// shop mapped by set, the way the webhook ingestor does.
-func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Verdict {
-	t.Helper()
-	m, _ := set.Mapping("shop")
-	payload, err := transform.DecodeJSON([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req-1", "req-2"}, "Authorization": {"Bearer secret"}}
-	v := e.pipe.Handle(ctxFor(t, 10*time.Second), m, transform.Input{Provider: "shop", Ingest: transform.IngestWebhook,
-		Body: []byte(body), Payload: payload, Headers: map[string]string{"Content-Type": "application/json", "X-Request-Id": "req-1"},
-		Header: h, ReceivedAt: time.Now()})
-	if v.Outcome == pipeline.Failed {
-		t.Fatalf("deliver: %v", v.Err)
-	}
-	return v
-}
-
-func (e *env) replayer(set Mappings) *Replayer {
-	return &Replayer{Stream: e.stream, Mappings: set, Pipeline: e.pipe, DeadLetters: e.pub, Timeout: 5 * time.Second}
+	return &env{srv: srv, js: js, cfg: cfg, pub: pub, stream: NewStream(js, cfg)}
 }
 
 // list returns every dead letter, failing the test on an error.

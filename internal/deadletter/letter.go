@@ -1,7 +1,6 @@
 package deadletter
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -10,15 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/publish"
-	"github.com/bridge-dev/bridge/internal/transform"
 )
-
-// ErrNotReplayable is wrapped by Letter.Input for a dead letter whose body
-// the current mapping cannot turn back into a payload: not JSON, a content
-// type the file no longer accepts, or an ingest kind replay does not know.
-var ErrNotReplayable = errors.New("dead letter cannot be decoded for replay")
 
 // Letter is one dead letter read back from the dead-letter stream.
 type Letter struct {
@@ -86,51 +78,6 @@ func Decode(m *jetstream.RawStreamMsg) Letter {
 	return l
 }
 
-// Input turns the dead letter back into what its ingestor handed the
-// pipeline, with the payload decoded by m as the ingestor would: a webhook
-// body by its original Content-Type (JSON when it had none), a NATS body as
-// JSON. The error wraps ErrNotReplayable; the Input still carries the body
-// and headers.
-func (l Letter) Input(m *transform.Mapping) (transform.Input, error) {
-	headers := make(map[string]string, len(l.Header))
-	for k, v := range l.Header {
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
-	in := transform.Input{Provider: l.Provider, Ingest: l.Ingest, Body: l.Body, Headers: headers,
-		Header: l.Header.Clone(), ReceivedAt: l.ReceivedAt}
-	var err error
-	switch l.Ingest {
-	case transform.IngestWebhook:
-		ct := l.Header.Get("Content-Type")
-		if ct == "" {
-			ct = transform.ContentJSON
-		}
-		in.Payload, err = m.Decode(ct, l.Body)
-	case transform.IngestNATS:
-		in.Payload, err = transform.DecodeJSON(l.Body)
-	case transform.IngestEvents:
-		// The body is the envelope (auth values blanked): decode it as the
-		// events endpoint does, so the same rule sees the same fields and the
-		// call keeps its idempotency key.
-		var env *eventsprotocol.Envelope
-		if env, err = eventsprotocol.Parse(l.Body); err == nil {
-			var ein transform.Input
-			if ein, err = transform.EnvelopeInput(env, l.Header, l.ReceivedAt); err == nil {
-				ein.Provider, ein.Body = l.Provider, l.Body
-				in = ein
-			}
-		}
-	default:
-		err = fmt.Errorf("ingest %q is not replayed", l.Ingest)
-	}
-	if err != nil {
-		return in, fmt.Errorf("%w: %w", ErrNotReplayable, err)
-	}
-	return in, nil
-}
-
 // View is a dead letter as shown to people (bridge dlq list --json,
 // GET /api/dlq): the body with its mapping file's redact paths blanked.
 type View struct {
@@ -154,33 +101,21 @@ type View struct {
 	BodyHidden string `json:"body_hidden,omitempty"`
 }
 
-// Show shows each letter with its provider's mapping in set (nil: none
-// loaded, bodies hidden).
-func Show(letters []Letter, set *transform.Set) []View {
-	views := make([]View, len(letters))
-	for i, l := range letters {
-		var m *transform.Mapping
-		if set != nil {
-			m, _ = set.Mapping(l.Provider)
-		}
-		views[i] = l.Show(m)
-	}
-	return views
-}
-
-// Show returns the letter as shown to people, redacted with m's redact
-// paths. With m nil (no mapping file for the provider) the body is hidden.
-func (l Letter) Show(m *transform.Mapping) View {
+// Show returns the letter as shown to people, its body with the redact
+// paths of its provider's mapping file blanked (see Redact). With mapped
+// false (no mapping file for the provider) its redact paths are unknown and
+// the body is hidden.
+func (l Letter) Show(redact []string, mapped bool) View {
 	v := View{Seq: l.Seq, Subject: l.Subject, ReceivedAt: l.ReceivedAt, StoredAt: l.StoredAt, Provider: l.Provider,
 		Reason: l.Reason, Error: l.Error, File: l.File, Rule: l.Rule, Ingest: l.Ingest, Headers: l.Header,
 		BodyBytes: len(l.Body)}
 	if len(v.Headers) == 0 {
 		v.Headers = nil
 	}
-	if m == nil {
+	if !mapped {
 		v.BodyHidden = fmt.Sprintf("no mapping file for provider %q: its redact paths are unknown", l.Provider)
 		return v
 	}
-	v.Body = string(Redact(l.Body, l.Header.Get("Content-Type"), m.Redact))
+	v.Body = string(Redact(l.Body, l.Header.Get("Content-Type"), redact))
 	return v
 }

@@ -1,4 +1,4 @@
-package deadletter
+package replay
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -126,7 +127,7 @@ func (r Report) Summary() string {
 
 // Replayer pushes dead letters through the current mappings again.
 type Replayer struct {
-	Stream      *Stream
+	Stream      *deadletter.Stream
 	Mappings    Mappings
 	Pipeline    Pipeline
 	DeadLetters DeadLetterStore
@@ -154,13 +155,13 @@ type Replayer struct {
 // wraps ErrUnavailable, publish.ErrUnavailable or idem.ErrUnavailable; see
 // pipeline.IsUnavailable). A dry run only applies the mappings and changes
 // nothing.
-func (r *Replayer) Replay(ctx context.Context, f Filter, dryRun bool) (Report, error) {
+func (r *Replayer) Replay(ctx context.Context, f deadletter.Filter, dryRun bool) (Report, error) {
 	rep := Report{DryRun: dryRun, Results: []Result{}, Counts: map[Outcome]int{}}
 	log := r.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	err := r.Stream.Each(ctx, f, func(l Letter) error {
+	err := r.Stream.Each(ctx, f, func(l deadletter.Letter) error {
 		var res Result
 		var err error
 		if dryRun {
@@ -182,7 +183,7 @@ func (r *Replayer) Replay(ctx context.Context, f Filter, dryRun bool) (Report, e
 
 // prepare finds l's mapping file and input; ok is false when the result is
 // final already.
-func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, res Result, ok bool) {
+func (r *Replayer) prepare(l deadletter.Letter) (m *transform.Mapping, in transform.Input, res Result, ok bool) {
 	res = Result{Seq: l.Seq, Provider: l.Provider, Reason: l.Reason}
 	m, found := r.Mappings.Mapping(l.Provider)
 	if !found {
@@ -195,7 +196,7 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("the mapping file of provider %q does not take %s payloads", l.Provider, l.Ingest)
 		return nil, in, res, false
 	}
-	in, err := l.Input(m)
+	in, err := Input(l, m)
 	if err != nil {
 		res.Outcome, res.Error = NotReplayable, err.Error()
 		if l.Reason == ReasonNotJSON {
@@ -207,7 +208,7 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 }
 
 // dry applies the mapping only.
-func (r *Replayer) dry(l Letter) Result {
+func (r *Replayer) dry(l deadletter.Letter) Result {
 	m, in, res, ok := r.prepare(l)
 	if !ok {
 		return res
@@ -235,7 +236,7 @@ func (r *Replayer) dry(l Letter) Result {
 }
 
 // one replays l for real.
-func (r *Replayer) one(ctx context.Context, l Letter) (Result, error) {
+func (r *Replayer) one(ctx context.Context, l deadletter.Letter) (Result, error) {
 	m, in, res, ok := r.prepare(l)
 	if !ok {
 		return res, nil
@@ -271,7 +272,7 @@ func (r *Replayer) one(ctx context.Context, l Letter) (Result, error) {
 }
 
 // rewrite stores l again under its new reason, then deletes the old one.
-func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, v pipeline.Verdict, res Result) (Result, error) {
+func (r *Replayer) rewrite(ctx context.Context, l deadletter.Letter, m *transform.Mapping, v pipeline.Verdict, res Result) (Result, error) {
 	ack, err := r.DeadLetters.DeadLetter(ctx, publish.DeadLetter{
 		Provider: l.Provider, Reason: v.Reason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
 		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: l.Body,
@@ -309,7 +310,7 @@ func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, 
 // pipeline, "nats:<subject>:not_json:<sha256>" from the NATS ingestor, and
 // the older forms without the hash or with a sequence), else the whole id,
 // else fallback.
-func deliveryKey(l Letter, fallback string) string {
+func deliveryKey(l deadletter.Letter, fallback string) string {
 	suffix := ":" + l.Reason
 	if i := strings.LastIndex(l.MsgID, suffix); i > 0 && l.Reason != "" {
 		if rest := l.MsgID[i+len(suffix):]; rest == "" || rest[0] == ':' {
@@ -332,5 +333,5 @@ func errText(err error) string {
 // IsUnavailable reports whether a Replay or Stream error means JetStream
 // could not answer (try again later), as opposed to a bad filter.
 func IsUnavailable(err error) bool {
-	return errors.Is(err, ErrUnavailable) || pipeline.IsUnavailable(err)
+	return errors.Is(err, deadletter.ErrUnavailable) || pipeline.IsUnavailable(err)
 }

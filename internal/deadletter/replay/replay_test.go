@@ -1,4 +1,4 @@
-package deadletter
+package replay
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -51,7 +52,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != transform.ReasonNoRule {
 		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +114,9 @@ func TestReplayOutcomes(t *testing.T) {
 		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
 		t.Fatal(err)
 	}
-	before := e.list(t, Filter{})
+	before := e.list(t, deadletter.Filter{})
 
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestReplayOutcomes(t *testing.T) {
 		t.Errorf("rewritten = %+v", rewritten)
 	}
 
-	after := e.list(t, Filter{})
+	after := e.list(t, deadletter.Filter{})
 	// The unchanged one is untouched at the same sequence, the rewrite is
 	// new, the one without a mapping stays; the others are gone.
 	if got := seqs(after); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
@@ -160,14 +161,14 @@ func TestReplayOutcomes(t *testing.T) {
 	}
 
 	// Replayed again: the rewrite now fails for the same reason and stays.
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Kept, NoMapping, Kept}) {
 		t.Errorf("second replay = %v, want [kept no_mapping kept]", got)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
 		t.Errorf("dead letters after the second replay at %v", got)
 	}
 }
@@ -183,14 +184,14 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{Reason: "no_rule"}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Rewritten}) || rep.Results[0].NewSeq != 2 {
 		t.Fatalf("replay = %+v, want rewritten as seq 2", rep.Results)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{2}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{2}) {
 		t.Errorf("dead letters at %v, want [2]", got)
 	}
 }
@@ -201,7 +202,7 @@ func TestReplayDryRunChangesNothing(t *testing.T) {
 		e.deliver(t, e.v1, body)
 	}
 	before := state(t, e.js, e.cfg.DLQStream)
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, true)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	e.deliver(t, e.v1, ping)
 	r := e.replayer(&stopOnFirstMapping{Mappings: e.v2, stop: func() { e.srv.Stop(t) }})
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
@@ -248,10 +249,10 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	}
 
 	e.srv.Restart(t)
-	var ls []Letter
+	var ls []deadletter.Letter
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ls, err = e.stream.List(context.Background(), Filter{})
+		ls, err = e.stream.List(context.Background(), deadletter.Filter{})
 		if err == nil || time.Now().After(deadline) {
 			break
 		}
@@ -283,7 +284,7 @@ func TestDeliveryKey(t *testing.T) {
 		{"", "no_rule", "fallback"},
 	}
 	for _, tc := range tests {
-		if got := deliveryKey(Letter{MsgID: tc.msgID, Reason: tc.reason}, "fallback"); got != tc.want {
+		if got := deliveryKey(deadletter.Letter{MsgID: tc.msgID, Reason: tc.reason}, "fallback"); got != tc.want {
 			t.Errorf("deliveryKey(%q, %q) = %q, want %q", tc.msgID, tc.reason, got, tc.want)
 		}
 	}
@@ -303,14 +304,14 @@ func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := outcomes(rep), []Outcome{Kept, NotReplayable, Published}; !slices.Equal(got, want) {
 		t.Fatalf("outcomes = %v, want %v (%+v)", got, want, rep.Results)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 2}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{1, 2}) {
 		t.Errorf("dead letters at %v, want [1 2]", got)
 	}
 }
@@ -343,7 +344,7 @@ func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
