@@ -202,6 +202,11 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 		return 1
 	}
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
+		return 1
+	}
 	var pipe *pipeline.Pipeline
 	if !*dryRun {
 		store, err := openIdemStore(ctx, js)
@@ -209,9 +214,9 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 			return 1
 		}
-		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store})
+		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
 	}
-	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
+	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: dead, Timeout: *timeout}
 	rep, err := r.Replay(ctx, f.filter, *dryRun)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -261,10 +266,10 @@ func describeResult(r replay.Result, dryRun bool) string {
 		would("dropped", "would drop")
 		fmt.Fprintf(&b, " (rule %s)", r.Rule)
 	case replay.Rewritten:
-		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+r.NewReason)
+		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+string(r.NewReason))
 		fmt.Fprintf(&b, ": %s", r.Error)
 	case replay.Kept:
-		would("kept, still "+r.NewReason, "would keep, still "+r.NewReason)
+		would("kept, still "+string(r.NewReason), "would keep, still "+string(r.NewReason))
 		fmt.Fprintf(&b, ": %s", r.Error)
 	default:
 		fmt.Fprintf(&b, "%s: %s", r.Outcome, r.Error)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/buildinfo"
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -61,9 +62,9 @@ type Daemon struct {
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqReplay lets one replay run at a time.
-	pipe      atomic.Pointer[pipeline.Pipeline]
-	publisher atomic.Pointer[publish.Publisher]
-	dlqReplay sync.Mutex
+	pipe        atomic.Pointer[pipeline.Pipeline]
+	deadLetters atomic.Pointer[deadletter.Writer]
+	dlqReplay   sync.Mutex
 	// replayBodyTimeout bounds the read of a replay request's body.
 	replayBodyTimeout time.Duration
 
@@ -122,7 +123,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 
 // startNATSIngest sets up the INGEST stream and its shared consumer, and
 // starts taking raw payloads from it and from request/reply.
-func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, publisher *publish.Publisher) error {
+func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, dead *deadletter.Writer) error {
 	cfg := ingest.NATSConfig{
 		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
 		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
@@ -133,7 +134,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	if err := publish.EnsureStream(sctx, d.js, d.pub, cfg.StreamConfig(d.cfg.Replicas)); err != nil {
 		return err
 	}
-	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, publisher, cfg)
+	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, dead, cfg)
 	if err != nil {
 		return err
 	}
@@ -217,7 +218,11 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	d.publisher.Store(publisher)
+	dead, err := deadletter.NewWriter(publisher, d.pub)
+	if err != nil {
+		return err
+	}
+	d.deadLetters.Store(dead)
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
@@ -262,10 +267,10 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	limits := transform.DefaultLimits
 	limits.Time = min(limits.Time, d.cfg.RequestTimeout/2)
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
-		Tracer: d.tracing.Tracer(), Limits: limits})
+		Tracer: d.tracing.Tracer(), Limits: limits, DeadLetters: dead})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
-	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
+	if err := d.startNATSIngest(ctx, mappings, pipe, dead); err != nil {
 		return err
 	}
 	webhook, err := ingest.NewWebhook(mappings,

@@ -153,8 +153,8 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	set, pipe, pub := d.mappings.Load(), d.pipe.Load(), d.publisher.Load()
-	if set == nil || pipe == nil || pub == nil {
+	set, pipe, dead := d.mappings.Load(), d.pipe.Load(), d.deadLetters.Load()
+	if set == nil || pipe == nil || dead == nil {
 		writeDLQProblem(w, r, "not-ready", http.StatusServiceUnavailable, "the bridge is still starting", nil)
 		return
 	}
@@ -163,7 +163,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer d.dlqReplay.Unlock()
-	rp := &replay.Replayer{Stream: deadletter.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
+	rp := &replay.Replayer{Stream: deadletter.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: dead,
 		Timeout: d.cfg.RequestTimeout, Logger: d.log.With("component", "dlq")}
 	rep, err := rp.Replay(r.Context(), f, req.DryRun)
 	if err != nil {

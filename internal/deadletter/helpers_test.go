@@ -11,21 +11,29 @@ import (
 	"github.com/bridge-dev/bridge/internal/publish"
 )
 
-// env is one test's server, streams and publisher.
+// env is one test's server, streams, publisher and dead-letter writer.
 type env struct {
 	srv    *natstest.Server
 	js     jetstream.JetStream
 	cfg    publish.Config
 	pub    *publish.Publisher
+	dead   *Writer
 	stream *Stream
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith applies mutate to the default config (with short retries)
+// before it ensures the streams.
+func newEnvWith(t *testing.T, mutate func(*publish.Config)) *env {
 	t.Helper()
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
 	cfg := publish.DefaultConfig()
 	cfg.RetryInitial, cfg.RetryMax = 10*time.Millisecond, 50*time.Millisecond
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	if err := publish.EnsureStreams(ctxFor(t, 10*time.Second), js, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +41,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, js: js, cfg: cfg, pub: pub, stream: NewStream(js, cfg)}
+	dead, err := NewWriter(pub, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, js: js, cfg: cfg, pub: pub, dead: dead, stream: NewStream(js, cfg)}
 }
 
 // list returns every dead letter, failing the test on an error.

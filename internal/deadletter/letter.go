@@ -7,26 +7,72 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/publish"
 )
 
-// Letter is one dead letter read back from the dead-letter stream.
+// Letter is one dead letter: what Writer.Write stores (Encode) and what
+// Stream reads back (Decode).
 type Letter struct {
-	Seq        uint64    // its sequence in the dead-letter stream
-	Subject    string    // dlq.<provider>.<reason>
-	StoredAt   time.Time // when the stream stored it
+	Seq        uint64    // its sequence in the dead-letter stream (read back only)
+	Subject    string    // dlq.<provider>.<reason> (read back only)
+	StoredAt   time.Time // when the stream stored it (read back only)
 	ReceivedAt time.Time // when the bridge received the payload (Bridge-Received-At)
 	MsgID      string    // its Nats-Msg-Id
 	Provider   string
-	Reason     string
+	Reason     Reason
 	Error      string
 	File       string // mapping file
 	Rule       string
-	Ingest     string      // webhook, nats, events
-	Header     http.Header // the original headers (Bridge-Orig-*), canonical names, every value
-	Body       []byte      // the original payload, byte for byte
+	Ingest     string // webhook, nats, events
+	// Header holds the original request or message headers, every value;
+	// secret ones (SensitiveHeader) are never stored. Read back, the names
+	// are canonical.
+	Header http.Header
+	Body   []byte // the original payload, byte for byte
+}
+
+// Encode returns the message that stores l in the dead-letter stream: on
+// Subject(prefix, l.Provider, l.Reason), the body l.Body byte for byte, and
+// the headers HeaderReason ... HeaderReceivedAt (empty fields are left out;
+// a zero ReceivedAt means now), HeaderMsgID from l.MsgID when set, and each
+// original header of l.Header that is not a secret (SensitiveHeader) as
+// HeaderOrigPrefix+name, all values kept. Header values lose CR, LF and
+// other control characters and are cut to MaxErrorLen (the error) or
+// MaxHeaderValueLen bytes. Decode reads it back.
+func Encode(prefix string, l Letter) *nats.Msg {
+	hdr := make(nats.Header, 10+len(l.Header))
+	set := func(k, v string, limit int) {
+		if v != "" {
+			hdr[k] = []string{sanitizeValue(v, limit)}
+		}
+	}
+	set(HeaderReason, string(l.Reason), MaxHeaderValueLen)
+	set(HeaderError, l.Error, MaxErrorLen)
+	set(HeaderMappingFile, l.File, MaxHeaderValueLen)
+	set(HeaderRule, l.Rule, MaxHeaderValueLen)
+	set(HeaderProvider, l.Provider, MaxHeaderValueLen)
+	set(HeaderIngest, l.Ingest, MaxHeaderValueLen)
+	at := l.ReceivedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	hdr[HeaderReceivedAt] = []string{at.UTC().Format(time.RFC3339Nano)}
+	if l.MsgID != "" {
+		hdr[publish.HeaderMsgID] = []string{l.MsgID}
+	}
+	for name, values := range l.Header {
+		if SensitiveHeader(name) || !validHeaderName(name) || len(values) == 0 {
+			continue
+		}
+		key := HeaderOrigPrefix + textproto.CanonicalMIMEHeaderKey(name)
+		for _, v := range values {
+			hdr[key] = append(hdr[key], sanitizeValue(v, MaxHeaderValueLen))
+		}
+	}
+	return &nats.Msg{Subject: Subject(prefix, l.Provider, l.Reason), Header: hdr, Data: l.Body}
 }
 
 // Decode reads a stored dead-letter message. Fields missing from the
@@ -38,25 +84,25 @@ func Decode(m *jetstream.RawStreamMsg) Letter {
 		if len(values) == 0 {
 			continue
 		}
-		if len(name) > len(publish.HeaderOrigPrefix) && strings.EqualFold(name[:len(publish.HeaderOrigPrefix)], publish.HeaderOrigPrefix) {
-			orig := textproto.CanonicalMIMEHeaderKey(name[len(publish.HeaderOrigPrefix):])
+		if len(name) > len(HeaderOrigPrefix) && strings.EqualFold(name[:len(HeaderOrigPrefix)], HeaderOrigPrefix) {
+			orig := textproto.CanonicalMIMEHeaderKey(name[len(HeaderOrigPrefix):])
 			l.Header[orig] = append(l.Header[orig], values...)
 			continue
 		}
 		switch textproto.CanonicalMIMEHeaderKey(name) {
-		case publish.HeaderReason:
-			l.Reason = values[0]
-		case publish.HeaderError:
+		case HeaderReason:
+			l.Reason = Reason(values[0])
+		case HeaderError:
 			l.Error = values[0]
-		case publish.HeaderMappingFile:
+		case HeaderMappingFile:
 			l.File = values[0]
-		case publish.HeaderRule:
+		case HeaderRule:
 			l.Rule = values[0]
-		case publish.HeaderProvider:
+		case HeaderProvider:
 			l.Provider = values[0]
-		case publish.HeaderIngest:
+		case HeaderIngest:
 			l.Ingest = values[0]
-		case publish.HeaderReceivedAt:
+		case HeaderReceivedAt:
 			if at, err := time.Parse(time.RFC3339Nano, values[0]); err == nil {
 				l.ReceivedAt = at
 			}
@@ -69,7 +115,7 @@ func Decode(m *jetstream.RawStreamMsg) Letter {
 			l.Provider = tokens[len(tokens)-2]
 		}
 		if l.Reason == "" {
-			l.Reason = tokens[len(tokens)-1]
+			l.Reason = Reason(tokens[len(tokens)-1])
 		}
 	}
 	if l.ReceivedAt.IsZero() {
@@ -86,7 +132,7 @@ type View struct {
 	ReceivedAt time.Time   `json:"received_at"`
 	StoredAt   time.Time   `json:"stored_at"`
 	Provider   string      `json:"provider"`
-	Reason     string      `json:"reason"`
+	Reason     Reason      `json:"reason"`
 	Error      string      `json:"error,omitempty"`
 	File       string      `json:"file,omitempty"`
 	Rule       string      `json:"rule,omitempty"`

@@ -24,6 +24,7 @@ type env struct {
 	js     jetstream.JetStream
 	cfg    publish.Config
 	pub    *publish.Publisher
+	dead   *deadletter.Writer
 	pipe   *pipeline.Pipeline
 	stream *deadletter.Stream
 	v1, v2 *transform.Set
@@ -47,8 +48,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, js: js, cfg: cfg, pub: pub, stream: deadletter.NewStream(js, cfg),
-		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store}),
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, js: js, cfg: cfg, pub: pub, dead: dead, stream: deadletter.NewStream(js, cfg),
+		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead}),
 		v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")}
 }
 
@@ -81,7 +86,7 @@ func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Ve
 }
 
 func (e *env) replayer(set Mappings) *Replayer {
-	return &Replayer{Stream: e.stream, Mappings: set, Pipeline: e.pipe, DeadLetters: e.pub, Timeout: 5 * time.Second}
+	return &Replayer{Stream: e.stream, Mappings: set, Pipeline: e.pipe, DeadLetters: e.dead, Timeout: 5 * time.Second}
 }
 
 // list returns every dead letter, failing the test on an error.

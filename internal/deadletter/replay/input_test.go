@@ -9,19 +9,18 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// TestInputOfAStoredLetter writes a dead letter with publish.Publisher,
+// TestInputOfAStoredLetter writes a dead letter with deadletter.Writer,
 // reads it back and turns it into the input the ingestor had.
 func TestInputOfAStoredLetter(t *testing.T) {
 	e := newEnv(t)
 	body := []byte("{\n  \"id\": \"evt_9\", \"type\": \"refund.created\",\n  \"note\": \"ação <&>\"\n}\n")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("BRT", -3*3600))
-	_, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{
-		Provider: "shop", Reason: transform.ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
-		Rule: "", Ingest: transform.IngestWebhook, ReceivedAt: at, MsgID: "key-1:no_rule",
+	_, err := e.dead.Write(ctxFor(t, 5*time.Second), "key-1", deadletter.Letter{
+		Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
+		Rule: "", Ingest: transform.IngestWebhook, ReceivedAt: at,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"},
 			"x-lower-case": {"v"}, "Authorization": {"Bearer secret"}},
 		Body: body,

@@ -18,9 +18,6 @@ import (
 // events or its rewrite, and deleting it.
 const DefaultTimeout = 10 * time.Second
 
-// ReasonNotJSON is the dead-letter reason of a body that is not JSON.
-const ReasonNotJSON = "not_json"
-
 // Mappings are the mapping files to replay with (a *transform.Set).
 type Mappings interface {
 	Mapping(provider string) (*transform.Mapping, bool)
@@ -32,9 +29,9 @@ type Pipeline interface {
 	Replay(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
 }
 
-// DeadLetterStore writes a dead letter (publish.Publisher).
-type DeadLetterStore interface {
-	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
+// Writer writes a dead letter (deadletter.Writer).
+type Writer interface {
+	Write(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
 }
 
 // Outcome is what a replay did with one dead letter.
@@ -58,16 +55,16 @@ func (o Outcome) Handled() bool { return o == Published || o == Duplicate || o =
 
 // Result is the replay of one dead letter.
 type Result struct {
-	Seq      uint64  `json:"seq"`
-	Provider string  `json:"provider"`
-	Reason   string  `json:"reason"` // the reason it was dead-lettered for
-	Outcome  Outcome `json:"outcome"`
+	Seq      uint64            `json:"seq"`
+	Provider string            `json:"provider"`
+	Reason   deadletter.Reason `json:"reason"` // the reason it was dead-lettered for
+	Outcome  Outcome           `json:"outcome"`
 	// NewReason is the reason it is still not mappable for (Kept,
 	// Rewritten), and NewSeq the sequence of its rewrite (Rewritten).
-	NewReason string `json:"new_reason,omitempty"`
-	NewSeq    uint64 `json:"new_seq,omitempty"`
-	Rule      string `json:"rule,omitempty"`  // the rule that matches it now
-	Error     string `json:"error,omitempty"` // why it is not mappable, or what failed
+	NewReason deadletter.Reason `json:"new_reason,omitempty"`
+	NewSeq    uint64            `json:"new_seq,omitempty"`
+	Rule      string            `json:"rule,omitempty"`  // the rule that matches it now
+	Error     string            `json:"error,omitempty"` // why it is not mappable, or what failed
 	// Events are the stored events (Published, Duplicate); in a dry run,
 	// the type and idempotency key of each event it would store.
 	Events []pipeline.EventRef `json:"events,omitempty"`
@@ -130,7 +127,7 @@ type Replayer struct {
 	Stream      *deadletter.Stream
 	Mappings    Mappings
 	Pipeline    Pipeline
-	DeadLetters DeadLetterStore
+	DeadLetters Writer
 	// Timeout bounds each dead letter's replay; default DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger // nil discards
@@ -143,9 +140,9 @@ type Replayer struct {
 //   - not mappable for the same reason: left as it is;
 //   - not mappable for a new reason: written again with the new reason and
 //     error, the same body, original headers and receive time, then the old
-//     one deleted. Its Nats-Msg-Id is the dead-letter identity
-//     (publish.DeadLetterID) of the old one's delivery key, the new reason
-//     and the body, so a replay repeated after a crash stores it once, and
+//     one deleted. It is written (deadletter.Writer.Write) under the old
+//     one's delivery key, so its identity (deadletter.ID) is that of the
+//     key, the new reason and the body, so a replay repeated after a crash stores it once, and
 //     so does the same body dead-lettered for that reason by an ingestor;
 //   - no mapping file takes its provider's payloads of its ingest kind, or
 //     its body cannot be decoded: left as it is.
@@ -199,8 +196,8 @@ func (r *Replayer) prepare(l deadletter.Letter) (m *transform.Mapping, in transf
 	in, err := Input(l, m)
 	if err != nil {
 		res.Outcome, res.Error = NotReplayable, err.Error()
-		if l.Reason == ReasonNotJSON {
-			res.Outcome, res.NewReason = Kept, ReasonNotJSON
+		if l.Reason == deadletter.ReasonNotJSON {
+			res.Outcome, res.NewReason = Kept, deadletter.ReasonNotJSON
 		}
 		return nil, in, res, false
 	}
@@ -259,8 +256,8 @@ func (r *Replayer) one(ctx context.Context, l deadletter.Letter) (Result, error)
 		}
 		return res, nil
 	case pipeline.DeadLettered:
-		res.NewReason, res.Error = v.Reason, errText(v.Err)
-		if v.Reason == l.Reason {
+		res.NewReason, res.Error = deadletter.Reason(v.Reason), errText(v.Err)
+		if res.NewReason == l.Reason {
 			res.Outcome = Kept
 			return res, nil
 		}
@@ -273,10 +270,13 @@ func (r *Replayer) one(ctx context.Context, l deadletter.Letter) (Result, error)
 
 // rewrite stores l again under its new reason, then deletes the old one.
 func (r *Replayer) rewrite(ctx context.Context, l deadletter.Letter, m *transform.Mapping, v pipeline.Verdict, res Result) (Result, error) {
-	ack, err := r.DeadLetters.DeadLetter(ctx, publish.DeadLetter{
-		Provider: l.Provider, Reason: v.Reason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
+	key := l.DeliveryKey()
+	if key == "" {
+		key = v.IdempotencyKey
+	}
+	ack, err := r.DeadLetters.Write(ctx, key, deadletter.Letter{
+		Provider: l.Provider, Reason: res.NewReason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
 		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: l.Body,
-		MsgID: publish.DeadLetterID(deliveryKey(l, v.IdempotencyKey), v.Reason, l.Body),
 	})
 	if err != nil {
 		res.Outcome = Failed
@@ -303,24 +303,6 @@ func (r *Replayer) rewrite(ctx context.Context, l deadletter.Letter, m *transfor
 		return res, fmt.Errorf("dead letter %d: %w", l.Seq, err)
 	}
 	return res, nil
-}
-
-// deliveryKey is the part of l's Nats-Msg-Id that names the delivery: what
-// precedes ":<reason>" ("<idempotencykey>:no_rule:<sha256>" from the
-// pipeline, "nats:<subject>:not_json:<sha256>" from the NATS ingestor, and
-// the older forms without the hash or with a sequence), else the whole id,
-// else fallback.
-func deliveryKey(l deadletter.Letter, fallback string) string {
-	suffix := ":" + l.Reason
-	if i := strings.LastIndex(l.MsgID, suffix); i > 0 && l.Reason != "" {
-		if rest := l.MsgID[i+len(suffix):]; rest == "" || rest[0] == ':' {
-			return l.MsgID[:i]
-		}
-	}
-	if l.MsgID != "" {
-		return l.MsgID
-	}
-	return fallback
 }
 
 func errText(err error) string {

@@ -49,8 +49,12 @@ func newDeniedEnv(t *testing.T, deny ...string) (admin, replayer *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		envs = append(envs, &env{js: js, cfg: cfg, pub: pub, stream: deadletter.NewStream(js, cfg),
-			pipe: pipeline.New(pub, pipeline.Options{Dedupe: store}),
+		dead, err := deadletter.NewWriter(pub, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, &env{js: js, cfg: cfg, pub: pub, dead: dead, stream: deadletter.NewStream(js, cfg),
+			pipe: pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead}),
 			v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")})
 	}
 	return envs[0], envs[1]
@@ -142,8 +146,8 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	ack, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))})
+	ack, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,13 +169,13 @@ func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 // stopAfterDeadLetter is the real dead-letter store, but JetStream stops
 // right after the first dead letter it writes.
 type stopAfterDeadLetter struct {
-	DeadLetterStore
+	Writer
 	once sync.Once
 	stop func()
 }
 
-func (s *stopAfterDeadLetter) DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error) {
-	ack, err := s.DeadLetterStore.DeadLetter(ctx, d)
+func (s *stopAfterDeadLetter) Write(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error) {
+	ack, err := s.Writer.Write(ctx, key, l)
 	s.once.Do(s.stop)
 	return ack, err
 }
@@ -182,12 +186,12 @@ func (s *stopAfterDeadLetter) DeadLetter(ctx context.Context, d publish.DeadLett
 func TestReplayStopsWhenItCannotCheckTheRewrite(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
+	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.replayer(e.v2)
-	r.DeadLetters = &stopAfterDeadLetter{DeadLetterStore: e.pub, stop: func() { e.srv.Stop(t) }}
+	r.DeadLetters = &stopAfterDeadLetter{Writer: e.dead, stop: func() { e.srv.Stop(t) }}
 	r.Timeout = time.Second
 	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err == nil || !IsUnavailable(err) {

@@ -15,7 +15,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -49,7 +48,7 @@ func outcomes(rep Report) []Outcome {
 // the same payload dead-lettered again is a duplicate, never stored twice.
 func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	e := newEnv(t)
-	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != transform.ReasonNoRule {
+	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != string(transform.ReasonNoRule) {
 		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
 	}
 	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
@@ -82,7 +81,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 
 	// The same delivery dead-lettered again (e.g. by a bridge still on the
 	// old mappings), then replayed: a duplicate, deleted, stored once.
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "no_rule",
+	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +109,7 @@ func TestReplayOutcomes(t *testing.T) {
 	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
 		e.deliver(t, e.v1, body) // seqs 1..4, all no_rule
 	}
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "gone", Reason: "no_rule",
+	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
 		t.Fatal(err)
 	}
@@ -180,8 +179,8 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid)
 	// What the interrupted replay wrote: seq 2.
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
+	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
@@ -269,38 +268,17 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	}
 }
 
-func TestDeliveryKey(t *testing.T) {
-	tests := []struct {
-		msgID, reason, want string
-	}{
-		{"6f1c...:no_rule", "no_rule", "6f1c..."},
-		{"6f1c...:schema:12", "schema", "6f1c..."},
-		{publish.DeadLetterID("6f1c...", "schema", []byte("{}")), "schema", "6f1c..."},
-		{publish.DeadLetterID("nats:ingest.pix", "not_json", []byte("x")), "not_json", "nats:ingest.pix"},
-		{"nats:ingest.pix:not_json:7", "not_json", "nats:ingest.pix"},
-		{"nats:ingest.not_json_things:eval_error:7", "eval_error", "nats:ingest.not_json_things"},
-		{"a:no_rules", "no_rule", "a:no_rules"},
-		{"BBBnuid", "no_rule", "BBBnuid"},
-		{"", "no_rule", "fallback"},
-	}
-	for _, tc := range tests {
-		if got := deliveryKey(deadletter.Letter{MsgID: tc.msgID, Reason: tc.reason}, "fallback"); got != tc.want {
-			t.Errorf("deliveryKey(%q, %q) = %q, want %q", tc.msgID, tc.reason, got, tc.want)
-		}
-	}
-}
-
 // TestReplayLeavesWhatItCannotDecode: a NATS payload that is still not
 // JSON stays (same reason), and so does one of an ingest kind replay does
 // not decode.
 func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 	e := newEnv(t)
-	for _, d := range []publish.DeadLetter{
-		{Provider: "shop", Reason: ReasonNotJSON, Ingest: transform.IngestNATS, MsgID: "nats:ingest.shop:not_json:3", Body: []byte("<xml/>")},
+	for _, d := range []deadletter.Letter{
+		{Provider: "shop", Reason: deadletter.ReasonNotJSON, Ingest: transform.IngestNATS, Body: []byte("<xml/>")},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(`{"name": "x"}`)},
 		{Provider: "shop", Reason: "max_deliveries", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+		if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -336,11 +314,11 @@ func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	envelope := `{"name":"shop:customer:create","version":1,"id":"s","flowId":"f","payload":` + customerCreated + `,"auth":{"token":"[redacted]"}}`
-	for _, d := range []publish.DeadLetter{
+	for _, d := range []deadletter.Letter{
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(envelope)},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+		if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
