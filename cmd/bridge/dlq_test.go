@@ -60,7 +60,7 @@ func dlqEnv(t *testing.T) (url, mappings string, js jetstream.JetStream) {
 		`{"id": "evt_1", "type": "customer.created", "data": {"object": {"id": "cus_1", "name": "Ana", "email": "ana@example.com"}}}`,
 		`{"id": "evt_2", "type": "refund.created", "data": {"object": {"id": "re_1"}}}`,
 	} {
-		if _, err := dead.Write(ctx, "", deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches",
+		if _, err := dead.Store(ctx, "", deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches",
 			File: "mappings/shop.yaml", Ingest: "webhook", ReceivedAt: time.Now(),
 			Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}); err != nil {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/publish"
 )
 
-// Letter is one dead letter: what Writer.Write stores (Encode) and what
+// Letter is one dead letter: what Writer.Store stores (Encode) and what
 // Stream reads back (Decode).
 type Letter struct {
 	Seq        uint64    // its sequence in the dead-letter stream (read back only)

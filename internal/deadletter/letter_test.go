@@ -2,6 +2,7 @@ package deadletter
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -18,7 +19,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	body := []byte("{\n  \"id\": \"evt_9\", \"type\": \"refund.created\",\n  \"note\": \"ação <&>\"\n}\n")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("BRT", -3*3600))
-	_, err := e.dead.Write(ctxFor(t, 5*time.Second), "key-1", Letter{
+	_, err := e.dead.Store(ctxFor(t, 5*time.Second), "key-1", Letter{
 		Provider: "shop", Reason: ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
 		Rule: "", Ingest: "webhook", ReceivedAt: at,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"},
@@ -44,22 +45,10 @@ func TestDecodeRoundTrip(t *testing.T) {
 		t.Errorf("letter = %+v", l)
 	}
 	wantHeader := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"}, "X-Lower-Case": {"v"}}
-	if !headersEqual(l.Header, wantHeader) {
+	if !maps.EqualFunc(l.Header, wantHeader, slices.Equal) {
 		t.Errorf("headers = %v, want %v", l.Header, wantHeader)
 	}
 
-}
-
-func headersEqual(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !slices.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestShow(t *testing.T) {
@@ -123,7 +112,7 @@ func TestEncodeDecode(t *testing.T) {
 			got := Decode(&jetstream.RawStreamMsg{Subject: msg.Subject, Sequence: 7, Header: msg.Header, Data: msg.Data, Time: stored})
 			want := tc.in
 			want.Seq, want.Subject, want.StoredAt, want.Header = 7, Subject(tc.prefix, tc.in.Provider, tc.in.Reason), stored, tc.wantHeader
-			if !headersEqual(got.Header, want.Header) {
+			if !maps.EqualFunc(got.Header, want.Header, slices.Equal) {
 				t.Errorf("headers = %v, want %v", got.Header, want.Header)
 			}
 			got.Header, want.Header = nil, nil

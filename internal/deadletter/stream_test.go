@@ -13,7 +13,7 @@ func TestListFilters(t *testing.T) {
 	now := time.Now()
 	write := func(provider, reason string, received time.Time) {
 		t.Helper()
-		_, err := e.dead.Write(ctxFor(t, 5*time.Second), "", Letter{Provider: provider, Reason: Reason(reason),
+		_, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: provider, Reason: Reason(reason),
 			Ingest: "webhook", ReceivedAt: received, Body: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +74,7 @@ func TestFirstStoredSince(t *testing.T) {
 	e := newEnv(t)
 	var times []time.Time
 	for range 7 {
-		if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +108,7 @@ func TestFirstStoredSince(t *testing.T) {
 
 func TestDeleteGoneIsNotAnError(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

@@ -45,7 +45,7 @@ func NewWriter(s Storer, cfg publish.Config) (*Writer, error) {
 	return &Writer{store: s, stream: cfg.DLQStream, prefix: subjectPrefix(cfg.DLQSubjects)}, nil
 }
 
-// Write stores l (see Encode) under the identity ID(key, l.Reason, l.Body),
+// Store stores l (see Encode) under the identity ID(key, l.Reason, l.Body),
 // where key names the delivery: the idempotency key of a mapped delivery,
 // "nats:<subject>" for a NATS payload that never reached a rule. A retry of
 // the same body for the same reason is then one dead letter (the Ack's
@@ -54,7 +54,7 @@ func NewWriter(s Storer, cfg publish.Config) (*Writer, error) {
 // StoredAt are ignored; a zero l.ReceivedAt means now.
 //
 // It retries as publish does; an error wraps publish.ErrUnavailable.
-func (w *Writer) Write(ctx context.Context, key string, l Letter) (publish.Ack, error) {
+func (w *Writer) Store(ctx context.Context, key string, l Letter) (publish.Ack, error) {
 	l.MsgID = nuid.Next() // still de-duplicates this call's own retries
 	if key != "" {
 		l.MsgID = ID(key, l.Reason, l.Body)

@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TestWrite stores a dead letter as the pipeline and the ingestors do and
+// TestWriterStore stores a dead letter as the pipeline and the ingestors do and
 // reads the stored message as it is: subject, body byte for byte, headers
 // cleaned and cut, secrets dropped, its identity.
-func TestWrite(t *testing.T) {
+func TestWriterStore(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxFor(t, 5*time.Second)
 	body := []byte("{\"id\": \"evt_1\",\r\n \"x\": \"\xff\xfe raw\"}\n") // not even UTF-8: kept as is
@@ -44,7 +44,7 @@ func TestWrite(t *testing.T) {
 		},
 		Body: body,
 	}
-	ack, err := e.dead.Write(ctx, "delivery-1", d)
+	ack, err := e.dead.Store(ctx, "delivery-1", d)
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}
@@ -104,13 +104,13 @@ func TestWrite(t *testing.T) {
 	}
 
 	// The same delivery again is a duplicate, not a second dead letter.
-	dup, err := e.dead.Write(ctx, "delivery-1", d)
+	dup, err := e.dead.Store(ctx, "delivery-1", d)
 	if err != nil || dup != (publish.Ack{Stream: "EVENTS_DLQ", Sequence: 1, Duplicate: true}) {
 		t.Errorf("second Write = %+v, %v; want a duplicate of seq 1", dup, err)
 	}
 }
 
-func TestWriteSubject(t *testing.T) {
+func TestWriterSubject(t *testing.T) {
 	tests := []struct {
 		name        string
 		dlqSubjects []string
@@ -131,7 +131,7 @@ func TestWriteSubject(t *testing.T) {
 			})
 			// No delivery key: each call stores a new dead letter.
 			for range 2 {
-				if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", Letter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
+				if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
 					t.Fatalf("Write: %v", err)
 				}
 			}

@@ -127,7 +127,7 @@ type Pipe interface {
 // DeadLetterer stores payloads that never reach a mapping
 // (deadletter.Writer).
 type DeadLetterer interface {
-	Write(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
+	Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
 }
 
 // NATS takes raw provider payloads from the ingest stream (acknowledged
@@ -439,7 +439,7 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 	if m != nil {
 		file = m.File
 	}
-	ack, err := n.dlq.Write(dctx, key, deadletter.Letter{
+	ack, err := n.dlq.Store(dctx, key, deadletter.Letter{
 		Provider: in.Provider, Reason: deadletter.Reason(reason), Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
 	})
@@ -544,7 +544,7 @@ func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
 		file = m.File
 	}
 	cause := fmt.Errorf("panic: %v", r)
-	ack, err := n.dlq.Write(ctx, natsDeliveryKey(msg.Subject), deadletter.Letter{
+	ack, err := n.dlq.Store(ctx, natsDeliveryKey(msg.Subject), deadletter.Letter{
 		Provider: in.Provider, Reason: deadletter.ReasonPanic, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
 	})

@@ -315,7 +315,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 	}
 	// One dead letter per delivery, reason and body, however often it is
 	// retried; a different body under the same key is kept too.
-	ack, err := p.dead.Write(ctx, v.IdempotencyKey, deadletter.Letter{
+	ack, err := p.dead.Store(ctx, v.IdempotencyKey, deadletter.Letter{
 		Provider:   m.Provider,
 		Reason:     f.Reason,
 		Error:      f.Error(),

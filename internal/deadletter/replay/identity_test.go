@@ -91,7 +91,7 @@ func TestEveryWriterUsesOneIdentity(t *testing.T) {
 		{v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError, Ingest: "webhook", Body: []byte(invoicePaid)}},
 		{"nats:ingest.shop", deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonNotJSON, Ingest: "nats", Body: notJSON}},
 	} {
-		ack, err := e.dead.Write(context.Background(), w.key, w.l)
+		ack, err := e.dead.Store(context.Background(), w.key, w.l)
 		if err != nil || !ack.Duplicate {
 			t.Errorf("Write(%s, %s) = %+v, %v; want a duplicate", w.key, w.l.Reason, ack, err)
 		}

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -18,7 +19,7 @@ func TestInputOfAStoredLetter(t *testing.T) {
 	e := newEnv(t)
 	body := []byte("{\n  \"id\": \"evt_9\", \"type\": \"refund.created\",\n  \"note\": \"ação <&>\"\n}\n")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("BRT", -3*3600))
-	_, err := e.dead.Write(ctxFor(t, 5*time.Second), "key-1", deadletter.Letter{
+	_, err := e.dead.Store(ctxFor(t, 5*time.Second), "key-1", deadletter.Letter{
 		Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
 		Rule: "", Ingest: transform.IngestWebhook, ReceivedAt: at,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"},
@@ -46,25 +47,13 @@ func TestInputOfAStoredLetter(t *testing.T) {
 	if in.Headers["X-Request-Id"] != "a" || in.Headers["Content-Type"] != "application/json" || len(in.Headers) != 3 {
 		t.Errorf("input headers = %v, want the first value of each", in.Headers)
 	}
-	if !headersEqual(in.Header, wantHeader) {
+	if !maps.EqualFunc(in.Header, wantHeader, slices.Equal) {
 		t.Errorf("input header = %v, want %v", in.Header, wantHeader)
 	}
 	// The payload holds what the file's expressions read of the body.
 	if p, ok := in.Payload.(map[string]any); !ok || p["id"] != "evt_9" || p["type"] != "refund.created" {
 		t.Errorf("payload = %#v", in.Payload)
 	}
-}
-
-func headersEqual(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !slices.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestInputNotReplayable(t *testing.T) {

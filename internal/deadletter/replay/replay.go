@@ -31,7 +31,7 @@ type Pipeline interface {
 
 // Writer writes a dead letter (deadletter.Writer).
 type Writer interface {
-	Write(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
+	Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
 }
 
 // Outcome is what a replay did with one dead letter.
@@ -140,7 +140,7 @@ type Replayer struct {
 //   - not mappable for the same reason: left as it is;
 //   - not mappable for a new reason: written again with the new reason and
 //     error, the same body, original headers and receive time, then the old
-//     one deleted. It is written (deadletter.Writer.Write) under the old
+//     one deleted. It is written (deadletter.Writer.Store) under the old
 //     one's delivery key, so its identity (deadletter.ID) is that of the
 //     key, the new reason and the body, so a replay repeated after a crash stores it once, and
 //     so does the same body dead-lettered for that reason by an ingestor;
@@ -274,7 +274,7 @@ func (r *Replayer) rewrite(ctx context.Context, l deadletter.Letter, m *transfor
 	if key == "" {
 		key = v.IdempotencyKey
 	}
-	ack, err := r.DeadLetters.Write(ctx, key, deadletter.Letter{
+	ack, err := r.DeadLetters.Store(ctx, key, deadletter.Letter{
 		Provider: l.Provider, Reason: res.NewReason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
 		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: l.Body,
 	})

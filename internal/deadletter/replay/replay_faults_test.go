@@ -146,7 +146,7 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	ack, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	ack, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)})
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +174,8 @@ type stopAfterDeadLetter struct {
 	stop func()
 }
 
-func (s *stopAfterDeadLetter) Write(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error) {
-	ack, err := s.Writer.Write(ctx, key, l)
+func (s *stopAfterDeadLetter) Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error) {
+	ack, err := s.Writer.Store(ctx, key, l)
 	s.once.Do(s.stop)
 	return ack, err
 }
@@ -186,7 +186,7 @@ func (s *stopAfterDeadLetter) Write(ctx context.Context, key string, l deadlette
 func TestReplayStopsWhenItCannotCheckTheRewrite(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,7 +82,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 
 	// The same delivery dead-lettered again (e.g. by a bridge still on the
 	// old mappings), then replayed: a duplicate, deleted, stored once.
-	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestReplayOutcomes(t *testing.T) {
 	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
 		e.deliver(t, e.v1, body) // seqs 1..4, all no_rule
 	}
-	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestReplayOutcomes(t *testing.T) {
 		nl.File != "testdata/v2/shop.yaml" || nl.Ingest != "webhook" {
 		t.Errorf("rewrite = %+v", nl)
 	}
-	if !bytes.Equal(nl.Body, old.Body) || !nl.ReceivedAt.Equal(old.ReceivedAt) || !headersEqual(nl.Header, old.Header) {
+	if !bytes.Equal(nl.Body, old.Body) || !nl.ReceivedAt.Equal(old.ReceivedAt) || !maps.EqualFunc(nl.Header, old.Header, slices.Equal) {
 		t.Errorf("rewrite lost the original: body %q vs %q, received %v vs %v, headers %v vs %v",
 			nl.Body, old.Body, nl.ReceivedAt, old.ReceivedAt, nl.Header, old.Header)
 	}
@@ -179,7 +180,7 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid)
 	// What the interrupted replay wrote: seq 2.
-	if _, err := e.dead.Write(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(`{"name": "x"}`)},
 		{Provider: "shop", Reason: "max_deliveries", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", d); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -318,7 +319,7 @@ func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(envelope)},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.dead.Write(ctxFor(t, 5*time.Second), "", d); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
