@@ -22,6 +22,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/buildinfo"
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -61,10 +62,10 @@ type Daemon struct {
 	bodies *ingest.BodyBudget
 
 	// The admin API's dead-letter replays map and store with these, set in
-	// Start once they exist; dlqReplay lets one replay run at a time.
+	// Start once they exist; dlqAPI serves them.
 	pipe        atomic.Pointer[pipeline.Pipeline]
 	deadLetters atomic.Pointer[deadletter.Writer]
-	dlqReplay   sync.Mutex
+	dlqAPI      *replay.Handler
 	// replayBodyTimeout bounds the read of a replay request's body.
 	replayBodyTimeout time.Duration
 
@@ -84,7 +85,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: dlqReplayBodyTimeout}
+	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: replay.DefaultBodyTimeout}
 	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
@@ -223,6 +224,11 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	d.deadLetters.Store(dead)
+	if d.dlqAPI, err = replay.NewHandler(replay.HandlerConfig{Stream: deadletter.NewStream(d.js, d.pub), Bodies: d.bodies,
+		Mappings: d.mappings.Load, Pipeline: d.pipe.Load, DeadLetters: d.deadLetters.Load, Timeout: d.cfg.RequestTimeout,
+		BodyTimeout: d.replayBodyTimeout, Logger: d.log.With("component", "dlq")}); err != nil {
+		return err
+	}
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
