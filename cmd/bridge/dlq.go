@@ -73,7 +73,11 @@ type dlqFlags struct {
 func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
 	f := &dlqFlags{toolFlags: newToolFlags("dlq "+name, stderr)}
 	f.fs.StringVar(&f.filter.Provider, "provider", "", "only this provider's dead letters")
-	f.fs.StringVar(&f.filter.Reason, "reason", "", "only dead letters of this reason (no_rule, eval_error, invalid_event, schema, ...)")
+	reasons := make([]string, 0, len(deadletter.Reasons()))
+	for _, r := range deadletter.Reasons() {
+		reasons = append(reasons, string(r))
+	}
+	f.fs.StringVar(&f.filter.Reason, "reason", "", "only dead letters of this reason ("+strings.Join(reasons, ", ")+")")
 	f.fs.DurationVar(&f.filter.Since, "since", 0, "only dead letters received within this long, e.g. 24h")
 	f.fs.IntVar(&f.filter.Limit, "limit", limit, "at most this many dead letters, the oldest first (0: no limit)")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print JSON")
