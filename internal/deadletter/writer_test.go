@@ -167,3 +167,12 @@ func TestDeliveryKey(t *testing.T) {
 		}
 	}
 }
+
+func TestNewWriterReportsEveryProblem(t *testing.T) {
+	cfg := publish.DefaultConfig()
+	cfg.DLQStream = ""
+	_, err := NewWriter(nil, cfg)
+	if err == nil || !strings.Contains(err.Error(), "store is required") || !strings.Contains(err.Error(), "stream name is empty") {
+		t.Errorf("NewWriter(nil, no stream) = %v, want both problems", err)
+	}
+}
