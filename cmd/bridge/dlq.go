@@ -16,7 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/config"
-	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -60,7 +61,7 @@ func runDLQ(args []string, stdout, stderr io.Writer) int {
 // dlqFlags are the flags of both dlq commands.
 type dlqFlags struct {
 	*toolFlags
-	filter  dlq.Filter
+	filter  deadletter.Filter
 	asJSON  bool
 	natsURL string
 	// security is how to authenticate to a NATS that asks for it, with the
@@ -72,7 +73,11 @@ type dlqFlags struct {
 func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
 	f := &dlqFlags{toolFlags: newToolFlags("dlq "+name, stderr)}
 	f.fs.StringVar(&f.filter.Provider, "provider", "", "only this provider's dead letters")
-	f.fs.StringVar(&f.filter.Reason, "reason", "", "only dead letters of this reason (no_rule, eval_error, invalid_event, schema, ...)")
+	reasons := make([]string, 0, len(deadletter.Reasons()))
+	for _, r := range deadletter.Reasons() {
+		reasons = append(reasons, string(r))
+	}
+	f.fs.StringVar(&f.filter.Reason, "reason", "", "only dead letters of this reason ("+strings.Join(reasons, ", ")+")")
 	f.fs.DurationVar(&f.filter.Since, "since", 0, "only dead letters received within this long, e.g. 24h")
 	f.fs.IntVar(&f.filter.Limit, "limit", limit, "at most this many dead letters, the oldest first (0: no limit)")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print JSON")
@@ -143,12 +148,12 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	letters, err := dlq.NewStream(js, publish.DefaultConfig()).List(ctx, f.filter)
+	letters, err := deadletter.NewStream(js, publish.DefaultConfig()).List(ctx, f.filter)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge dlq list: %v\n", err)
 		return 1
 	}
-	views := dlq.Show(letters, set)
+	views := replay.Show(letters, set)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -167,7 +172,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 		if v.BodyHidden != "" {
 			fmt.Fprintf(stdout, "    body:  (%d bytes, hidden: %s)\n", v.BodyBytes, v.BodyHidden)
 		} else {
-			fmt.Fprintf(stdout, "    body:  %s\n", dlq.Preview([]byte(v.Body), bodyPreview))
+			fmt.Fprintf(stdout, "    body:  %s\n", deadletter.Preview([]byte(v.Body), bodyPreview))
 		}
 	}
 	fmt.Fprintf(stdout, "%d dead letter(s)\n", len(views))
@@ -178,7 +183,7 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 	f := newDLQFlags("replay", 0, stderr)
 	dryRun := f.fs.Bool("dry-run", false, "print what would become of each dead letter; change nothing")
-	timeout := f.fs.Duration("timeout", dlq.DefaultTimeout, "how long to try to store each dead letter's outcome")
+	timeout := f.fs.Duration("timeout", replay.DefaultTimeout, "how long to try to store each dead letter's outcome")
 	if code := f.parse(args); code >= 0 {
 		return code
 	}
@@ -201,6 +206,11 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 		return 1
 	}
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
+		return 1
+	}
 	var pipe *pipeline.Pipeline
 	if !*dryRun {
 		store, err := openIdemStore(ctx, js)
@@ -208,9 +218,9 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 			return 1
 		}
-		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store})
+		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
 	}
-	r := &dlq.Replayer{Stream: dlq.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: pub, Timeout: *timeout}
+	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: dead, Timeout: *timeout}
 	rep, err := r.Replay(ctx, f.filter, *dryRun)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -233,7 +243,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 
 // describeResult is one line of `dlq replay`: the dead letter, its old
 // reason, what became of it (or would in a dry run) and its event(s).
-func describeResult(r dlq.Result, dryRun bool) string {
+func describeResult(r replay.Result, dryRun bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %s %s -> ", r.Seq, r.Provider, r.Reason)
 	would := func(now, dry string) {
@@ -244,7 +254,7 @@ func describeResult(r dlq.Result, dryRun bool) string {
 		}
 	}
 	switch r.Outcome {
-	case dlq.Published, dlq.Duplicate:
+	case replay.Published, replay.Duplicate:
 		would(string(r.Outcome), "would publish")
 		for _, ev := range r.Events {
 			id := ev.ID
@@ -256,14 +266,14 @@ func describeResult(r dlq.Result, dryRun bool) string {
 		if len(r.Events) == 0 {
 			b.WriteString(" (no events)")
 		}
-	case dlq.Dropped:
+	case replay.Dropped:
 		would("dropped", "would drop")
 		fmt.Fprintf(&b, " (rule %s)", r.Rule)
-	case dlq.Rewritten:
-		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+r.NewReason)
+	case replay.Rewritten:
+		would(fmt.Sprintf("rewritten as %s (#%d)", r.NewReason, r.NewSeq), "would rewrite as "+string(r.NewReason))
 		fmt.Fprintf(&b, ": %s", r.Error)
-	case dlq.Kept:
-		would("kept, still "+r.NewReason, "would keep, still "+r.NewReason)
+	case replay.Kept:
+		would("kept, still "+string(r.NewReason), "would keep, still "+string(r.NewReason))
 		fmt.Fprintf(&b, ": %s", r.Error)
 	default:
 		fmt.Fprintf(&b, "%s: %s", r.Outcome, r.Error)

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
 )
@@ -51,11 +52,15 @@ func dlqEnv(t *testing.T) (url, mappings string, js jetstream.JetStream) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, body := range []string{
 		`{"id": "evt_1", "type": "customer.created", "data": {"object": {"id": "cus_1", "name": "Ana", "email": "ana@example.com"}}}`,
 		`{"id": "evt_2", "type": "refund.created", "data": {"object": {"id": "re_1"}}}`,
 	} {
-		if _, err := pub.DeadLetter(ctx, publish.DeadLetter{Provider: "shop", Reason: "no_rule", Error: "no rule matches",
+		if _, err := dead.Store(ctx, "", deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches",
 			File: "mappings/shop.yaml", Ingest: "webhook", ReceivedAt: time.Now(),
 			Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}); err != nil {
 			t.Fatal(err)

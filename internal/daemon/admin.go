@@ -160,7 +160,7 @@ func (d *Daemon) adminMux() *http.ServeMux {
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
-	d.registerDLQ(mux)
+	d.dlqAPI.Register(mux)
 	d.registerPlayground(mux)
 	return mux
 }

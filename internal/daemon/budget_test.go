@@ -14,8 +14,8 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/attack"
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
-	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 // nestedCountMapping loops three times over the payload's items: 500^3
@@ -126,11 +126,11 @@ func TestHostileMappingsDoNotHurtTheDaemon(t *testing.T) {
 		t.Errorf("over-budget delivery: %d %s, want 202 dead-lettered eval_error", r.status, r.raw)
 	}
 	dl := lastMsg(t, b.js, "EVENTS_DLQ", "dlq.evil.eval_error")
-	if e := dl.Header.Get(publish.HeaderError); !strings.Contains(e, "budget") || !strings.Contains(e, "data.x") ||
+	if e := dl.Header.Get(deadletter.HeaderError); !strings.Contains(e, "budget") || !strings.Contains(e, "data.x") ||
 		!strings.Contains(e, "steps") && !strings.Contains(e, "took longer") { // steps; time under the race detector
 		t.Errorf("dead letter error %q: want the budget, the limit and the field", e)
 	}
-	if rule := dl.Header.Get(publish.HeaderRule); rule != "evil" {
+	if rule := dl.Header.Get(deadletter.HeaderRule); rule != "evil" {
 		t.Errorf("dead letter rule %q", rule)
 	}
 

@@ -21,6 +21,8 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/buildinfo"
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -60,10 +62,10 @@ type Daemon struct {
 	bodies *ingest.BodyBudget
 
 	// The admin API's dead-letter replays map and store with these, set in
-	// Start once they exist; dlqReplay lets one replay run at a time.
-	pipe      atomic.Pointer[pipeline.Pipeline]
-	publisher atomic.Pointer[publish.Publisher]
-	dlqReplay sync.Mutex
+	// Start once they exist; dlqAPI serves them.
+	pipe        atomic.Pointer[pipeline.Pipeline]
+	deadLetters atomic.Pointer[deadletter.Writer]
+	dlqAPI      *replay.Handler
 	// replayBodyTimeout bounds the read of a replay request's body.
 	replayBodyTimeout time.Duration
 
@@ -83,7 +85,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: dlqReplayBodyTimeout}
+	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: replay.DefaultBodyTimeout}
 	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 
 // startNATSIngest sets up the INGEST stream and its shared consumer, and
 // starts taking raw payloads from it and from request/reply.
-func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, publisher *publish.Publisher) error {
+func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, dead *deadletter.Writer) error {
 	cfg := ingest.NATSConfig{
 		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
 		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
@@ -133,7 +135,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	if err := publish.EnsureStream(sctx, d.js, d.pub, cfg.StreamConfig(d.cfg.Replicas)); err != nil {
 		return err
 	}
-	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, publisher, cfg)
+	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, dead, cfg)
 	if err != nil {
 		return err
 	}
@@ -217,7 +219,16 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	d.publisher.Store(publisher)
+	dead, err := deadletter.NewWriter(publisher, d.pub)
+	if err != nil {
+		return err
+	}
+	d.deadLetters.Store(dead)
+	if d.dlqAPI, err = replay.NewHandler(replay.HandlerConfig{Stream: deadletter.NewStream(d.js, d.pub), Bodies: d.bodies,
+		Mappings: d.mappings.Load, Pipeline: d.pipe.Load, DeadLetters: d.deadLetters.Load, Timeout: d.cfg.RequestTimeout,
+		BodyTimeout: d.replayBodyTimeout, Logger: d.log.With("component", "dlq")}); err != nil {
+		return err
+	}
 
 	// Admin first, so /healthz answers while the streams are being set up.
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
@@ -262,10 +273,10 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	limits := transform.DefaultLimits
 	limits.Time = min(limits.Time, d.cfg.RequestTimeout/2)
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
-		Tracer: d.tracing.Tracer(), Limits: limits})
+		Tracer: d.tracing.Tracer(), Limits: limits, DeadLetters: dead})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
-	if err := d.startNATSIngest(ctx, mappings, pipe, publisher); err != nil {
+	if err := d.startNATSIngest(ctx, mappings, pipe, dead); err != nil {
 		return err
 	}
 	webhook, err := ingest.NewWebhook(mappings,

@@ -14,8 +14,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
-	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 // fillStream stores filler messages on subject until stream refuses one
@@ -101,8 +101,8 @@ func TestNATSIngestDeadLettersAfterMaxDeliveries(t *testing.T) {
 	jsPublish(t, b.js, "ingest.pix", body, nil)
 
 	m := dlqMsg(t, b.js, "dlq.pix.max_deliveries")
-	if !bytes.Equal(m.Data, body) || m.Header.Get(publish.HeaderIngest) != "nats" ||
-		!strings.Contains(m.Header.Get(publish.HeaderError), "not stored after 2 deliveries") {
+	if !bytes.Equal(m.Data, body) || m.Header.Get(deadletter.HeaderIngest) != "nats" ||
+		!strings.Contains(m.Header.Get(deadletter.HeaderError), "not stored after 2 deliveries") {
 		t.Errorf("dead letter: headers %v, body %s", m.Header, m.Data)
 	}
 	waitIngestEmpty(t, b.js)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -128,8 +128,8 @@ func TestWebhookAnswers(t *testing.T) {
 	if !bytes.Equal(dl.Data, readExample(t, "stripe/customer.created.json")) {
 		t.Error("the dead letter's body is not the payload byte for byte")
 	}
-	for h, want := range map[string]string{publish.HeaderReason: "no_rule", publish.HeaderProvider: "stripe",
-		publish.HeaderIngest: "webhook", publish.HeaderMappingFile: "../../mappings/stripe.yaml"} {
+	for h, want := range map[string]string{deadletter.HeaderReason: "no_rule", deadletter.HeaderProvider: "stripe",
+		deadletter.HeaderIngest: "webhook", deadletter.HeaderMappingFile: "../../mappings/stripe.yaml"} {
 		if got := dl.Header.Get(h); got != want {
 			t.Errorf("dead letter header %s = %q, want %q", h, got, want)
 		}

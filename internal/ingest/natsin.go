@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
@@ -25,14 +26,13 @@ import (
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// Dead-letter reasons of the NATS ingestor, beside the mapping's own.
+// Dead-letter reasons of the NATS ingestor, beside the mapping's own; the
+// values, and what each means, are deadletter's.
 const (
-	ReasonNotJSON       = "not_json"       // the payload does not parse
-	ReasonMaxDeliveries = "max_deliveries" // JetStream could not store it in MaxDeliver attempts
-	ReasonNoMapping     = "no_mapping"     // no mapping file takes NATS payloads of this provider
-	// ReasonPanic: the bridge panicked while handling the payload (a bug;
-	// the stack is logged). The payload is kept; replay it once fixed.
-	ReasonPanic = "panic"
+	ReasonNotJSON       = string(deadletter.ReasonNotJSON)
+	ReasonMaxDeliveries = string(deadletter.ReasonMaxDeliveries)
+	ReasonNoMapping     = string(deadletter.ReasonNoMapping)
+	ReasonPanic         = string(deadletter.ReasonPanic)
 )
 
 // Defaults of NATSConfig.
@@ -125,9 +125,10 @@ type Pipe interface {
 	Handle(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
 }
 
-// DeadLetterer stores payloads that never reach a mapping.
+// DeadLetterer stores payloads that never reach a mapping
+// (deadletter.Writer).
 type DeadLetterer interface {
-	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
+	Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
 }
 
 // NATS takes raw provider payloads from the ingest stream (acknowledged
@@ -429,7 +430,7 @@ func natsDeliveryKey(subject string) string { return "nats:" + subject }
 
 // deadLetterAndAck stores a payload that never reached a rule (or could not
 // be stored in MaxDeliver attempts) in the dead letters under the identity
-// of key, reason and body (publish.DeadLetterID), then terminates the
+// of key, reason and body (deadletter.ID), then terminates the
 // message; if the dead letter cannot be stored either, the message is
 // Nak'ed and comes back. It returns what the delivery's span records.
 func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, key, reason string, cause error) tracing.Result {
@@ -439,10 +440,9 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 	if m != nil {
 		file = m.File
 	}
-	ack, err := n.dlq.DeadLetter(dctx, publish.DeadLetter{
-		Provider: in.Provider, Reason: reason, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
+	ack, err := n.dlq.Store(dctx, key, deadletter.Letter{
+		Provider: in.Provider, Reason: deadletter.Reason(reason), Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
-		MsgID: publish.DeadLetterID(key, reason, in.Body),
 	})
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
@@ -545,10 +545,9 @@ func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
 		file = m.File
 	}
 	cause := fmt.Errorf("panic: %v", r)
-	ack, err := n.dlq.DeadLetter(ctx, publish.DeadLetter{
-		Provider: in.Provider, Reason: ReasonPanic, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
+	ack, err := n.dlq.Store(ctx, natsDeliveryKey(msg.Subject), deadletter.Letter{
+		Provider: in.Provider, Reason: deadletter.ReasonPanic, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
-		MsgID: publish.DeadLetterID(natsDeliveryKey(msg.Subject), ReasonPanic, in.Body),
 	})
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", ReasonPanic, "err", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -95,7 +96,11 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 	if err := publish.EnsureStream(ctx, js, pcfg, cfg.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNATS(js, nc, func() Mappings { return set }, pipe, publisher, cfg)
+	dlw, err := deadletter.NewWriter(publisher, pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNATS(js, nc, func() Mappings { return set }, pipe, dlw, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +144,7 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 	})
 	dead := map[string]bool{}
 	for _, m := range natstest.StreamMessages(t, js, pcfg.DLQStream) {
-		if m.Subject != "dlq.shop.panic" || !strings.HasPrefix(m.Header.Get(publish.HeaderError), "panic: boom in ") {
+		if m.Subject != "dlq.shop.panic" || !strings.HasPrefix(m.Header.Get(deadletter.HeaderError), "panic: boom in ") {
 			t.Errorf("dead letter on %s: %v", m.Subject, m.Header)
 		}
 		dead[string(m.Data)] = true

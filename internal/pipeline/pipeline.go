@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -23,7 +24,9 @@ import (
 type Store interface {
 	Publish(ctx context.Context, m publish.Message) (publish.Ack, error)
 	StoredHeader(ctx context.Context, seq uint64) (nats.Header, error)
-	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
+	// Store stores one message under Publish's retries: the default
+	// Options.DeadLetters writes dead letters through it.
+	Store(ctx context.Context, msg *nats.Msg) (publish.Ack, error)
 }
 
 // Deduper remembers which events each delivery produced, beyond the
@@ -65,11 +68,15 @@ type Options struct {
 	// operations, as children of the delivery's span in Finish's context;
 	// nil: tracing off.
 	Tracer *tracing.Tracer
+	// DeadLetters writes the payloads that cannot be mapped; nil: through
+	// the store, into the dead-letter stream of publish.DefaultConfig.
+	DeadLetters *deadletter.Writer
 }
 
 // Pipeline turns ingested payloads into stored events.
 type Pipeline struct {
 	store      Store
+	dead       *deadletter.Writer
 	dedupe     Deduper
 	log        *slog.Logger
 	order      *entityOrder
@@ -88,7 +95,11 @@ func New(store Store, opts Options) *Pipeline {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
-	return &Pipeline{store: store, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
+	if opts.DeadLetters == nil {
+		// Fails only for a nil store, which the pipeline cannot use at all.
+		opts.DeadLetters, _ = deadletter.NewWriter(store, publish.DefaultConfig())
+	}
+	return &Pipeline{store: store, dead: opts.DeadLetters, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
 		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics, tracer: opts.Tracer,
 		limits: opts.Limits}
 }
@@ -160,7 +171,7 @@ func (pd *Pending) Finish(ctx context.Context) Verdict {
 		v.Outcome = Dropped
 		return v
 	case res.Failure != nil && pd.replay:
-		v.Outcome, v.Reason, v.Field, v.Err = DeadLettered, res.Failure.Reason, res.Failure.Field, res.Failure
+		v.Outcome, v.Reason, v.Field, v.Err = DeadLettered, string(res.Failure.Reason), res.Failure.Field, res.Failure
 		return v
 	case res.Failure != nil:
 		return p.deadLetter(ctx, pd.m, pd.in, res, v)
@@ -285,7 +296,7 @@ func failed(v Verdict, err error) Verdict {
 
 func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in transform.Input, res transform.Result, v Verdict) Verdict {
 	f := res.Failure
-	v.Reason, v.Field, v.Err = f.Reason, f.Field, f
+	v.Reason, v.Field, v.Err = string(f.Reason), f.Field, f
 	h := in.Header
 	if h == nil {
 		h = make(http.Header, len(in.Headers))
@@ -302,7 +313,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 		defer cancel()
 		ctx = dctx
 	}
-	ack, err := p.store.DeadLetter(ctx, publish.DeadLetter{
+	// One dead letter per delivery, reason and body, however often it is
+	// retried; a different body under the same key is kept too.
+	ack, err := p.dead.Store(ctx, v.IdempotencyKey, deadletter.Letter{
 		Provider:   m.Provider,
 		Reason:     f.Reason,
 		Error:      f.Error(),
@@ -310,11 +323,8 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 		Rule:       v.Rule,
 		Ingest:     in.Ingest,
 		ReceivedAt: in.ReceivedAt,
-		// One dead letter per delivery, reason and body, however often it
-		// is retried; a different body under the same key is kept too.
-		MsgID:  publish.DeadLetterID(v.IdempotencyKey, f.Reason, in.Body),
-		Header: h,
-		Body:   in.Body,
+		Header:     h,
+		Body:       in.Body,
 	})
 	if err != nil {
 		return failed(v, fmt.Errorf("store dead letter: %w", err))
@@ -325,7 +335,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 			"reason", f.Reason, "idempotencykey", v.IdempotencyKey)
 		return v
 	}
-	p.metrics.DeadLettered(m.Provider, in.Ingest, f.Reason)
+	p.metrics.DeadLettered(m.Provider, in.Ingest, string(f.Reason))
 	p.log.Warn("dead-lettered", "provider", m.Provider, "ingest", in.Ingest, "rule", v.Rule, "reason", f.Reason,
 		"field", f.Field, "error", LogText(f.Err), "idempotencykey", v.IdempotencyKey)
 	return v

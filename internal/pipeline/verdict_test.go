@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -180,7 +181,7 @@ func TestDeadLetterKeepsTheHeaders(t *testing.T) {
 		if len(msgs) != i+1 {
 			t.Fatalf("case %d: %d dead letters, want %d", i, len(msgs), i+1)
 		}
-		if got := msgs[i].Header.Values(publish.HeaderOrigPrefix + "X-Trace"); !slices.Equal(got, tc.want) {
+		if got := msgs[i].Header.Values(deadletter.HeaderOrigPrefix + "X-Trace"); !slices.Equal(got, tc.want) {
 			t.Errorf("case %d: the dead letter keeps X-Trace %q, want %q", i, got, tc.want)
 		}
 	}

@@ -51,7 +51,7 @@ func Describe(m *transform.Mapping, res transform.Result) Answer {
 	}
 	switch {
 	case res.Failure != nil:
-		a.DeadLetter = &DeadLetter{Reason: res.Failure.Reason, Field: res.Failure.Field, Error: res.Failure.Error()}
+		a.DeadLetter = &DeadLetter{Reason: string(res.Failure.Reason), Field: res.Failure.Field, Error: res.Failure.Error()}
 	case res.Dropped:
 		a.Dropped = true
 	default:

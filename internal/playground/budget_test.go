@@ -118,7 +118,7 @@ func TestInlineMappingReadsNoSchemaFile(t *testing.T) {
 	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
 	var got Answer
 	_ = json.Unmarshal(a.raw, &got)
-	if a.status != http.StatusOK || got.DeadLetter == nil || got.DeadLetter.Reason != transform.ReasonSchema {
+	if a.status != http.StatusOK || got.DeadLetter == nil || got.DeadLetter.Reason != string(transform.ReasonSchema) {
 		t.Errorf("%d %s, want the data validated against the running set's schema", a.status, a.raw)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -218,7 +219,9 @@ func TestMapDeadLetters(t *testing.T) {
 	stripe := mappingText(t, "stripe")
 	noCustomer := strings.Replace(string(example(t, "stripe/charge.succeeded.json")), `"object": {`, `"objeto": {`, 1)
 	for _, tc := range []struct {
-		name, payload, reason, rule, errPart string
+		name, payload string
+		reason        deadletter.Reason
+		rule, errPart string
 	}{
 		{"no rule", string(example(t, "stripe/customer.created.json")), transform.ReasonNoRule, "", "no rule matches"},
 		{"an expression fails", noCustomer, transform.ReasonEvalError, "charge.succeeded", "entity_id"},
@@ -232,7 +235,7 @@ func TestMapDeadLetters(t *testing.T) {
 			}
 			var got Answer
 			_ = json.Unmarshal(a.raw, &got)
-			if got.DeadLetter == nil || got.DeadLetter.Reason != tc.reason || !strings.Contains(got.DeadLetter.Error, tc.errPart) {
+			if got.DeadLetter == nil || got.DeadLetter.Reason != string(tc.reason) || !strings.Contains(got.DeadLetter.Error, tc.errPart) {
 				t.Fatalf("answer = %s, want dead letter %s with %q", a.raw, tc.reason, tc.errPart)
 			}
 			if got.Events != nil || got.Checks != nil || got.Fixture != nil {

@@ -131,6 +131,18 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (Ack, error) {
 	return ack, nil
 }
 
+// Store stores msg as it is (subject, headers, body) under the same
+// retries as Publish, and returns its acknowledgement; the error wraps
+// ErrUnavailable. The caller sets its Nats-Msg-Id and, to be sure where it
+// lands, its Nats-Expected-Stream header (deadletter.Writer does).
+func (p *Publisher) Store(ctx context.Context, msg *nats.Msg) (Ack, error) {
+	ack, _, err := p.store(ctx, "store on "+msg.Subject, msg)
+	if err != nil {
+		return Ack{}, storeError(err)
+	}
+	return ack, nil
+}
+
 // store sends msg until acknowledged. uncertain reports whether a failed
 // attempt may nonetheless have been stored (its acknowledgement lost).
 func (p *Publisher) store(ctx context.Context, what string, msg *nats.Msg) (ack Ack, uncertain bool, err error) {

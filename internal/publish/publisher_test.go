@@ -174,8 +174,8 @@ func TestPublishDuringOutage(t *testing.T) {
 	if _, err := pub.StoredHeader(ctxFor(t, 100*time.Millisecond), 1); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("StoredHeader during outage = %v, want ErrUnavailable", err)
 	}
-	if _, err := pub.DeadLetter(ctxFor(t, 100*time.Millisecond), DeadLetter{Provider: "p", Reason: "no_rule", Body: []byte("x")}); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("DeadLetter during outage = %v, want ErrUnavailable", err)
+	if _, err := pub.Store(ctxFor(t, 100*time.Millisecond), &nats.Msg{Subject: "dlq.p.no_rule", Data: []byte("x")}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Store during outage = %v, want ErrUnavailable", err)
 	}
 	if err := EnsureStreams(ctxFor(t, 100*time.Millisecond), js, cfg); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("EnsureStreams during outage = %v, want ErrUnavailable", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
@@ -102,7 +103,7 @@ func TestApplyVerdicts(t *testing.T) {
 		body    string
 		events  int
 		dropped bool
-		reason  string
+		reason  deadletter.Reason
 		field   string
 	}{
 		{"drop rule", `{"kind":"ping","delivery_id":"d"}`, 0, true, "", ""},

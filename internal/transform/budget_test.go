@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/attack"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
@@ -207,7 +208,9 @@ func FuzzBudgetBoundsAllocation(f *testing.F) {
 
 func TestDeepValuesAreRefused(t *testing.T) {
 	for _, tc := range []struct {
-		name, x, reason, want string
+		name, x string
+		reason  deadletter.Reason
+		want    string
 	}{
 		// Written out, a list nested 400,000 deep took seconds and half a
 		// GiB of stack.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
@@ -66,18 +67,19 @@ type Input struct {
 	TraceParent, TraceState string
 }
 
-// Dead-letter reasons of Failure.
+// Dead-letter reasons of Failure; the values, and what each means, are
+// deadletter's.
 const (
-	ReasonNoRule       = "no_rule"
-	ReasonEvalError    = "eval_error"
-	ReasonInvalidEvent = "invalid_event"
-	ReasonSchema       = "schema"
+	ReasonNoRule       = deadletter.ReasonNoRule
+	ReasonEvalError    = deadletter.ReasonEvalError
+	ReasonInvalidEvent = deadletter.ReasonInvalidEvent
+	ReasonSchema       = deadletter.ReasonSchema
 )
 
 // Failure says why a payload cannot become an event.
 type Failure struct {
-	Reason string // one of the Reason constants
-	Field  string // the rule's field that failed, e.g. "data.amount"
+	Reason deadletter.Reason // one of the Reason constants
+	Field  string            // the rule's field that failed, e.g. "data.amount"
 	Err    error
 }
 

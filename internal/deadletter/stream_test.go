@@ -1,4 +1,4 @@
-package dlq
+package deadletter
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 func TestListFilters(t *testing.T) {
@@ -15,7 +13,7 @@ func TestListFilters(t *testing.T) {
 	now := time.Now()
 	write := func(provider, reason string, received time.Time) {
 		t.Helper()
-		_, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: provider, Reason: reason,
+		_, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: provider, Reason: Reason(reason),
 			Ingest: "webhook", ReceivedAt: received, Body: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +74,7 @@ func TestFirstStoredSince(t *testing.T) {
 	e := newEnv(t)
 	var times []time.Time
 	for range 7 {
-		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "no_rule", Body: []byte(`{}`)}); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +108,7 @@ func TestFirstStoredSince(t *testing.T) {
 
 func TestDeleteGoneIsNotAnError(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "no_rule", Body: []byte(`{}`)}); err != nil {
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

@@ -1,4 +1,4 @@
-package publish
+package deadletter
 
 import (
 	"bytes"
@@ -8,23 +8,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
+	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func TestDeadLetter(t *testing.T) {
-	e := newEnv(t, nil)
+// TestWriterStore stores a dead letter as the pipeline and the ingestors do and
+// reads the stored message as it is: subject, body byte for byte, headers
+// cleaned and cut, secrets dropped, its identity.
+func TestWriterStore(t *testing.T) {
+	e := newEnv(t)
 	ctx := ctxFor(t, 5*time.Second)
 	body := []byte("{\"id\": \"evt_1\",\r\n \"x\": \"\xff\xfe raw\"}\n") // not even UTF-8: kept as is
 	at := time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CET", 3600))
-	d := DeadLetter{
+	d := Letter{
 		Provider:   "stripe",
-		Reason:     "no_rule",
+		Reason:     ReasonNoRule,
 		Error:      "no rule matched\r\nInjected: yes " + strings.Repeat("e", 2000),
 		File:       "mappings/stripe.yaml",
 		Rule:       "charge.succeeded",
 		Ingest:     "webhook",
 		ReceivedAt: at,
-		MsgID:      "delivery-1",
 		Header: http.Header{
 			"Content-Type":        {"application/json"},
 			"Stripe-Signature":    {"t=1,v1=abc"},
@@ -40,14 +44,14 @@ func TestDeadLetter(t *testing.T) {
 		},
 		Body: body,
 	}
-	ack, err := e.pub.DeadLetter(ctx, d)
+	ack, err := e.dead.Store(ctx, "delivery-1", d)
 	if err != nil {
-		t.Fatalf("DeadLetter: %v", err)
+		t.Fatalf("Write: %v", err)
 	}
-	if ack != (Ack{Stream: "EVENTS_DLQ", Sequence: 1}) {
+	if ack != (publish.Ack{Stream: "EVENTS_DLQ", Sequence: 1}) {
 		t.Fatalf("ack = %+v, want EVENTS_DLQ seq 1", ack)
 	}
-	m := storedMsg(t, e.js, "EVENTS_DLQ", 1)
+	m := natstest.StreamMessages(t, e.js, "EVENTS_DLQ")[0]
 	if m.Subject != "dlq.stripe.no_rule" {
 		t.Errorf("subject = %q, want dlq.stripe.no_rule", m.Subject)
 	}
@@ -61,7 +65,7 @@ func TestDeadLetter(t *testing.T) {
 		HeaderProvider:                           "stripe",
 		HeaderIngest:                             "webhook",
 		HeaderReceivedAt:                         "2025-03-04T04:06:07.891011121Z",
-		HeaderMsgID:                              "delivery-1",
+		publish.HeaderMsgID:                      ID("delivery-1", ReasonNoRule, body),
 		HeaderOrigPrefix + "Content-Type":        "application/json",
 		HeaderOrigPrefix + "Stripe-Signature":    "",
 		HeaderOrigPrefix + "X-Hub-Signature-256": "",
@@ -100,18 +104,19 @@ func TestDeadLetter(t *testing.T) {
 	}
 
 	// The same delivery again is a duplicate, not a second dead letter.
-	dup, err := e.pub.DeadLetter(ctx, d)
-	if err != nil || dup != (Ack{Stream: "EVENTS_DLQ", Sequence: 1, Duplicate: true}) {
-		t.Errorf("second DeadLetter = %+v, %v; want a duplicate of seq 1", dup, err)
+	dup, err := e.dead.Store(ctx, "delivery-1", d)
+	if err != nil || dup != (publish.Ack{Stream: "EVENTS_DLQ", Sequence: 1, Duplicate: true}) {
+		t.Errorf("second Write = %+v, %v; want a duplicate of seq 1", dup, err)
 	}
 }
 
-func TestDeadLetterSubject(t *testing.T) {
+func TestWriterSubject(t *testing.T) {
 	tests := []struct {
-		name             string
-		dlqSubjects      []string
-		provider, reason string
-		want             string
+		name        string
+		dlqSubjects []string
+		provider    string
+		reason      Reason
+		want        string
 	}{
 		{"plain", nil, "github", "schema", "dlq.github.schema"},
 		{"unsafe tokens", nil, "a.b *", "", "dlq.a_b__.unknown"},
@@ -119,18 +124,18 @@ func TestDeadLetterSubject(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) {
+			e := newEnvWith(t, func(c *publish.Config) {
 				if tc.dlqSubjects != nil {
 					c.DLQSubjects = tc.dlqSubjects
 				}
 			})
-			// No MsgID: each call stores a new dead letter.
+			// No delivery key: each call stores a new dead letter.
 			for range 2 {
-				if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), DeadLetter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
-					t.Fatalf("DeadLetter: %v", err)
+				if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
+					t.Fatalf("Write: %v", err)
 				}
 			}
-			m := storedMsg(t, e.js, e.cfg.DLQStream, 2)
+			m := natstest.StreamMessages(t, e.js, e.cfg.DLQStream)[1]
 			if m.Subject != tc.want {
 				t.Errorf("subject = %q, want %q", m.Subject, tc.want)
 			}
@@ -138,5 +143,36 @@ func TestDeadLetterSubject(t *testing.T) {
 				t.Errorf("no %s header for a zero ReceivedAt", HeaderReceivedAt)
 			}
 		})
+	}
+}
+
+// TestDeliveryKey reads the key back from the identities of ID and the older forms.
+func TestDeliveryKey(t *testing.T) {
+	tests := []struct {
+		msgID, reason, want string
+	}{
+		{"6f1c...:no_rule", "no_rule", "6f1c..."},
+		{"6f1c...:schema:12", "schema", "6f1c..."},
+		{ID("6f1c...", "schema", []byte("{}")), "schema", "6f1c..."},
+		{ID("nats:ingest.pix", "not_json", []byte("x")), "not_json", "nats:ingest.pix"},
+		{"nats:ingest.pix:not_json:7", "not_json", "nats:ingest.pix"},
+		{"nats:ingest.not_json_things:eval_error:7", "eval_error", "nats:ingest.not_json_things"},
+		{"a:no_rules", "no_rule", "a:no_rules"},
+		{"BBBnuid", "no_rule", "BBBnuid"},
+		{"", "no_rule", ""},
+	}
+	for _, tc := range tests {
+		if got := (Letter{MsgID: tc.msgID, Reason: Reason(tc.reason)}).DeliveryKey(); got != tc.want {
+			t.Errorf("DeliveryKey of %q, %q = %q, want %q", tc.msgID, tc.reason, got, tc.want)
+		}
+	}
+}
+
+func TestNewWriterReportsEveryProblem(t *testing.T) {
+	cfg := publish.DefaultConfig()
+	cfg.DLQStream = ""
+	_, err := NewWriter(nil, cfg)
+	if err == nil || !strings.Contains(err.Error(), "store is required") || !strings.Contains(err.Error(), "stream name is empty") {
+		t.Errorf("NewWriter(nil, no stream) = %v, want both problems", err)
 	}
 }

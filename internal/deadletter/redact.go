@@ -1,4 +1,4 @@
-package dlq
+package deadletter
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // Redacted replaces every value that a redact path names.
 const Redacted = "[redacted]"
+
+// contentForm is the media type of a form body (transform.ContentForm).
+const contentForm = "application/x-www-form-urlencoded"
 
 // Redact returns body with the values named by paths blanked (replaced by
 // the string Redacted), for showing a dead letter. A path is a JSON path
@@ -39,7 +40,7 @@ func Redact(body []byte, contentType string, paths []string) []byte {
 		}
 		return out
 	}
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == transform.ContentForm {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == contentForm {
 		if out, ok := redactForm(body, ps); ok {
 			return out
 		}

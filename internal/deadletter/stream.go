@@ -1,10 +1,9 @@
-package dlq
+package deadletter
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -54,7 +53,7 @@ func (f Filter) Validate() error {
 	return nil
 }
 
-// token reports whether s is a subject token as publish writes them.
+// token reports whether s is a subject token as Subject writes them.
 func token(s string) bool {
 	for _, r := range s {
 		switch {
@@ -75,15 +74,9 @@ type Stream struct {
 }
 
 // NewStream returns the dead-letter stream named by cfg (DLQStream and the
-// prefix of DLQSubjects, as publish writes them), read through js.
+// prefix of DLQSubjects, as Writer writes them), read through js.
 func NewStream(js jetstream.JetStream, cfg publish.Config) *Stream {
-	prefix := "dlq"
-	if len(cfg.DLQSubjects) > 0 {
-		if p, ok := strings.CutSuffix(cfg.DLQSubjects[0], ".>"); ok {
-			prefix = p
-		}
-	}
-	return &Stream{js: js, name: cfg.DLQStream, prefix: prefix, now: time.Now}
+	return &Stream{js: js, name: cfg.DLQStream, prefix: subjectPrefix(cfg.DLQSubjects), now: time.Now}
 }
 
 // Name is the stream's name.

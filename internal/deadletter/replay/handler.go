@@ -1,4 +1,4 @@
-package daemon
+package replay
 
 import (
 	"bytes"
@@ -7,15 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/bridge-dev/bridge/internal/dlq"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/ingest"
+	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/problem"
+	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // Bounds of the dead-letter API.
@@ -24,30 +28,100 @@ const (
 	dlqListMax       = 1000 // the most it answers
 	dlqListTimeout   = 30 * time.Second
 	dlqReplayBodyMax = 64 << 10
-	// A replay request's body must arrive within this; the replay itself
-	// may then run longer than the listener's timeouts, and its answer is
-	// written within dlqReplayWriteTimeout of the body.
-	dlqReplayBodyTimeout  = 10 * time.Second
+	// DefaultBodyTimeout bounds the arrival of a replay request's body; the
+	// replay itself may then run longer than the listener's timeouts, and
+	// its answer is written within dlqReplayWriteTimeout of the body.
+	DefaultBodyTimeout    = 10 * time.Second
 	dlqReplayWriteTimeout = 15 * time.Minute
+	// listWriteSlack is the time a listing's answer may take to write.
+	listWriteSlack = 10 * time.Second
 )
 
-// registerDLQ serves the dead letters on the admin listener:
-// GET /api/dlq lists them (bodies redacted) and POST /api/dlq/replay maps
-// them again with the running mappings.
-func (d *Daemon) registerDLQ(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/dlq", d.listDLQ)
-	mux.HandleFunc("POST /api/dlq/replay", d.replayDLQ)
+// BodyReader reads a request body within the budget of request bodies in
+// memory (ingest.BodyBudget); the error wraps ingest.ErrOverBudget when the
+// budget is spent.
+type BodyReader interface {
+	ReadBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), err error)
 }
+
+// HandlerConfig is what the admin API's dead-letter handler serves with.
+type HandlerConfig struct {
+	Stream *deadletter.Stream // the dead letters; required
+	Bodies BodyReader         // reads replay requests; required
+	// Mappings, Pipeline and DeadLetters return what a replay maps and
+	// stores with; while one returns nil (the bridge is starting), a
+	// replay is answered 503. Required.
+	Mappings    func() *transform.Set
+	Pipeline    func() *pipeline.Pipeline
+	DeadLetters func() *deadletter.Writer
+	// Timeout bounds each dead letter's replay; default DefaultTimeout.
+	Timeout time.Duration
+	// BodyTimeout bounds the arrival of a replay request's body; default
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	Logger      *slog.Logger // nil discards
+}
+
+// Handler serves the dead letters on the admin listener: GET /api/dlq lists
+// them (bodies redacted) and POST /api/dlq/replay maps them again with the
+// running mappings, one replay at a time.
+type Handler struct {
+	cfg       HandlerConfig
+	mux       *http.ServeMux
+	replaying sync.Mutex
+}
+
+// NewHandler returns the handler; it reports every missing part at once.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	var errs []error
+	for _, c := range []struct {
+		name    string
+		missing bool
+	}{{"stream", cfg.Stream == nil}, {"bodies", cfg.Bodies == nil}, {"mappings", cfg.Mappings == nil},
+		{"pipeline", cfg.Pipeline == nil}, {"dead letters", cfg.DeadLetters == nil}} {
+		if c.missing {
+			errs = append(errs, fmt.Errorf("dead-letter handler: %s: required", c.name))
+		}
+	}
+	if cfg.Timeout < 0 || cfg.BodyTimeout < 0 {
+		errs = append(errs, fmt.Errorf("dead-letter handler: timeout %s, body timeout %s: want 0 (default) or more", cfg.Timeout, cfg.BodyTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/dlq", h.listDLQ)
+	h.mux.HandleFunc("POST /api/dlq/replay", h.replayDLQ)
+	return h, nil
+}
+
+// Register mounts the handler's routes on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /api/dlq", h.mux)
+	mux.Handle("POST /api/dlq/replay", h.mux)
+}
+
+// ServeHTTP serves GET /api/dlq and POST /api/dlq/replay.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // listDLQ answers GET /api/dlq?provider=&reason=&since=&limit= with
 // {"dead_letters": [...]}, the oldest first, each body with its mapping
 // file's redact paths blanked (hidden when no file maps its provider).
-func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) listDLQ(w http.ResponseWriter, r *http.Request) {
 	// A GET has no body to wait for; the listing may take longer than the
 	// listener's read and write timeouts (see replayDLQ).
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Now().Add(dlqListTimeout + writeSlack))
+	_ = rc.SetWriteDeadline(time.Now().Add(dlqListTimeout + listWriteSlack))
 	f, err := dlqQuery(r.URL.Query())
 	if err != nil {
 		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
@@ -55,18 +129,18 @@ func (d *Daemon) listDLQ(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), dlqListTimeout)
 	defer cancel()
-	letters, err := dlq.NewStream(d.js, d.pub).List(ctx, f)
+	letters, err := h.cfg.Stream.List(ctx, f)
 	if err != nil {
-		d.dlqError(w, r, err, nil)
+		h.dlqError(w, r, err, nil)
 		return
 	}
-	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": dlq.Show(letters, d.mappings.Load())})
+	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": Show(letters, h.cfg.Mappings())})
 }
 
 // dlqQuery reads the filter of GET /api/dlq: since is a Go duration
 // ("24h"), limit 1..dlqListMax (default dlqListDefault).
-func dlqQuery(q url.Values) (dlq.Filter, error) {
-	f := dlq.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
+func dlqQuery(q url.Values) (deadletter.Filter, error) {
+	f := deadletter.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
 	var errs []error
 	if s := q.Get("since"); s != "" {
 		var err error
@@ -99,16 +173,16 @@ type dlqReplayRequest struct {
 
 // dlqReplayAnswer is the report of a replay with its verdict.
 type dlqReplayAnswer struct {
-	dlq.Report
+	Report
 	Done    bool   `json:"done"` // every selected dead letter was handled: published, a duplicate or dropped
 	Summary string `json:"summary"`
 }
 
 // replayDLQ answers POST /api/dlq/replay: the selected dead letters go
-// through the running mappings again (see dlq.Replayer.Replay); the answer
+// through the running mappings again (see Replayer.Replay); the answer
 // is the per-message report. A replay JetStream stops half-way is answered
 // 503 problem+json carrying the report so far.
-func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	// Only JSON: a page on another site can POST a form to a loopback
 	// address, but not application/json without a CORS preflight.
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -117,8 +191,8 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	}
 	// A body that trickles in is cut off: the read deadline covers it alone.
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(d.replayBodyTimeout))
-	body, release, err := d.bodies.ReadBody(w, r, dlqReplayBodyMax)
+	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
+	body, release, err := h.cfg.Bodies.ReadBody(w, r, dlqReplayBodyMax)
 	defer release() // by the replay's end, or its refusal; at most 64 KiB
 	switch {
 	case errors.Is(err, ingest.ErrOverBudget):
@@ -140,7 +214,7 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	// replay half-way; and the answer comes when the replay is done.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Now().Add(dlqReplayWriteTimeout))
-	f := dlq.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
+	f := deadletter.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
 	if req.Since != "" {
 		var err error
 		if f.Since, err = time.ParseDuration(req.Since); err != nil || f.Since <= 0 {
@@ -152,21 +226,21 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 		writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	set, pipe, pub := d.mappings.Load(), d.pipe.Load(), d.publisher.Load()
-	if set == nil || pipe == nil || pub == nil {
+	set, pipe, dead := h.cfg.Mappings(), h.cfg.Pipeline(), h.cfg.DeadLetters()
+	if set == nil || pipe == nil || dead == nil {
 		writeDLQProblem(w, r, "not-ready", http.StatusServiceUnavailable, "the bridge is still starting", nil)
 		return
 	}
-	if !d.dlqReplay.TryLock() {
+	if !h.replaying.TryLock() {
 		writeDLQProblem(w, r, "replay-in-progress", http.StatusConflict, "another dead-letter replay is running; try again when it is done", nil)
 		return
 	}
-	defer d.dlqReplay.Unlock()
-	rp := &dlq.Replayer{Stream: dlq.NewStream(d.js, d.pub), Mappings: set, Pipeline: pipe, DeadLetters: pub,
-		Timeout: d.cfg.RequestTimeout, Logger: d.log.With("component", "dlq")}
+	defer h.replaying.Unlock()
+	rp := &Replayer{Stream: h.cfg.Stream, Mappings: set, Pipeline: pipe, DeadLetters: dead,
+		Timeout: h.cfg.Timeout, Logger: h.cfg.Logger}
 	rep, err := rp.Replay(r.Context(), f, req.DryRun)
 	if err != nil {
-		d.dlqError(w, r, err, &rep)
+		h.dlqError(w, r, err, &rep)
 		return
 	}
 	writeDLQJSON(w, http.StatusOK, dlqReplayAnswer{Report: rep, Done: rep.Done(), Summary: rep.Summary()})
@@ -174,8 +248,8 @@ func (d *Daemon) replayDLQ(w http.ResponseWriter, r *http.Request) {
 
 // dlqError answers a failure to read or replay: 400 for a bad filter, else
 // 503 with Retry-After (JetStream or the stream is not there).
-func (d *Daemon) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *dlq.Report) {
-	if errors.Is(err, dlq.ErrInvalidFilter) {
+func (h *Handler) dlqError(w http.ResponseWriter, r *http.Request, err error, rep *Report) {
+	if errors.Is(err, deadletter.ErrInvalidFilter) {
 		writeDLQProblem(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil)
 		return
 	}

@@ -1,9 +1,10 @@
-package dlq
+package replay
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -48,10 +49,10 @@ func outcomes(rep Report) []Outcome {
 // the same payload dead-lettered again is a duplicate, never stored twice.
 func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	e := newEnv(t)
-	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != transform.ReasonNoRule {
+	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != string(transform.ReasonNoRule) {
 		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +82,11 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 
 	// The same delivery dead-lettered again (e.g. by a bridge still on the
 	// old mappings), then replayed: a duplicate, deleted, stored once.
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "no_rule",
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +110,13 @@ func TestReplayOutcomes(t *testing.T) {
 	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
 		e.deliver(t, e.v1, body) // seqs 1..4, all no_rule
 	}
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "gone", Reason: "no_rule",
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
 		t.Fatal(err)
 	}
-	before := e.list(t, Filter{})
+	before := e.list(t, deadletter.Filter{})
 
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestReplayOutcomes(t *testing.T) {
 		t.Errorf("rewritten = %+v", rewritten)
 	}
 
-	after := e.list(t, Filter{})
+	after := e.list(t, deadletter.Filter{})
 	// The unchanged one is untouched at the same sequence, the rewrite is
 	// new, the one without a mapping stays; the others are gone.
 	if got := seqs(after); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
@@ -151,7 +152,7 @@ func TestReplayOutcomes(t *testing.T) {
 		nl.File != "testdata/v2/shop.yaml" || nl.Ingest != "webhook" {
 		t.Errorf("rewrite = %+v", nl)
 	}
-	if !bytes.Equal(nl.Body, old.Body) || !nl.ReceivedAt.Equal(old.ReceivedAt) || !headersEqual(nl.Header, old.Header) {
+	if !bytes.Equal(nl.Body, old.Body) || !nl.ReceivedAt.Equal(old.ReceivedAt) || !maps.EqualFunc(nl.Header, old.Header, slices.Equal) {
 		t.Errorf("rewrite lost the original: body %q vs %q, received %v vs %v, headers %v vs %v",
 			nl.Body, old.Body, nl.ReceivedAt, old.ReceivedAt, nl.Header, old.Header)
 	}
@@ -160,14 +161,14 @@ func TestReplayOutcomes(t *testing.T) {
 	}
 
 	// Replayed again: the rewrite now fails for the same reason and stays.
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Kept, NoMapping, Kept}) {
 		t.Errorf("second replay = %v, want [kept no_mapping kept]", got)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{1, 5, rewritten.NewSeq}) {
 		t.Errorf("dead letters after the second replay at %v", got)
 	}
 }
@@ -179,18 +180,18 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid)
 	// What the interrupted replay wrote: seq 2.
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{Reason: "no_rule"}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Rewritten}) || rep.Results[0].NewSeq != 2 {
 		t.Fatalf("replay = %+v, want rewritten as seq 2", rep.Results)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{2}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{2}) {
 		t.Errorf("dead letters at %v, want [2]", got)
 	}
 }
@@ -201,7 +202,7 @@ func TestReplayDryRunChangesNothing(t *testing.T) {
 		e.deliver(t, e.v1, body)
 	}
 	before := state(t, e.js, e.cfg.DLQStream)
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, true)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	e.deliver(t, e.v1, ping)
 	r := e.replayer(&stopOnFirstMapping{Mappings: e.v2, stop: func() { e.srv.Stop(t) }})
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
@@ -248,10 +249,10 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	}
 
 	e.srv.Restart(t)
-	var ls []Letter
+	var ls []deadletter.Letter
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ls, err = e.stream.List(context.Background(), Filter{})
+		ls, err = e.stream.List(context.Background(), deadletter.Filter{})
 		if err == nil || time.Now().After(deadline) {
 			break
 		}
@@ -268,49 +269,28 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	}
 }
 
-func TestDeliveryKey(t *testing.T) {
-	tests := []struct {
-		msgID, reason, want string
-	}{
-		{"6f1c...:no_rule", "no_rule", "6f1c..."},
-		{"6f1c...:schema:12", "schema", "6f1c..."},
-		{publish.DeadLetterID("6f1c...", "schema", []byte("{}")), "schema", "6f1c..."},
-		{publish.DeadLetterID("nats:ingest.pix", "not_json", []byte("x")), "not_json", "nats:ingest.pix"},
-		{"nats:ingest.pix:not_json:7", "not_json", "nats:ingest.pix"},
-		{"nats:ingest.not_json_things:eval_error:7", "eval_error", "nats:ingest.not_json_things"},
-		{"a:no_rules", "no_rule", "a:no_rules"},
-		{"BBBnuid", "no_rule", "BBBnuid"},
-		{"", "no_rule", "fallback"},
-	}
-	for _, tc := range tests {
-		if got := deliveryKey(Letter{MsgID: tc.msgID, Reason: tc.reason}, "fallback"); got != tc.want {
-			t.Errorf("deliveryKey(%q, %q) = %q, want %q", tc.msgID, tc.reason, got, tc.want)
-		}
-	}
-}
-
 // TestReplayLeavesWhatItCannotDecode: a NATS payload that is still not
 // JSON stays (same reason), and so does one of an ingest kind replay does
 // not decode.
 func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 	e := newEnv(t)
-	for _, d := range []publish.DeadLetter{
-		{Provider: "shop", Reason: ReasonNotJSON, Ingest: transform.IngestNATS, MsgID: "nats:ingest.shop:not_json:3", Body: []byte("<xml/>")},
+	for _, d := range []deadletter.Letter{
+		{Provider: "shop", Reason: deadletter.ReasonNotJSON, Ingest: transform.IngestNATS, Body: []byte("<xml/>")},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(`{"name": "x"}`)},
 		{Provider: "shop", Reason: "max_deliveries", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := outcomes(rep), []Outcome{Kept, NotReplayable, Published}; !slices.Equal(got, want) {
 		t.Fatalf("outcomes = %v, want %v (%+v)", got, want, rep.Results)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1, 2}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{1, 2}) {
 		t.Errorf("dead letters at %v, want [1 2]", got)
 	}
 }
@@ -335,15 +315,15 @@ func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	envelope := `{"name":"shop:customer:create","version":1,"id":"s","flowId":"f","payload":` + customerCreated + `,"auth":{"token":"[redacted]"}}`
-	for _, d := range []publish.DeadLetter{
+	for _, d := range []deadletter.Letter{
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(envelope)},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), d); err != nil {
+		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

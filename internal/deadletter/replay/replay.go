@@ -1,4 +1,4 @@
-package dlq
+package replay
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -16,9 +17,6 @@ import (
 // DefaultTimeout bounds the replay of one dead letter: mapping, storing its
 // events or its rewrite, and deleting it.
 const DefaultTimeout = 10 * time.Second
-
-// ReasonNotJSON is the dead-letter reason of a body that is not JSON.
-const ReasonNotJSON = "not_json"
 
 // Mappings are the mapping files to replay with (a *transform.Set).
 type Mappings interface {
@@ -31,9 +29,9 @@ type Pipeline interface {
 	Replay(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
 }
 
-// DeadLetterStore writes a dead letter (publish.Publisher).
-type DeadLetterStore interface {
-	DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error)
+// Writer writes a dead letter (deadletter.Writer).
+type Writer interface {
+	Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error)
 }
 
 // Outcome is what a replay did with one dead letter.
@@ -57,16 +55,16 @@ func (o Outcome) Handled() bool { return o == Published || o == Duplicate || o =
 
 // Result is the replay of one dead letter.
 type Result struct {
-	Seq      uint64  `json:"seq"`
-	Provider string  `json:"provider"`
-	Reason   string  `json:"reason"` // the reason it was dead-lettered for
-	Outcome  Outcome `json:"outcome"`
+	Seq      uint64            `json:"seq"`
+	Provider string            `json:"provider"`
+	Reason   deadletter.Reason `json:"reason"` // the reason it was dead-lettered for
+	Outcome  Outcome           `json:"outcome"`
 	// NewReason is the reason it is still not mappable for (Kept,
 	// Rewritten), and NewSeq the sequence of its rewrite (Rewritten).
-	NewReason string `json:"new_reason,omitempty"`
-	NewSeq    uint64 `json:"new_seq,omitempty"`
-	Rule      string `json:"rule,omitempty"`  // the rule that matches it now
-	Error     string `json:"error,omitempty"` // why it is not mappable, or what failed
+	NewReason deadletter.Reason `json:"new_reason,omitempty"`
+	NewSeq    uint64            `json:"new_seq,omitempty"`
+	Rule      string            `json:"rule,omitempty"`  // the rule that matches it now
+	Error     string            `json:"error,omitempty"` // why it is not mappable, or what failed
 	// Events are the stored events (Published, Duplicate); in a dry run,
 	// the type and idempotency key of each event it would store.
 	Events []pipeline.EventRef `json:"events,omitempty"`
@@ -126,10 +124,10 @@ func (r Report) Summary() string {
 
 // Replayer pushes dead letters through the current mappings again.
 type Replayer struct {
-	Stream      *Stream
+	Stream      *deadletter.Stream
 	Mappings    Mappings
 	Pipeline    Pipeline
-	DeadLetters DeadLetterStore
+	DeadLetters Writer
 	// Timeout bounds each dead letter's replay; default DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger // nil discards
@@ -142,9 +140,9 @@ type Replayer struct {
 //   - not mappable for the same reason: left as it is;
 //   - not mappable for a new reason: written again with the new reason and
 //     error, the same body, original headers and receive time, then the old
-//     one deleted. Its Nats-Msg-Id is the dead-letter identity
-//     (publish.DeadLetterID) of the old one's delivery key, the new reason
-//     and the body, so a replay repeated after a crash stores it once, and
+//     one deleted. It is written (deadletter.Writer.Store) under the old
+//     one's delivery key, so its identity (deadletter.ID) is that of the
+//     key, the new reason and the body, so a replay repeated after a crash stores it once, and
 //     so does the same body dead-lettered for that reason by an ingestor;
 //   - no mapping file takes its provider's payloads of its ingest kind, or
 //     its body cannot be decoded: left as it is.
@@ -154,13 +152,13 @@ type Replayer struct {
 // wraps ErrUnavailable, publish.ErrUnavailable or idem.ErrUnavailable; see
 // pipeline.IsUnavailable). A dry run only applies the mappings and changes
 // nothing.
-func (r *Replayer) Replay(ctx context.Context, f Filter, dryRun bool) (Report, error) {
+func (r *Replayer) Replay(ctx context.Context, f deadletter.Filter, dryRun bool) (Report, error) {
 	rep := Report{DryRun: dryRun, Results: []Result{}, Counts: map[Outcome]int{}}
 	log := r.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	err := r.Stream.Each(ctx, f, func(l Letter) error {
+	err := r.Stream.Each(ctx, f, func(l deadletter.Letter) error {
 		var res Result
 		var err error
 		if dryRun {
@@ -182,7 +180,7 @@ func (r *Replayer) Replay(ctx context.Context, f Filter, dryRun bool) (Report, e
 
 // prepare finds l's mapping file and input; ok is false when the result is
 // final already.
-func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, res Result, ok bool) {
+func (r *Replayer) prepare(l deadletter.Letter) (m *transform.Mapping, in transform.Input, res Result, ok bool) {
 	res = Result{Seq: l.Seq, Provider: l.Provider, Reason: l.Reason}
 	m, found := r.Mappings.Mapping(l.Provider)
 	if !found {
@@ -195,11 +193,11 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("the mapping file of provider %q does not take %s payloads", l.Provider, l.Ingest)
 		return nil, in, res, false
 	}
-	in, err := l.Input(m)
+	in, err := Input(l, m)
 	if err != nil {
 		res.Outcome, res.Error = NotReplayable, err.Error()
-		if l.Reason == ReasonNotJSON {
-			res.Outcome, res.NewReason = Kept, ReasonNotJSON
+		if l.Reason == deadletter.ReasonNotJSON {
+			res.Outcome, res.NewReason = Kept, deadletter.ReasonNotJSON
 		}
 		return nil, in, res, false
 	}
@@ -207,7 +205,7 @@ func (r *Replayer) prepare(l Letter) (m *transform.Mapping, in transform.Input, 
 }
 
 // dry applies the mapping only.
-func (r *Replayer) dry(l Letter) Result {
+func (r *Replayer) dry(l deadletter.Letter) Result {
 	m, in, res, ok := r.prepare(l)
 	if !ok {
 		return res
@@ -235,7 +233,7 @@ func (r *Replayer) dry(l Letter) Result {
 }
 
 // one replays l for real.
-func (r *Replayer) one(ctx context.Context, l Letter) (Result, error) {
+func (r *Replayer) one(ctx context.Context, l deadletter.Letter) (Result, error) {
 	m, in, res, ok := r.prepare(l)
 	if !ok {
 		return res, nil
@@ -258,8 +256,8 @@ func (r *Replayer) one(ctx context.Context, l Letter) (Result, error) {
 		}
 		return res, nil
 	case pipeline.DeadLettered:
-		res.NewReason, res.Error = v.Reason, errText(v.Err)
-		if v.Reason == l.Reason {
+		res.NewReason, res.Error = deadletter.Reason(v.Reason), errText(v.Err)
+		if res.NewReason == l.Reason {
 			res.Outcome = Kept
 			return res, nil
 		}
@@ -271,11 +269,14 @@ func (r *Replayer) one(ctx context.Context, l Letter) (Result, error) {
 }
 
 // rewrite stores l again under its new reason, then deletes the old one.
-func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, v pipeline.Verdict, res Result) (Result, error) {
-	ack, err := r.DeadLetters.DeadLetter(ctx, publish.DeadLetter{
-		Provider: l.Provider, Reason: v.Reason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
+func (r *Replayer) rewrite(ctx context.Context, l deadletter.Letter, m *transform.Mapping, v pipeline.Verdict, res Result) (Result, error) {
+	key := l.DeliveryKey()
+	if key == "" {
+		key = v.IdempotencyKey
+	}
+	ack, err := r.DeadLetters.Store(ctx, key, deadletter.Letter{
+		Provider: l.Provider, Reason: res.NewReason, Error: res.Error, File: m.File, Rule: v.Rule, Ingest: l.Ingest,
 		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: l.Body,
-		MsgID: publish.DeadLetterID(deliveryKey(l, v.IdempotencyKey), v.Reason, l.Body),
 	})
 	if err != nil {
 		res.Outcome = Failed
@@ -304,24 +305,6 @@ func (r *Replayer) rewrite(ctx context.Context, l Letter, m *transform.Mapping, 
 	return res, nil
 }
 
-// deliveryKey is the part of l's Nats-Msg-Id that names the delivery: what
-// precedes ":<reason>" ("<idempotencykey>:no_rule:<sha256>" from the
-// pipeline, "nats:<subject>:not_json:<sha256>" from the NATS ingestor, and
-// the older forms without the hash or with a sequence), else the whole id,
-// else fallback.
-func deliveryKey(l Letter, fallback string) string {
-	suffix := ":" + l.Reason
-	if i := strings.LastIndex(l.MsgID, suffix); i > 0 && l.Reason != "" {
-		if rest := l.MsgID[i+len(suffix):]; rest == "" || rest[0] == ':' {
-			return l.MsgID[:i]
-		}
-	}
-	if l.MsgID != "" {
-		return l.MsgID
-	}
-	return fallback
-}
-
 func errText(err error) string {
 	if err == nil {
 		return ""
@@ -332,5 +315,5 @@ func errText(err error) string {
 // IsUnavailable reports whether a Replay or Stream error means JetStream
 // could not answer (try again later), as opposed to a bad filter.
 func IsUnavailable(err error) bool {
-	return errors.Is(err, ErrUnavailable) || pipeline.IsUnavailable(err)
+	return errors.Is(err, deadletter.ErrUnavailable) || pipeline.IsUnavailable(err)
 }

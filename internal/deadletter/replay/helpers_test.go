@@ -1,4 +1,4 @@
-package dlq
+package replay
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/natstest"
@@ -24,8 +25,9 @@ type env struct {
 	js     jetstream.JetStream
 	cfg    publish.Config
 	pub    *publish.Publisher
+	dead   *deadletter.Writer
 	pipe   *pipeline.Pipeline
-	stream *Stream
+	stream *deadletter.Stream
 	v1, v2 *transform.Set
 }
 
@@ -47,8 +49,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, js: js, cfg: cfg, pub: pub, stream: NewStream(js, cfg),
-		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store}),
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, js: js, cfg: cfg, pub: pub, dead: dead, stream: deadletter.NewStream(js, cfg),
+		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead}),
 		v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")}
 }
 
@@ -81,11 +87,11 @@ func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Ve
 }
 
 func (e *env) replayer(set Mappings) *Replayer {
-	return &Replayer{Stream: e.stream, Mappings: set, Pipeline: e.pipe, DeadLetters: e.pub, Timeout: 5 * time.Second}
+	return &Replayer{Stream: e.stream, Mappings: set, Pipeline: e.pipe, DeadLetters: e.dead, Timeout: 5 * time.Second}
 }
 
 // list returns every dead letter, failing the test on an error.
-func (e *env) list(t *testing.T, f Filter) []Letter {
+func (e *env) list(t *testing.T, f deadletter.Filter) []deadletter.Letter {
 	t.Helper()
 	ls, err := e.stream.List(ctxFor(t, 10*time.Second), f)
 	if err != nil {
@@ -95,7 +101,7 @@ func (e *env) list(t *testing.T, f Filter) []Letter {
 }
 
 // seqs returns the sequences of letters.
-func seqs(ls []Letter) []uint64 {
+func seqs(ls []deadletter.Letter) []uint64 {
 	out := make([]uint64, len(ls))
 	for i, l := range ls {
 		out[i] = l.Seq

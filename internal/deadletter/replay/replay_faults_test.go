@@ -1,4 +1,4 @@
-package dlq
+package replay
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
@@ -48,8 +49,12 @@ func newDeniedEnv(t *testing.T, deny ...string) (admin, replayer *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		envs = append(envs, &env{js: js, cfg: cfg, pub: pub, stream: NewStream(js, cfg),
-			pipe: pipeline.New(pub, pipeline.Options{Dedupe: store}),
+		dead, err := deadletter.NewWriter(pub, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, &env{js: js, cfg: cfg, pub: pub, dead: dead, stream: deadletter.NewStream(js, cfg),
+			pipe: pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead}),
 			v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")})
 	}
 	return envs[0], envs[1]
@@ -77,19 +82,19 @@ func TestReplayStopsWhenItCannotDelete(t *testing.T) {
 			admin.deliver(t, admin.v1, ping)    // seq 2, after it: not reached
 			r := denied.replayer(denied.v2)
 			r.Timeout = time.Second
-			rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+			rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 			if err == nil || !IsUnavailable(err) || rep.Error == "" || rep.Done() {
 				t.Fatalf("Replay error = %v, report %s; want an unavailable JetStream and a stop", err, rep.Summary())
 			}
 			if got := outcomes(rep); !slices.Equal(got, []Outcome{tc.outcome}) || !strings.Contains(rep.Results[0].Error, tc.error) {
 				t.Fatalf("results = %+v; want only [%s] saying %q", rep.Results, tc.outcome, tc.error)
 			}
-			before := admin.list(t, Filter{})
+			before := admin.list(t, deadletter.Filter{})
 			if len(before) < 2 || before[0].Seq != 1 || before[1].Seq != 2 {
 				t.Fatalf("dead letters at %v, want 1 and 2 still there", seqs(before))
 			}
 
-			rep, err = admin.replayer(admin.v2).Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+			rep, err = admin.replayer(admin.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +108,7 @@ func TestReplayStopsWhenItCannotDelete(t *testing.T) {
 			if n := len(admin.events(t)); n != want {
 				t.Errorf("%d events stored, want %d", n, want)
 			}
-			for _, l := range admin.list(t, Filter{}) {
+			for _, l := range admin.list(t, deadletter.Filter{}) {
 				if l.Seq == 1 {
 					t.Errorf("dead letter 1 is still there after the later replay")
 				}
@@ -123,14 +128,14 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 	admin.deliver(t, admin.v1, invoicePaid) // seq 1, no_rule; eval_error with v2
 	r := denied.replayer(denied.v2)
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{}, false)
+	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Failed}) || rep.Results[0].NewReason != "eval_error" || rep.Done() {
 		t.Fatalf("results = %+v, want one failure to rewrite as eval_error", rep.Results)
 	}
-	if got := admin.list(t, Filter{}); len(got) != 1 || got[0].Seq != 1 || got[0].Reason != "no_rule" {
+	if got := admin.list(t, deadletter.Filter{}); len(got) != 1 || got[0].Seq != 1 || got[0].Reason != "no_rule" {
 		t.Fatalf("dead letters = %+v, want the original alone", got)
 	}
 }
@@ -141,22 +146,22 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	ack, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))})
+	ack, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.stream.Delete(ctxFor(t, 5*time.Second), ack.Sequence); err != nil { // the rewrite, gone
 		t.Fatal(err)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := outcomes(rep); !slices.Equal(got, []Outcome{Kept}) || !strings.Contains(rep.Results[0].Error, "is gone") {
 		t.Fatalf("results = %+v, want [kept] saying the rewrite is gone", rep.Results)
 	}
-	if got := seqs(e.list(t, Filter{})); !slices.Equal(got, []uint64{1}) {
+	if got := seqs(e.list(t, deadletter.Filter{})); !slices.Equal(got, []uint64{1}) {
 		t.Fatalf("dead letters at %v, want [1]", got)
 	}
 }
@@ -164,13 +169,13 @@ func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 // stopAfterDeadLetter is the real dead-letter store, but JetStream stops
 // right after the first dead letter it writes.
 type stopAfterDeadLetter struct {
-	DeadLetterStore
+	Writer
 	once sync.Once
 	stop func()
 }
 
-func (s *stopAfterDeadLetter) DeadLetter(ctx context.Context, d publish.DeadLetter) (publish.Ack, error) {
-	ack, err := s.DeadLetterStore.DeadLetter(ctx, d)
+func (s *stopAfterDeadLetter) Store(ctx context.Context, key string, l deadletter.Letter) (publish.Ack, error) {
+	ack, err := s.Writer.Store(ctx, key, l)
 	s.once.Do(s.stop)
 	return ack, err
 }
@@ -181,14 +186,14 @@ func (s *stopAfterDeadLetter) DeadLetter(ctx context.Context, d publish.DeadLett
 func TestReplayStopsWhenItCannotCheckTheRewrite(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	if _, err := e.pub.DeadLetter(ctxFor(t, 5*time.Second), publish.DeadLetter{Provider: "shop", Reason: "eval_error",
-		Ingest: "webhook", Body: []byte(invoicePaid), MsgID: publish.DeadLetterID(v.IdempotencyKey, "eval_error", []byte(invoicePaid))}); err != nil {
+	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.replayer(e.v2)
-	r.DeadLetters = &stopAfterDeadLetter{DeadLetterStore: e.pub, stop: func() { e.srv.Stop(t) }}
+	r.DeadLetters = &stopAfterDeadLetter{Writer: e.dead, stop: func() { e.srv.Stop(t) }}
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), Filter{Reason: "no_rule"}, false)
+	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
@@ -197,9 +202,9 @@ func TestReplayStopsWhenItCannotCheckTheRewrite(t *testing.T) {
 	}
 
 	e.srv.Restart(t)
-	var ls []Letter
+	var ls []deadletter.Letter
 	natstest.CheckFor(t, 10*time.Second, 25*time.Millisecond, func() error {
-		ls, err = e.stream.List(context.Background(), Filter{})
+		ls, err = e.stream.List(context.Background(), deadletter.Filter{})
 		return err
 	})
 	if got := seqs(ls); !slices.Equal(got, []uint64{1, 2}) {

@@ -1,4 +1,4 @@
-package dlq
+package deadletter
 
 import (
 	"encoding/json"
