@@ -62,14 +62,18 @@ type NATS struct {
 	reqWG  sync.WaitGroup // request/reply deliveries in flight
 }
 
-// NewNATS returns the ingestor; Start begins consuming.
+// NewNATS returns the ingestor of a valid cfg (start from
+// DefaultNATSConfig); Start begins consuming.
 func NewNATS(js jetstream.JetStream, nc *nats.Conn, mappings func() Mappings, pipe Pipe, dlq DeadLetterer, cfg NATSConfig) (*NATS, error) {
+	var errs []error
 	if js == nil || nc == nil || mappings == nil || pipe == nil || dlq == nil {
-		return nil, errors.New("nats ingest: jetstream, connection, mappings, pipeline and dead letters are required")
+		errs = append(errs, errors.New("nats ingest: jetstream, connection, mappings, pipeline and dead letters are required"))
 	}
-	cfg.defaults()
-	if cfg.Timeout >= cfg.AckWait {
-		return nil, fmt.Errorf("nats ingest: timeout %s must be below the ack wait %s", cfg.Timeout, cfg.AckWait)
+	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &NATS{js: js, nc: nc, mappings: mappings, pipe: pipe, dlq: dlq, cfg: cfg, log: cfg.Logger,
 		reqs: make(chan struct{}, cfg.Workers)}, nil

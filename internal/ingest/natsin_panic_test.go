@@ -91,7 +91,8 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	pipe := panickyPipe{pipeline.New(panickyStore{publisher}, pipeline.Options{Logger: log})}
-	cfg := NATSConfig{Timeout: 2 * time.Second, AckWait: 5 * time.Second, Logger: log}
+	cfg := DefaultNATSConfig()
+	cfg.Timeout, cfg.AckWait, cfg.Logger = 2*time.Second, 5*time.Second, log
 	if err := publish.EnsureStream(ctx, js, pcfg, cfg.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
