@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/problem"
 )
 
 // VerdictBody is the JSON body that tells a caller what became of its
@@ -55,9 +56,9 @@ func Answer(v pipeline.Verdict) (int, *VerdictBody) {
 	return http.StatusServiceUnavailable, nil
 }
 
-func storeUnavailable(provider string) Problem {
-	return Problem{Status: http.StatusServiceUnavailable, Title: "Event store unavailable",
-		Detail: "JetStream could not store the event; retry later", Provider: provider}
+func storeUnavailable(provider string) problem.Problem {
+	return problem.Problem{Status: http.StatusServiceUnavailable, Title: "Event store unavailable",
+		Detail: "JetStream could not store the event; retry later", Ext: members(provider, "")}
 }
 
 // appendJSON appends b as encoding/json marshals it (HTML characters

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/bridge-dev/bridge/internal/problem"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -21,7 +22,7 @@ func (n *NATS) request(msg *nats.Msg) {
 	select {
 	case n.reqs <- struct{}{}:
 	default:
-		n.reply(msg, http.StatusServiceUnavailable, Problem{Type: problemType("too-many-requests"), Status: http.StatusServiceUnavailable,
+		n.reply(msg, http.StatusServiceUnavailable, problem.Problem{Type: problem.TypeURI("too-many-requests"), Status: http.StatusServiceUnavailable,
 			Title: "Too many requests in flight", Detail: "retry later"})
 		return
 	}
@@ -42,14 +43,14 @@ func (n *NATS) request(msg *nats.Msg) {
 		case ReasonNoMapping:
 			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "unknown_provider", in.ReceivedAt)
 			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "unknown_provider"})
-			n.reply(msg, http.StatusNotFound, Problem{Type: problemType("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
-				Detail: err.Error(), Provider: in.Provider})
+			n.reply(msg, http.StatusNotFound, problem.Problem{Type: problem.TypeURI("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
+				Detail: err.Error(), Ext: members(in.Provider, "")})
 			return
 		case ReasonNotJSON:
 			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "invalid_body", in.ReceivedAt)
 			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "invalid_body"})
-			n.reply(msg, http.StatusBadRequest, Problem{Type: problemType("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
-				Detail: err.Error(), Provider: in.Provider})
+			n.reply(msg, http.StatusBadRequest, problem.Problem{Type: problem.TypeURI("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
+				Detail: err.Error(), Ext: members(in.Provider, "")})
 			return
 		}
 		ctx, cancel := context.WithTimeout(tctx, n.cfg.Timeout)
@@ -60,7 +61,7 @@ func (n *NATS) request(msg *nats.Msg) {
 		status, body := Answer(v)
 		if body == nil {
 			p := storeUnavailable(in.Provider)
-			p.Type = problemType("store-unavailable")
+			p.Type = problem.TypeURI("store-unavailable")
 			n.reply(msg, status, p)
 			return
 		}
@@ -91,7 +92,7 @@ func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", ReasonPanic, "err", err)
 		p := storeUnavailable(in.Provider)
-		p.Type = problemType("store-unavailable")
+		p.Type = problem.TypeURI("store-unavailable")
 		n.reply(msg, http.StatusServiceUnavailable, p)
 		return
 	}

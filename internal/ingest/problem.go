@@ -1,46 +1,22 @@
 package ingest
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"sync"
-	"time"
 )
 
-// Problem is an RFC 9457 problem details body.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-	Provider string `json:"provider,omitempty"`
-	// Reason is a short machine-readable cause (e.g. a signature rejection's
-	// "missing", "expired").
-	Reason string `json:"reason,omitempty"`
-}
-
-// problemType returns the type URI of a problem slug; the slugs are listed in
-// docs/http-api.md.
-func problemType(slug string) string { return "urn:bridge:problem:" + slug }
-
-// writeProblem writes p as application/problem+json; retryAfter > 0 adds the
-// Retry-After header.
-func writeProblem(w http.ResponseWriter, r *http.Request, slug string, p Problem, retryAfter time.Duration) {
-	p.Type = problemType(slug)
-	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
+// members are the extension members of a delivery's problem: the
+// provider it was sent to and, when not empty, reason, a short
+// machine-readable cause (a signature rejection's "missing", "expired").
+func members(provider, reason string) map[string]any {
+	m := make(map[string]any, 2)
+	if provider != "" {
+		m["provider"] = provider
 	}
-	p.Instance = r.URL.Path
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	if retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	if reason != "" {
+		m["reason"] = reason
 	}
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	return m
 }
 
 // verdictBufs holds the buffers answers are written from: Write copies

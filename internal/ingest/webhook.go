@@ -11,6 +11,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/problem"
 	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -103,8 +104,8 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 			wh.rateLimited(w, r, provider, false, received, wait)
 			return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 		}
-		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
-			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
+		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", problem.Problem{Status: http.StatusNotFound, Title: "Unknown provider",
+			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Ext: members(provider, "")})
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if ok, wait := wh.limits.allow(provider, received); !ok {
@@ -113,14 +114,14 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
-			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider})
+		return wh.reject(w, r, provider, received, "method", "method-not-allowed", problem.Problem{Status: http.StatusMethodNotAllowed,
+			Detail: "webhooks are delivered with POST, got " + r.Method, Ext: members(provider, "")})
 	}
 	ct := r.Header.Get("Content-Type")
 	if !m.AcceptsContentType(ct) {
-		return wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
-			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
-			Provider: provider})
+		return wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", problem.Problem{Status: http.StatusUnsupportedMediaType,
+			Detail: "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
+			Ext:    members(provider, "")})
 	}
 	body, release, err := wh.cfg.Bodies.ReadBody(w, r, wh.cfg.BodyLimit)
 	defer release()
@@ -133,8 +134,8 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if errors.As(err, &se) {
 			reason = string(se.Reason)
 		}
-		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
-			Detail: err.Error(), Provider: provider, Reason: reason})
+		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", problem.Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
+			Detail: err.Error(), Ext: members(provider, reason)})
 	}
 	// The decoded payload lives as long as the body: charge it too.
 	releaseTree, ok := wh.cfg.Bodies.Charge(treeCharge(wh.cfg.Bodies, wh.cfg.BodyLimit, body))
@@ -144,8 +145,8 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	payload, err := m.Decode(ct, body)
 	if err != nil {
-		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
-			Detail: err.Error(), Provider: provider})
+		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", problem.Problem{Status: http.StatusBadRequest, Title: "Invalid body",
+			Detail: err.Error(), Ext: members(provider, "")})
 	}
 	header, headers := deliveryHeaders(r.Header, signature.CredentialHeaders(m.Verifier))
 	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
@@ -198,11 +199,11 @@ func isCredential(k string, creds []string) bool {
 
 // reject answers a delivery refused before the pipeline, counts it and
 // logs one line (never the body, never a secret), sampled per reason.
-func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) tracing.Result {
+func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p problem.Problem) tracing.Result {
 	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
-	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", p.Provider, "ingest", transform.IngestWebhook,
+	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", r.PathValue("provider"), "ingest", transform.IngestWebhook,
 		"reason", reason, "status", p.Status, "remote", r.RemoteAddr)
-	writeProblem(w, r, slug, p, 0)
+	problem.Respond(w, r, slug, p, 0)
 	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
 }
 
@@ -224,19 +225,19 @@ func (wh *Webhook) bodyError(w http.ResponseWriter, r *http.Request, provider st
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
-			Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
+		return wh.reject(w, r, provider, received, "too_large", "body-too-large", problem.Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Ext: members(provider, "")})
 	case errors.Is(err, ErrOverBudget):
 		if r.ProtoMajor == 1 {
 			w.Header().Set("Connection", "close")
 		}
 		w.Header().Set("Retry-After", "1")
-		return wh.reject(w, r, provider, received, "over_budget", "over-budget", Problem{Status: http.StatusServiceUnavailable, Title: "Busy",
+		return wh.reject(w, r, provider, received, "over_budget", "over-budget", problem.Problem{Status: http.StatusServiceUnavailable, Title: "Busy",
 			Detail: "the request bodies in memory are at the limit of " + strconv.FormatInt(wh.cfg.Bodies.Limit(), 10) +
-				" bytes (--max-inflight-bytes); retry after 1s", Provider: provider})
+				" bytes (--max-inflight-bytes); retry after 1s", Ext: members(provider, "")})
 	}
-	return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
-		Detail: "the body could not be read: " + err.Error(), Provider: provider})
+	return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", problem.Problem{Status: http.StatusBadRequest,
+		Detail: "the body could not be read: " + err.Error(), Ext: members(provider, "")})
 }
 
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
@@ -247,7 +248,7 @@ func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider strin
 	}
 	wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
 		"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
-	writeProblem(w, r, "store-unavailable", storeUnavailable(provider), v.RetryAfter)
+	problem.Respond(w, r, "store-unavailable", storeUnavailable(provider), v.RetryAfter)
 }
 
 func joinQuoted(ss []string) string {
