@@ -92,14 +92,7 @@ func Decode(m *jetstream.RawStreamMsg) Letter {
 // JSON. The error wraps ErrNotReplayable; the Input still carries the body
 // and headers.
 func (l Letter) Input(m *transform.Mapping) (transform.Input, error) {
-	headers := make(map[string]string, len(l.Header))
-	for k, v := range l.Header {
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
-	in := transform.Input{Provider: l.Provider, Ingest: l.Ingest, Body: l.Body, Headers: headers,
-		Header: l.Header.Clone(), ReceivedAt: l.ReceivedAt}
+	in := transform.NewInput(l.Provider, l.Ingest, l.Body, l.Header.Clone(), l.ReceivedAt)
 	var err error
 	switch l.Ingest {
 	case transform.IngestWebhook:

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/textproto"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -242,17 +241,9 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 // letter keeps it, and its provider's mapping file (nil: none).
 func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping) {
 	provider := n.providerOf(subject)
-	headers, header := map[string]string{}, http.Header{}
-	for k, vs := range h {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		header[ck] = vs
-		if len(vs) > 0 {
-			headers[ck] = vs[0]
-		}
-	}
-	tc := tracing.FromHeader(header)
-	in := transform.Input{Provider: provider, Ingest: transform.IngestNATS, Body: data, Headers: headers,
-		Header: header, ReceivedAt: received.UTC(), TraceParent: tc.TraceParent, TraceState: tc.TraceState}
+	in := transform.NewInput(provider, transform.IngestNATS, data, http.Header(h), received.UTC())
+	tc := tracing.FromHeader(in.Header)
+	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
 	m, ok := n.mappings().Mapping(provider)
 	if !ok {
 		return in, nil

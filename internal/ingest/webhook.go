@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -148,53 +147,15 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", problem.Problem{Status: http.StatusBadRequest, Title: "Invalid body",
 			Detail: err.Error(), Ext: members(provider, "")})
 	}
-	header, headers := deliveryHeaders(r.Header, signature.CredentialHeaders(m.Verifier))
+	// After the check, nothing may keep the credential headers.
+	in := transform.NewInput(provider, transform.IngestWebhook, body, r.Header, received, signature.CredentialHeaders(m.Verifier)...)
+	in.Payload, in.TraceParent, in.TraceState = payload, tc.TraceParent, tc.TraceState
 	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
 	defer cancel()
-	v := wh.handler.Handle(ctx, m, transform.Input{
-		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, Header: header, ReceivedAt: received,
-		TraceParent: tc.TraceParent, TraceState: tc.TraceState,
-	})
+	v := wh.handler.Handle(ctx, m, in)
 	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)
-}
-
-// deliveryHeaders returns the headers of a delivery as the pipeline takes
-// them, without the credential headers creds (after the check, nothing
-// may keep them): every value of each (header, shared with h: neither is
-// modified), and the first value of each (headers). h itself is left as
-// it is.
-func deliveryHeaders(h http.Header, creds []string) (header http.Header, headers map[string]string) {
-	header = h
-	if len(creds) > 0 {
-		header = make(http.Header, len(h))
-	}
-	headers = make(map[string]string, len(h))
-	for k, v := range h {
-		if len(creds) > 0 {
-			if isCredential(k, creds) {
-				continue
-			}
-			header[k] = v
-		}
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
-	return header, headers
-}
-
-// isCredential reports whether the header key k is one of creds, in any
-// case.
-func isCredential(k string, creds []string) bool {
-	for _, c := range creds {
-		if strings.EqualFold(k, c) {
-			return true
-		}
-	}
-	return false
 }
 
 // reject answers a delivery refused before the pipeline, counts it and

@@ -61,16 +61,13 @@ func input(m *transform.Mapping, in Input) (transform.Input, error) {
 	if err != nil {
 		return transform.Input{}, err
 	}
-	headers := make(map[string]string, len(header))
-	for k, v := range header {
-		headers[k] = v[0]
-	}
 	kind := transform.IngestWebhook
 	if !m.Accepts(kind) {
 		kind = transform.IngestNATS
 	}
-	return transform.Input{Provider: m.Provider, Ingest: kind, Body: in.Body, Payload: payload,
-		Headers: headers, Header: header, ReceivedAt: in.ReceivedAt}, nil
+	tin := transform.NewInput(m.Provider, kind, in.Body, header, in.ReceivedAt)
+	tin.Payload = payload
+	return tin, nil
 }
 
 // eventsOnly reports whether the file takes only events-protocol

@@ -312,8 +312,8 @@ func TestEnvelopeInputKeepsNoCredential(t *testing.T) {
 			if string(in.Body) != string(want) {
 				t.Errorf("kept body %s, want %s", in.Body, want)
 			}
-			if in.Headers["X-Trace"] != "one" || in.Headers["Authorization"] != "" || in.Header.Get("Authorization") != "" {
-				t.Errorf("headers %v (all %v): want X-Trace's first value and no Authorization", in.Headers, in.Header)
+			if in.HeaderValues()["X-Trace"] != "one" || in.HeaderValues()["Authorization"] != "" || in.Header.Get("Authorization") != "" {
+				t.Errorf("headers %v (all %v): want X-Trace's first value and no Authorization", in.HeaderValues(), in.Header)
 			}
 			if header.Get("Authorization") == "" {
 				t.Error("the caller's header lost its Authorization")

@@ -50,7 +50,7 @@ func TestWholeDataMatchesLeafByLeaf(t *testing.T) {
 			t.Errorf("%s rule %s: data is evaluated leaf by leaf", m.File, r.Name)
 			return
 		}
-		e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+		e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
 		if r.each != nil {
 			items, _ := r.each.run(e)
 			list, _ := items.([]any)

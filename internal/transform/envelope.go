@@ -34,27 +34,18 @@ func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received ti
 	if err != nil {
 		return Input{}, err
 	}
-	headers := map[string]string{}
-	if header != nil {
-		header = header.Clone()
-		header.Del("Authorization")
-		for k, v := range header {
-			if len(v) > 0 {
-				headers[k] = v[0]
-			}
-		}
-	}
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n%d\n", req.Name, req.Version.Int())
 	sum.Write(canonicalJSON(req.Payload))
-	return Input{
-		Ingest: IngestEvents, Body: body, Payload: payload, Headers: headers, Header: header,
-		ReceivedAt: received, DeliveryID: hex.EncodeToString(sum.Sum(nil)),
-		Envelope: Envelope{
-			Name: req.Name, Version: req.Version.Int(), ID: req.ID, FlowID: req.FlowID,
-			Metadata: req.Metadata, Identity: req.Identity,
-		},
-	}, nil
+	// The Authorization header, like auth, was checked by the endpoint:
+	// nothing keeps it.
+	in := NewInput("", IngestEvents, body, header, received, "Authorization")
+	in.Payload, in.DeliveryID = payload, hex.EncodeToString(sum.Sum(nil))
+	in.Envelope = Envelope{
+		Name: req.Name, Version: req.Version.Int(), ID: req.ID, FlowID: req.FlowID,
+		Metadata: req.Metadata, Identity: req.Identity,
+	}
+	return in, nil
 }
 
 // canonicalJSON re-encodes a payload so that the same payload written with

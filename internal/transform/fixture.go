@@ -117,10 +117,6 @@ func (m *Mapping) fixtureInput(f Fixture, body []byte) (Input, error) {
 		in.Provider = m.Provider
 		return in, err
 	}
-	headers := map[string]string{}
-	for k, v := range header {
-		headers[k] = v[0]
-	}
 	ct := ContentJSON
 	if !strings.HasSuffix(f.Payload, ".json") && len(m.ContentTypes) > 0 {
 		ct = m.ContentTypes[len(m.ContentTypes)-1]
@@ -129,8 +125,9 @@ func (m *Mapping) fixtureInput(f Fixture, body []byte) (Input, error) {
 	if err != nil {
 		return Input{}, err
 	}
-	return Input{Provider: m.Provider, Ingest: IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, Header: header, ReceivedAt: FixtureTime}, nil
+	in := NewInput(m.Provider, IngestWebhook, body, header, FixtureTime)
+	in.Payload = payload
+	return in, nil
 }
 
 // Render writes a result the way `bridge map` prints it: an indented JSON

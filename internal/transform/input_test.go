@@ -1,4 +1,4 @@
-package ingest
+package transform
 
 import (
 	"maps"
@@ -6,9 +6,14 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 )
 
-func TestDeliveryHeaders(t *testing.T) {
+// NewInput drops the credential headers (named in any case) without
+// touching the caller's header, shares that header when there is nothing
+// to change, and puts NATS' non-canonical names in canonical form;
+// HeaderValues is the first value of each.
+func TestNewInputHeaders(t *testing.T) {
 	request := func() http.Header {
 		return http.Header{
 			"Content-Type":   {"application/json"},
@@ -31,7 +36,8 @@ func TestDeliveryHeaders(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := request()
-			header, headers := deliveryHeaders(h, tc.creds)
+			in := NewInput("p", IngestWebhook, nil, h, time.Time{}, tc.creds...)
+			header, headers := in.Header, in.HeaderValues()
 			if !reflect.DeepEqual(h, request()) {
 				t.Errorf("the request's headers changed: %v", h)
 			}
@@ -60,9 +66,24 @@ func TestDeliveryHeaders(t *testing.T) {
 			if !maps.Equal(headers, wantFirst) {
 				t.Errorf("headers = %v, want %v", headers, wantFirst)
 			}
-			if len(tc.creds) == 0 && !slices.Equal(slices.Sorted(maps.Keys(header)), slices.Sorted(maps.Keys(h))) {
-				t.Errorf("without credentials, header = %v, want the request's", header)
+			if len(tc.creds) == 0 {
+				header["X-Shared"] = []string{"x"}
+				if h.Get("X-Shared") != "x" {
+					t.Errorf("without credentials, header = %v, want the request's own", header)
+				}
 			}
 		})
+	}
+	// A NATS message's header names are as the publisher wrote them.
+	h := http.Header{"x-github-event": {"push"}, "X-Request-Id": {"a"}}
+	in := NewInput("p", IngestNATS, nil, h, time.Time{})
+	if got := slices.Sorted(maps.Keys(in.Header)); !slices.Equal(got, []string{"X-Github-Event", "X-Request-Id"}) {
+		t.Errorf("header names %v, want canonical ones", got)
+	}
+	if _, ok := h["X-Github-Event"]; ok {
+		t.Error("the caller's header was changed")
+	}
+	if in.HeaderValues()["X-Github-Event"] != "push" || in.Header.Get("x-github-event") != "push" {
+		t.Errorf("headers %v", in.HeaderValues())
 	}
 }
