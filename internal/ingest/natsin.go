@@ -53,6 +53,7 @@ type NATS struct {
 	dlq      DeadLetterer
 	cfg      NATSConfig
 	log      *slog.Logger
+	door     door
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the consumer's goroutines
@@ -75,6 +76,7 @@ func NewNATS(js jetstream.JetStream, nc *nats.Conn, mappings func() Mappings, pi
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &NATS{js: js, nc: nc, mappings: mappings, pipe: pipe, dlq: dlq, cfg: cfg, log: cfg.Logger,
+		door: door{ingest: transform.IngestNATS, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer},
 		reqs: make(chan struct{}, cfg.Workers)}, nil
 }
 
@@ -255,7 +257,7 @@ func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received tim
 // traceparent header, and puts on in the trace context its events carry.
 // The returned context holds the span and is never cancelled.
 func (n *NATS) startSpan(subject string, m *transform.Mapping, in *transform.Input) (context.Context, tracing.Span) {
-	ctx, span, tc := n.cfg.Tracer.StartDelivery(context.Background(), transform.IngestNATS, metricsProvider(m),
+	ctx, span, tc := n.door.startSpan(context.Background(), metricsProvider(m),
 		tracing.Context{TraceParent: in.TraceParent, TraceState: in.TraceState})
 	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
 	span.SetString(tracing.AttrMsgDestination, subject)
@@ -287,26 +289,23 @@ func (n *NATS) work(jobs <-chan job) {
 // back). A panic while storing it dead-letters it as ReasonPanic instead of
 // ending the process.
 func (n *NATS) finish(j job) {
-	ctx, cancel := context.WithTimeout(j.ctx, n.cfg.Timeout)
-	defer cancel()
+	ctx := j.ctx
 	defer func() {
 		if r := recover(); r != nil {
 			n.panicked(ctx, j.msg, j.meta, r)
 			j.span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
 		}
 	}()
-	v := j.pending.Finish(ctx)
+	last := int(j.meta.NumDelivered) >= n.cfg.MaxDeliver // a failure is then dead-lettered, and counted so
+	v := n.door.run(ctx, providerOfMsg(n, j.msg), j.meta.Timestamp, j.pending.Finish, !last)
 	res := traceResult(v)
-	if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
-		n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
-	}
 	switch {
 	case v.Outcome != pipeline.Failed:
 		if err := j.msg.Ack(); err != nil {
 			// It comes back after AckWait and is then answered as a duplicate.
 			n.log.Warn("nats ingest: ack", "subject", j.msg.Subject(), "err", err)
 		}
-	case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
+	case last:
 		in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
 		key := v.IdempotencyKey
 		if key == "" {

@@ -53,11 +53,8 @@ func (n *NATS) request(msg *nats.Msg) {
 				Detail: err.Error(), Ext: members(in.Provider, "")})
 			return
 		}
-		ctx, cancel := context.WithTimeout(tctx, n.cfg.Timeout)
-		defer cancel()
-		v := n.pipe.Handle(ctx, m, in)
+		v := n.door.deliver(tctx, m, in)
 		span.Finish(traceResult(v))
-		n.cfg.Metrics.Done(p, transform.IngestNATS, v.Outcome.String(), in.ReceivedAt)
 		status, body := Answer(v)
 		if body == nil {
 			p := storeUnavailable(in.Provider)

@@ -41,7 +41,7 @@ type WebhookConfig struct {
 // Webhook serves POST /webhooks/{provider}.
 type Webhook struct {
 	mappings func() Mappings
-	handler  Handler
+	door     door
 	cfg      WebhookConfig
 	log      *slog.Logger
 	limits   *limiters // nil: no rate limit
@@ -71,7 +71,8 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
+	return &Webhook{mappings: mappings, cfg: cfg,
+		door: door{ingest: transform.IngestWebhook, timeout: cfg.Timeout, pipe: h, metrics: cfg.Metrics, tracer: cfg.Tracer}, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
 		logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}, nil
 }
 
@@ -87,7 +88,7 @@ func (wh *Webhook) Register(mux *http.ServeMux) {
 // traceparent, around serve.
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
-	ctx, span, tc := wh.cfg.Tracer.StartDelivery(r.Context(), transform.IngestWebhook, provider, tracing.FromHeader(r.Header))
+	ctx, span, tc := wh.door.startSpan(r.Context(), provider, tracing.FromHeader(r.Header))
 	span.Finish(wh.serve(ctx, w, r, provider, tc))
 }
 
@@ -150,10 +151,7 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// After the check, nothing may keep the credential headers.
 	in := transform.NewInput(provider, transform.IngestWebhook, body, r.Header, received, signature.CredentialHeaders(m.Verifier)...)
 	in.Payload, in.TraceParent, in.TraceState = payload, tc.TraceParent, tc.TraceState
-	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
-	defer cancel()
-	v := wh.handler.Handle(ctx, m, in)
-	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
+	v := wh.door.deliver(ctx, m, in)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)
 }
@@ -166,16 +164,6 @@ func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider strin
 		"reason", reason, "status", p.Status, "remote", r.RemoteAddr)
 	problem.Respond(w, r, slug, p, 0)
 	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
-}
-
-// traceResult is what a delivery's span records of its verdict; every
-// ingestor ends its spans with it.
-func traceResult(v pipeline.Verdict) tracing.Result {
-	r := tracing.Result{Rule: v.Rule, Outcome: v.Outcome.String(), Reason: v.Reason, IdempotencyKey: v.IdempotencyKey}
-	if v.Outcome == pipeline.Failed {
-		r.Err = v.Err
-	}
-	return r
 }
 
 // bodyError answers a body that could not be read: too large (413), over
