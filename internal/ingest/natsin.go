@@ -130,10 +130,16 @@ func (n *NATS) Shutdown(ctx context.Context) error {
 	var err error
 	if n.sub != nil {
 		// Drain delivers what is already buffered, then closes the
-		// subscription: no request callback runs after IsValid turns false.
+		// subscription: no request callback runs once it is closed, and
+		// closed is closed then.
+		closed := n.sub.StatusChanged(nats.SubscriptionClosed)
 		err = n.sub.Drain()
-		for n.sub.IsValid() && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
+		for open := true; open; {
+			select {
+			case _, open = <-closed:
+			case <-ctx.Done():
+				open = false
+			}
 		}
 	}
 	if n.cancel != nil {
