@@ -113,7 +113,7 @@ func (m *Mapping) fixtureInput(f Fixture, body []byte) (Input, error) {
 		if err != nil {
 			return Input{}, err
 		}
-		in, err := EnvelopeInput(env, header, FixtureTime)
+		in, err := fixtureEnvelopeInput(env, header, FixtureTime)
 		in.Provider = m.Provider
 		return in, err
 	}
