@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -110,7 +111,7 @@ func (l Letter) Input(m *transform.Mapping) (transform.Input, error) {
 		var env *eventsprotocol.Envelope
 		if env, err = eventsprotocol.Parse(l.Body); err == nil {
 			var ein transform.Input
-			if ein, err = transform.EnvelopeInput(env, l.Header, l.ReceivedAt); err == nil {
+			if ein, err = envelope.Input(env, l.Header, l.ReceivedAt); err == nil {
 				ein.Provider, ein.Body = l.Provider, l.Body
 				in = ein
 			}

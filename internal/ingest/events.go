@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/signature"
@@ -177,7 +178,7 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "over_budget"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixFailedDependency, eventsprotocol.CodeEventStoreUnavailable, nil)
 	}
-	in, err := transform.EnvelopeInput(req, header, received)
+	in, err := envelope.Input(req, header, received)
 	if err != nil {
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "invalid_payload"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected,

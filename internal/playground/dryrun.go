@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -49,7 +50,7 @@ func input(m *transform.Mapping, in Input) (transform.Input, error) {
 		if err != nil {
 			return transform.Input{}, err
 		}
-		tin, err := transform.EnvelopeInput(env, header, in.ReceivedAt)
+		tin, err := envelope.Input(env, header, in.ReceivedAt)
 		tin.Provider = m.Provider
 		return tin, err
 	}

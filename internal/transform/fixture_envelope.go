@@ -11,11 +11,11 @@ import (
 	"github.com/bridge-dev/bridge/eventsprotocol"
 )
 
-// fixtureEnvelopeInput is a TEMPORARY copy of EnvelopeInput, for the
-// fixtures only, while EnvelopeInput moves to the ingest side (next
-// commit): fixtures still live in transform, which cannot import the
-// ingest side. Once the fixtures have their own package (branch tsplit),
-// they call envelope.Input and this file is deleted.
+// fixtureEnvelopeInput is a TEMPORARY copy of envelope.Input
+// (internal/ingest/envelope), for the fixtures only: they still live in
+// transform, which cannot import the ingest side. Once the fixtures have
+// their own package (branch tsplit), they call envelope.Input and this
+// file is deleted.
 func fixtureEnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received time.Time) (Input, error) {
 	payload, err := DecodeJSON(req.Payload)
 	if err != nil {
