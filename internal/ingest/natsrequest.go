@@ -41,16 +41,12 @@ func (n *NATS) request(msg *nats.Msg) {
 		tctx, span := n.startSpan(msg.Subject, m, &in)
 		switch reason {
 		case ReasonNoMapping:
-			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "unknown_provider", in.ReceivedAt)
-			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "unknown_provider"})
-			n.reply(msg, http.StatusNotFound, problem.Problem{Type: problem.TypeURI("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
-				Detail: err.Error(), Ext: members(in.Provider, "")})
+			n.refuse(msg, span, p, in, "unknown_provider", "unknown-provider",
+				problem.Problem{Status: http.StatusNotFound, Title: "Unknown provider", Detail: err.Error()})
 			return
 		case ReasonNotJSON:
-			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "invalid_body", in.ReceivedAt)
-			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "invalid_body"})
-			n.reply(msg, http.StatusBadRequest, problem.Problem{Type: problem.TypeURI("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
-				Detail: err.Error(), Ext: members(in.Provider, "")})
+			n.refuse(msg, span, p, in, "invalid_body", "invalid-body",
+				problem.Problem{Status: http.StatusBadRequest, Title: "Invalid body", Detail: err.Error()})
 			return
 		}
 		v := n.door.deliver(tctx, m, in)
@@ -65,6 +61,15 @@ func (n *NATS) request(msg *nats.Msg) {
 		body.Status = status
 		n.reply(msg, status, body)
 	}()
+}
+
+// refuse answers a request refused before the pipeline with the problem p
+// of type slug, and counts and traces it as rejected for why.
+func (n *NATS) refuse(msg *nats.Msg, span tracing.Span, provider string, in transform.Input, why, slug string, p problem.Problem) {
+	n.cfg.Metrics.Rejected(provider, transform.IngestNATS, why, in.ReceivedAt)
+	span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: why})
+	p.Type, p.Ext = problem.TypeURI(slug), members(in.Provider, "")
+	n.reply(msg, p.Status, p)
 }
 
 // requestPanicked dead-letters a request whose handling panicked, logs the
