@@ -3,8 +3,6 @@ package ingest
 import (
 	"context"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -48,35 +45,18 @@ func outcomes(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 // counts each outcome once; with JetStream gone the delivery fails when
 // the deadline comes, counted as failed unless the door counts it itself.
 func TestDoorDeliver(t *testing.T) {
-	srv := natstest.Start(t)
-	_, js := natstest.Connect(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pcfg := publish.DefaultConfig()
-	if err := publish.EnsureStreams(ctx, js, pcfg); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
-	publisher, err := publish.New(js, pcfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(panicShop), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	set, err := transform.Load(dir, transform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := set.Mapping("shop")
+	st := startStore(ctx, t, log)
+	m, _ := st.set.Mapping("shop")
 	reg := prometheus.NewRegistry()
 	met, err := metrics.New(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const timeout = 2 * time.Second
-	d := door{ingest: transform.IngestNATS, timeout: timeout, pipe: pipeline.New(publisher, pipeline.Options{Logger: log}), metrics: met}
+	d := door{ingest: transform.IngestNATS, timeout: timeout, pipe: pipeline.New(st.publisher, pipeline.Options{Logger: log}), metrics: met}
 	input := func(body string) transform.Input {
 		in := transform.NewInput("shop", transform.IngestNATS, []byte(body), nil, time.Now().UTC())
 		if in.Payload, err = transform.DecodeJSON(in.Body); err != nil {
@@ -98,7 +78,7 @@ func TestDoorDeliver(t *testing.T) {
 			t.Errorf("%s: %v (%v), want %v", tc.name, v.Outcome, v.Err, tc.want)
 		}
 	}
-	if got := len(natstest.StreamMessages(t, js, pcfg.Stream)); got != 1 {
+	if got := len(natstest.StreamMessages(t, st.js, st.pcfg.Stream)); got != 1 {
 		t.Errorf("%d events stored, want 1", got)
 	}
 	want := map[string]float64{"published": 1, "duplicate": 1, "dead_lettered": 1}
@@ -106,7 +86,7 @@ func TestDoorDeliver(t *testing.T) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}
 
-	srv.Stop(t)
+	st.srv.Stop(t)
 	for _, countFailed := range []bool{true, false} {
 		in := input(`{"id":"o3","kind":"paid","note":"down"}`)
 		v := d.run(ctx, "shop", in.ReceivedAt, func(ctx context.Context) pipeline.Verdict {
