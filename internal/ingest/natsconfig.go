@@ -72,10 +72,13 @@ func (c NATSConfig) Validate() error {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("nats ingest: %s: "+format, append([]any{field}, args...)...))
 	}
-	for field, v := range map[string]string{"Stream": c.Stream, "Consumer": c.Consumer, "QueueGroup": c.QueueGroup} {
+	for field, v := range map[string]string{"Stream": c.Stream, "Consumer": c.Consumer} {
 		if v == "" || strings.ContainsAny(v, ".*> \t") {
 			add(field, "must be a non-empty name without '.', '*', '>' or spaces, got %q", v)
 		}
+	}
+	if c.QueueGroup == "" || strings.ContainsAny(c.QueueGroup, " \t") {
+		add("QueueGroup", "must be a non-empty name without spaces, got %q", c.QueueGroup)
 	}
 	if len(c.Subjects) == 0 {
 		add("Subjects", "must list at least one subject")

@@ -21,7 +21,7 @@ func TestNATSConfigValidate(t *testing.T) {
 			`nats ingest: Consumer: must be a non-empty name without '.', '*', '>' or spaces, got ""`,
 			`nats ingest: MaxAge: must be > 0, got 0s`,
 			`nats ingest: MaxDeliver: must be > 0, got 0`,
-			`nats ingest: QueueGroup: must be a non-empty name without '.', '*', '>' or spaces, got ""`,
+			`nats ingest: QueueGroup: must be a non-empty name without spaces, got ""`,
 			`nats ingest: ReplyPrefix: must be a subject prefix without wildcards, spaces or a final '.', got ""`,
 			`nats ingest: Stream: must be a non-empty name without '.', '*', '>' or spaces, got ""`,
 			`nats ingest: Subjects: must list at least one subject`,
@@ -33,6 +33,9 @@ func TestNATSConfigValidate(t *testing.T) {
 		}},
 		{"a consumer with a dot", func(c *NATSConfig) { c.Consumer = "a.b" }, []string{
 			`nats ingest: Consumer: must be a non-empty name without '.', '*', '>' or spaces, got "a.b"`,
+		}},
+		{"a queue group with a space", func(c *NATSConfig) { c.QueueGroup = "a b" }, []string{
+			`nats ingest: QueueGroup: must be a non-empty name without spaces, got "a b"`,
 		}},
 		{"an empty subject", func(c *NATSConfig) { c.Subjects = []string{"ingest.>", ""} }, []string{
 			`nats ingest: Subjects[1]: must be a subject without spaces, got ""`,
