@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/problem"
@@ -59,6 +60,37 @@ func Answer(v pipeline.Verdict) (int, *VerdictBody) {
 func storeUnavailable(provider string) problem.Problem {
 	return problem.Problem{Status: http.StatusServiceUnavailable, Title: "Event store unavailable",
 		Detail: "JetStream could not store the event; retry later", Ext: members(provider, "")}
+}
+
+// members are the extension members of a delivery's problem: the
+// provider it was sent to and, when not empty, reason, a short
+// machine-readable cause (a signature rejection's "missing", "expired").
+func members(provider, reason string) map[string]any {
+	m := make(map[string]any, 2)
+	if provider != "" {
+		m["provider"] = provider
+	}
+	if reason != "" {
+		m["reason"] = reason
+	}
+	return m
+}
+
+// verdictBufs holds the buffers answers are written from: Write copies
+// what it is given, so a buffer is free again once it returns.
+var verdictBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// writeVerdict writes b as application/json, with the newline
+// json.Encoder ends it with.
+func writeVerdict(w http.ResponseWriter, status int, b *VerdictBody) {
+	buf := verdictBufs.Get().(*[]byte)
+	*buf = append(b.appendJSON((*buf)[:0]), '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(*buf)
+	if cap(*buf) <= 64<<10 { // a rare huge answer is not kept
+		verdictBufs.Put(buf)
+	}
 }
 
 // appendJSON appends b as encoding/json marshals it (HTML characters
