@@ -55,8 +55,7 @@ func TestDoorDeliver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const timeout = 2 * time.Second
-	d := door{ingest: transform.IngestNATS, timeout: timeout, pipe: pipeline.New(st.publisher, pipeline.Options{Logger: log}), metrics: met}
+	d := door{ingest: transform.IngestNATS, timeout: 10 * time.Second, pipe: pipeline.New(st.publisher, pipeline.Options{Logger: log}), metrics: met}
 	input := func(body string) transform.Input {
 		in := transform.NewInput("shop", transform.IngestNATS, []byte(body), nil, time.Now().UTC())
 		if in.Payload, err = transform.DecodeJSON(in.Body); err != nil {
@@ -87,6 +86,8 @@ func TestDoorDeliver(t *testing.T) {
 	}
 
 	st.srv.Stop(t)
+	const timeout = time.Second // the door's deadline is all a delivery then waits
+	d.timeout = timeout
 	for _, countFailed := range []bool{true, false} {
 		in := input(`{"id":"o3","kind":"paid","note":"down"}`)
 		v := d.run(ctx, "shop", in.ReceivedAt, func(ctx context.Context) pipeline.Verdict {
