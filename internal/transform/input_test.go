@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"reflect"
@@ -85,5 +86,50 @@ func TestNewInputHeaders(t *testing.T) {
 	}
 	if in.HeaderValues()["X-Github-Event"] != "push" || in.Header.Get("x-github-event") != "push" {
 		t.Errorf("headers %v", in.HeaderValues())
+	}
+}
+
+// Expressions see `headers` as before Input carried them once: the first
+// value of each, under the canonical name, "" when missing; a dropped
+// credential is not there.
+func TestHeadersInExpressions(t *testing.T) {
+	const file = `provider: shop
+module: test
+accepts: [nats]
+rules:
+  - name: kinds
+    when: headers["X-Kind"] == "a"
+    entity_type: order
+    event_name: seen
+    entity_id: payload.id
+    source: '"https://shop.example/orders/" + payload.id'
+    data:
+      first: headers["X-Kind"]
+      missing: headers["X-Missing"]
+      token: headers["X-Token"]
+      count: len(headers)
+`
+	m, problems := Parse("shop.yaml", []byte(file), Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	body := []byte(`{"id":"o1"}`)
+	in := NewInput("shop", IngestNATS, body, http.Header{"x-kind": {"a", "b"}, "X-Token": {"t"}, "X-Empty": {}}, received, "x-token")
+	var err error
+	if in.Payload, err = DecodeJSON(body); err != nil {
+		t.Fatal(err)
+	}
+	res := m.Apply(in)
+	if res.Failure != nil || len(res.Events) != 1 {
+		t.Fatalf("apply: %+v", res.Failure)
+	}
+	var ev struct{ Data map[string]any }
+	if err := json.Unmarshal(res.Events[0].JSON, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"first": "a", "missing": "", "token": "", "count": 1.0} {
+		if ev.Data[k] != want {
+			t.Errorf("data.%s = %#v, want %#v (data %v)", k, ev.Data[k], want, ev.Data)
+		}
 	}
 }
