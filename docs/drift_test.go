@@ -144,7 +144,7 @@ func calledName(call *ast.CallExpr) string {
 
 // codeProblemTypes returns the slug of every urn:bridge:problem the code
 // can answer. A slug reaches the answer as a parameter named slug (of
-// problem.Write, ingest's writeProblem and reject, ...) or a struct field
+// problem.Write, Respond and TypeURI, ingest's reject, ...) or a struct field
 // named slug; the test finds every function and struct type with one and
 // reads the string literal given to it at each call or composite literal.
 // A slug given as anything but a literal, or a parameter or field named

@@ -125,10 +125,12 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 // startNATSIngest sets up the INGEST stream and its shared consumer, and
 // starts taking raw payloads from it and from request/reply.
 func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, dead *deadletter.Writer) error {
-	cfg := ingest.NATSConfig{
-		Consumer: d.cfg.IngestConsumer, Batch: d.cfg.IngestBatch, Workers: d.cfg.IngestWorkers,
-		MaxDeliver: d.cfg.IngestMaxDeliver, AckWait: d.cfg.IngestAckWait, Timeout: d.cfg.RequestTimeout, Logger: d.log,
-		Metrics: d.metrics, Tracer: d.tracing.Tracer(),
+	cfg := ingest.DefaultNATSConfig()
+	cfg.Consumer, cfg.Batch, cfg.Workers = d.cfg.IngestConsumer, d.cfg.IngestBatch, d.cfg.IngestWorkers
+	cfg.MaxDeliver, cfg.AckWait, cfg.Timeout = d.cfg.IngestMaxDeliver, d.cfg.IngestAckWait, d.cfg.RequestTimeout
+	cfg.Logger, cfg.Metrics, cfg.Tracer = d.log, d.metrics, d.tracing.Tracer()
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -68,7 +68,7 @@ func TestLeastPrivilegeNATSUser(t *testing.T) {
 	if err := publish.EnsureStreams(ctx, admin, pcfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish.EnsureStream(ctx, admin, pcfg, ingest.NATSConfig{}.StreamConfig(1)); err != nil {
+	if err := publish.EnsureStream(ctx, admin, pcfg, ingest.DefaultNATSConfig().StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/signature"
@@ -62,7 +63,7 @@ type EventsConfig struct {
 // an envelope out (HTTP 200, the status in the answer's name).
 type Events struct {
 	set    func() EventSet
-	pipe   Handler
+	door   door
 	cfg    EventsConfig
 	server *eventsprotocol.Server
 	logs   *LogSampler // rejections, sampled per reason
@@ -103,7 +104,8 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	e := &Events{set: set, pipe: pipe, cfg: cfg, logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}
+	e := &Events{set: set, cfg: cfg, logs: NewLogSampler(RejectLogBurst, RejectLogInterval),
+		door: door{ingest: transform.IngestEvents, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer}}
 	opts := []eventsprotocol.ServerOption{
 		eventsprotocol.WithMaxBodyBytes(cfg.BodyLimit),
 		eventsprotocol.WithFallback(eventsprotocol.HandlerFunc(e.serve)),
@@ -154,7 +156,7 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 		ts, _ := req.Metadata[tracing.HeaderTraceState].(string)
 		incoming = tracing.Parse(tp, ts)
 	}
-	ctx, span, tc := e.cfg.Tracer.StartDelivery(ctx, transform.IngestEvents, metrics.UnknownProvider, incoming)
+	ctx, span, tc := e.door.startSpan(ctx, metrics.UnknownProvider, incoming)
 	res := tracing.Result{FlowID: req.FlowID}
 	out, err := e.deliver(ctx, req, header, tc, &res)
 	span.Finish(res)
@@ -176,7 +178,7 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "over_budget"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixFailedDependency, eventsprotocol.CodeEventStoreUnavailable, nil)
 	}
-	in, err := transform.EnvelopeInput(req, header, received)
+	in, err := envelope.Input(req, header, received)
 	if err != nil {
 		res.Outcome, res.Reason = tracing.OutcomeRejected, "invalid_payload"
 		return eventsprotocol.ErrorFor(req, eventsprotocol.SuffixBadRequest, eventsprotocol.CodeEventRejected,
@@ -199,10 +201,7 @@ func (e *Events) deliver(ctx context.Context, req *eventsprotocol.Envelope, head
 	}
 	in.Provider = m.Provider
 	e.cfg.Metrics.Received(m.Provider, transform.IngestEvents)
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-	defer cancel()
-	v := e.pipe.Handle(ctx, m, in)
-	e.cfg.Metrics.Done(m.Provider, transform.IngestEvents, v.Outcome.String(), received)
+	v := e.door.deliver(ctx, m, in)
 	flow := res.FlowID
 	*res = traceResult(v)
 	res.Provider, res.FlowID = m.Provider, flow

@@ -2,13 +2,11 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/textproto"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -35,90 +33,6 @@ const (
 	ReasonPanic         = string(deadletter.ReasonPanic)
 )
 
-// Defaults of NATSConfig.
-const (
-	DefaultIngestStream  = "INGEST"
-	DefaultIngestSubject = "ingest.>"
-	DefaultConsumer      = "bridge"
-	DefaultReplyPrefix   = "bridge.ingest"
-)
-
-// NATSConfig configures the NATS ingestor.
-type NATSConfig struct {
-	Stream      string        // the ingest stream, default DefaultIngestStream
-	Subjects    []string      // default ingest.>; the provider is the second token
-	Consumer    string        // durable pull consumer shared by every replica, default "bridge"
-	Batch       int           // messages fetched at once, default 64
-	Workers     int           // deliveries stored at once, default 8
-	MaxDeliver  int           // attempts before a payload JetStream cannot store is dead-lettered, default 10
-	AckWait     time.Duration // redelivery of an unacknowledged message, default 30s
-	Timeout     time.Duration // one attempt's deadline, publish retries included, default 10s; below AckWait
-	MaxAge      time.Duration // how long the ingest stream keeps a message nobody took, default 7 days
-	ReplyPrefix string        // core request/reply: <ReplyPrefix>.<provider>, default bridge.ingest
-	QueueGroup  string        // request/reply queue group, default "bridge"
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics // nil: none
-	Tracer      *tracing.Tracer  // nil: tracing off (a message's traceparent header is passed on unchanged)
-}
-
-func (c *NATSConfig) defaults() {
-	if c.Stream == "" {
-		c.Stream = DefaultIngestStream
-	}
-	if len(c.Subjects) == 0 {
-		c.Subjects = []string{DefaultIngestSubject}
-	}
-	if c.Consumer == "" {
-		c.Consumer = DefaultConsumer
-	}
-	if c.Batch <= 0 {
-		c.Batch = 64
-	}
-	if c.Workers <= 0 {
-		c.Workers = 8
-	}
-	if c.MaxDeliver <= 0 {
-		c.MaxDeliver = 10
-	}
-	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
-	}
-	if c.MaxAge <= 0 {
-		c.MaxAge = 7 * 24 * time.Hour
-	}
-	if c.ReplyPrefix == "" {
-		c.ReplyPrefix = DefaultReplyPrefix
-	}
-	if c.QueueGroup == "" {
-		c.QueueGroup = DefaultConsumer
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-}
-
-// StreamConfig is the ingest stream: a work queue (a message leaves it once
-// a bridge acknowledges it), file storage.
-func (c NATSConfig) StreamConfig(replicas int) jetstream.StreamConfig {
-	c.defaults()
-	return jetstream.StreamConfig{
-		Name:        c.Stream,
-		Description: "bridge ingest: raw provider payloads at ingest.<provider>[.<anything>]",
-		Subjects:    c.Subjects,
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.WorkQueuePolicy,
-		Replicas:    replicas,
-		MaxAge:      c.MaxAge,
-		Duplicates:  2 * time.Minute,
-		MaxBytes:    -1,
-		Discard:     jetstream.DiscardNew,
-		AllowDirect: true,
-	}
-}
-
 // Pipe is what the NATS ingestor needs of the pipeline.
 type Pipe interface {
 	Begin(m *transform.Mapping, in transform.Input) *pipeline.Pending
@@ -141,6 +55,7 @@ type NATS struct {
 	dlq      DeadLetterer
 	cfg      NATSConfig
 	log      *slog.Logger
+	door     door
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the consumer's goroutines
@@ -149,16 +64,21 @@ type NATS struct {
 	reqWG  sync.WaitGroup // request/reply deliveries in flight
 }
 
-// NewNATS returns the ingestor; Start begins consuming.
+// NewNATS returns the ingestor of a valid cfg (start from
+// DefaultNATSConfig); Start begins consuming.
 func NewNATS(js jetstream.JetStream, nc *nats.Conn, mappings func() Mappings, pipe Pipe, dlq DeadLetterer, cfg NATSConfig) (*NATS, error) {
+	var errs []error
 	if js == nil || nc == nil || mappings == nil || pipe == nil || dlq == nil {
-		return nil, errors.New("nats ingest: jetstream, connection, mappings, pipeline and dead letters are required")
+		errs = append(errs, errors.New("nats ingest: jetstream, connection, mappings, pipeline and dead letters are required"))
 	}
-	cfg.defaults()
-	if cfg.Timeout >= cfg.AckWait {
-		return nil, fmt.Errorf("nats ingest: timeout %s must be below the ack wait %s", cfg.Timeout, cfg.AckWait)
+	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &NATS{js: js, nc: nc, mappings: mappings, pipe: pipe, dlq: dlq, cfg: cfg, log: cfg.Logger,
+		door: door{ingest: transform.IngestNATS, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer},
 		reqs: make(chan struct{}, cfg.Workers)}, nil
 }
 
@@ -212,10 +132,16 @@ func (n *NATS) Shutdown(ctx context.Context) error {
 	var err error
 	if n.sub != nil {
 		// Drain delivers what is already buffered, then closes the
-		// subscription: no request callback runs after IsValid turns false.
+		// subscription: no request callback runs once it is closed, and
+		// closed is closed then.
+		closed := n.sub.StatusChanged(nats.SubscriptionClosed)
 		err = n.sub.Drain()
-		for n.sub.IsValid() && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
+		for open := true; open; {
+			select {
+			case _, open = <-closed:
+			case <-ctx.Done():
+				open = false
+			}
 		}
 	}
 	if n.cancel != nil {
@@ -325,17 +251,9 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 // letter keeps it, and its provider's mapping file (nil: none).
 func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping) {
 	provider := n.providerOf(subject)
-	headers, header := map[string]string{}, http.Header{}
-	for k, vs := range h {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		header[ck] = vs
-		if len(vs) > 0 {
-			headers[ck] = vs[0]
-		}
-	}
-	tc := tracing.FromHeader(header)
-	in := transform.Input{Provider: provider, Ingest: transform.IngestNATS, Body: data, Headers: headers,
-		Header: header, ReceivedAt: received.UTC(), TraceParent: tc.TraceParent, TraceState: tc.TraceState}
+	in := transform.NewInput(provider, transform.IngestNATS, data, http.Header(h), received.UTC())
+	tc := tracing.FromHeader(in.Header)
+	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
 	m, ok := n.mappings().Mapping(provider)
 	if !ok {
 		return in, nil
@@ -347,7 +265,7 @@ func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received tim
 // traceparent header, and puts on in the trace context its events carry.
 // The returned context holds the span and is never cancelled.
 func (n *NATS) startSpan(subject string, m *transform.Mapping, in *transform.Input) (context.Context, tracing.Span) {
-	ctx, span, tc := n.cfg.Tracer.StartDelivery(context.Background(), transform.IngestNATS, metricsProvider(m),
+	ctx, span, tc := n.door.startSpan(context.Background(), metricsProvider(m),
 		tracing.Context{TraceParent: in.TraceParent, TraceState: in.TraceState})
 	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
 	span.SetString(tracing.AttrMsgDestination, subject)
@@ -379,26 +297,23 @@ func (n *NATS) work(jobs <-chan job) {
 // back). A panic while storing it dead-letters it as ReasonPanic instead of
 // ending the process.
 func (n *NATS) finish(j job) {
-	ctx, cancel := context.WithTimeout(j.ctx, n.cfg.Timeout)
-	defer cancel()
+	ctx := j.ctx
 	defer func() {
 		if r := recover(); r != nil {
 			n.panicked(ctx, j.msg, j.meta, r)
 			j.span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
 		}
 	}()
-	v := j.pending.Finish(ctx)
+	last := int(j.meta.NumDelivered) >= n.cfg.MaxDeliver // a failure is then dead-lettered, and counted so
+	v := n.door.run(ctx, providerOfMsg(n, j.msg), j.meta.Timestamp, j.pending.Finish, !last)
 	res := traceResult(v)
-	if v.Outcome != pipeline.Failed || int(j.meta.NumDelivered) < n.cfg.MaxDeliver {
-		n.cfg.Metrics.Done(providerOfMsg(n, j.msg), transform.IngestNATS, v.Outcome.String(), j.meta.Timestamp)
-	}
 	switch {
 	case v.Outcome != pipeline.Failed:
 		if err := j.msg.Ack(); err != nil {
 			// It comes back after AckWait and is then answered as a duplicate.
 			n.log.Warn("nats ingest: ack", "subject", j.msg.Subject(), "err", err)
 		}
-	case int(j.meta.NumDelivered) >= n.cfg.MaxDeliver:
+	case last:
 		in, m, _, _ := n.input(j.msg.Subject(), j.msg.Headers(), j.msg.Data(), j.meta.Timestamp)
 		key := v.IdempotencyKey
 		if key == "" {
@@ -475,103 +390,4 @@ func providerOfMsg(n *NATS, msg jetstream.Msg) string {
 		return m.Provider
 	}
 	return metrics.UnknownProvider
-}
-
-// request answers a core NATS request on <ReplyPrefix>.<provider> with the
-// verdict body the webhook path returns (plus its HTTP-equivalent status).
-func (n *NATS) request(msg *nats.Msg) {
-	select {
-	case n.reqs <- struct{}{}:
-	default:
-		n.reply(msg, http.StatusServiceUnavailable, Problem{Type: problemType("too-many-requests"), Status: http.StatusServiceUnavailable,
-			Title: "Too many requests in flight", Detail: "retry later"})
-		return
-	}
-	n.reqWG.Add(1)
-	go func() {
-		defer n.reqWG.Done()
-		defer func() { <-n.reqs }()
-		defer func() {
-			if r := recover(); r != nil {
-				n.requestPanicked(msg, r)
-			}
-		}()
-		in, m, reason, err := n.input(msg.Subject, msg.Header, msg.Data, time.Now())
-		p := metricsProvider(m)
-		n.cfg.Metrics.Received(p, transform.IngestNATS)
-		tctx, span := n.startSpan(msg.Subject, m, &in)
-		switch reason {
-		case ReasonNoMapping:
-			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "unknown_provider", in.ReceivedAt)
-			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "unknown_provider"})
-			n.reply(msg, http.StatusNotFound, Problem{Type: problemType("unknown-provider"), Status: http.StatusNotFound, Title: "Unknown provider",
-				Detail: err.Error(), Provider: in.Provider})
-			return
-		case ReasonNotJSON:
-			n.cfg.Metrics.Rejected(p, transform.IngestNATS, "invalid_body", in.ReceivedAt)
-			span.Finish(tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "invalid_body"})
-			n.reply(msg, http.StatusBadRequest, Problem{Type: problemType("invalid-body"), Status: http.StatusBadRequest, Title: "Invalid body",
-				Detail: err.Error(), Provider: in.Provider})
-			return
-		}
-		ctx, cancel := context.WithTimeout(tctx, n.cfg.Timeout)
-		defer cancel()
-		v := n.pipe.Handle(ctx, m, in)
-		span.Finish(traceResult(v))
-		n.cfg.Metrics.Done(p, transform.IngestNATS, v.Outcome.String(), in.ReceivedAt)
-		status, body := Answer(v)
-		if body == nil {
-			p := storeUnavailable(in.Provider)
-			p.Type = problemType("store-unavailable")
-			n.reply(msg, status, p)
-			return
-		}
-		body.Status = status
-		n.reply(msg, status, body)
-	}()
-}
-
-// requestPanicked dead-letters a request whose handling panicked, logs the
-// stack, and answers as for any dead letter (202, reason panic), or 503
-// when the dead letter cannot be stored either.
-func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
-	in, m := n.rawInput(msg.Subject, msg.Header, msg.Data, time.Now())
-	n.log.Error("nats ingest: panic while handling a request; dead-lettering it", "subject", msg.Subject,
-		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
-	defer cancel()
-	file := ""
-	if m != nil {
-		file = m.File
-	}
-	cause := fmt.Errorf("panic: %v", r)
-	ack, err := n.dlq.Store(ctx, natsDeliveryKey(msg.Subject), deadletter.Letter{
-		Provider: in.Provider, Reason: deadletter.ReasonPanic, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
-		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
-	})
-	if err != nil {
-		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", ReasonPanic, "err", err)
-		p := storeUnavailable(in.Provider)
-		p.Type = problemType("store-unavailable")
-		n.reply(msg, http.StatusServiceUnavailable, p)
-		return
-	}
-	if !ack.Duplicate {
-		n.cfg.Metrics.DeadLettered(metricsProvider(m), transform.IngestNATS, ReasonPanic)
-	}
-	n.reply(msg, http.StatusAccepted, VerdictBody{Status: http.StatusAccepted, DeadLettered: true, Duplicate: ack.Duplicate,
-		Reason: ReasonPanic, Error: cause.Error()})
-}
-
-func (n *NATS) reply(msg *nats.Msg, status int, body any) {
-	if msg.Reply == "" {
-		return
-	}
-	b, _ := json.Marshal(body)
-	r := nats.NewMsg(msg.Reply)
-	r.Header.Set("Bridge-Status", fmt.Sprint(status))
-	r.Data = b
-	if err := msg.RespondMsg(r); err != nil {
-		n.log.Warn("nats ingest: reply", "subject", msg.Subject, "err", err)
-	}
 }

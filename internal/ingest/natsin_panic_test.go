@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +16,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
-
-const panicShop = `provider: shop
-module: test
-accepts: [nats]
-rules:
-  - name: paid
-    when: payload.kind == "paid"
-    entity_type: order
-    event_name: paid
-    entity_id: payload.id
-    source: '"https://shop.example/orders/" + payload.id'
-    data:
-      note: payload.note
-`
 
 // panickyStore is the real publisher, but an event whose data holds
 // "boom-publish" makes Publish panic: a bug deep in the store path, in a
@@ -69,30 +53,15 @@ func (p panickyPipe) Handle(ctx context.Context, m *transform.Mapping, in transf
 // panic and logs the stack; the process goes on and the next message is
 // stored.
 func TestNATSIngestPanicDeadLetters(t *testing.T) {
-	srv := natstest.Start(t)
-	nc, js := natstest.Connect(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pcfg := publish.DefaultConfig()
-	if err := publish.EnsureStreams(ctx, js, pcfg); err != nil {
-		t.Fatal(err)
-	}
 	var logs natstest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	publisher, err := publish.New(js, pcfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(panicShop), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	set, err := transform.Load(dir, transform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := startStore(ctx, t, log)
+	nc, js, pcfg, publisher, set := st.nc, st.js, st.pcfg, st.publisher, st.set
 	pipe := panickyPipe{pipeline.New(panickyStore{publisher}, pipeline.Options{Logger: log})}
-	cfg := NATSConfig{Timeout: 2 * time.Second, AckWait: 5 * time.Second, Logger: log}
+	cfg := DefaultNATSConfig()
+	cfg.Timeout, cfg.AckWait, cfg.Logger = 2*time.Second, 5*time.Second, log
 	if err := publish.EnsureStream(ctx, js, pcfg, cfg.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}

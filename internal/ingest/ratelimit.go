@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/bridge-dev/bridge/internal/metrics"
+	"github.com/bridge-dev/bridge/internal/problem"
 )
 
 // RateLimit bounds the webhook deliveries of each provider: a token bucket
@@ -106,8 +107,8 @@ func (wh *Webhook) rateLimited(w http.ResponseWriter, r *http.Request, provider 
 	if !known {
 		who, label = "requests for providers without a mapping are over their shared limit", metrics.UnknownProvider
 	}
-	wh.reject(w, r, label, received, "rate_limited", "rate-limited", Problem{Status: http.StatusTooManyRequests, Title: "Rate limited",
+	wh.reject(w, r, label, received, "rate_limited", "rate-limited", problem.Problem{Status: http.StatusTooManyRequests, Title: "Rate limited",
 		Detail: who + " of " + strconv.FormatFloat(wh.cfg.RateLimit.PerSecond, 'g', -1, 64) + " deliveries a second (burst " +
 			strconv.Itoa(wh.cfg.RateLimit.Burst) + "); retry after " + strconv.FormatInt(secs, 10) + "s",
-		Provider: provider})
+		Ext: members(provider, "")})
 }

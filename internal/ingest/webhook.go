@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/problem"
 	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -41,7 +41,7 @@ type WebhookConfig struct {
 // Webhook serves POST /webhooks/{provider}.
 type Webhook struct {
 	mappings func() Mappings
-	handler  Handler
+	door     door
 	cfg      WebhookConfig
 	log      *slog.Logger
 	limits   *limiters // nil: no rate limit
@@ -71,7 +71,8 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{mappings: mappings, handler: h, cfg: cfg, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
+	return &Webhook{mappings: mappings, cfg: cfg,
+		door: door{ingest: transform.IngestWebhook, timeout: cfg.Timeout, pipe: h, metrics: cfg.Metrics, tracer: cfg.Tracer}, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
 		logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}, nil
 }
 
@@ -87,7 +88,7 @@ func (wh *Webhook) Register(mux *http.ServeMux) {
 // traceparent, around serve.
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
-	ctx, span, tc := wh.cfg.Tracer.StartDelivery(r.Context(), transform.IngestWebhook, provider, tracing.FromHeader(r.Header))
+	ctx, span, tc := wh.door.startSpan(r.Context(), provider, tracing.FromHeader(r.Header))
 	span.Finish(wh.serve(ctx, w, r, provider, tc))
 }
 
@@ -103,8 +104,8 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 			wh.rateLimited(w, r, provider, false, received, wait)
 			return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 		}
-		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", Problem{Status: http.StatusNotFound, Title: "Unknown provider",
-			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Provider: provider})
+		return wh.reject(w, r, metrics.UnknownProvider, received, "unknown_provider", "unknown-provider", problem.Problem{Status: http.StatusNotFound, Title: "Unknown provider",
+			Detail: "no mapping file takes webhooks for provider " + strconv.Quote(provider), Ext: members(provider, "")})
 	}
 	wh.cfg.Metrics.Received(provider, transform.IngestWebhook)
 	if ok, wait := wh.limits.allow(provider, received); !ok {
@@ -113,14 +114,14 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return wh.reject(w, r, provider, received, "method", "method-not-allowed", Problem{Status: http.StatusMethodNotAllowed,
-			Detail: "webhooks are delivered with POST, got " + r.Method, Provider: provider})
+		return wh.reject(w, r, provider, received, "method", "method-not-allowed", problem.Problem{Status: http.StatusMethodNotAllowed,
+			Detail: "webhooks are delivered with POST, got " + r.Method, Ext: members(provider, "")})
 	}
 	ct := r.Header.Get("Content-Type")
 	if !m.AcceptsContentType(ct) {
-		return wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", Problem{Status: http.StatusUnsupportedMediaType,
-			Detail:   "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
-			Provider: provider})
+		return wh.reject(w, r, provider, received, "content_type", "unsupported-media-type", problem.Problem{Status: http.StatusUnsupportedMediaType,
+			Detail: "content type " + strconv.Quote(ct) + " is not accepted; this provider takes " + joinQuoted(m.ContentTypes),
+			Ext:    members(provider, "")})
 	}
 	body, release, err := wh.cfg.Bodies.ReadBody(w, r, wh.cfg.BodyLimit)
 	defer release()
@@ -133,8 +134,8 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if errors.As(err, &se) {
 			reason = string(se.Reason)
 		}
-		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
-			Detail: err.Error(), Provider: provider, Reason: reason})
+		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", problem.Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
+			Detail: err.Error(), Ext: members(provider, reason)})
 	}
 	// The decoded payload lives as long as the body: charge it too.
 	releaseTree, ok := wh.cfg.Bodies.Charge(treeCharge(wh.cfg.Bodies, wh.cfg.BodyLimit, body))
@@ -144,76 +145,25 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	payload, err := m.Decode(ct, body)
 	if err != nil {
-		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", Problem{Status: http.StatusBadRequest, Title: "Invalid body",
-			Detail: err.Error(), Provider: provider})
+		return wh.reject(w, r, provider, received, "invalid_body", "invalid-body", problem.Problem{Status: http.StatusBadRequest, Title: "Invalid body",
+			Detail: err.Error(), Ext: members(provider, "")})
 	}
-	header, headers := deliveryHeaders(r.Header, signature.CredentialHeaders(m.Verifier))
-	ctx, cancel := context.WithTimeout(ctx, wh.cfg.Timeout)
-	defer cancel()
-	v := wh.handler.Handle(ctx, m, transform.Input{
-		Provider: provider, Ingest: transform.IngestWebhook, Body: body, Payload: payload,
-		Headers: headers, Header: header, ReceivedAt: received,
-		TraceParent: tc.TraceParent, TraceState: tc.TraceState,
-	})
-	wh.cfg.Metrics.Done(provider, transform.IngestWebhook, v.Outcome.String(), received)
+	// After the check, nothing may keep the credential headers.
+	in := transform.NewInput(provider, transform.IngestWebhook, body, r.Header, received, signature.CredentialHeaders(m.Verifier)...)
+	in.Payload, in.TraceParent, in.TraceState = payload, tc.TraceParent, tc.TraceState
+	v := wh.door.deliver(ctx, m, in)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)
 }
 
-// deliveryHeaders returns the headers of a delivery as the pipeline takes
-// them, without the credential headers creds (after the check, nothing
-// may keep them): every value of each (header, shared with h: neither is
-// modified), and the first value of each (headers). h itself is left as
-// it is.
-func deliveryHeaders(h http.Header, creds []string) (header http.Header, headers map[string]string) {
-	header = h
-	if len(creds) > 0 {
-		header = make(http.Header, len(h))
-	}
-	headers = make(map[string]string, len(h))
-	for k, v := range h {
-		if len(creds) > 0 {
-			if isCredential(k, creds) {
-				continue
-			}
-			header[k] = v
-		}
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
-	return header, headers
-}
-
-// isCredential reports whether the header key k is one of creds, in any
-// case.
-func isCredential(k string, creds []string) bool {
-	for _, c := range creds {
-		if strings.EqualFold(k, c) {
-			return true
-		}
-	}
-	return false
-}
-
 // reject answers a delivery refused before the pipeline, counts it and
 // logs one line (never the body, never a secret), sampled per reason.
-func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p Problem) tracing.Result {
+func (wh *Webhook) reject(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reason, slug string, p problem.Problem) tracing.Result {
 	wh.cfg.Metrics.Rejected(provider, transform.IngestWebhook, reason, received)
-	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", p.Provider, "ingest", transform.IngestWebhook,
+	wh.logs.Log(wh.log, slog.LevelInfo, received, reason, "rejected", "provider", r.PathValue("provider"), "ingest", transform.IngestWebhook,
 		"reason", reason, "status", p.Status, "remote", r.RemoteAddr)
-	writeProblem(w, r, slug, p, 0)
+	problem.Respond(w, r, slug, p, 0)
 	return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: reason}
-}
-
-// traceResult is what a delivery's span records of its verdict; every
-// ingestor ends its spans with it.
-func traceResult(v pipeline.Verdict) tracing.Result {
-	r := tracing.Result{Rule: v.Rule, Outcome: v.Outcome.String(), Reason: v.Reason, IdempotencyKey: v.IdempotencyKey}
-	if v.Outcome == pipeline.Failed {
-		r.Err = v.Err
-	}
-	return r
 }
 
 // bodyError answers a body that could not be read: too large (413), over
@@ -224,19 +174,19 @@ func (wh *Webhook) bodyError(w http.ResponseWriter, r *http.Request, provider st
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return wh.reject(w, r, provider, received, "too_large", "body-too-large", Problem{Status: http.StatusRequestEntityTooLarge,
-			Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Provider: provider})
+		return wh.reject(w, r, provider, received, "too_large", "body-too-large", problem.Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: "the body is larger than the limit of " + strconv.FormatInt(wh.cfg.BodyLimit, 10) + " bytes", Ext: members(provider, "")})
 	case errors.Is(err, ErrOverBudget):
 		if r.ProtoMajor == 1 {
 			w.Header().Set("Connection", "close")
 		}
 		w.Header().Set("Retry-After", "1")
-		return wh.reject(w, r, provider, received, "over_budget", "over-budget", Problem{Status: http.StatusServiceUnavailable, Title: "Busy",
+		return wh.reject(w, r, provider, received, "over_budget", "over-budget", problem.Problem{Status: http.StatusServiceUnavailable, Title: "Busy",
 			Detail: "the request bodies in memory are at the limit of " + strconv.FormatInt(wh.cfg.Bodies.Limit(), 10) +
-				" bytes (--max-inflight-bytes); retry after 1s", Provider: provider})
+				" bytes (--max-inflight-bytes); retry after 1s", Ext: members(provider, "")})
 	}
-	return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", Problem{Status: http.StatusBadRequest,
-		Detail: "the body could not be read: " + err.Error(), Provider: provider})
+	return wh.reject(w, r, provider, received, "unreadable_body", "unreadable-body", problem.Problem{Status: http.StatusBadRequest,
+		Detail: "the body could not be read: " + err.Error(), Ext: members(provider, "")})
 }
 
 func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider string, v pipeline.Verdict) {
@@ -247,7 +197,7 @@ func (wh *Webhook) answer(w http.ResponseWriter, r *http.Request, provider strin
 	}
 	wh.log.Error("delivery not stored", "provider", provider, "ingest", transform.IngestWebhook,
 		"rule", v.Rule, "idempotencykey", v.IdempotencyKey, "error", v.Err)
-	writeProblem(w, r, "store-unavailable", storeUnavailable(provider), v.RetryAfter)
+	problem.Respond(w, r, "store-unavailable", storeUnavailable(provider), v.RetryAfter)
 }
 
 func joinQuoted(ss []string) string {

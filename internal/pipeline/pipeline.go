@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -298,12 +297,6 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in tran
 	f := res.Failure
 	v.Reason, v.Field, v.Err = string(f.Reason), f.Field, f
 	h := in.Header
-	if h == nil {
-		h = make(http.Header, len(in.Headers))
-		for k, val := range in.Headers {
-			h.Set(k, val)
-		}
-	}
 	if ctx.Err() != nil {
 		// The delivery's time went on its evaluation (a mapping that ran
 		// long): its dead letter is stored all the same, so that a retry

@@ -70,7 +70,7 @@ func (f *fixture) input(t *testing.T, body string) transform.Input {
 		t.Fatal(err)
 	}
 	return transform.Input{Provider: "seq", Ingest: transform.IngestWebhook, Body: []byte(body), Payload: payload,
-		Headers: map[string]string{}, ReceivedAt: time.Now()}
+		ReceivedAt: time.Now()}
 }
 
 // stored returns every event in the stream, in stream order.

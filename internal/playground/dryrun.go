@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -49,7 +50,7 @@ func input(m *transform.Mapping, in Input) (transform.Input, error) {
 		if err != nil {
 			return transform.Input{}, err
 		}
-		tin, err := transform.EnvelopeInput(env, header, in.ReceivedAt)
+		tin, err := envelope.Input(env, header, in.ReceivedAt)
 		tin.Provider = m.Provider
 		return tin, err
 	}
@@ -61,16 +62,13 @@ func input(m *transform.Mapping, in Input) (transform.Input, error) {
 	if err != nil {
 		return transform.Input{}, err
 	}
-	headers := make(map[string]string, len(header))
-	for k, v := range header {
-		headers[k] = v[0]
-	}
 	kind := transform.IngestWebhook
 	if !m.Accepts(kind) {
 		kind = transform.IngestNATS
 	}
-	return transform.Input{Provider: m.Provider, Ingest: kind, Body: in.Body, Payload: payload,
-		Headers: headers, Header: header, ReceivedAt: in.ReceivedAt}, nil
+	tin := transform.NewInput(m.Provider, kind, in.Body, header, in.ReceivedAt)
+	tin.Payload = payload
+	return tin, nil
 }
 
 // eventsOnly reports whether the file takes only events-protocol

@@ -38,7 +38,7 @@ func apply(t *testing.T, m *Mapping, body string) Result {
 		t.Fatal(err)
 	}
 	return m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
-		Headers: map[string]string{}, ReceivedAt: received})
+		ReceivedAt: received})
 }
 
 func decodeEvent(t *testing.T, raw []byte) map[string]any {

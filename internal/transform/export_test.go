@@ -16,7 +16,7 @@ func CheckWholeData(t *testing.T, m *Mapping, r *Rule, in Input) bool {
 		t.Errorf("%s rule %s: data is evaluated leaf by leaf", m.File, r.Name)
 		return false
 	}
-	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
+	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope}
 	if r.each != nil {
 		items, _ := r.each.run(e)
 		list, _ := items.([]any)

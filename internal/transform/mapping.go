@@ -45,14 +45,16 @@ func (m *Mapping) Accepts(kind string) bool { return m.accepts[kind] }
 // Rules returns the compiled rules in file order.
 func (m *Mapping) Rules() []*Rule { return m.rules }
 
-// Input is what an ingestor hands the transform.
+// Input is what an ingestor hands the transform; NewInput builds it.
 type Input struct {
-	Provider   string
-	Ingest     string            // IngestWebhook, IngestNATS or IngestEvents
-	Body       []byte            // the raw bytes, kept for the dead letters
-	Payload    any               // the parsed body (see Decode)
-	Headers    map[string]string // the first value of each header, canonical names: `headers` in expressions
-	Header     http.Header       // every header as received, kept on dead letters; nil: built from Headers
+	Provider string
+	Ingest   string // IngestWebhook, IngestNATS or IngestEvents
+	Body     []byte // the raw bytes, kept for the dead letters
+	Payload  any    // the parsed body (see Decode)
+	// Header is every header as received, canonical names, without the
+	// credentials the door checked; kept on dead letters. Expressions see
+	// the first value of each as `headers` (HeaderValues).
+	Header     http.Header
 	ReceivedAt time.Time
 	Envelope   Envelope
 	// DeliveryID names the delivery when the mapping's idempotency_key does
@@ -149,7 +151,7 @@ func (m *Mapping) Apply(in Input) Result {
 // ApplyContext is Apply within limits, stopped when ctx is done (the
 // failure's error then wraps the context's cause).
 func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Result {
-	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
 		Budget: newBudget(ctx, limits)}
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
@@ -177,7 +179,7 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 // the payload counts as taking it (Apply then dead-letters it, naming the
 // rule), rather than letting another file's rule answer by accident.
 func (m *Mapping) Matches(in Input) bool {
-	e := &env{Payload: in.Payload, Headers: in.Headers, Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
 		Budget: newBudget(context.Background(), DefaultLimits)}
 	for _, r := range m.rules {
 		if ok, err := r.when.run(e); err != nil || ok == true {
@@ -208,8 +210,8 @@ func (m *Mapping) deliveryKey(r *Rule, in Input, e *env) (uuid.UUID, error) {
 		return idem.KeyFor(m.Provider, s), nil
 	}
 	if m.Verifier != nil {
-		if h := m.Verifier.DeliveryHeader(); h != "" && in.Headers[h] != "" {
-			return idem.KeyFor(m.Provider, in.Headers[h]), nil
+		if h := m.Verifier.DeliveryHeader(); h != "" && in.Header.Get(h) != "" {
+			return idem.KeyFor(m.Provider, in.Header.Get(h)), nil
 		}
 	}
 	if in.DeliveryID != "" {

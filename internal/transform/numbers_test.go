@@ -57,7 +57,7 @@ func TestBigIntegersAreExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
-				Headers: map[string]string{}, ReceivedAt: received})
+				ReceivedAt: received})
 			if res.Failure != nil {
 				t.Fatalf("escaped=%v: %v", escaped, res.Failure)
 			}
@@ -89,7 +89,7 @@ func TestBigIntegersAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
-		Headers: map[string]string{}, ReceivedAt: received})
+		ReceivedAt: received})
 	if res.Failure == nil || res.Failure.Reason != ReasonEvalError || res.Failure.Field != "data.cents" {
 		t.Fatalf("arithmetic on a 20-digit number: %+v, want an eval_error on data.cents", res.Failure)
 	}
@@ -130,7 +130,7 @@ rules:
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+		res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, ReceivedAt: received})
 		if res.Failure != nil {
 			t.Fatalf("%s: %v", tc.v, res.Failure)
 		}
@@ -141,7 +141,7 @@ rules:
 	}
 	body := `{"id":1}`
 	payload, _ := m.Decode("application/json", []byte(body))
-	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, ReceivedAt: received})
 	if res.Failure == nil || res.Failure.Field != "data.s" || !strings.Contains(res.Failure.Err.Error(), "nil") {
 		t.Fatalf("string of a missing field: %+v", res.Failure)
 	}
@@ -169,7 +169,7 @@ rules:
 	}
 	body := `{}`
 	payload, _ := m.Decode("application/json", []byte(body))
-	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, Headers: map[string]string{}, ReceivedAt: received})
+	res := m.Apply(Input{Provider: "shop", Ingest: IngestWebhook, Body: []byte(body), Payload: payload, ReceivedAt: received})
 	if res.Failure == nil || res.Failure.Field != "data.items" || strings.Contains(res.Failure.Err.Error(), "reflect") ||
 		!strings.Contains(res.Failure.Err.Error(), "nil") {
 		t.Fatalf("map over a missing list: %+v", res.Failure)

@@ -36,7 +36,7 @@ func TestEventsCarryTheTraceContext(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(tc.body), Payload: payload,
-				Headers: map[string]string{}, ReceivedAt: received, TraceParent: tc.parent, TraceState: tc.state})
+				ReceivedAt: received, TraceParent: tc.parent, TraceState: tc.state})
 			if res.Failure != nil || len(res.Events) != tc.events {
 				t.Fatalf("Apply = %d events, failure %v; want %d events", len(res.Events), res.Failure, tc.events)
 			}

@@ -78,8 +78,7 @@ func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Ve
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req-1", "req-2"}, "Authorization": {"Bearer secret"}}
 	v := e.pipe.Handle(ctxFor(t, 10*time.Second), m, transform.Input{Provider: "shop", Ingest: transform.IngestWebhook,
-		Body: []byte(body), Payload: payload, Headers: map[string]string{"Content-Type": "application/json", "X-Request-Id": "req-1"},
-		Header: h, ReceivedAt: time.Now()})
+		Body: []byte(body), Payload: payload, Header: h, ReceivedAt: time.Now()})
 	if v.Outcome == pipeline.Failed {
 		t.Fatalf("deliver: %v", v.Err)
 	}

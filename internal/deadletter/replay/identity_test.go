@@ -41,7 +41,8 @@ func TestEveryWriterUsesOneIdentity(t *testing.T) {
 	// The NATS ingestor: "nats:<subject>" for a payload that never reached
 	// a rule.
 	nc, js := natstest.Connect(t, e.srv.URL())
-	cfg := ingest.NATSConfig{Timeout: 2 * time.Second, AckWait: 5 * time.Second}
+	cfg := ingest.DefaultNATSConfig()
+	cfg.Timeout, cfg.AckWait = 2*time.Second, 5*time.Second
 	if err := publish.EnsureStream(ctxFor(t, 10*time.Second), js, e.cfg, cfg.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/ingest/envelope"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -21,14 +22,7 @@ var ErrNotReplayable = errors.New("dead letter cannot be decoded for replay")
 // JSON. The error wraps ErrNotReplayable; the Input still carries the body
 // and headers.
 func Input(l deadletter.Letter, m *transform.Mapping) (transform.Input, error) {
-	headers := make(map[string]string, len(l.Header))
-	for k, v := range l.Header {
-		if len(v) > 0 {
-			headers[k] = v[0]
-		}
-	}
-	in := transform.Input{Provider: l.Provider, Ingest: l.Ingest, Body: l.Body, Headers: headers,
-		Header: l.Header.Clone(), ReceivedAt: l.ReceivedAt}
+	in := transform.NewInput(l.Provider, l.Ingest, l.Body, l.Header.Clone(), l.ReceivedAt)
 	var err error
 	switch l.Ingest {
 	case transform.IngestWebhook:
@@ -46,7 +40,7 @@ func Input(l deadletter.Letter, m *transform.Mapping) (transform.Input, error) {
 		var env *eventsprotocol.Envelope
 		if env, err = eventsprotocol.Parse(l.Body); err == nil {
 			var ein transform.Input
-			if ein, err = transform.EnvelopeInput(env, l.Header, l.ReceivedAt); err == nil {
+			if ein, err = envelope.Input(env, l.Header, l.ReceivedAt); err == nil {
 				ein.Provider, ein.Body = l.Provider, l.Body
 				in = ein
 			}

@@ -1,4 +1,10 @@
-package transform
+// Package envelope reads an events-protocol call the way the events
+// endpoint hands it to the pipeline: Input turns an envelope into a
+// transform.Input. The events door, dead-letter replay, the playground and
+// fixtures all read envelopes through it, so that the same call keeps the
+// same fields and idempotency key. It does not authenticate, route or
+// answer calls (ingest's events door does).
+package envelope
 
 import (
 	"crypto/sha256"
@@ -10,19 +16,20 @@ import (
 
 	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/jsonx"
+	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// EnvelopeInput turns an events-protocol envelope into a transform input:
+// Input turns an events-protocol envelope into a transform input:
 // `payload` is the envelope's payload, `envelope` its other fields. The
 // kept body (for a dead letter) is the envelope with its auth values
 // blanked: replay does not authenticate again, and no credential is ever
 // stored. The delivery id, used when the mapping names no idempotency_key,
 // is the SHA-256 of the name, the version and the payload (an envelope's
 // id is a session id, shared by many calls).
-func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received time.Time) (Input, error) {
+func Input(req *eventsprotocol.Envelope, header http.Header, received time.Time) (transform.Input, error) {
 	payload, err := jsonx.Decode(req.Payload)
 	if err != nil {
-		return Input{}, fmt.Errorf("payload: %w", err)
+		return transform.Input{}, fmt.Errorf("payload: %w", err)
 	}
 	kept := *req
 	if len(req.Auth) > 0 {
@@ -33,29 +40,20 @@ func EnvelopeInput(req *eventsprotocol.Envelope, header http.Header, received ti
 	}
 	body, err := json.Marshal(kept)
 	if err != nil {
-		return Input{}, err
-	}
-	headers := map[string]string{}
-	if header != nil {
-		header = header.Clone()
-		header.Del("Authorization")
-		for k, v := range header {
-			if len(v) > 0 {
-				headers[k] = v[0]
-			}
-		}
+		return transform.Input{}, err
 	}
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s\n%d\n", req.Name, req.Version.Int())
 	sum.Write(canonicalJSON(req.Payload))
-	return Input{
-		Ingest: IngestEvents, Body: body, Payload: payload, Headers: headers, Header: header,
-		ReceivedAt: received, DeliveryID: hex.EncodeToString(sum.Sum(nil)),
-		Envelope: Envelope{
-			Name: req.Name, Version: req.Version.Int(), ID: req.ID, FlowID: req.FlowID,
-			Metadata: req.Metadata, Identity: req.Identity,
-		},
-	}, nil
+	// The Authorization header, like auth, was checked by the endpoint:
+	// nothing keeps it.
+	in := transform.NewInput("", transform.IngestEvents, body, header, received, "Authorization")
+	in.Payload, in.DeliveryID = payload, hex.EncodeToString(sum.Sum(nil))
+	in.Envelope = transform.Envelope{
+		Name: req.Name, Version: req.Version.Int(), ID: req.ID, FlowID: req.FlowID,
+		Metadata: req.Metadata, Identity: req.Identity,
+	}
+	return in, nil
 }
 
 // canonicalJSON re-encodes a payload so that the same payload written with

@@ -1,0 +1,64 @@
+package ingest
+
+import (
+	"context"
+	"time"
+
+	"github.com/bridge-dev/bridge/internal/metrics"
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/tracing"
+	"github.com/bridge-dev/bridge/internal/transform"
+)
+
+// door is what the four ways in (webhook, NATS stream consumer, NATS
+// request/reply, events protocol) share once a delivery has passed their
+// own checks: its span, its deadline, the pipeline call and the count of
+// its outcome. Each door then maps the verdict to its own protocol.
+type door struct {
+	ingest  string           // transform.IngestWebhook, IngestNATS or IngestEvents: the label of metrics and spans
+	timeout time.Duration    // one delivery's deadline, publish retries included
+	pipe    Handler          // the pipeline
+	metrics *metrics.Metrics // nil: none
+	tracer  *tracing.Tracer  // nil: tracing off
+}
+
+// startSpan starts the span of one delivery for provider, a child of the
+// trace context incoming it arrived with; it returns the context holding
+// the span, and the trace context the delivery's events carry.
+func (d door) startSpan(ctx context.Context, provider string, incoming tracing.Context) (context.Context, tracing.Span, tracing.Context) {
+	return d.tracer.StartDelivery(ctx, d.ingest, provider, incoming)
+}
+
+// deliver hands in, which reached the mapping file m, to the pipeline
+// within the door's deadline, counts its outcome and returns the verdict.
+func (d door) deliver(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict {
+	return d.run(ctx, m.Provider, in.ReceivedAt, func(ctx context.Context) pipeline.Verdict {
+		return d.pipe.Handle(ctx, m, in)
+	}, true)
+}
+
+// run is deliver with the pipeline call given: the NATS consumer finishes
+// a delivery its dispatcher began (pipeline.Pending.Finish), so that the
+// events of an entity keep the stream's order. The outcome is counted
+// under provider, as taking the time since received; with countFailed
+// false a Failed verdict is not, the door counting it as what it becomes
+// (the consumer's last attempt becomes a dead letter).
+func (d door) run(ctx context.Context, provider string, received time.Time, call func(context.Context) pipeline.Verdict, countFailed bool) pipeline.Verdict {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	v := call(ctx)
+	if v.Outcome != pipeline.Failed || countFailed {
+		d.metrics.Done(provider, d.ingest, v.Outcome.String(), received)
+	}
+	return v
+}
+
+// traceResult is what a delivery's span records of its verdict; every
+// door ends its spans with it.
+func traceResult(v pipeline.Verdict) tracing.Result {
+	r := tracing.Result{Rule: v.Rule, Outcome: v.Outcome.String(), Reason: v.Reason, IdempotencyKey: v.IdempotencyKey}
+	if v.Outcome == pipeline.Failed {
+		r.Err = v.Err
+	}
+	return r
+}
