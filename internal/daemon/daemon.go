@@ -24,6 +24,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -204,7 +205,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
+	if d.nc, err = natsconn.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
 		return err
 	}
 	d.warnNATSPlaintext()
@@ -305,9 +306,9 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 
 // natsSecurity is how the bridge authenticates to a configured NATS
 // server, and the TLS it asks of it.
-func (d *Daemon) natsSecurity() publish.Security {
+func (d *Daemon) natsSecurity() natsconn.Security {
 	c := d.cfg
-	return publish.Security{
+	return natsconn.Security{
 		CredsFile: c.NATSCreds, NkeyFile: c.NATSNkey, User: c.NATSUser, Password: string(c.NATSPassword), Token: string(c.NATSToken),
 		CAFile: c.NATSTLSCA, CertFile: c.NATSTLSCert, KeyFile: c.NATSTLSKey,
 	}
