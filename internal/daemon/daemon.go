@@ -28,6 +28,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/retry"
 	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -317,27 +318,23 @@ func (d *Daemon) natsSecurity() natsconn.Security {
 // ensureStreams retries until the streams are in place: a configured NATS
 // cluster may not be reachable yet when the bridge starts.
 func (d *Daemon) ensureStreams(ctx context.Context) error {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := publish.EnsureStreams(sctx, d.js, d.pub)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, publish.ErrUnavailable) {
-			return err
-		}
-		if d.nc.IsClosed() {
-			// nats.go gives up on a server that refused the credentials twice.
-			return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
-		}
-		d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
-		case <-time.After(wait):
-		}
+	_, err := retry.Do(ctx, retry.Policy{
+		Initial: 100 * time.Millisecond, Max: 5 * time.Second, AttemptTimeout: 10 * time.Second,
+		// nats.go gives up on a server that refused the credentials twice.
+		Retryable: func(err error) bool { return errors.Is(err, publish.ErrUnavailable) && !d.nc.IsClosed() },
+		OnRetry: func(_ int, wait time.Duration, err error) {
+			d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
+		},
+	}, func(ctx context.Context) error { return publish.EnsureStreams(ctx, d.js, d.pub) })
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, publish.ErrUnavailable):
+		return err
+	case d.nc.IsClosed():
+		return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
 	}
+	return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
 }
 
 func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/retry"
 )
 
 // Defaults of StoreConfig.
@@ -146,7 +146,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		return nil, err
 	}
 	var kv jetstream.KeyValue
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retryOp(ctx, func(ctx context.Context) error {
 		var err error
 		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      cfg.Bucket,
@@ -194,7 +194,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = retry(ctx, func(ctx context.Context) error {
+	_ = retryOp(ctx, func(ctx context.Context) error {
 		st, err := js.Stream(ctx, stream)
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func (s *Store) Lookup(ctx context.Context, key uuid.UUID) (Record, bool, error)
 		return Record{}, false, nil
 	}
 	var value []byte
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retryOp(ctx, func(ctx context.Context) error {
 		s.gets.Add(1)
 		e, err := s.kv.Get(ctx, key.String())
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -288,7 +288,7 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	}
 	// What kv.Put sends, with its acknowledgement read without reflection.
 	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
-	if err := retry(ctx, func(ctx context.Context) error {
+	if err := retryOp(ctx, func(ctx context.Context) error {
 		var err error
 		if s.batch != nil {
 			_, err = s.batch.Store(ctx, msg)
@@ -311,28 +311,25 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	return nil
 }
 
-// retry runs op until it succeeds, fails for good, or ctx ends; each
-// attempt has its own timeout so a request lost in a disconnect is retried
-// after the reconnect. Every failure to answer wraps ErrUnavailable.
-func retry(ctx context.Context, op func(context.Context) error) error {
-	wait := 25 * time.Millisecond
-	for {
-		actx, cancel := context.WithTimeout(ctx, defaultAttemptTimeout)
-		err := op(actx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if !transient(err) {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w (gave up: %w)", ErrUnavailable, err, ctx.Err())
-		case <-time.After(wait/2 + rand.N(wait/2+1)):
-		}
-		wait = min(2*wait, time.Second)
+// retryPolicy is how the store retries a request to the bucket: backoff
+// from 25ms to 1s with equal jitter, each attempt with its own timeout so a
+// request lost in a disconnect is retried after the reconnect.
+var retryPolicy = retry.Policy{
+	Initial: 25 * time.Millisecond, Max: time.Second, Jitter: retry.Equal,
+	AttemptTimeout: defaultAttemptTimeout, Retryable: transient,
+}
+
+// retryOp runs op until it succeeds, fails for good, or ctx ends. Every
+// failure to answer wraps ErrUnavailable.
+func retryOp(ctx context.Context, op func(context.Context) error) error {
+	_, err := retry.Do(ctx, retryPolicy, op)
+	switch {
+	case err == nil:
+		return nil
+	case !transient(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	return fmt.Errorf("%w: %w (gave up: %w)", ErrUnavailable, err, ctx.Err())
 }
 
 // transient reports whether another attempt may succeed: anything but a
