@@ -249,6 +249,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		return err
 	}
 	d.idemStore = store
+	store.Start() // the negative cache's watch; Shutdown stops it (idemStore.Close)
 	if err := metrics.RegisterIdempotencyCache(d.registry, metrics.IdempotencyCache{
 		Ready:    store.Ready,
 		Local:    func() uint64 { return store.Stats().Local },

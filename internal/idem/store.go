@@ -123,17 +123,21 @@ type Store struct {
 
 	local, gets, rebuilds, resyncs atomic.Uint64
 
-	stop      context.CancelFunc // nil: no cache
-	done      chan struct{}      // closed once the cache's goroutines have ended
-	closeOnce sync.Once
+	// The cache's lifecycle: Start runs syncer (nil: no cache) in a
+	// goroutine that closes done; Close cancels it and waits for done.
+	syncer          *syncer
+	life            sync.Mutex // guards started, closed and stop
+	started, closed bool
+	stop            context.CancelFunc
+	done            chan struct{}
 }
 
 // OpenStore creates the bucket, or updates its horizon and replicas, and
 // returns the store. It retries while JetStream is unavailable, until ctx ends.
 //
-// Unless cfg.CacheKeys is -1, the store starts a goroutine that watches the
-// bucket for its negative cache; Close stops it (closing the NATS connection
-// stops it too). The watch needs the NATS user to create and delete
+// OpenStore starts no goroutine: unless cfg.CacheKeys is -1, Start starts
+// the watch of the bucket that feeds the negative cache, and Close stops it
+// (closing the NATS connection stops it too). The watch needs the NATS user to create and delete
 // consumers of the bucket's stream and answer their flow control
 // ($JS.API.CONSUMER.CREATE.KV_<bucket>.>, $JS.API.CONSUMER.DELETE.KV_<bucket>.>,
 // $JS.FC.KV_<bucket>.>); without them the store works as without the cache.
@@ -176,15 +180,28 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	if tun.rebuildEvery <= 0 {
 		tun.rebuildEvery = cfg.Horizon
 	}
-	// The watch outlives ctx, which bounds the opening only.
+	s.syncer = &syncer{s: s, tun: tun, keys: keys}
+	return s, nil
+}
+
+// Start starts the negative cache's watch of the bucket in a goroutine
+// that Close stops and waits for. Until Start, and without a cache
+// (CacheKeys -1), every Lookup asks the bucket. Start twice, or after
+// Close, does nothing.
+func (s *Store) Start() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.syncer == nil || s.started || s.closed {
+		return
+	}
+	s.started = true
+	// The watch outlives the caller's context: Close ends it.
 	wctx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	y := &syncer{s: s, tun: tun, keys: keys}
 	go func() {
 		defer close(s.done)
-		y.run(wctx)
+		s.syncer.run(wctx)
 	}()
-	return s, nil
 }
 
 // allowAtomic lets the bucket's stream take atomic batches, so that the
@@ -214,17 +231,19 @@ func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
 // keep working after Close, each through a round trip. Close is safe to
 // call twice.
 func (s *Store) Close(ctx context.Context) error {
-	s.closeOnce.Do(func() {
-		s.answer.Store(nil)
-		if s.stop != nil {
-			s.stop()
-		}
-	})
-	if s.done == nil {
+	s.life.Lock()
+	s.closed = true
+	s.answer.Store(nil)
+	done := s.done
+	if s.stop != nil {
+		s.stop()
+	}
+	s.life.Unlock()
+	if done == nil {
 		return nil
 	}
 	select {
-	case <-s.done:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("idempotency store: close: %w", ctx.Err())

@@ -21,6 +21,7 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	t.Cleanup(func() { closeStore(t, s) })
 	key := KeyFor("stripe", "evt_1")
 	if _, found, err := s.Lookup(ctx, key); err != nil || found {
@@ -36,6 +37,7 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s2.Start()
 	t.Cleanup(func() { closeStore(t, s2) })
 	got, found, err := s2.Lookup(ctx, key)
 	if err != nil || !found || len(got.Events) != 1 || got.Events[0] != rec.Events[0] {
