@@ -393,13 +393,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			}
 		}
 		if d.nc != nil {
-			if err := d.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			if err := natsconn.Drain(ctx, d.nc); err != nil {
 				errs = append(errs, err)
 			}
-			for !d.nc.IsClosed() && ctx.Err() == nil {
-				time.Sleep(10 * time.Millisecond)
-			}
-			d.nc.Close()
 		}
 		if d.embedded != nil {
 			if err := d.embedded.Shutdown(ctx); err != nil {

@@ -1,10 +1,12 @@
 package natsconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -206,4 +208,32 @@ func redactURLs(urls []string) string {
 		out[i] = u
 	}
 	return strings.Join(out, ",")
+}
+
+// Drain drains nc (its subscriptions finish the messages they hold, its
+// pending publishes are flushed) and returns once nc is closed, or closes
+// it at once when ctx ends first. It returns Drain's error, if any but "already
+// closed".
+func Drain(ctx context.Context, nc *nats.Conn) error {
+	closed := make(chan struct{})
+	var once sync.Once
+	prev := nc.Opts.ClosedCB
+	nc.SetClosedHandler(func(c *nats.Conn) {
+		if prev != nil {
+			prev(c)
+		}
+		once.Do(func() { close(closed) })
+	})
+	err := nc.Drain()
+	if errors.Is(err, nats.ErrConnectionClosed) {
+		err = nil
+	}
+	if !nc.IsClosed() {
+		select {
+		case <-closed:
+		case <-ctx.Done():
+		}
+	}
+	nc.Close()
+	return err
 }
