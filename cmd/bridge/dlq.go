@@ -296,6 +296,6 @@ func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, er
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
 	// A one-off replay gains nothing from watching every key of the bucket.
-	cfg.CacheKeys = -1
+	cfg.CacheKeys = 0
 	return idem.OpenStore(ctx, js, cfg)
 }

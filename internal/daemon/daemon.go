@@ -242,7 +242,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	store, err := idem.OpenStore(sctx, d.js, idem.StoreConfig{
 		Bucket: idem.DefaultBucket, Replicas: d.cfg.Replicas, Horizon: d.cfg.IdempotencyHorizon,
-		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys), NoBatch: d.lazySync,
+		CacheKeys: d.cfg.IdempotencyCacheKeys, NoBatch: d.lazySync,
 	})
 	cancel()
 	if err != nil {
@@ -409,13 +409,4 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		d.shutdownErr = errors.Join(errs...)
 	})
 	return d.shutdownErr
-}
-
-// cacheKeys is the idempotency store's CacheKeys for the setting: 0 turns
-// the cache off.
-func cacheKeys(setting int) int {
-	if setting == 0 {
-		return -1
-	}
-	return setting
 }

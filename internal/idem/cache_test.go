@@ -24,7 +24,7 @@ func TestStoreCacheHoldsInitialValues(t *testing.T) {
 	ctx := testContext(t)
 	// Keys recorded before the store opens, by a replica without the cache.
 	cfg := testConfig()
-	cfg.CacheKeys = -1
+	cfg.CacheKeys = 0
 	w := openTestStore(t, js, cfg, testTuning())
 	keys := testKeys("initial", 20)
 	for _, k := range keys {
@@ -120,7 +120,7 @@ func TestStoreCacheRebuildsBeyondCapacity(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
 	ctx := testContext(t)
-	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: -1}); err != nil {
+	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0}); err != nil {
 		t.Fatal(err) // the bucket, and the connection's request plumbing, exist before the count
 	}
 	baseline := len(cacheGoroutines())
@@ -332,7 +332,7 @@ func TestStoreStartAndClose(t *testing.T) {
 	_, js := natstest.Connect(t, srv.URL())
 	ctx := testContext(t)
 	// The bucket, and the connection's request plumbing, exist before the count.
-	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: -1}); err != nil {
+	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0}); err != nil {
 		t.Fatal(err)
 	}
 	baseline := len(cacheGoroutines())
@@ -414,7 +414,9 @@ func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 }
 
 func testConfig() StoreConfig {
-	return StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour}
+	cfg := DefaultStoreConfig()
+	cfg.Horizon = time.Hour
+	return cfg
 }
 
 // testTuning probes often, so that rebuilds are not waited for.

@@ -18,7 +18,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/retry"
 )
 
-// Defaults of StoreConfig.
+// Defaults of StoreConfig (DefaultStoreConfig).
 const (
 	DefaultBucket         = "bridge_idem"
 	DefaultHorizon        = 72 * time.Hour
@@ -31,35 +31,44 @@ const (
 // and the provider retries.
 var ErrUnavailable = errors.New("idempotency store unavailable")
 
-// StoreConfig configures the dedupe store.
+// StoreConfig configures the dedupe store. Start from DefaultStoreConfig.
 type StoreConfig struct {
-	Bucket   string        // KV bucket, default DefaultBucket
-	Replicas int           // default 1
-	Horizon  time.Duration // how long a delivery is remembered, default DefaultHorizon
-	// CacheKeys is how many keys the negative cache is sized for (0:
-	// DefaultCacheKeys); it grows to twice the keys in the bucket when they
-	// are more. -1 turns the cache off: every Lookup asks the bucket.
+	// Bucket is the KV bucket; default DefaultBucket.
+	Bucket string
+	// Replicas of the bucket, 1 to publish.MaxReplicas; default
+	// publish.DefaultReplicas.
+	Replicas int
+	// Horizon is how long a delivery is remembered; default DefaultHorizon.
+	Horizon time.Duration
+	// CacheKeys is how many keys the negative cache is sized for; it grows
+	// to twice the keys in the bucket when they are more. 0 turns the cache
+	// off: every Lookup asks the bucket. Default DefaultCacheKeys.
 	CacheKeys int
 	// NoBatch stores each record with a request of its own instead of
 	// sharing atomic batches with concurrent deliveries (publish.Batcher):
-	// for a server that does not sync every write.
+	// for a server that does not sync every write. Default false.
 	NoBatch bool
 }
 
-// Validate reports every problem of c at once.
+// DefaultStoreConfig returns the default configuration.
+func DefaultStoreConfig() StoreConfig {
+	return StoreConfig{Bucket: DefaultBucket, Replicas: publish.DefaultReplicas, Horizon: DefaultHorizon, CacheKeys: DefaultCacheKeys}
+}
+
+// Validate reports every problem of c at once. It never changes c.
 func (c StoreConfig) Validate() error {
 	var errs []error
 	if c.Bucket == "" {
 		errs = append(errs, errors.New("idempotency bucket: empty name"))
 	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("idempotency bucket replicas must be between 1 and 5, got %d", c.Replicas))
+	if c.Replicas < 1 || c.Replicas > publish.MaxReplicas {
+		errs = append(errs, fmt.Errorf("idempotency bucket replicas must be between 1 and %d, got %d", publish.MaxReplicas, c.Replicas))
 	}
 	if c.Horizon <= 0 {
 		errs = append(errs, fmt.Errorf("idempotency horizon must be > 0, got %s", c.Horizon))
 	}
-	if c.CacheKeys < -1 {
-		errs = append(errs, fmt.Errorf("idempotency cache keys must be -1 (off), 0 (default) or more, got %d", c.CacheKeys))
+	if c.CacheKeys < 0 {
+		errs = append(errs, fmt.Errorf("idempotency cache keys must be 0 (off) or more, got %d", c.CacheKeys))
 	}
 	return errors.Join(errs...)
 }
@@ -135,7 +144,7 @@ type Store struct {
 // OpenStore creates the bucket, or updates its horizon and replicas, and
 // returns the store. It retries while JetStream is unavailable, until ctx ends.
 //
-// OpenStore starts no goroutine: unless cfg.CacheKeys is -1, Start starts
+// OpenStore starts no goroutine: unless cfg.CacheKeys is 0, Start starts
 // the watch of the bucket that feeds the negative cache, and Close stops it
 // (closing the NATS connection stops it too). The watch needs the NATS user to create and delete
 // consumers of the bucket's stream and answer their flow control
@@ -170,13 +179,10 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 	if s.nc != nil && !cfg.NoBatch {
 		s.batch = publish.NewBatcher(s.nc)
 	}
-	if cfg.CacheKeys == -1 || s.nc == nil {
+	if cfg.CacheKeys == 0 || s.nc == nil {
 		return s, nil
 	}
 	keys := uint(cfg.CacheKeys)
-	if keys == 0 {
-		keys = DefaultCacheKeys
-	}
 	if tun.rebuildEvery <= 0 {
 		tun.rebuildEvery = cfg.Horizon
 	}
@@ -186,7 +192,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 
 // Start starts the negative cache's watch of the bucket in a goroutine
 // that Close stops and waits for. Until Start, and without a cache
-// (CacheKeys -1), every Lookup asks the bucket. Start twice, or after
+// (CacheKeys 0), every Lookup asks the bucket. Start twice, or after
 // Close, does nothing.
 func (s *Store) Start() {
 	s.life.Lock()
