@@ -280,7 +280,7 @@ func TestWebhookPathSuffixReachesTheProvider(t *testing.T) {
 // event that is not stored, and never evicts a stored event.
 func TestFullStreamAnswers503(t *testing.T) {
 	b := startBridge(t, natstest.Start(t), func(c *config.Config) {
-		c.MaxBytes = 16 << 10
+		c.Streams.MaxBytes = 16 << 10
 		c.RequestTimeout = 300 * time.Millisecond
 	})
 	accepted := 0
