@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,7 +119,7 @@ type Record struct {
 type Store struct {
 	kv        jetstream.KeyValue
 	nc        *nats.Conn
-	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it
+	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it (see putPrefix)
 	// batch stores the records that concurrent deliveries remember at the
 	// same time as one atomic batch, synced once.
 	batch *publish.Batcher
@@ -175,7 +176,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
 	allowAtomic(ctx, js, "KV_"+kv.Bucket())
-	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
+	s := &Store{kv: kv, nc: js.Conn(), putPrefix: putPrefix(js, kv.Bucket())}
 	if s.nc != nil && !cfg.NoBatch {
 		s.batch = publish.NewBatcher(s.nc)
 	}
@@ -208,6 +209,25 @@ func (s *Store) Start() {
 		defer close(s.done)
 		s.syncer.run(wctx)
 	}()
+}
+
+// putPrefix is the subject prefix of a key's value, as kv.Put sends it:
+// "$KV.<bucket>.", behind js's API prefix when it has one of its own (a
+// JetStream domain, or an API prefix imported from another account), so
+// that a record reaches the bucket wherever the API does. Remember sends
+// its records itself rather than through kv.Put because the KV API has no
+// atomic batch: concurrent deliveries' records share one sync
+// (publish.Batcher), which kv.Put cannot express.
+func putPrefix(js jetstream.JetStream, bucket string) string {
+	pre := "$KV." + bucket + "."
+	o := js.Options()
+	switch {
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API." + pre
+	case o.APIPrefix != "" && strings.TrimSuffix(o.APIPrefix, ".")+"." != jetstream.DefaultAPIPrefix:
+		return strings.TrimSuffix(o.APIPrefix, ".") + "." + pre
+	}
+	return pre
 }
 
 // allowAtomic lets the bucket's stream take atomic batches, so that the
