@@ -252,8 +252,13 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 	// Admin endpoints are not on the public listener.
-	if r, err := http.Get(b.base + "/healthz"); err != nil || r.StatusCode != http.StatusNotFound {
-		t.Errorf("public /healthz: %v %v", r.StatusCode, err)
+	r, err := http.Get(b.base + "/healthz")
+	if err != nil {
+		t.Fatalf("public /healthz: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNotFound {
+		t.Errorf("public /healthz: %d, want 404", r.StatusCode)
 	}
 }
 
