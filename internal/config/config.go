@@ -7,6 +7,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
+	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/tracing"
@@ -20,15 +21,12 @@ const (
 
 // Defaults of the settings no component owns; Default returns them, with
 // each component's own (publish.DefaultConfig, idem.DefaultStoreConfig,
-// tracing.DefaultConfig, pipeline.DefaultMaxInFlight), as a Config.
+// tracing.DefaultConfig, natsembed.DefaultConfig, pipeline.DefaultMaxInFlight), as a Config.
 const (
 	defaultHTTP             = ":8080"
 	defaultAdmin            = "127.0.0.1:9090"
 	defaultMappings         = "./mappings"
 	defaultSchemas          = "./schemas"
-	defaultNATSListen       = "127.0.0.1:4222"
-	defaultDataDir          = "./data"
-	defaultSync             = SyncAlways
 	defaultIngestConsumer   = ingest.DefaultConsumer
 	defaultIngestBatch      = 64
 	defaultIngestWorkers    = 8
@@ -109,15 +107,15 @@ type Config struct {
 	// NATSURLs are the NATS servers to connect to (default none: start the
 	// embedded server instead).
 	NATSURLs []string
-	// NATSListen is the embedded server's client address (default "127.0.0.1:4222").
-	NATSListen string
-	// DataDir is the embedded server's JetStream store (default "./data").
-	DataDir string
-	// Sync is how the embedded server writes to disk: SyncAlways (0, the
+	// EmbeddedNATS is the server the bridge starts when NATSURLs is empty
+	// (natsembed.DefaultConfig). The settings are Listen, its client
+	// address (default "127.0.0.1:4222"); StoreDir, its JetStream store
+	// (default "./data"); Sync, how it writes to disk: SyncAlways (0, the
 	// default) syncs every write before acknowledging it; a positive
 	// interval flushes in the background that often, and a crash of the
-	// machine may lose what was acknowledged since.
-	Sync time.Duration
+	// machine may lose what was acknowledged since. MaxPayload and Logger
+	// are the daemon's to set.
+	EmbeddedNATS natsembed.Config
 	// NATSMonitorURL is the monitoring endpoint (http://host:8222) of the
 	// server at NATSURLs; when set, the bridge reads its /varz at start and
 	// warns when it does not sync every write (default none). Only with
@@ -239,9 +237,7 @@ func Default() Config {
 		Admin:            defaultAdmin,
 		Mappings:         defaultMappings,
 		Schemas:          defaultSchemas,
-		NATSListen:       defaultNATSListen,
-		DataDir:          defaultDataDir,
-		Sync:             defaultSync,
+		EmbeddedNATS:     natsembed.DefaultConfig(),
 		Streams:          publish.DefaultConfig(),
 		Idempotency:      idem.DefaultStoreConfig(),
 		MaxInFlight:      pipeline.DefaultMaxInFlight,
@@ -263,9 +259,9 @@ func Default() Config {
 	}
 }
 
-// SyncAlways is the Sync value that syncs every write before it is
+// SyncAlways is the EmbeddedNATS.Sync that syncs every write before it is
 // acknowledged.
-const SyncAlways time.Duration = 0
+const SyncAlways = natsembed.SyncAlways
 
 // Embedded reports whether the bridge starts its own nats-server, which it
 // does when no NATS URL is configured.

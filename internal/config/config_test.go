@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/tracing"
 )
@@ -22,8 +23,7 @@ func TestDefault(t *testing.T) {
 		Admin:          "127.0.0.1:9090",
 		Mappings:       "./mappings",
 		Schemas:        "./schemas",
-		NATSListen:     "127.0.0.1:4222",
-		DataDir:        "./data",
+		EmbeddedNATS:   natsembed.Config{Listen: "127.0.0.1:4222", StoreDir: "./data", Name: "bridge-embedded", Sync: 0},
 		Streams:        streams,
 		Idempotency:    idem.StoreConfig{Bucket: "bridge_idem", Replicas: 1, Horizon: 72 * time.Hour, CacheKeys: 1 << 20},
 		MaxInFlight:    1024,

@@ -92,16 +92,16 @@ func (c Config) validateNATS(p *problems) {
 			p.add("nats-url", "%v", err)
 		}
 	}
-	p.addr("nats-listen", c.NATSListen)
-	p.dir("data", c.DataDir)
+	p.addr("nats-listen", c.EmbeddedNATS.Listen)
+	p.dir("data", c.EmbeddedNATS.StoreDir)
 	switch {
 	case c.Streams.Replicas < 1 || c.Streams.Replicas > publish.MaxReplicas:
 		p.add("replicas", "must be between 1 and %d, got %d", publish.MaxReplicas, c.Streams.Replicas)
 	case c.Streams.Replicas > 1 && c.Embedded():
 		p.add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Streams.Replicas)
 	}
-	if c.Sync < 0 {
-		p.add("sync", "must be always or a positive duration, got %s", formatDuration(c.Sync))
+	if c.EmbeddedNATS.Sync < 0 {
+		p.add("sync", "must be always or a positive duration, got %s", formatDuration(c.EmbeddedNATS.Sync))
 	}
 	if c.NATSMonitorURL != "" {
 		if c.Embedded() {

@@ -1,7 +1,13 @@
 // Package daemon assembles `bridge run`: the embedded nats-server (or a
-// connection to a configured one), the streams, the mapping set, the
-// pipeline and the two HTTP listeners, with a Start and a Shutdown that
-// stops everything in reverse order.
+// connection to a configured one), the streams, the idempotency store, the
+// mapping set, the pipeline and the two HTTP listeners. New validates the
+// configuration (config.Config and each component's own); Start brings the
+// parts up in named steps, each registering how it is undone, and Shutdown
+// undoes them in reverse order, waiting for every goroutine they started.
+//
+// It owns the wiring and the admin listener (health, readiness, metrics,
+// reload, the playground); it holds no delivery logic: the doors live in
+// ingest, the delivery in pipeline, the stores in publish and idem.
 package daemon
 
 import (
@@ -123,7 +129,23 @@ func validate(cfg config.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return errors.Join(cfg.Streams.Validate(), idemConfig(cfg, false).Validate(), cfg.Tracing.Validate())
+	errs := []error{cfg.Streams.Validate(), idemConfig(cfg, false).Validate(), cfg.Tracing.Validate()}
+	if cfg.Embedded() {
+		errs = append(errs, embeddedConfig(cfg, nil).Validate())
+	}
+	return errors.Join(errs...)
+}
+
+// embeddedConfig is the embedded server's configuration: the settings,
+// with room in a message for a body at the body limit and the headers of
+// its dead letter.
+func embeddedConfig(cfg config.Config, log *slog.Logger) natsembed.Config {
+	c := cfg.EmbeddedNATS
+	c.MaxPayload = int32(min(cfg.BodyLimit+payloadHeadroom, 64<<20))
+	if log != nil {
+		c.Logger = log.With("component", "nats-server")
+	}
+	return c
 }
 
 // idemConfig is the idempotency store's configuration: the settings, with
@@ -249,17 +271,14 @@ func (d *Daemon) connect(ctx context.Context) error {
 	urls := d.cfg.NATSURLs
 	var opts []nats.Option
 	if d.cfg.Embedded() {
-		srv, err := natsembed.Start(ctx, natsembed.Config{
-			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
-			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)), Sync: d.cfg.Sync,
-		})
+		srv, err := natsembed.Start(ctx, embeddedConfig(d.cfg, d.log))
 		if err != nil {
 			return fmt.Errorf("embedded nats-server: %w", err)
 		}
 		d.embedded = srv
 		d.onShutdown(srv.Shutdown)
 		urls = []string{srv.ClientURL()}
-		d.log.Info("embedded nats-server started", "url", srv.ClientURL(), "store", d.cfg.DataDir)
+		d.log.Info("embedded nats-server started", "url", srv.ClientURL(), "store", d.cfg.EmbeddedNATS.StoreDir)
 	} else {
 		var err error
 		if opts, err = d.natsSecurity().Options(); err != nil {

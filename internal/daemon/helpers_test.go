@@ -60,7 +60,7 @@ func launchBridge(t *testing.T, s setup) *bridge {
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
-	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
+	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
 	// The shipped guardia.yaml accepts the events protocol: the tests run
 	// it open, as an operator would with --events-auth none.
