@@ -53,7 +53,9 @@ type setup struct {
 	beforeStart func(*testing.T, *Daemon) // runs between New and Start
 }
 
-func launchBridge(t *testing.T, s setup) *bridge {
+// testConfig is the configuration of a test bridge: the shipped mappings,
+// random ports, an embedded server storing in a temporary directory.
+func testConfig(t *testing.T) config.Config {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
@@ -65,6 +67,12 @@ func launchBridge(t *testing.T, s setup) *bridge {
 	// The shipped guardia.yaml accepts the events protocol: the tests run
 	// it open, as an operator would with --events-auth none.
 	cfg.EventsAuthSource = "flag --events-auth"
+	return cfg
+}
+
+func launchBridge(t *testing.T, s setup) *bridge {
+	t.Helper()
+	cfg := testConfig(t)
 	if s.srv != nil {
 		cfg.NATSURLs = []string{s.srv.URL()}
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/bridge-dev/bridge/internal/config"
 )
 
 // A Start that fails at its last step (the public listener's address is
@@ -20,13 +18,8 @@ func TestStartFailingHalfWayUndoesItsSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
-	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
-	cfg := config.Default()
-	cfg.HTTP, cfg.Admin = taken.Addr().String(), "127.0.0.1:0"
-	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
-	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", t.TempDir()
-	cfg.EventsAuthSource = "flag --events-auth"
+	cfg := testConfig(t)
+	cfg.HTTP = taken.Addr().String()
 	d, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
