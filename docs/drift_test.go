@@ -274,7 +274,7 @@ func startDaemon(t *testing.T, edit func(*config.Config)) *daemon.Daemon {
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../mappings", "../schemas"
-	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
+	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
 	// guardia.yaml accepts the events protocol: run it open, as an
 	// operator would with --events-auth none.

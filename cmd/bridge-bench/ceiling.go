@@ -10,11 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 // ceilingStream is the stream the ceiling publishes into; it has the
@@ -85,8 +84,8 @@ func runCeiling(ctx context.Context, url string, js jetstream.JetStream, o Optio
 		return nil, fmt.Errorf("create %s: %w", ceilingStream, err)
 	}
 
-	// The bridge's own way of connecting (publish.Connect).
-	nc, err := publish.Connect([]string{url}, "bridge-bench-ceiling", nil)
+	// The bridge's own way of connecting (natsconn.Connect).
+	nc, err := natsconn.Connect([]string{url}, "bridge-bench-ceiling", nil)
 	if err != nil {
 		return nil, err
 	}

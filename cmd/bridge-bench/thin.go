@@ -18,11 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/bridge-dev/bridge/internal/publish"
 )
 
 // The thin forwarder is the least a webhook-to-JetStream service can do:
@@ -81,7 +80,7 @@ func runThinServer(ctx context.Context, store string, syncAlways bool, ready io.
 		defer cancel()
 		err = errors.Join(err, srv.Shutdown(sctx))
 	}()
-	nc, err := publish.Connect([]string{srv.ClientURL()}, "bench-thin", nil)
+	nc, err := natsconn.Connect([]string{srv.ClientURL()}, "bench-thin", nil)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func runAsyncAPI(args []string, stdout, stderr io.Writer) int {
 	if set == nil {
 		return code
 	}
-	doc, err := asyncapi.Build(set, asyncapi.Options{NATSURLs: cfg.NATSURLs, NATSListen: cfg.NATSListen})
+	doc, err := asyncapi.Build(set, asyncapi.Options{NATSURLs: cfg.NATSURLs, NATSListen: cfg.EmbeddedNATS.Listen})
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge asyncapi: %v\n", err)
 		return 1

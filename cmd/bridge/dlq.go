@@ -19,6 +19,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -67,7 +68,7 @@ type dlqFlags struct {
 	// security is how to authenticate to a NATS that asks for it, with the
 	// same flags and environment as bridge run; the password and the
 	// token come only from the environment.
-	security publish.Security
+	security natsconn.Security
 }
 
 func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
@@ -116,7 +117,7 @@ func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 		return nil, nil, err
 	}
 	opts = append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
-	nc, err := publish.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil, opts...)
+	nc, err := natsconn.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (the bridge's NATS server is --nats-url or BRIDGE_NATS_URL)", err)
 	}
@@ -305,6 +306,6 @@ func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, er
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
 	// A one-off replay gains nothing from watching every key of the bucket.
-	cfg.CacheKeys = -1
+	cfg.CacheKeys = 0
 	return idem.OpenStore(ctx, js, cfg)
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/config"
-	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/natsconn"
+	"github.com/bridge-dev/bridge/internal/natsembed"
 )
 
 // natsSettingFlags are bridge run's settings that say where its NATS is
@@ -69,13 +70,13 @@ func (n *natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 	}
 	urls := cfg.NATSURLs
 	if len(urls) == 0 { // bridge run starts its embedded server there
-		host, port, err := net.SplitHostPort(cfg.NATSListen)
+		host, port, err := net.SplitHostPort(cfg.EmbeddedNATS.Listen)
 		if err == nil && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
 			host = "127.0.0.1"
 		}
 		urls = []string{"nats://" + net.JoinHostPort(host, port)}
 	}
-	sec := publish.Security{
+	sec := natsconn.Security{
 		CredsFile: cfg.NATSCreds, NkeyFile: cfg.NATSNkey, User: cfg.NATSUser, Password: string(cfg.NATSPassword), Token: string(cfg.NATSToken),
 		CAFile: cfg.NATSTLSCA, CertFile: cfg.NATSTLSCert, KeyFile: cfg.NATSTLSKey,
 	}
@@ -84,9 +85,9 @@ func (n *natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 		return nil, nil, err
 	}
 	opts = append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
-	nc, err := publish.Connect(urls, n.fs.Name(), nil, opts...)
+	nc, err := natsconn.Connect(urls, n.fs.Name(), nil, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w (the bridge's NATS server is --nats-url or BRIDGE_NATS_URL, or the embedded one at --nats-listen, default %s)", err, config.Default().NATSListen)
+		return nil, nil, fmt.Errorf("%w (the bridge's NATS server is --nats-url or BRIDGE_NATS_URL, or the embedded one at --nats-listen, default %s)", err, natsembed.DefaultListen)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

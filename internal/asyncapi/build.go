@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/bridge-dev/bridge/internal/buildinfo"
-	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -56,7 +56,7 @@ func Build(set *transform.Set, opts Options) (*Document, error) {
 		return nil, errors.New("asyncapi: no mapping set")
 	}
 	if opts.NATSListen == "" {
-		opts.NATSListen = config.Default().NATSListen
+		opts.NATSListen = natsembed.DefaultListen
 	}
 	if opts.Stream == "" {
 		opts.Stream = publish.DefaultStream

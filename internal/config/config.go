@@ -4,6 +4,13 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/ingest"
+	"github.com/bridge-dev/bridge/internal/natsembed"
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/tracing"
 )
 
 // Log formats accepted by LogFormat.
@@ -12,24 +19,15 @@ const (
 	FormatText = "text"
 )
 
-// Defaults, in one place; Default returns them as a Config.
+// Defaults of the settings no component owns; Default returns them, with
+// each component's own (publish.DefaultConfig, idem.DefaultStoreConfig,
+// tracing.DefaultConfig, natsembed.DefaultConfig, pipeline.DefaultMaxInFlight), as a Config.
 const (
 	defaultHTTP             = ":8080"
 	defaultAdmin            = "127.0.0.1:9090"
 	defaultMappings         = "./mappings"
 	defaultSchemas          = "./schemas"
-	defaultNATSListen       = "127.0.0.1:4222"
-	defaultDataDir          = "./data"
-	defaultReplicas         = 1
-	defaultSync             = SyncAlways
-	defaultManageStreams    = true
-	defaultDuplicateWindow  = 2 * time.Minute
-	defaultMaxBytes         = -1 // unlimited
-	defaultMaxAge           = 0  // keep forever
-	defaultIdemHorizon      = 72 * time.Hour
-	defaultIdemCacheKeys    = 1 << 20
-	defaultMaxInFlight      = 1024
-	defaultIngestConsumer   = "bridge"
+	defaultIngestConsumer   = ingest.DefaultConsumer
 	defaultIngestBatch      = 64
 	defaultIngestWorkers    = 8
 	defaultIngestMaxDeliver = 10
@@ -43,9 +41,6 @@ const (
 	defaultGrace            = 30 * time.Second
 	defaultLogFormat        = FormatJSON
 	defaultLogLevel         = slog.LevelInfo
-	defaultOTLPEndpoint     = "" // tracing off
-	defaultOTLPInsecure     = false
-	defaultTraceSampleRatio = 1.0
 )
 
 // The environment variables holding secrets. A secret has no flag (a
@@ -112,18 +107,15 @@ type Config struct {
 	// NATSURLs are the NATS servers to connect to (default none: start the
 	// embedded server instead).
 	NATSURLs []string
-	// NATSListen is the embedded server's client address (default "127.0.0.1:4222").
-	NATSListen string
-	// DataDir is the embedded server's JetStream store (default "./data").
-	DataDir string
-	// Replicas is the replica count of every stream and bucket the bridge
-	// creates, 1 to 5 (default 1).
-	Replicas int
-	// Sync is how the embedded server writes to disk: SyncAlways (0, the
+	// EmbeddedNATS is the server the bridge starts when NATSURLs is empty
+	// (natsembed.DefaultConfig). The settings are Listen, its client
+	// address (default "127.0.0.1:4222"); StoreDir, its JetStream store
+	// (default "./data"); Sync, how it writes to disk: SyncAlways (0, the
 	// default) syncs every write before acknowledging it; a positive
 	// interval flushes in the background that often, and a crash of the
-	// machine may lose what was acknowledged since.
-	Sync time.Duration
+	// machine may lose what was acknowledged since. MaxPayload and Logger
+	// are the daemon's to set.
+	EmbeddedNATS natsembed.Config
 	// NATSMonitorURL is the monitoring endpoint (http://host:8222) of the
 	// server at NATSURLs; when set, the bridge reads its /varz at start and
 	// warns when it does not sync every write (default none). Only with
@@ -145,24 +137,24 @@ type Config struct {
 	// that verify clients; both or neither. Only with NATSURLs.
 	NATSTLSCA, NATSTLSCert, NATSTLSKey string
 
-	// ManageStreams creates or updates the streams at start (default true).
-	ManageStreams bool
-	// DuplicateWindow is the events stream's de-duplication window (default 2m).
-	DuplicateWindow time.Duration
-	// MaxBytes caps the events stream's size in bytes, -1 for no cap (default -1).
-	MaxBytes int64
-	// MaxAge is how long the events stream keeps an event, 0 for ever (default 0).
-	MaxAge time.Duration
+	// Streams are the events and dead-letter streams and the publisher's
+	// retries (publish.DefaultConfig). The settings are Replicas, 1 to 5, of
+	// every stream and bucket the bridge creates (--replicas);
+	// ManageStreams; DuplicateWindow; MaxBytes and MaxAge, of the events
+	// stream. NoBatch is the daemon's to set, from the server's sync policy.
+	Streams publish.Config
 
-	// IdempotencyHorizon is how long the idempotency store remembers a
-	// delivery, beyond the duplicate window (default 72h).
-	IdempotencyHorizon time.Duration
-	// IdempotencyCacheKeys is how many keys the idempotency store's local
-	// negative cache (a Bloom filter fed by a watch of the bucket) is sized
-	// for before it grows; 0 turns it off (default 1048576).
-	IdempotencyCacheKeys int
+	// Idempotency is the idempotency store beyond the duplicate window
+	// (idem.DefaultStoreConfig). The settings are Horizon, how long a
+	// delivery is remembered (default 72h), and CacheKeys, how many keys its
+	// local negative cache (a Bloom filter fed by a watch of the bucket) is
+	// sized for before it grows, 0 for no cache (default 1048576). Replicas
+	// and NoBatch are the daemon's to set: the bucket has the streams'
+	// replicas, and batches as the server's sync policy allows.
+	Idempotency idem.StoreConfig
+
 	// MaxInFlight bounds the publishes awaiting their acknowledgement
-	// (default 1024).
+	// (default pipeline.DefaultMaxInFlight, 1024).
 	MaxInFlight int
 
 	// IngestConsumer is the INGEST stream's durable consumer, shared by
@@ -228,60 +220,48 @@ type Config struct {
 	// (default info).
 	LogLevel slog.Level
 
-	// OTLPEndpoint is the URL of an OpenTelemetry collector's OTLP/HTTP
-	// receiver that the bridge's spans are exported to (default none:
-	// tracing off, nothing exported).
-	OTLPEndpoint string
-	// OTLPInsecure allows plain HTTP to the collector: an http://
-	// OTLPEndpoint needs it (default false).
-	OTLPInsecure bool
-	// TraceSampleRatio is the share of new traces sampled, 0 to 1; a
+	// Tracing is span export (tracing.DefaultConfig): Endpoint, the URL of
+	// an OpenTelemetry collector's OTLP/HTTP receiver (default none: tracing
+	// off, nothing exported); Insecure, plain HTTP to it allowed (default
+	// false); SampleRatio, the share of new traces sampled, 0 to 1, where a
 	// delivery with a trace context follows its sampled flag (default 1).
-	TraceSampleRatio float64
+	// Version and Logger are the daemon's to set.
+	Tracing tracing.Config
 }
 
 // Default returns the settings of `bridge run` with no flags, environment
 // or config file.
 func Default() Config {
 	return Config{
-		HTTP:                 defaultHTTP,
-		Admin:                defaultAdmin,
-		Mappings:             defaultMappings,
-		Schemas:              defaultSchemas,
-		NATSListen:           defaultNATSListen,
-		DataDir:              defaultDataDir,
-		Replicas:             defaultReplicas,
-		Sync:                 defaultSync,
-		ManageStreams:        defaultManageStreams,
-		DuplicateWindow:      defaultDuplicateWindow,
-		IdempotencyHorizon:   defaultIdemHorizon,
-		IdempotencyCacheKeys: defaultIdemCacheKeys,
-		MaxInFlight:          defaultMaxInFlight,
-		IngestConsumer:       defaultIngestConsumer,
-		IngestBatch:          defaultIngestBatch,
-		IngestWorkers:        defaultIngestWorkers,
-		IngestMaxDeliver:     defaultIngestMaxDeliver,
-		IngestAckWait:        defaultIngestAckWait,
-		EventsAuth:           defaultEventsAuth,
-		MaxBytes:             defaultMaxBytes,
-		MaxAge:               defaultMaxAge,
-		BodyLimit:            defaultBodyLimit,
-		MaxInflightBytes:     defaultMaxInflightBytes,
-		RequestTimeout:       defaultRequestTimeout,
-		RateLimit:            defaultRateLimit,
-		RateBurst:            defaultRateBurst,
-		Grace:                defaultGrace,
-		LogFormat:            defaultLogFormat,
-		LogLevel:             defaultLogLevel,
-		OTLPEndpoint:         defaultOTLPEndpoint,
-		OTLPInsecure:         defaultOTLPInsecure,
-		TraceSampleRatio:     defaultTraceSampleRatio,
+		HTTP:             defaultHTTP,
+		Admin:            defaultAdmin,
+		Mappings:         defaultMappings,
+		Schemas:          defaultSchemas,
+		EmbeddedNATS:     natsembed.DefaultConfig(),
+		Streams:          publish.DefaultConfig(),
+		Idempotency:      idem.DefaultStoreConfig(),
+		MaxInFlight:      pipeline.DefaultMaxInFlight,
+		Tracing:          tracing.DefaultConfig(),
+		IngestConsumer:   defaultIngestConsumer,
+		IngestBatch:      defaultIngestBatch,
+		IngestWorkers:    defaultIngestWorkers,
+		IngestMaxDeliver: defaultIngestMaxDeliver,
+		IngestAckWait:    defaultIngestAckWait,
+		EventsAuth:       defaultEventsAuth,
+		BodyLimit:        defaultBodyLimit,
+		MaxInflightBytes: defaultMaxInflightBytes,
+		RequestTimeout:   defaultRequestTimeout,
+		RateLimit:        defaultRateLimit,
+		RateBurst:        defaultRateBurst,
+		Grace:            defaultGrace,
+		LogFormat:        defaultLogFormat,
+		LogLevel:         defaultLogLevel,
 	}
 }
 
-// SyncAlways is the Sync value that syncs every write before it is
+// SyncAlways is the EmbeddedNATS.Sync that syncs every write before it is
 // acknowledged.
-const SyncAlways time.Duration = 0
+const SyncAlways = natsembed.SyncAlways
 
 // Embedded reports whether the bridge starts its own nats-server, which it
 // does when no NATS URL is configured.

@@ -7,25 +7,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/natsembed"
+	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/tracing"
 )
 
 func TestDefault(t *testing.T) {
+	// The stream names and retries are publish's own; the settings, pinned here.
+	streams := publish.DefaultConfig()
+	streams.Replicas, streams.ManageStreams, streams.DuplicateWindow, streams.MaxBytes, streams.MaxAge = 1, true, 2*time.Minute, -1, 0
 	want := Config{
-		HTTP:                 ":8080",
-		Admin:                "127.0.0.1:9090",
-		Mappings:             "./mappings",
-		Schemas:              "./schemas",
-		NATSListen:           "127.0.0.1:4222",
-		DataDir:              "./data",
-		Replicas:             1,
-		ManageStreams:        true,
-		DuplicateWindow:      2 * time.Minute,
-		MaxBytes:             -1,
-		MaxAge:               0,
-		IdempotencyHorizon:   72 * time.Hour,
-		IdempotencyCacheKeys: 1 << 20,
-		MaxInFlight:          1024,
-		IngestConsumer:       "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second, EventsAuth: "none",
+		HTTP:           ":8080",
+		Admin:          "127.0.0.1:9090",
+		Mappings:       "./mappings",
+		Schemas:        "./schemas",
+		EmbeddedNATS:   natsembed.Config{Listen: "127.0.0.1:4222", StoreDir: "./data", Name: "bridge-embedded", Sync: 0},
+		Streams:        streams,
+		Idempotency:    idem.StoreConfig{Bucket: "bridge_idem", Replicas: 1, Horizon: 72 * time.Hour, CacheKeys: 1 << 20},
+		MaxInFlight:    1024,
+		IngestConsumer: "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second, EventsAuth: "none",
 		BodyLimit:        1 << 20,
 		MaxInflightBytes: 64 << 20,
 		RequestTimeout:   10 * time.Second,
@@ -34,7 +36,7 @@ func TestDefault(t *testing.T) {
 		LogFormat:        "json",
 		LogLevel:         slog.LevelInfo,
 		// Tracing is off: no endpoint, nothing exported.
-		OTLPEndpoint: "", OTLPInsecure: false, TraceSampleRatio: 1,
+		Tracing: tracing.Config{Endpoint: "", Insecure: false, SampleRatio: 1},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v\nwant %+v", got, want)
@@ -54,11 +56,11 @@ func TestValidate(t *testing.T) {
 		want   string
 	}{
 		{"defaults", func(*Config) {}, ""},
-		{"replicas zero", func(c *Config) { c.Replicas = 0 }, "--replicas: must be between 1 and 5, got 0"},
-		{"replicas seven", func(c *Config) { c.Replicas = 7; c.NATSURLs = []string{"nats://a:4222"} },
+		{"replicas zero", func(c *Config) { c.Streams.Replicas = 0 }, "--replicas: must be between 1 and 5, got 0"},
+		{"replicas seven", func(c *Config) { c.Streams.Replicas = 7; c.NATSURLs = []string{"nats://a:4222"} },
 			"--replicas: must be between 1 and 5, got 7"},
-		{"replicas three on a cluster", func(c *Config) { c.Replicas = 3; c.NATSURLs = []string{"nats://a:4222"} }, ""},
-		{"replicas three embedded", func(c *Config) { c.Replicas = 3 },
+		{"replicas three on a cluster", func(c *Config) { c.Streams.Replicas = 3; c.NATSURLs = []string{"nats://a:4222"} }, ""},
+		{"replicas three embedded", func(c *Config) { c.Streams.Replicas = 3 },
 			"--replicas: must be 1 with the embedded server (no --nats-url), got 3"},
 		{"log format unknown", func(c *Config) { c.LogFormat = "xml" }, `--log-format: must be json or text, got "xml"`},
 		{"log level unknown", func(c *Config) { c.LogLevel = slog.LevelInfo + 2 },
@@ -70,12 +72,12 @@ func TestValidate(t *testing.T) {
 		{"negative request timeout", func(c *Config) { c.RequestTimeout = -time.Second },
 			"--request-timeout: must be greater than 0, got -1s"},
 		{"zero grace", func(c *Config) { c.Grace = 0 }, "--grace: must be greater than 0, got 0"},
-		{"zero duplicate window", func(c *Config) { c.DuplicateWindow = 0 }, "--duplicate-window: must be greater than 0, got 0"},
-		{"duplicate window beyond max age", func(c *Config) { c.MaxAge = time.Minute },
+		{"zero duplicate window", func(c *Config) { c.Streams.DuplicateWindow = 0 }, "--duplicate-window: must be greater than 0, got 0"},
+		{"duplicate window beyond max age", func(c *Config) { c.Streams.MaxAge = time.Minute },
 			"--duplicate-window: must not exceed --stream-max-age (1m), got 2m"},
-		{"negative max age", func(c *Config) { c.MaxAge = -time.Hour }, "--stream-max-age: must be 0 (for ever) or more, got -1h"},
-		{"zero max bytes", func(c *Config) { c.MaxBytes = 0 }, "--stream-max-bytes: must be -1 (no cap) or greater than 0, got 0"},
-		{"max bytes below minus one", func(c *Config) { c.MaxBytes = -5 },
+		{"negative max age", func(c *Config) { c.Streams.MaxAge = -time.Hour }, "--stream-max-age: must be 0 (for ever) or more, got -1h"},
+		{"zero max bytes", func(c *Config) { c.Streams.MaxBytes = 0 }, "--stream-max-bytes: must be -1 (no cap) or greater than 0, got 0"},
+		{"max bytes below minus one", func(c *Config) { c.Streams.MaxBytes = -5 },
 			"--stream-max-bytes: must be -1 (no cap) or greater than 0, got -5"},
 		{"bad http address", func(c *Config) { c.HTTP = "8080" }, `--http: want host:port, got "8080"`},
 		{"empty mappings", func(c *Config) { c.Mappings = "" }, "--mappings: must not be empty"},
@@ -91,27 +93,27 @@ func TestValidate(t *testing.T) {
 			`--nats-url: "http://a:4222": scheme must be nats, tls, ws or wss`},
 		{"nats url garbage", func(c *Config) { c.NATSURLs = []string{"nats"} },
 			`--nats-url: "nats": want nats://host:port or host:port`},
-		{"otlp endpoint https", func(c *Config) { c.OTLPEndpoint = "https://otel.example.com:4318" }, ""},
-		{"otlp endpoint http allowed", func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "http://otel-collector:4318", true }, ""},
-		{"otlp endpoint http not allowed", func(c *Config) { c.OTLPEndpoint = "http://otel-collector:4318" },
+		{"otlp endpoint https", func(c *Config) { c.Tracing.Endpoint = "https://otel.example.com:4318" }, ""},
+		{"otlp endpoint http allowed", func(c *Config) { c.Tracing.Endpoint, c.Tracing.Insecure = "http://otel-collector:4318", true }, ""},
+		{"otlp endpoint http not allowed", func(c *Config) { c.Tracing.Endpoint = "http://otel-collector:4318" },
 			`--otlp-endpoint: "http://otel-collector:4318" is plain HTTP: use https://, or allow it with --otlp-insecure`},
-		{"otlp insecure with https", func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "https://otel:4318", true },
+		{"otlp insecure with https", func(c *Config) { c.Tracing.Endpoint, c.Tracing.Insecure = "https://otel:4318", true },
 			`--otlp-insecure: asks for plain HTTP, but --otlp-endpoint "https://otel:4318" is https://`},
-		{"otlp insecure without endpoint is unused", func(c *Config) { c.OTLPInsecure = true }, ""},
-		{"otlp endpoint without scheme", func(c *Config) { c.OTLPEndpoint = "otel-collector:4318" },
+		{"otlp insecure without endpoint is unused", func(c *Config) { c.Tracing.Insecure = true }, ""},
+		{"otlp endpoint without scheme", func(c *Config) { c.Tracing.Endpoint = "otel-collector:4318" },
 			`--otlp-endpoint: want an http:// or https:// URL such as http://otel-collector:4318, got "otel-collector:4318"`},
-		{"otlp endpoint grpc", func(c *Config) { c.OTLPEndpoint = "grpc://otel:4317" },
+		{"otlp endpoint grpc", func(c *Config) { c.Tracing.Endpoint = "grpc://otel:4317" },
 			`--otlp-endpoint: want an http:// or https:// URL such as http://otel-collector:4318, got "grpc://otel:4317"`},
-		{"otlp endpoint without host", func(c *Config) { c.OTLPEndpoint = "https:///v1/traces" },
+		{"otlp endpoint without host", func(c *Config) { c.Tracing.Endpoint = "https:///v1/traces" },
 			`--otlp-endpoint: "https:///v1/traces" has no host`},
-		{"otlp endpoint with query", func(c *Config) { c.OTLPEndpoint = "https://otel/v1/traces?key=x" },
+		{"otlp endpoint with query", func(c *Config) { c.Tracing.Endpoint = "https://otel/v1/traces?key=x" },
 			`--otlp-endpoint: "https://otel/v1/traces?key=x": no user, query or fragment allowed (headers go in OTEL_EXPORTER_OTLP_HEADERS)`},
-		{"sample ratio zero", func(c *Config) { c.TraceSampleRatio = 0 }, ""},
-		{"sample ratio a quarter", func(c *Config) { c.TraceSampleRatio = 0.25 }, ""},
-		{"sample ratio above one", func(c *Config) { c.TraceSampleRatio = 1.5 }, "--trace-sample-ratio: must be between 0 and 1, got 1.5"},
-		{"sample ratio negative", func(c *Config) { c.TraceSampleRatio = -0.1 }, "--trace-sample-ratio: must be between 0 and 1, got -0.1"},
+		{"sample ratio zero", func(c *Config) { c.Tracing.SampleRatio = 0 }, ""},
+		{"sample ratio a quarter", func(c *Config) { c.Tracing.SampleRatio = 0.25 }, ""},
+		{"sample ratio above one", func(c *Config) { c.Tracing.SampleRatio = 1.5 }, "--trace-sample-ratio: must be between 0 and 1, got 1.5"},
+		{"sample ratio negative", func(c *Config) { c.Tracing.SampleRatio = -0.1 }, "--trace-sample-ratio: must be between 0 and 1, got -0.1"},
 		{"every problem, sorted", func(c *Config) {
-			c.Replicas, c.LogFormat, c.BodyLimit, c.Grace, c.Admin = 9, "yaml", 0, 0, ""
+			c.Streams.Replicas, c.LogFormat, c.BodyLimit, c.Grace, c.Admin = 9, "yaml", 0, 0, ""
 		}, strings.Join([]string{
 			`--admin: want host:port, got ""`,
 			"--body-limit: must be greater than 0, got 0",
@@ -205,14 +207,16 @@ func TestLoadTracing(t *testing.T) {
 	}{
 		{name: "defaults: off", want: func(*Config) {}},
 		{name: "flags", args: []string{"--otlp-endpoint", "https://otel.example.com", "--trace-sample-ratio", "0.1"},
-			want: func(c *Config) { c.OTLPEndpoint, c.TraceSampleRatio = "https://otel.example.com", 0.1 }},
+			want: func(c *Config) { c.Tracing.Endpoint, c.Tracing.SampleRatio = "https://otel.example.com", 0.1 }},
 		{name: "bare --otlp-insecure", args: []string{"--otlp-endpoint=http://localhost:4318", "--otlp-insecure"},
-			want: func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure = "http://localhost:4318", true }},
+			want: func(c *Config) { c.Tracing.Endpoint, c.Tracing.Insecure = "http://localhost:4318", true }},
 		{name: "environment", env: map[string]string{"BRIDGE_OTLP_ENDPOINT": "http://otel:4318", "BRIDGE_OTLP_INSECURE": "1", "BRIDGE_TRACE_SAMPLE_RATIO": "0"},
-			want: func(c *Config) { c.OTLPEndpoint, c.OTLPInsecure, c.TraceSampleRatio = "http://otel:4318", true, 0 }},
+			want: func(c *Config) {
+				c.Tracing.Endpoint, c.Tracing.Insecure, c.Tracing.SampleRatio = "http://otel:4318", true, 0
+			}},
 		{name: "file", args: []string{"--config", file},
 			want: func(c *Config) {
-				c.File, c.OTLPEndpoint, c.OTLPInsecure, c.TraceSampleRatio = file, "http://otel-collector:4318", true, 0.5
+				c.File, c.Tracing.Endpoint, c.Tracing.Insecure, c.Tracing.SampleRatio = file, "http://otel-collector:4318", true, 0.5
 			}},
 		{name: "ratio not a number", env: map[string]string{"BRIDGE_TRACE_SAMPLE_RATIO": "half"},
 			err: `env BRIDGE_TRACE_SAMPLE_RATIO: invalid ratio "half" (want a number from 0 to 1 such as 0.25)`},

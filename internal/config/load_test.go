@@ -68,13 +68,13 @@ func TestLoadPrecedence(t *testing.T) {
 			file: "stream.manage: false\n",
 			env:  map[string]string{"BRIDGE_MANAGE_STREAMS": "0"},
 			args: []string{"--manage-streams"},
-			want: func(c *Config) { c.ManageStreams = true },
+			want: func(c *Config) { c.Streams.ManageStreams = true },
 		},
 		{
 			name: "boolean flag false over env true",
 			env:  map[string]string{"BRIDGE_MANAGE_STREAMS": "1"},
 			args: []string{"--manage-streams=false"},
-			want: func(c *Config) { c.ManageStreams = false },
+			want: func(c *Config) { c.Streams.ManageStreams = false },
 		},
 		{
 			name: "last of a repeated flag wins",
@@ -114,11 +114,11 @@ func TestLoadFileForms(t *testing.T) {
 	want.HTTP = ":8081"
 	want.Mappings = "/etc/bridge/mappings"
 	want.NATSURLs = []string{"nats://n1:4222", "nats://n2:4222"}
-	want.Replicas = 3
-	want.ManageStreams = false
-	want.DuplicateWindow = 5 * time.Minute
-	want.MaxBytes = 10 << 30
-	want.MaxAge = 720 * time.Hour
+	want.Streams.Replicas = 3
+	want.Streams.ManageStreams = false
+	want.Streams.DuplicateWindow = 5 * time.Minute
+	want.Streams.MaxBytes = 10 << 30
+	want.Streams.MaxAge = 720 * time.Hour
 	want.BodyLimit = 512 << 10
 	want.RequestTimeout = 3 * time.Second
 	want.Grace = time.Minute

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/natsembed"
 )
 
 // TestLoadSync reads --sync and --nats-monitor-url from each source and
@@ -49,15 +51,15 @@ func TestLoadSync(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Sync != tt.sync || cfg.NATSMonitorURL != tt.monitor {
-				t.Errorf("Sync, NATSMonitorURL = %v, %q; want %v, %q", cfg.Sync, cfg.NATSMonitorURL, tt.sync, tt.monitor)
+			if cfg.EmbeddedNATS.Sync != tt.sync || cfg.NATSMonitorURL != tt.monitor {
+				t.Errorf("Sync, NATSMonitorURL = %v, %q; want %v, %q", cfg.EmbeddedNATS.Sync, cfg.NATSMonitorURL, tt.sync, tt.monitor)
 			}
 		})
 	}
-	if got := formatSync(Default().Sync); got != "always" {
+	if got := formatSync(Default().EmbeddedNATS.Sync); got != "always" {
 		t.Errorf("default --sync shown as %q, want always", got)
 	}
-	if err := (Config{Sync: -time.Second}).Validate(); !strings.Contains(errText(err), "--sync: must be always or a positive duration, got -1s") {
+	if err := (Config{EmbeddedNATS: natsembed.Config{Sync: -time.Second}}).Validate(); !strings.Contains(errText(err), "--sync: must be always or a positive duration, got -1s") {
 		t.Errorf("Validate of a negative Sync = %v", err)
 	}
 }

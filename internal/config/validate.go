@@ -9,150 +9,186 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// maxReplicas is JetStream's largest replica count.
-const maxReplicas = 5
+	"github.com/bridge-dev/bridge/internal/publish"
+)
 
 // Validate reports every setting that is out of range or inconsistent with
 // another, sorted, each named by its flag:
 // "--replicas: must be between 1 and 5, got 7". It changes nothing.
 func (c Config) Validate() error {
-	var probs []string
-	add := func(flag, format string, args ...any) {
-		probs = append(probs, "--"+flag+": "+fmt.Sprintf(format, args...))
+	var p problems
+	c.validateListeners(&p)
+	c.validateNATS(&p)
+	c.validateNATSSecurity(p.add)
+	c.validateStreams(&p)
+	c.validateIngest(&p)
+	c.validateEvents(&p)
+	c.validateWebhook(&p)
+	p.positive("grace", c.Grace)
+	if c.LogFormat != FormatJSON && c.LogFormat != FormatText {
+		p.add("log-format", "must be json or text, got %q", c.LogFormat)
 	}
-	addr := func(flag, a string) {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			add(flag, "want host:port, got %q", a)
-		}
+	if !slices.Contains(logLevels, c.LogLevel) {
+		p.add("log-level", "must be debug, info, warn or error, got %s", c.LogLevel)
 	}
-	positive := func(flag string, d time.Duration) {
-		if d <= 0 {
-			add(flag, "must be greater than 0, got %s", formatDuration(d))
-		}
-	}
-	dir := func(flag, d string) {
-		if d == "" {
-			add(flag, "must not be empty")
-		}
-	}
+	c.validateTracing(p.add)
+	return p.err()
+}
 
-	addr("http", c.HTTP)
-	addr("admin", c.Admin)
-	pair("tls-cert", c.TLSCert, "tls-key", c.TLSKey, add)
+// problems collects Validate's findings, each named by its flag.
+type problems []string
+
+func (p *problems) add(flag, format string, args ...any) {
+	*p = append(*p, "--"+flag+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *problems) addr(flag, a string) {
+	if _, _, err := net.SplitHostPort(a); err != nil {
+		p.add(flag, "want host:port, got %q", a)
+	}
+}
+
+func (p *problems) positive(flag string, d time.Duration) {
+	if d <= 0 {
+		p.add(flag, "must be greater than 0, got %s", formatDuration(d))
+	}
+}
+
+func (p *problems) dir(flag, d string) {
+	if d == "" {
+		p.add(flag, "must not be empty")
+	}
+}
+
+// err joins the problems, sorted, or returns nil.
+func (p problems) err() error {
+	slices.Sort(p)
+	errs := make([]error, len(p))
+	for i, s := range p {
+		errs[i] = errors.New(s)
+	}
+	return errors.Join(errs...)
+}
+
+// validateListeners checks the public and admin listeners and the mapping
+// directories.
+func (c Config) validateListeners(p *problems) {
+	p.addr("http", c.HTTP)
+	p.addr("admin", c.Admin)
+	pair("tls-cert", c.TLSCert, "tls-key", c.TLSKey, p.add)
 	if c.TLSClientCA != "" && c.TLSCert == "" {
-		add("tls-client-ca", "needs --tls-cert and --tls-key: client certificates are asked for in the TLS handshake")
+		p.add("tls-client-ca", "needs --tls-cert and --tls-key: client certificates are asked for in the TLS handshake")
 	}
-	dir("mappings", c.Mappings)
-	dir("schemas", c.Schemas)
+	p.dir("mappings", c.Mappings)
+	p.dir("schemas", c.Schemas)
+}
 
+// validateNATS checks where NATS is: the URLs or the embedded server, the
+// replicas it allows, its sync policy.
+func (c Config) validateNATS(p *problems) {
 	for _, u := range c.NATSURLs {
 		if err := checkNATSURL(u); err != nil {
-			add("nats-url", "%v", err)
+			p.add("nats-url", "%v", err)
 		}
 	}
-	addr("nats-listen", c.NATSListen)
-	dir("data", c.DataDir)
+	p.addr("nats-listen", c.EmbeddedNATS.Listen)
+	p.dir("data", c.EmbeddedNATS.StoreDir)
 	switch {
-	case c.Replicas < 1 || c.Replicas > maxReplicas:
-		add("replicas", "must be between 1 and %d, got %d", maxReplicas, c.Replicas)
-	case c.Replicas > 1 && c.Embedded():
-		add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Replicas)
+	case c.Streams.Replicas < 1 || c.Streams.Replicas > publish.MaxReplicas:
+		p.add("replicas", "must be between 1 and %d, got %d", publish.MaxReplicas, c.Streams.Replicas)
+	case c.Streams.Replicas > 1 && c.Embedded():
+		p.add("replicas", "must be 1 with the embedded server (no --nats-url), got %d", c.Streams.Replicas)
 	}
-
-	if c.Sync < 0 {
-		add("sync", "must be always or a positive duration, got %s", formatDuration(c.Sync))
+	if c.EmbeddedNATS.Sync < 0 {
+		p.add("sync", "must be always or a positive duration, got %s", formatDuration(c.EmbeddedNATS.Sync))
 	}
 	if c.NATSMonitorURL != "" {
 		if c.Embedded() {
-			add("nats-monitor-url", "needs --nats-url: the embedded server's sync policy is --sync")
+			p.add("nats-monitor-url", "needs --nats-url: the embedded server's sync policy is --sync")
 		} else if u, err := url.Parse(c.NATSMonitorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("nats-monitor-url", "want http://host:port or https://host:port, got %q", c.NATSMonitorURL)
+			p.add("nats-monitor-url", "want http://host:port or https://host:port, got %q", c.NATSMonitorURL)
 		}
 	}
+}
 
-	c.validateNATSSecurity(add)
+// validateStreams checks the events stream and the idempotency store.
+func (c Config) validateStreams(p *problems) {
+	s := c.Streams
+	p.positive("duplicate-window", s.DuplicateWindow)
+	if s.MaxAge < 0 {
+		p.add("stream-max-age", "must be 0 (for ever) or more, got %s", formatDuration(s.MaxAge))
+	}
+	if s.MaxAge > 0 && s.DuplicateWindow > s.MaxAge {
+		p.add("duplicate-window", "must not exceed --stream-max-age (%s), got %s", formatDuration(s.MaxAge), formatDuration(s.DuplicateWindow))
+	}
+	if s.MaxBytes != -1 && s.MaxBytes <= 0 {
+		p.add("stream-max-bytes", "must be -1 (no cap) or greater than 0, got %d", s.MaxBytes)
+	}
+	p.positive("idempotency-horizon", c.Idempotency.Horizon)
+	if c.Idempotency.Horizon > 0 && c.Idempotency.Horizon < s.DuplicateWindow {
+		p.add("idempotency-horizon", "must not be shorter than --duplicate-window (%s), got %s", formatDuration(s.DuplicateWindow), formatDuration(c.Idempotency.Horizon))
+	}
+	if c.Idempotency.CacheKeys < 0 {
+		p.add("idempotency-cache-keys", "must be 0 (no cache) or more, got %d", c.Idempotency.CacheKeys)
+	}
+	if c.MaxInFlight < 1 {
+		p.add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
+	}
+}
 
-	positive("duplicate-window", c.DuplicateWindow)
-	if c.MaxAge < 0 {
-		add("stream-max-age", "must be 0 (for ever) or more, got %s", formatDuration(c.MaxAge))
-	}
-	if c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge {
-		add("duplicate-window", "must not exceed --stream-max-age (%s), got %s", formatDuration(c.MaxAge), formatDuration(c.DuplicateWindow))
-	}
-	if c.MaxBytes != -1 && c.MaxBytes <= 0 {
-		add("stream-max-bytes", "must be -1 (no cap) or greater than 0, got %d", c.MaxBytes)
-	}
-
-	positive("idempotency-horizon", c.IdempotencyHorizon)
-	if c.IdempotencyHorizon > 0 && c.IdempotencyHorizon < c.DuplicateWindow {
-		add("idempotency-horizon", "must not be shorter than --duplicate-window (%s), got %s", formatDuration(c.DuplicateWindow), formatDuration(c.IdempotencyHorizon))
-	}
+// validateIngest checks the NATS ingestor's consumer.
+func (c Config) validateIngest(p *problems) {
 	if c.IngestConsumer == "" || strings.ContainsAny(c.IngestConsumer, ".*> \t") {
-		add("ingest-consumer", "must be a non-empty name without '.', '*', '>' or spaces, got %q", c.IngestConsumer)
+		p.add("ingest-consumer", "must be a non-empty name without '.', '*', '>' or spaces, got %q", c.IngestConsumer)
 	}
 	for flag, n := range map[string]int{"ingest-batch": c.IngestBatch, "ingest-workers": c.IngestWorkers, "ingest-max-deliver": c.IngestMaxDeliver} {
 		if n < 1 {
-			add(flag, "must be at least 1, got %d", n)
+			p.add(flag, "must be at least 1, got %d", n)
 		}
 	}
 	if c.IngestAckWait <= c.RequestTimeout {
-		add("ingest-ack-wait", "must be greater than --request-timeout (%s), got %s", formatDuration(c.RequestTimeout), formatDuration(c.IngestAckWait))
+		p.add("ingest-ack-wait", "must be greater than --request-timeout (%s), got %s", formatDuration(c.RequestTimeout), formatDuration(c.IngestAckWait))
 	}
+}
+
+// validateEvents checks the events-protocol endpoint's authentication.
+func (c Config) validateEvents(p *problems) {
 	switch c.EventsAuth {
 	case "none":
 	case "token", "jwt":
 		if c.EventsSecret == "" {
-			add("events-auth", "%s needs the secret in the environment variable %s", c.EventsAuth, EnvEventsSecret)
+			p.add("events-auth", "%s needs the secret in the environment variable %s", c.EventsAuth, EnvEventsSecret)
 		}
 	default:
-		add("events-auth", "must be none, token or jwt, got %q", c.EventsAuth)
+		p.add("events-auth", "must be none, token or jwt, got %q", c.EventsAuth)
 	}
 	for flag, set := range map[string]bool{"events-jwt-issuer": c.EventsJWTIssuer != "", "events-jwt-audience": c.EventsJWTAudience != "",
 		"events-jwt-max-lifetime": c.EventsJWTMaxLifetime != 0} {
 		if set && c.EventsAuth != "jwt" {
-			add(flag, "applies to --events-auth jwt only, got --events-auth %s", c.EventsAuth)
+			p.add(flag, "applies to --events-auth jwt only, got --events-auth %s", c.EventsAuth)
 		}
 	}
 	if c.EventsJWTMaxLifetime < 0 {
-		add("events-jwt-max-lifetime", "must be 0 (no limit) or more, got %s", formatDuration(c.EventsJWTMaxLifetime))
+		p.add("events-jwt-max-lifetime", "must be 0 (no limit) or more, got %s", formatDuration(c.EventsJWTMaxLifetime))
 	}
-	if c.IdempotencyCacheKeys < 0 {
-		add("idempotency-cache-keys", "must be 0 (no cache) or more, got %d", c.IdempotencyCacheKeys)
-	}
-	if c.MaxInFlight < 1 {
-		add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
-	}
+}
+
+// validateWebhook checks the request limits of the public listener.
+func (c Config) validateWebhook(p *problems) {
 	if c.BodyLimit <= 0 {
-		add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
+		p.add("body-limit", "must be greater than 0, got %d", c.BodyLimit)
 	}
 	if c.MaxInflightBytes < c.BodyLimit {
-		add("max-inflight-bytes", "must be at least --body-limit (%s), got %s", formatSize(c.BodyLimit), formatSize(c.MaxInflightBytes))
+		p.add("max-inflight-bytes", "must be at least --body-limit (%s), got %s", formatSize(c.BodyLimit), formatSize(c.MaxInflightBytes))
 	}
-	positive("request-timeout", c.RequestTimeout)
+	p.positive("request-timeout", c.RequestTimeout)
 	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
-		add("rate-limit", "must be 0 (no limit) or a rate per second greater than 0, got %s", formatRate(c.RateLimit))
+		p.add("rate-limit", "must be 0 (no limit) or a rate per second greater than 0, got %s", formatRate(c.RateLimit))
 	}
 	if c.RateBurst < 1 {
-		add("rate-burst", "must be at least 1, got %d", c.RateBurst)
+		p.add("rate-burst", "must be at least 1, got %d", c.RateBurst)
 	}
-	positive("grace", c.Grace)
-
-	if c.LogFormat != FormatJSON && c.LogFormat != FormatText {
-		add("log-format", "must be json or text, got %q", c.LogFormat)
-	}
-	if !slices.Contains(logLevels, c.LogLevel) {
-		add("log-level", "must be debug, info, warn or error, got %s", c.LogLevel)
-	}
-	c.validateTracing(add)
-
-	slices.Sort(probs)
-	errs := make([]error, len(probs))
-	for i, p := range probs {
-		errs[i] = errors.New(p)
-	}
-	return errors.Join(errs...)
 }
 
 // validateNATSSecurity checks the NATS credentials and TLS settings: only
@@ -205,24 +241,24 @@ func (c Config) validateNATSSecurity(add func(flag, format string, args ...any))
 // http:// or https:// URL, plain HTTP only when --otlp-insecure allows it,
 // and the sample ratio a share.
 func (c Config) validateTracing(add func(flag, format string, args ...any)) {
-	if r := c.TraceSampleRatio; math.IsNaN(r) || r < 0 || r > 1 {
+	if r := c.Tracing.SampleRatio; math.IsNaN(r) || r < 0 || r > 1 {
 		add("trace-sample-ratio", "must be between 0 and 1, got %s", formatRate(r))
 	}
-	if c.OTLPEndpoint == "" {
+	if c.Tracing.Endpoint == "" {
 		return // tracing off; --otlp-insecure is unused
 	}
-	u, err := url.Parse(c.OTLPEndpoint)
+	u, err := url.Parse(c.Tracing.Endpoint)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
-		add("otlp-endpoint", "want an http:// or https:// URL such as http://otel-collector:4318, got %q", c.OTLPEndpoint)
+		add("otlp-endpoint", "want an http:// or https:// URL such as http://otel-collector:4318, got %q", c.Tracing.Endpoint)
 	case u.Host == "":
-		add("otlp-endpoint", "%q has no host", c.OTLPEndpoint)
+		add("otlp-endpoint", "%q has no host", c.Tracing.Endpoint)
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
-		add("otlp-endpoint", "%q: no user, query or fragment allowed (headers go in OTEL_EXPORTER_OTLP_HEADERS)", c.OTLPEndpoint)
-	case u.Scheme == "http" && !c.OTLPInsecure:
-		add("otlp-endpoint", "%q is plain HTTP: use https://, or allow it with --otlp-insecure", c.OTLPEndpoint)
-	case u.Scheme == "https" && c.OTLPInsecure:
-		add("otlp-insecure", "asks for plain HTTP, but --otlp-endpoint %q is https://", c.OTLPEndpoint)
+		add("otlp-endpoint", "%q: no user, query or fragment allowed (headers go in OTEL_EXPORTER_OTLP_HEADERS)", c.Tracing.Endpoint)
+	case u.Scheme == "http" && !c.Tracing.Insecure:
+		add("otlp-endpoint", "%q is plain HTTP: use https://, or allow it with --otlp-insecure", c.Tracing.Endpoint)
+	case u.Scheme == "https" && c.Tracing.Insecure:
+		add("otlp-insecure", "asks for plain HTTP, but --otlp-endpoint %q is https://", c.Tracing.Endpoint)
 	}
 }
 

@@ -52,7 +52,7 @@ func startBridgeB(b *testing.B) *bridge {
 	b.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin, cfg.Mappings, cfg.Schemas = "127.0.0.1:0", "127.0.0.1:0", "../../mappings", "../../schemas"
-	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", b.TempDir()
+	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", b.TempDir()
 	cfg.EventsAuthSource = "flag --events-auth" // guardia.yaml accepts events: open on purpose
 	d, err := New(cfg, nil)
 	if err != nil {

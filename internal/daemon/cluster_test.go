@@ -31,7 +31,7 @@ var clusterStreams = []string{"EVENTS", "EVENTS_DLQ", "INGEST", "KV_bridge_idem"
 func startClusterBridges(t *testing.T, c *natstest.Cluster, edit func(*config.Config)) (*bridge, *bridge, jetstream.JetStream) {
 	t.Helper()
 	cfg := func(cfg *config.Config) {
-		cfg.NATSURLs, cfg.Replicas = c.URLs(), 3
+		cfg.NATSURLs, cfg.Streams.Replicas = c.URLs(), 3
 		if edit != nil {
 			edit(cfg)
 		}
@@ -117,7 +117,7 @@ func TestClusterPartitionUnderLoad(t *testing.T) {
 		lb := &logBuffer{}
 		logs = append(logs, lb)
 		return launchBridge(t, setup{logs: lb, edit: func(cfg *config.Config) {
-			cfg.NATSURLs, cfg.Replicas = []string{c.Node(i).URL()}, 3
+			cfg.NATSURLs, cfg.Streams.Replicas = []string{c.Node(i).URL()}, 3
 			cfg.RequestTimeout = time.Second // the minority side answers 503 sooner
 		}})
 	}
@@ -222,7 +222,7 @@ func checkClusterAgrees(t *testing.T, c *natstest.Cluster, js jetstream.JetStrea
 // the original id.
 func TestClusterRetryOnTheOtherBridge(t *testing.T) {
 	c := natstest.StartCluster(t, 3)
-	b1, b2, js := startClusterBridges(t, c, func(cfg *config.Config) { cfg.DuplicateWindow = 500 * time.Millisecond })
+	b1, b2, js := startClusterBridges(t, c, func(cfg *config.Config) { cfg.Streams.DuplicateWindow = 500 * time.Millisecond })
 
 	for round := range 3 {
 		body := pixDelivery(2000 + round)

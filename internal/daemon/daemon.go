@@ -1,11 +1,18 @@
 // Package daemon assembles `bridge run`: the embedded nats-server (or a
-// connection to a configured one), the streams, the mapping set, the
-// pipeline and the two HTTP listeners, with a Start and a Shutdown that
-// stops everything in reverse order.
+// connection to a configured one), the streams, the idempotency store, the
+// mapping set, the pipeline and the two HTTP listeners. New validates the
+// configuration (config.Config and each component's own); Start brings the
+// parts up in named steps, each registering how it is undone, and Shutdown
+// undoes them in reverse order, waiting for every goroutine they started.
+//
+// It owns the wiring and the admin listener (health, readiness, metrics,
+// reload, the playground); it holds no delivery logic: the doors live in
+// ingest, the delivery in pipeline, the stores in publish and idem.
 package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,9 +33,11 @@ import (
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/bridge-dev/bridge/internal/natsembed"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/retry"
 	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -43,20 +52,19 @@ type Daemon struct {
 	cfg config.Config
 	log *slog.Logger
 
-	mappings  atomic.Pointer[transform.Set]
-	reloadMu  sync.Mutex      // serializes reloads
-	watcher   *mappingWatcher // nil when the directory could not be watched
-	registry  *prometheus.Registry
-	metrics   *metrics.Metrics
-	embedded  *natsembed.Server
-	natsIn    *ingest.NATS
-	idemStore *idem.Store // closed at shutdown: it stops its watch of the bucket
-	nc        *nats.Conn
-	js        jetstream.JetStream
-	pub       publish.Config
-	tracing   *tracing.Provider // nil: tracing off
-	sync      string            // how the server syncs writes, for /readyz; set in Start
-	lazySync  bool              // the server acknowledges before it syncs: no batches (publish.Batcher)
+	mappings atomic.Pointer[transform.Set]
+	reloadMu sync.Mutex      // serializes reloads
+	watcher  *mappingWatcher // nil when the directory could not be watched
+	registry *prometheus.Registry
+	metrics  *metrics.Metrics
+	embedded *natsembed.Server
+	natsIn   *ingest.NATS
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	pub      publish.Config
+	tracing  *tracing.Provider // nil: tracing off
+	sync     string            // how the server syncs writes, for /readyz; set in Start
+	lazySync bool              // the server acknowledges before it syncs: no batches (publish.Batcher)
 
 	// bodies bounds the request bodies in memory, of both listeners.
 	bodies *ingest.BodyBudget
@@ -64,6 +72,7 @@ type Daemon struct {
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqAPI serves them.
 	pipe        atomic.Pointer[pipeline.Pipeline]
+	publisher   atomic.Pointer[publish.Publisher]
 	deadLetters atomic.Pointer[deadletter.Writer]
 	dlqAPI      *replay.Handler
 	// replayBodyTimeout bounds the read of a replay request's body.
@@ -72,20 +81,24 @@ type Daemon struct {
 	started           atomic.Bool // Start has finished: every listener serves
 	public, admin     *http.Server
 	publicLn, adminLn net.Listener
-	serving           sync.WaitGroup
-	shutdownOnce      sync.Once
-	shutdownErr       error
+	stopAdmin         func(context.Context) error // shuts the admin listener down; set in Start
+
+	lifeMu       sync.Mutex                    // guards closers
+	closers      []func(context.Context) error // how to undo each step of Start, in order
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
-// New validates cfg and loads the mapping set; nothing is started yet.
+// New validates cfg, with each component's own Validate, and loads the
+// mapping set; nothing is started yet.
 func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := validate(cfg); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: replay.DefaultBodyTimeout}
+	d := &Daemon{cfg: cfg, log: logger, replayBodyTimeout: replay.DefaultBodyTimeout, pub: cfg.Streams}
 	set, err := d.loadMappings()
 	if err != nil {
 		return nil, err
@@ -109,17 +122,42 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err := metrics.RegisterBodyBudget(d.registry, d.bodies.InFlight, d.bodies.Limit()); err != nil {
 		return nil, err
 	}
-
-	d.pub = publish.DefaultConfig()
-	d.pub.Replicas = cfg.Replicas
-	d.pub.DuplicateWindow = cfg.DuplicateWindow
-	d.pub.MaxBytes = cfg.MaxBytes
-	d.pub.MaxAge = cfg.MaxAge
-	d.pub.ManageStreams = cfg.ManageStreams
-	if err := d.pub.Validate(); err != nil {
-		return nil, err
-	}
 	return d, nil
+}
+
+// validate checks the settings, each problem named by its flag
+// (config.Validate), then the configuration each component is handed, with
+// the component's own Validate.
+func validate(cfg config.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	errs := []error{cfg.Streams.Validate(), idemConfig(cfg, false).Validate(), cfg.Tracing.Validate()}
+	if cfg.Embedded() {
+		errs = append(errs, embeddedConfig(cfg, nil).Validate())
+	}
+	return errors.Join(errs...)
+}
+
+// embeddedConfig is the embedded server's configuration: the settings,
+// with room in a message for a body at the body limit and the headers of
+// its dead letter.
+func embeddedConfig(cfg config.Config, log *slog.Logger) natsembed.Config {
+	c := cfg.EmbeddedNATS
+	c.MaxPayload = int32(min(cfg.BodyLimit+payloadHeadroom, 64<<20))
+	if log != nil {
+		c.Logger = log.With("component", "nats-server")
+	}
+	return c
+}
+
+// idemConfig is the idempotency store's configuration: the settings, with
+// the streams' replicas, batching unless the server syncs lazily.
+func idemConfig(cfg config.Config, lazySync bool) idem.StoreConfig {
+	c := cfg.Idempotency
+	c.Replicas = cfg.Streams.Replicas
+	c.NoBatch = lazySync
+	return c
 }
 
 // startNATSIngest sets up the INGEST stream and its shared consumer, and
@@ -134,7 +172,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := publish.EnsureStream(sctx, d.js, d.pub, cfg.StreamConfig(d.cfg.Replicas)); err != nil {
+	if err := publish.EnsureStream(sctx, d.js, d.pub, cfg.StreamConfig(d.pub.Replicas)); err != nil {
 		return err
 	}
 	n, err := ingest.NewNATS(d.js, d.nc, mappings, pipe, dead, cfg)
@@ -158,9 +196,12 @@ func (d *Daemon) loadMappings() (*transform.Set, error) {
 	return set, err
 }
 
-// Start watches the mappings directory, starts the NATS side, sets up the
-// streams, and opens the admin and public listeners. A Start that fails
-// half-way stops what it began.
+// Start brings the bridge up in steps, each registering how it is undone
+// (see Shutdown): tracing and the mappings watch; the NATS connection (and
+// the embedded server); the admin listener, so /healthz answers while the
+// streams are set up; the streams; the idempotency store; the pipeline and
+// the NATS ingestor; the public listener. A Start that fails half-way stops
+// what it began and returns both errors.
 func (d *Daemon) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
@@ -174,45 +215,89 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	// The tracer provider before anything that makes spans; with no
-	// endpoint it is nil and nothing is exported.
-	if d.tracing, err = tracing.Start(tracing.Config{
-		Endpoint: d.cfg.OTLPEndpoint, Insecure: d.cfg.OTLPInsecure, SampleRatio: d.cfg.TraceSampleRatio,
-		Version: buildinfo.Read().Version, Logger: d.log.With("component", "tracing"),
-	}); err != nil {
+	if err := d.startObservers(); err != nil {
 		return err
 	}
-	// Watch first: an edit made while the streams are being set up (which
-	// may wait for a NATS cluster) is not missed.
+	if err := d.connect(ctx); err != nil {
+		return err
+	}
+	if err := d.startAdmin(); err != nil {
+		return err
+	}
+	bodyLimit, err := d.setUpStreams(ctx)
+	if err != nil {
+		return err
+	}
+	store, err := d.openIdempotency(ctx)
+	if err != nil {
+		return err
+	}
+	pipe, err := d.startPipeline(ctx, store)
+	if err != nil {
+		return err
+	}
+	if err := d.startPublic(pipe, bodyLimit, tlsConf); err != nil {
+		return err
+	}
+	d.started.Store(true)
+	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil, "tracing", d.tracing != nil,
+		"mtls", tlsConf != nil && tlsConf.ClientCAs != nil, "admin", d.adminLn.Addr().String(),
+		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
+	return nil
+}
+
+// startObservers starts the tracer provider, before anything that makes
+// spans (with no endpoint it is nil and nothing is exported), and the watch
+// of the mappings directory, before the streams are set up (which may wait
+// for a NATS cluster), so that an edit made meanwhile is not missed.
+func (d *Daemon) startObservers() error {
+	tc := d.cfg.Tracing
+	tc.Version, tc.Logger = buildinfo.Read().Version, d.log.With("component", "tracing")
+	var err error
+	if d.tracing, err = tracing.Start(tc); err != nil {
+		return err
+	}
+	// Last: every delivery has ended its spans by then.
+	d.onShutdown(d.tracing.Shutdown)
 	d.watcher, err = watchMappings(d.cfg.Mappings, reloadDebounce, d.log,
 		func(files []string) { _ = d.reload("file_change", files) })
 	if err != nil {
 		d.log.Warn("mappings directory not watched; reload with SIGHUP", "dir", d.cfg.Mappings, "err", err)
-		err = nil
+		return nil
 	}
+	d.onShutdown(d.watcher.Close)
+	return nil
+}
+
+// connect starts the embedded server when no NATS URL is configured,
+// connects to NATS, reads the server's sync policy and builds the
+// publisher.
+func (d *Daemon) connect(ctx context.Context) error {
 	urls := d.cfg.NATSURLs
+	var opts []nats.Option
 	if d.cfg.Embedded() {
-		d.embedded, err = natsembed.Start(ctx, natsembed.Config{
-			Listen: d.cfg.NATSListen, StoreDir: d.cfg.DataDir, Logger: d.log.With("component", "nats-server"),
-			MaxPayload: int32(min(d.cfg.BodyLimit+payloadHeadroom, 64<<20)), Sync: d.cfg.Sync,
-		})
+		srv, err := natsembed.Start(ctx, embeddedConfig(d.cfg, d.log))
 		if err != nil {
 			return fmt.Errorf("embedded nats-server: %w", err)
 		}
-		urls = []string{d.embedded.ClientURL()}
-		d.log.Info("embedded nats-server started", "url", d.embedded.ClientURL(), "store", d.cfg.DataDir)
-	}
-	var natsOpts []nats.Option
-	if !d.cfg.Embedded() {
-		if natsOpts, err = d.natsSecurity().Options(); err != nil {
+		d.embedded = srv
+		d.onShutdown(srv.Shutdown)
+		urls = []string{srv.ClientURL()}
+		d.log.Info("embedded nats-server started", "url", srv.ClientURL(), "store", d.cfg.EmbeddedNATS.StoreDir)
+	} else {
+		var err error
+		if opts, err = d.natsSecurity().Options(); err != nil {
 			return err
 		}
 	}
-	if d.nc, err = publish.Connect(urls, "bridge", d.log.With("component", "nats"), natsOpts...); err != nil {
+	nc, err := natsconn.Connect(urls, "bridge", d.log.With("component", "nats"), opts...)
+	if err != nil {
 		return err
 	}
+	d.nc = nc
+	d.onShutdown(func(ctx context.Context) error { return natsconn.Drain(ctx, nc) })
 	d.warnNATSPlaintext()
-	if d.js, err = jetstream.New(d.nc); err != nil {
+	if d.js, err = jetstream.New(nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	d.sync, d.lazySync = d.syncPolicy(ctx)
@@ -221,45 +306,58 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	d.publisher.Store(publisher)
 	dead, err := deadletter.NewWriter(publisher, d.pub)
 	if err != nil {
 		return err
 	}
 	d.deadLetters.Store(dead)
-	if d.dlqAPI, err = replay.NewHandler(replay.HandlerConfig{Stream: deadletter.NewStream(d.js, d.pub), Bodies: d.bodies,
+	// Before the admin listener, which serves it.
+	d.dlqAPI, err = replay.NewHandler(replay.HandlerConfig{Stream: deadletter.NewStream(d.js, d.pub), Bodies: d.bodies,
 		Mappings: d.mappings.Load, Pipeline: d.pipe.Load, DeadLetters: d.deadLetters.Load, Timeout: d.cfg.RequestTimeout,
-		BodyTimeout: d.replayBodyTimeout, Logger: d.log.With("component", "dlq")}); err != nil {
-		return err
-	}
+		BodyTimeout: d.replayBodyTimeout, Logger: d.log.With("component", "dlq")})
+	return err
+}
 
-	// Admin first, so /healthz answers while the streams are being set up.
+// startAdmin opens the admin listener.
+func (d *Daemon) startAdmin() (err error) {
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
 	d.admin = d.newServer(d.adminHandler(), "admin")
-	d.serve(d.admin, d.adminLn, "admin")
+	d.stopAdmin = d.serve(d.admin, d.adminLn, "admin")
+	d.onShutdown(d.stopAdmin)
+	return nil
+}
 
+// setUpStreams puts the streams in place and returns the body limit in
+// force: a body that could not be stored as a dead letter would be answered
+// 503 on every retry, so one that does not fit the server's max_payload
+// beside the dead-letter headers is refused up front (413) instead.
+func (d *Daemon) setUpStreams(ctx context.Context) (int64, error) {
 	if err := d.ensureStreams(ctx); err != nil {
-		return err
+		return 0, err
 	}
-	// A body that could not be stored as a dead letter would be answered 503
-	// on every retry; refuse it up front (413) instead.
 	bodyLimit := d.cfg.BodyLimit
 	if max := d.nc.MaxPayload() - payloadHeadroom; bodyLimit > max {
 		d.log.Warn("body limit lowered to fit the NATS server's max_payload with room for dead-letter headers",
 			"body_limit", bodyLimit, "max_payload", d.nc.MaxPayload(), "effective_body_limit", max)
 		bodyLimit = max
 	}
+	return bodyLimit, nil
+}
+
+// openIdempotency opens the idempotency store, starts its negative cache's
+// watch and exports the cache's metrics.
+func (d *Daemon) openIdempotency(ctx context.Context) (*idem.Store, error) {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	store, err := idem.OpenStore(sctx, d.js, idem.StoreConfig{
-		Bucket: idem.DefaultBucket, Replicas: d.cfg.Replicas, Horizon: d.cfg.IdempotencyHorizon,
-		CacheKeys: cacheKeys(d.cfg.IdempotencyCacheKeys), NoBatch: d.lazySync,
-	})
+	store, err := idem.OpenStore(sctx, d.js, idemConfig(d.cfg, d.lazySync))
 	cancel()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.idemStore = store
+	store.Start()
+	d.onShutdown(store.Close)
 	if err := metrics.RegisterIdempotencyCache(d.registry, metrics.IdempotencyCache{
 		Ready:    store.Ready,
 		Local:    func() uint64 { return store.Stats().Local },
@@ -267,21 +365,34 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		Rebuilds: func() uint64 { return store.Stats().Rebuilds },
 		Resyncs:  func() uint64 { return store.Stats().Resyncs },
 	}); err != nil {
-		return err
+		return nil, err
 	}
+	return store, nil
+}
+
+// startPipeline builds the pipeline and starts the NATS ingestor on it.
+func (d *Daemon) startPipeline(ctx context.Context, store *idem.Store) (*pipeline.Pipeline, error) {
 	// An evaluation over its time budget is dead-lettered; it must leave
 	// the request time to store the dead letter, or a short
 	// --request-timeout would answer 503 to every retry of it.
 	limits := transform.DefaultLimits
 	limits.Time = min(limits.Time, d.cfg.RequestTimeout/2)
+	publisher := d.publisher.Load()
 	pipe := pipeline.New(publisher, pipeline.Options{Dedupe: store, MaxInFlight: d.cfg.MaxInFlight, Metrics: d.metrics, Logger: d.log,
-		Tracer: d.tracing.Tracer(), Limits: limits, DeadLetters: dead})
+		Tracer: d.tracing.Tracer(), Limits: limits, DeadLetters: d.deadLetters.Load()})
 	d.pipe.Store(pipe)
 	mappings := func() ingest.Mappings { return d.mappings.Load() }
-	if err := d.startNATSIngest(ctx, mappings, pipe, dead); err != nil {
-		return err
+	if err := d.startNATSIngest(ctx, mappings, pipe, d.deadLetters.Load()); err != nil {
+		return nil, err
 	}
-	webhook, err := ingest.NewWebhook(mappings,
+	d.onShutdown(d.natsIn.Shutdown)
+	return pipe, nil
+}
+
+// startPublic opens the public listener with the webhook and
+// events-protocol handlers.
+func (d *Daemon) startPublic(pipe *pipeline.Pipeline, bodyLimit int64, tlsConf *tls.Config) (err error) {
+	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: d.bodies,
 			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
@@ -289,7 +400,6 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-
 	events, err := ingest.NewEvents(func() ingest.EventSet { return d.mappings.Load() }, pipe, ingest.EventsConfig{
 		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
 		JWTIssuer: d.cfg.EventsJWTIssuer, JWTAudience: d.cfg.EventsJWTAudience, JWTMaxLifetime: d.cfg.EventsJWTMaxLifetime,
@@ -299,7 +409,6 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-
 	mux := http.NewServeMux()
 	webhook.Register(mux)
 	events.Register(mux)
@@ -308,19 +417,17 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.public = d.newServer(mux, "public")
 	d.public.TLSConfig = tlsConf // nil: plain HTTP
-	d.serve(d.public, d.publicLn, "public")
-	d.started.Store(true)
-	d.log.Info("bridge started", "http", d.publicLn.Addr().String(), "tls", tlsConf != nil, "tracing", d.tracing != nil,
-		"mtls", tlsConf != nil && tlsConf.ClientCAs != nil, "admin", d.adminLn.Addr().String(),
-		"mappings", d.cfg.Mappings, "providers", d.mappings.Load().Providers())
+	stopPublic := d.serve(d.public, d.publicLn, "public")
+	// Both listeners stop accepting at once, before anything behind them.
+	d.onShutdown(func(ctx context.Context) error { return errors.Join(stopPublic(ctx), d.stopAdmin(ctx)) })
 	return nil
 }
 
 // natsSecurity is how the bridge authenticates to a configured NATS
 // server, and the TLS it asks of it.
-func (d *Daemon) natsSecurity() publish.Security {
+func (d *Daemon) natsSecurity() natsconn.Security {
 	c := d.cfg
-	return publish.Security{
+	return natsconn.Security{
 		CredsFile: c.NATSCreds, NkeyFile: c.NATSNkey, User: c.NATSUser, Password: string(c.NATSPassword), Token: string(c.NATSToken),
 		CAFile: c.NATSTLSCA, CertFile: c.NATSTLSCert, KeyFile: c.NATSTLSKey,
 	}
@@ -329,33 +436,31 @@ func (d *Daemon) natsSecurity() publish.Security {
 // ensureStreams retries until the streams are in place: a configured NATS
 // cluster may not be reachable yet when the bridge starts.
 func (d *Daemon) ensureStreams(ctx context.Context) error {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := publish.EnsureStreams(sctx, d.js, d.pub)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, publish.ErrUnavailable) {
-			return err
-		}
-		if d.nc.IsClosed() {
-			// nats.go gives up on a server that refused the credentials twice.
-			return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
-		}
-		d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
-		case <-time.After(wait):
-		}
+	_, err := retry.Do(ctx, retry.Policy{
+		Initial: 100 * time.Millisecond, Max: 5 * time.Second, AttemptTimeout: 10 * time.Second,
+		// nats.go gives up on a server that refused the credentials twice.
+		Retryable: func(err error) bool { return errors.Is(err, publish.ErrUnavailable) && !d.nc.IsClosed() },
+		OnRetry: func(_ int, wait time.Duration, err error) {
+			d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
+		},
+	}, func(ctx context.Context) error { return publish.EnsureStreams(ctx, d.js, d.pub) })
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, publish.ErrUnavailable):
+		return err
+	case d.nc.IsClosed():
+		return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
 	}
+	return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
 }
 
-func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) {
-	d.serving.Add(1)
+// serve serves s on ln in a goroutine, and returns the function that
+// shuts s down and waits for that goroutine; it is safe to call twice.
+func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) func(context.Context) error {
+	done := make(chan struct{})
 	go func() {
-		defer d.serving.Done()
+		defer close(done)
 		serve := s.Serve
 		if s.TLSConfig != nil {
 			// The certificate comes from TLSConfig.GetCertificate.
@@ -365,6 +470,15 @@ func (d *Daemon) serve(s *http.Server, ln net.Listener, name string) {
 			d.log.Error("listener stopped", "listener", name, "err", err)
 		}
 	}()
+	var once sync.Once
+	var err error
+	return func(ctx context.Context) error {
+		once.Do(func() {
+			err = s.Shutdown(ctx)
+			<-done // Serve returns as soon as Shutdown has closed ln
+		})
+		return err
+	}
 }
 
 // HTTPAddr is the public listener's bound address (after Start).
@@ -376,64 +490,33 @@ func (d *Daemon) AdminAddr() string { return d.adminLn.Addr().String() }
 // NATSURL is the URL of the NATS server in use (after Start).
 func (d *Daemon) NATSURL() string { return d.nc.ConnectedUrl() }
 
-// Shutdown stops watching the mappings, stops accepting, lets in-flight
-// deliveries finish within ctx, then closes the NATS connection and the
-// embedded server, and last exports the spans still buffered. Safe to call
+// onShutdown registers how to undo a step of Start; Shutdown runs these
+// in reverse order.
+func (d *Daemon) onShutdown(f func(context.Context) error) {
+	d.lifeMu.Lock()
+	defer d.lifeMu.Unlock()
+	d.closers = append(d.closers, f)
+}
+
+// Shutdown undoes what Start did, in reverse: it stops accepting (the
+// public listener, then the admin one), lets in-flight deliveries finish
+// within ctx, stops the NATS ingestor and the idempotency store's watch,
+// drains the NATS connection and stops the embedded server, stops watching
+// the mappings, and last exports the spans still buffered. Safe to call
 // twice, before Start and after a failed one.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.shutdownOnce.Do(func() {
+		d.lifeMu.Lock()
+		closers := d.closers
+		d.closers = nil
+		d.lifeMu.Unlock()
 		var errs []error
-		if d.watcher != nil {
-			if err := d.watcher.Close(ctx); err != nil {
+		for i := len(closers) - 1; i >= 0; i-- {
+			if err := closers[i](ctx); err != nil {
 				errs = append(errs, err)
 			}
-		}
-		for _, s := range []*http.Server{d.public, d.admin} {
-			if s != nil {
-				if err := s.Shutdown(ctx); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-		d.serving.Wait()
-		if d.natsIn != nil {
-			if err := d.natsIn.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if d.idemStore != nil {
-			if err := d.idemStore.Close(ctx); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if d.nc != nil {
-			if err := d.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-				errs = append(errs, err)
-			}
-			for !d.nc.IsClosed() && ctx.Err() == nil {
-				time.Sleep(10 * time.Millisecond)
-			}
-			d.nc.Close()
-		}
-		if d.embedded != nil {
-			if err := d.embedded.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		// Last: every delivery has ended its spans by now.
-		if err := d.tracing.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
 		}
 		d.shutdownErr = errors.Join(errs...)
 	})
 	return d.shutdownErr
-}
-
-// cacheKeys is the idempotency store's CacheKeys for the setting: 0 turns
-// the cache off.
-func cacheKeys(setting int) int {
-	if setting == 0 {
-		return -1
-	}
-	return setting
 }

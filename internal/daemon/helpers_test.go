@@ -53,18 +53,26 @@ type setup struct {
 	beforeStart func(*testing.T, *Daemon) // runs between New and Start
 }
 
-func launchBridge(t *testing.T, s setup) *bridge {
+// testConfig is the configuration of a test bridge: the shipped mappings,
+// random ports, an embedded server storing in a temporary directory.
+func testConfig(t *testing.T) config.Config {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
-	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
+	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
 	// The shipped guardia.yaml accepts the events protocol: the tests run
 	// it open, as an operator would with --events-auth none.
 	cfg.EventsAuthSource = "flag --events-auth"
+	return cfg
+}
+
+func launchBridge(t *testing.T, s setup) *bridge {
+	t.Helper()
+	cfg := testConfig(t)
 	if s.srv != nil {
 		cfg.NATSURLs = []string{s.srv.URL()}
 	}

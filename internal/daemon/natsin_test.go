@@ -146,7 +146,7 @@ func TestNATSRequestReply(t *testing.T) {
 func TestNATSIngestNaksUntilStored(t *testing.T) {
 	srv := natstest.Start(t)
 	b := startBridge(t, srv, func(c *config.Config) {
-		c.MaxBytes = 8 << 10
+		c.Streams.MaxBytes = 8 << 10
 		c.RequestTimeout = 300 * time.Millisecond
 	})
 	// Fill the events stream.

@@ -34,7 +34,7 @@ func secureConfig(t *testing.T) config.Config {
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
-	cfg.NATSListen, cfg.DataDir = "127.0.0.1:-1", t.TempDir()
+	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", t.TempDir()
 	cfg.RequestTimeout = 2 * time.Second
 	cfg.EventsAuthSource = "flag --events-auth" // guardia.yaml accepts events: open on purpose
 	return cfg

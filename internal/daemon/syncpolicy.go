@@ -33,7 +33,11 @@ func (d *Daemon) syncPolicy(ctx context.Context) (text string, lazy bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, monitorTimeout)
 	defer cancel()
-	p, err := publish.ReadSyncPolicy(ctx, &http.Client{Timeout: monitorTimeout}, d.cfg.NATSMonitorURL)
+	// A client of its own, its connection closed once read: nothing of it
+	// stays behind (a keep-alive connection has goroutines of its own).
+	client := &http.Client{Timeout: monitorTimeout, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment}}
+	defer client.CloseIdleConnections()
+	p, err := publish.ReadSyncPolicy(ctx, client, d.cfg.NATSMonitorURL)
 	if err != nil {
 		d.log.Warn("cannot read the NATS server's sync policy", "err", err)
 		return "unknown: " + err.Error(), false

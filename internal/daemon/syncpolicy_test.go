@@ -44,7 +44,7 @@ func TestSyncPolicyShown(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			logs := &logBuffer{}
-			b := launchBridge(t, setup{logs: logs, edit: func(c *config.Config) { c.Sync = tc.sync }})
+			b := launchBridge(t, setup{logs: logs, edit: func(c *config.Config) { c.EmbeddedNATS.Sync = tc.sync }})
 			if got := readySync(t, b); !strings.HasPrefix(got, tc.want) {
 				t.Errorf("readyz details.sync = %q, want it to start with %q", got, tc.want)
 			}

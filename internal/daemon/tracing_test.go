@@ -147,7 +147,7 @@ func TestEventsProtocolTraceparentFromMetadata(t *testing.T) {
 func TestTracingExportsSpans(t *testing.T) {
 	col := newTraceCollector(t)
 	b := startBridge(t, natstest.Start(t), func(c *config.Config) {
-		c.OTLPEndpoint, c.OTLPInsecure = col.URL, true
+		c.Tracing.Endpoint, c.Tracing.Insecure = col.URL, true
 	})
 	body := readExample(t, "stripe/charge.succeeded.json")
 	r := post(t, b.base+"/webhooks/stripe", body, map[string]string{

@@ -252,8 +252,13 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 	// Admin endpoints are not on the public listener.
-	if r, err := http.Get(b.base + "/healthz"); err != nil || r.StatusCode != http.StatusNotFound {
-		t.Errorf("public /healthz: %v %v", r.StatusCode, err)
+	r, err := http.Get(b.base + "/healthz")
+	if err != nil {
+		t.Fatalf("public /healthz: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNotFound {
+		t.Errorf("public /healthz: %d, want 404", r.StatusCode)
 	}
 }
 
@@ -280,7 +285,7 @@ func TestWebhookPathSuffixReachesTheProvider(t *testing.T) {
 // event that is not stored, and never evicts a stored event.
 func TestFullStreamAnswers503(t *testing.T) {
 	b := startBridge(t, natstest.Start(t), func(c *config.Config) {
-		c.MaxBytes = 16 << 10
+		c.Streams.MaxBytes = 16 << 10
 		c.RequestTimeout = 300 * time.Millisecond
 	})
 	accepted := 0

@@ -24,7 +24,7 @@ func TestStoreCacheHoldsInitialValues(t *testing.T) {
 	ctx := testContext(t)
 	// Keys recorded before the store opens, by a replica without the cache.
 	cfg := testConfig()
-	cfg.CacheKeys = -1
+	cfg.CacheKeys = 0
 	w := openTestStore(t, js, cfg, testTuning())
 	keys := testKeys("initial", 20)
 	for _, k := range keys {
@@ -120,7 +120,7 @@ func TestStoreCacheRebuildsBeyondCapacity(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
 	ctx := testContext(t)
-	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: -1}); err != nil {
+	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0}); err != nil {
 		t.Fatal(err) // the bucket, and the connection's request plumbing, exist before the count
 	}
 	baseline := len(cacheGoroutines())
@@ -325,6 +325,50 @@ func TestStoreClose(t *testing.T) {
 	}
 }
 
+// OpenStore starts no goroutine: Start starts the cache's, once however
+// often it is called, and Close, before or after Start, waits for them.
+func TestStoreStartAndClose(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv.URL())
+	ctx := testContext(t)
+	// The bucket, and the connection's request plumbing, exist before the count.
+	if _, err := OpenStore(ctx, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0}); err != nil {
+		t.Fatal(err)
+	}
+	baseline := len(cacheGoroutines())
+	s, err := openStore(ctx, js, testConfig(), testTuning())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cacheGoroutines()); n != baseline {
+		t.Fatalf("OpenStore started %d goroutines", n-baseline)
+	}
+	s.Start()
+	s.Start() // twice is fine
+	waitReady(t, s)
+	closeStore(t, s)
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if left := cacheGoroutines(); len(left) > baseline {
+			return fmt.Errorf("%d goroutines left after Close:\n%s", len(left)-baseline, strings.Join(left, "\n\n"))
+		}
+		return nil
+	})
+	s.Start() // after Close: nothing
+	if n := len(cacheGoroutines()); n > baseline || s.Ready() {
+		t.Fatalf("Start after Close started %d goroutines (ready %v)", n-baseline, s.Ready())
+	}
+
+	unstarted, err := openStore(ctx, js, testConfig(), testTuning())
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, unstarted) // Close before Start returns at once
+	unstarted.Start()
+	if unstarted.Ready() || len(cacheGoroutines()) > baseline {
+		t.Fatal("Start after Close started the cache")
+	}
+}
+
 func TestStoreWithoutWatchPermission(t *testing.T) {
 	// A user who may use the bucket, as docs/security.md allowed before the
 	// cache, but not create consumers on it.
@@ -370,7 +414,9 @@ func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 }
 
 func testConfig() StoreConfig {
-	return StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour}
+	cfg := DefaultStoreConfig()
+	cfg.Horizon = time.Hour
+	return cfg
 }
 
 // testTuning probes often, so that rebuilds are not waited for.
@@ -387,7 +433,7 @@ func testContext(t testing.TB) context.Context {
 	return ctx
 }
 
-// openTestStore opens a store closed at cleanup.
+// openTestStore opens and starts a store closed at cleanup.
 func openTestStore(t testing.TB, js jetstream.JetStream, cfg StoreConfig, tun tuning) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -396,6 +442,7 @@ func openTestStore(t testing.TB, js jetstream.JetStream, cfg StoreConfig, tun tu
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	t.Cleanup(func() { closeStore(t, s) })
 	return s
 }
@@ -458,5 +505,5 @@ func waitFound(t testing.TB, s *Store, k uuid.UUID) {
 // cacheGoroutines returns the stacks of the goroutines that a store's cache
 // runs or makes nats.go run: its own, and those of its subscriptions.
 func cacheGoroutines() []string {
-	return natstest.Goroutines("idem.(*syncer)", "idem.openStore", "nats.go.(*Conn).waitForMsgs", "nats.go.(*js).subscribe")
+	return natstest.Goroutines("idem.(*syncer)", "idem.(*Store).Start", "nats.go.(*Conn).waitForMsgs", "nats.go.(*js).subscribe")
 }

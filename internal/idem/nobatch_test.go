@@ -13,7 +13,7 @@ func TestStoreNoBatch(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
 	ctx := testContext(t)
-	s := openTestStore(t, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: -1, NoBatch: true}, testTuning())
+	s := openTestStore(t, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0, NoBatch: true}, testTuning())
 	if s.batch != nil {
 		t.Fatal("NoBatch: the store batches its records")
 	}

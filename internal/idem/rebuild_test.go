@@ -17,7 +17,7 @@ func TestStoreCacheRebuildAnswersOnlyOnceCaughtUp(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
 	ctx := testContext(t)
-	openTestStore(t, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: -1}, testTuning())
+	openTestStore(t, js, StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: 0}, testTuning())
 	kv, err := js.KeyValue(ctx, DefaultBucket)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,9 +16,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/retry"
 )
 
-// Defaults of StoreConfig.
+// Defaults of StoreConfig (DefaultStoreConfig).
 const (
 	DefaultBucket         = "bridge_idem"
 	DefaultHorizon        = 72 * time.Hour
@@ -31,35 +32,44 @@ const (
 // and the provider retries.
 var ErrUnavailable = errors.New("idempotency store unavailable")
 
-// StoreConfig configures the dedupe store.
+// StoreConfig configures the dedupe store. Start from DefaultStoreConfig.
 type StoreConfig struct {
-	Bucket   string        // KV bucket, default DefaultBucket
-	Replicas int           // default 1
-	Horizon  time.Duration // how long a delivery is remembered, default DefaultHorizon
-	// CacheKeys is how many keys the negative cache is sized for (0:
-	// DefaultCacheKeys); it grows to twice the keys in the bucket when they
-	// are more. -1 turns the cache off: every Lookup asks the bucket.
+	// Bucket is the KV bucket; default DefaultBucket.
+	Bucket string
+	// Replicas of the bucket, 1 to publish.MaxReplicas; default
+	// publish.DefaultReplicas.
+	Replicas int
+	// Horizon is how long a delivery is remembered; default DefaultHorizon.
+	Horizon time.Duration
+	// CacheKeys is how many keys the negative cache is sized for; it grows
+	// to twice the keys in the bucket when they are more. 0 turns the cache
+	// off: every Lookup asks the bucket. Default DefaultCacheKeys.
 	CacheKeys int
 	// NoBatch stores each record with a request of its own instead of
 	// sharing atomic batches with concurrent deliveries (publish.Batcher):
-	// for a server that does not sync every write.
+	// for a server that does not sync every write. Default false.
 	NoBatch bool
 }
 
-// Validate reports every problem of c at once.
+// DefaultStoreConfig returns the default configuration.
+func DefaultStoreConfig() StoreConfig {
+	return StoreConfig{Bucket: DefaultBucket, Replicas: publish.DefaultReplicas, Horizon: DefaultHorizon, CacheKeys: DefaultCacheKeys}
+}
+
+// Validate reports every problem of c at once. It never changes c.
 func (c StoreConfig) Validate() error {
 	var errs []error
 	if c.Bucket == "" {
 		errs = append(errs, errors.New("idempotency bucket: empty name"))
 	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("idempotency bucket replicas must be between 1 and 5, got %d", c.Replicas))
+	if c.Replicas < 1 || c.Replicas > publish.MaxReplicas {
+		errs = append(errs, fmt.Errorf("idempotency bucket replicas must be between 1 and %d, got %d", publish.MaxReplicas, c.Replicas))
 	}
 	if c.Horizon <= 0 {
 		errs = append(errs, fmt.Errorf("idempotency horizon must be > 0, got %s", c.Horizon))
 	}
-	if c.CacheKeys < -1 {
-		errs = append(errs, fmt.Errorf("idempotency cache keys must be -1 (off), 0 (default) or more, got %d", c.CacheKeys))
+	if c.CacheKeys < 0 {
+		errs = append(errs, fmt.Errorf("idempotency cache keys must be 0 (off) or more, got %d", c.CacheKeys))
 	}
 	return errors.Join(errs...)
 }
@@ -109,7 +119,7 @@ type Record struct {
 type Store struct {
 	kv        jetstream.KeyValue
 	nc        *nats.Conn
-	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it
+	putPrefix string // the subject of a key is putPrefix + key, as kv.Put sends it (see putPrefix)
 	// batch stores the records that concurrent deliveries remember at the
 	// same time as one atomic batch, synced once.
 	batch *publish.Batcher
@@ -123,17 +133,21 @@ type Store struct {
 
 	local, gets, rebuilds, resyncs atomic.Uint64
 
-	stop      context.CancelFunc // nil: no cache
-	done      chan struct{}      // closed once the cache's goroutines have ended
-	closeOnce sync.Once
+	// The cache's lifecycle: Start runs syncer (nil: no cache) in a
+	// goroutine that closes done; Close cancels it and waits for done.
+	syncer          *syncer
+	life            sync.Mutex // guards started, closed and stop
+	started, closed bool
+	stop            context.CancelFunc
+	done            chan struct{}
 }
 
 // OpenStore creates the bucket, or updates its horizon and replicas, and
 // returns the store. It retries while JetStream is unavailable, until ctx ends.
 //
-// Unless cfg.CacheKeys is -1, the store starts a goroutine that watches the
-// bucket for its negative cache; Close stops it (closing the NATS connection
-// stops it too). The watch needs the NATS user to create and delete
+// OpenStore starts no goroutine: unless cfg.CacheKeys is 0, Start starts
+// the watch of the bucket that feeds the negative cache, and Close stops it
+// (closing the NATS connection stops it too). The watch needs the NATS user to create and delete
 // consumers of the bucket's stream and answer their flow control
 // ($JS.API.CONSUMER.CREATE.KV_<bucket>.>, $JS.API.CONSUMER.DELETE.KV_<bucket>.>,
 // $JS.FC.KV_<bucket>.>); without them the store works as without the cache.
@@ -146,7 +160,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		return nil, err
 	}
 	var kv jetstream.KeyValue
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retryOp(ctx, func(ctx context.Context) error {
 		var err error
 		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      cfg.Bucket,
@@ -162,29 +176,58 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
 	}
 	allowAtomic(ctx, js, "KV_"+kv.Bucket())
-	s := &Store{kv: kv, nc: js.Conn(), putPrefix: "$KV." + kv.Bucket() + "."}
+	s := &Store{kv: kv, nc: js.Conn(), putPrefix: putPrefix(js, kv.Bucket())}
 	if s.nc != nil && !cfg.NoBatch {
 		s.batch = publish.NewBatcher(s.nc)
 	}
-	if cfg.CacheKeys == -1 || s.nc == nil {
+	if cfg.CacheKeys == 0 || s.nc == nil {
 		return s, nil
 	}
 	keys := uint(cfg.CacheKeys)
-	if keys == 0 {
-		keys = DefaultCacheKeys
-	}
 	if tun.rebuildEvery <= 0 {
 		tun.rebuildEvery = cfg.Horizon
 	}
-	// The watch outlives ctx, which bounds the opening only.
+	s.syncer = &syncer{s: s, tun: tun, keys: keys}
+	return s, nil
+}
+
+// Start starts the negative cache's watch of the bucket in a goroutine
+// that Close stops and waits for. Until Start, and without a cache
+// (CacheKeys 0), every Lookup asks the bucket. Start twice, or after
+// Close, does nothing.
+func (s *Store) Start() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.syncer == nil || s.started || s.closed {
+		return
+	}
+	s.started = true
+	// The watch outlives the caller's context: Close ends it.
 	wctx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	y := &syncer{s: s, tun: tun, keys: keys}
 	go func() {
 		defer close(s.done)
-		y.run(wctx)
+		s.syncer.run(wctx)
 	}()
-	return s, nil
+}
+
+// putPrefix is the subject prefix of a key's value, as kv.Put sends it:
+// "$KV.<bucket>.", behind js's API prefix when it has one of its own (a
+// JetStream domain, or an API prefix imported from another account), so
+// that a record reaches the bucket wherever the API does. Remember sends
+// its records itself rather than through kv.Put because the KV API has no
+// atomic batch: concurrent deliveries' records share one sync
+// (publish.Batcher), which kv.Put cannot express.
+func putPrefix(js jetstream.JetStream, bucket string) string {
+	pre := "$KV." + bucket + "."
+	o := js.Options()
+	switch {
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API." + pre
+	case o.APIPrefix != "" && strings.TrimSuffix(o.APIPrefix, ".")+"." != jetstream.DefaultAPIPrefix:
+		return strings.TrimSuffix(o.APIPrefix, ".") + "." + pre
+	}
+	return pre
 }
 
 // allowAtomic lets the bucket's stream take atomic batches, so that the
@@ -194,7 +237,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, cfg StoreConfig, tun
 func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = retry(ctx, func(ctx context.Context) error {
+	_ = retryOp(ctx, func(ctx context.Context) error {
 		st, err := js.Stream(ctx, stream)
 		if err != nil {
 			return err
@@ -214,17 +257,19 @@ func allowAtomic(ctx context.Context, js jetstream.JetStream, stream string) {
 // keep working after Close, each through a round trip. Close is safe to
 // call twice.
 func (s *Store) Close(ctx context.Context) error {
-	s.closeOnce.Do(func() {
-		s.answer.Store(nil)
-		if s.stop != nil {
-			s.stop()
-		}
-	})
-	if s.done == nil {
+	s.life.Lock()
+	s.closed = true
+	s.answer.Store(nil)
+	done := s.done
+	if s.stop != nil {
+		s.stop()
+	}
+	s.life.Unlock()
+	if done == nil {
 		return nil
 	}
 	select {
-	case <-s.done:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("idempotency store: close: %w", ctx.Err())
@@ -255,7 +300,7 @@ func (s *Store) Lookup(ctx context.Context, key uuid.UUID) (Record, bool, error)
 		return Record{}, false, nil
 	}
 	var value []byte
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retryOp(ctx, func(ctx context.Context) error {
 		s.gets.Add(1)
 		e, err := s.kv.Get(ctx, key.String())
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -288,7 +333,7 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	}
 	// What kv.Put sends, with its acknowledgement read without reflection.
 	msg := &nats.Msg{Subject: s.putPrefix + key.String(), Data: b}
-	if err := retry(ctx, func(ctx context.Context) error {
+	if err := retryOp(ctx, func(ctx context.Context) error {
 		var err error
 		if s.batch != nil {
 			_, err = s.batch.Store(ctx, msg)
@@ -311,28 +356,25 @@ func (s *Store) Remember(ctx context.Context, key uuid.UUID, rec Record) error {
 	return nil
 }
 
-// retry runs op until it succeeds, fails for good, or ctx ends; each
-// attempt has its own timeout so a request lost in a disconnect is retried
-// after the reconnect. Every failure to answer wraps ErrUnavailable.
-func retry(ctx context.Context, op func(context.Context) error) error {
-	wait := 25 * time.Millisecond
-	for {
-		actx, cancel := context.WithTimeout(ctx, defaultAttemptTimeout)
-		err := op(actx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if !transient(err) {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w (gave up: %w)", ErrUnavailable, err, ctx.Err())
-		case <-time.After(wait/2 + rand.N(wait/2+1)):
-		}
-		wait = min(2*wait, time.Second)
+// retryPolicy is how the store retries a request to the bucket: backoff
+// from 25ms to 1s with equal jitter, each attempt with its own timeout so a
+// request lost in a disconnect is retried after the reconnect.
+var retryPolicy = retry.Policy{
+	Initial: 25 * time.Millisecond, Max: time.Second, Jitter: retry.Equal,
+	AttemptTimeout: defaultAttemptTimeout, Retryable: transient,
+}
+
+// retryOp runs op until it succeeds, fails for good, or ctx ends. Every
+// failure to answer wraps ErrUnavailable.
+func retryOp(ctx context.Context, op func(context.Context) error) error {
+	_, err := retry.Do(ctx, retryPolicy, op)
+	switch {
+	case err == nil:
+		return nil
+	case !transient(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	return fmt.Errorf("%w: %w (gave up: %w)", ErrUnavailable, err, ctx.Err())
 }
 
 // transient reports whether another attempt may succeed: anything but a

@@ -16,11 +16,13 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	_, js := natstest.Connect(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cfg := StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour}
+	cfg := DefaultStoreConfig()
+	cfg.Horizon = time.Hour
 	s, err := OpenStore(ctx, js, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	t.Cleanup(func() { closeStore(t, s) })
 	key := KeyFor("stripe", "evt_1")
 	if _, found, err := s.Lookup(ctx, key); err != nil || found {
@@ -36,6 +38,7 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s2.Start()
 	t.Cleanup(func() { closeStore(t, s2) })
 	got, found, err := s2.Lookup(ctx, key)
 	if err != nil || !found || len(got.Events) != 1 || got.Events[0] != rec.Events[0] {
@@ -68,14 +71,14 @@ func TestStoreRemembersAcrossReopen(t *testing.T) {
 }
 
 func TestStoreConfigValidate(t *testing.T) {
-	err := StoreConfig{CacheKeys: -2}.Validate()
+	err := StoreConfig{CacheKeys: -1}.Validate()
 	for _, want := range []string{"empty name", "replicas must be between 1 and 5, got 0", "horizon must be > 0",
-		"cache keys must be -1 (off), 0 (default) or more, got -2"} {
+		"cache keys must be 0 (off) or more, got -1"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to say %q", err, want)
 		}
 	}
-	for _, keys := range []int{-1, 0, 10} {
+	for _, keys := range []int{0, 10} {
 		if err := (StoreConfig{Bucket: DefaultBucket, Replicas: 1, Horizon: time.Hour, CacheKeys: keys}).Validate(); err != nil {
 			t.Errorf("Validate() with CacheKeys %d = %v, want nil", keys, err)
 		}

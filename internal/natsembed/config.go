@@ -9,15 +9,32 @@ import (
 	"time"
 )
 
-// DefaultName is the server name used when Config.Name is empty.
-const DefaultName = "bridge-embedded"
+// Defaults of Config (DefaultConfig).
+const (
+	// DefaultName is the server name used when Config.Name is empty.
+	DefaultName = "bridge-embedded"
+	// DefaultListen is the client address: loopback, NATS's usual port.
+	DefaultListen = "127.0.0.1:4222"
+	// DefaultStoreDir is the JetStream store, relative to the working
+	// directory.
+	DefaultStoreDir = "./data"
+	// SyncAlways is the Sync that syncs every write before it is
+	// acknowledged: the default.
+	SyncAlways time.Duration = 0
+)
+
+// DefaultConfig returns the default configuration.
+func DefaultConfig() Config {
+	return Config{Listen: DefaultListen, StoreDir: DefaultStoreDir, Name: DefaultName, Sync: SyncAlways}
+}
 
 // Config of the embedded server.
 type Config struct {
-	// Listen is the client listen address host:port, e.g. "127.0.0.1:4222".
+	// Listen is the client listen address host:port; default DefaultListen.
 	// Port -1 (or 0) picks a random free port.
 	Listen string
-	// StoreDir is the JetStream file store directory; created if missing.
+	// StoreDir is the JetStream file store directory, created if missing;
+	// default DefaultStoreDir.
 	StoreDir string
 	// Name is the server name; default DefaultName.
 	Name string
@@ -26,7 +43,7 @@ type Config struct {
 	// webhook body at the body limit still fits in a dead letter with its
 	// headers.
 	MaxPayload int32
-	// Sync is how JetStream writes reach the disk: 0 (the default) syncs
+	// Sync is how JetStream writes reach the disk: SyncAlways (0, the default) syncs
 	// each write before it is acknowledged (nats-server's sync_interval:
 	// always); a positive interval acknowledges writes before they are
 	// synced and syncs in the background that often, so a crash of the
@@ -42,8 +59,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// validate checks cfg and returns every problem joined.
-func (c Config) validate() error {
+// Validate checks c and returns every problem joined. It never changes c.
+func (c Config) Validate() error {
 	var errs []error
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen address is empty, want host:port"))

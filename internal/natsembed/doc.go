@@ -3,5 +3,5 @@
 //
 // It owns the server's lifecycle (Start, Shutdown), its options and the
 // routing of the server's log lines to slog. It does not create streams or
-// connect clients: see package publish for that.
+// connect clients: see packages publish (streams) and natsconn (connecting).
 package natsembed

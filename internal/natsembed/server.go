@@ -30,7 +30,7 @@ type Server struct {
 // when the port is taken. Start is bounded by ctx and by an internal timeout
 // of 30s; on failure it shuts down whatever it began.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("natsembed: invalid config: %w", err)
 	}
 	host, port, _ := splitListen(cfg.Listen)

@@ -109,6 +109,16 @@ func TestStartPortTaken(t *testing.T) {
 	}
 }
 
+func TestDefaultConfig(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+	if c.Listen != "127.0.0.1:4222" || c.StoreDir != "./data" || c.Name != DefaultName || c.Sync != SyncAlways {
+		t.Errorf("DefaultConfig() = %+v", c)
+	}
+}
+
 func TestStartInvalidConfig(t *testing.T) {
 	tests := []struct {
 		name string
@@ -122,6 +132,9 @@ func TestStartInvalidConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); err == nil {
+				t.Error("Validate() = nil")
+			}
 			_, err := Start(context.Background(), tc.cfg)
 			if err == nil {
 				t.Fatal("Start succeeded")

@@ -16,7 +16,7 @@ const ReconnectWait = 50 * time.Millisecond
 
 // Connect dials url and returns the connection and its JetStream context,
 // both closed at cleanup. The connection reconnects forever every
-// ReconnectWait and, like the daemon's (publish.Connect), buffers nothing
+// ReconnectWait and, like the daemon's (natsconn.Connect), buffers nothing
 // while disconnected, so a publish during an outage fails at once instead
 // of being sent after the reconnect. opts are applied last and may override
 // these settings.

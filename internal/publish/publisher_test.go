@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -138,7 +139,7 @@ func TestPublishDuringOutage(t *testing.T) {
 	srv := natstest.Start(t)
 	var logs natstest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	nc, err := Connect([]string{srv.URL()}, "publish-test", log, nats.ReconnectWait(natstest.ReconnectWait))
+	nc, err := natsconn.Connect([]string{srv.URL()}, "publish-test", log, nats.ReconnectWait(natstest.ReconnectWait))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/retry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -32,12 +32,15 @@ var errRetry = errors.New("retry")
 // exponential backoff and full jitter until the caller's context is done.
 // It holds no lock and no state shared between calls.
 type retrier struct {
-	initial, max, attempt time.Duration
-	log                   *slog.Logger
+	policy retry.Policy
+	log    *slog.Logger
 }
 
 func newRetrier(cfg Config, log *slog.Logger) retrier {
-	return retrier{initial: cfg.RetryInitial, max: cfg.RetryMax, attempt: cfg.AttemptTimeout, log: log}
+	return retrier{policy: retry.Policy{
+		Initial: cfg.RetryInitial, Max: cfg.RetryMax, Jitter: retry.Full, AttemptTimeout: cfg.AttemptTimeout,
+		Retryable: func(err error) bool { return classify(err) == transient },
+	}, log: log}
 }
 
 // do calls op until it returns nil or a permanent error, or ctx is done.
@@ -45,55 +48,23 @@ func newRetrier(cfg Config, log *slog.Logger) retrier {
 // operation in the error, which wraps the last cause and either
 // ErrUnavailable (gave up, or the connection is closed) or ErrRejected.
 func (r retrier) do(ctx context.Context, what string, op func(context.Context) error) error {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	ceil := r.initial
-	for attempt := 1; ; attempt++ {
-		err := r.once(ctx, op)
-		if err == nil {
-			return nil
-		}
-		switch classify(err) {
-		case rejected:
-			return fmt.Errorf("%s: %w: %w", what, ErrRejected, err)
-		case final:
-			return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
-		}
-		if ctx.Err() != nil {
-			return giveUp(ctx, what, attempt, err)
-		}
-		// Full jitter: uniform in [0, ceil); ceil doubles up to max.
-		wait := rand.N(ceil)
-		if ceil < r.max {
-			ceil = min(2*ceil, r.max)
-		}
-		r.log.Debug("jetstream request failed, retrying", "op", what, "attempt", attempt, "wait", wait, "err", err)
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return giveUp(ctx, what, attempt, err)
-		case <-timer.C:
+	p := r.policy
+	if r.log.Enabled(ctx, slog.LevelDebug) { // no closure on the hot path unless it logs
+		p.OnRetry = func(attempt int, wait time.Duration, err error) {
+			r.log.Debug("jetstream request failed, retrying", "op", what, "attempt", attempt, "wait", wait, "err", err)
 		}
 	}
-}
-
-// once runs op with a context bounded by the attempt timeout, unless the
-// caller's deadline comes sooner anyway.
-func (r retrier) once(ctx context.Context, op func(context.Context) error) error {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= r.attempt {
-		return op(ctx)
+	attempts, err := retry.Do(ctx, p, op)
+	if err == nil {
+		return nil
 	}
-	actx, cancel := context.WithTimeout(ctx, r.attempt)
-	defer cancel()
-	return op(actx)
+	switch classify(err) {
+	case rejected:
+		return fmt.Errorf("%s: %w: %w", what, ErrRejected, err)
+	case final:
+		return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+	}
+	return giveUp(ctx, what, attempts, err)
 }
 
 func giveUp(ctx context.Context, what string, attempts int, last error) error {

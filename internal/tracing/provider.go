@@ -38,13 +38,42 @@ type Config struct {
 	// Endpoint (default false: https:// only).
 	Insecure bool
 	// SampleRatio is the share of new traces sampled, 0 to 1; a delivery
-	// that arrives with a trace context follows its sampled flag.
+	// that arrives with a trace context follows its sampled flag (default
+	// DefaultSampleRatio).
 	SampleRatio float64
 	// Version is the service.version resource attribute.
 	Version string
 	// Logger receives export failures (at most one a minute) and their
 	// recovery; nil discards.
 	Logger *slog.Logger
+}
+
+// DefaultSampleRatio is Config.SampleRatio's default: every new trace.
+const DefaultSampleRatio = 1.0
+
+// DefaultConfig returns the default configuration: tracing off (no
+// Endpoint), and every new trace sampled once it is on.
+func DefaultConfig() Config { return Config{SampleRatio: DefaultSampleRatio} }
+
+// Validate reports every problem of c at once: an Endpoint that is not an
+// http:// or https:// URL with a host, plain HTTP without Insecure, a
+// SampleRatio outside 0 to 1. An empty Endpoint (tracing off) is valid.
+// It never changes c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Endpoint != "" {
+		u, err := c.TracesURL()
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case u.Scheme == "http" && !c.Insecure:
+			errs = append(errs, fmt.Errorf("OTLP endpoint %q is plain HTTP: allow it with Insecure", c.Endpoint))
+		}
+	}
+	if math.IsNaN(c.SampleRatio) || c.SampleRatio < 0 || c.SampleRatio > 1 {
+		errs = append(errs, fmt.Errorf("trace sample ratio must be between 0 and 1, got %v", c.SampleRatio))
+	}
+	return errors.Join(errs...)
 }
 
 // TracesURL returns the URL spans are posted to, or an error wrapping
@@ -81,15 +110,12 @@ func Start(cfg Config) (*Provider, error) {
 	if cfg.Endpoint == "" {
 		return nil, nil
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	u, err := cfg.TracesURL()
 	if err != nil {
 		return nil, err
-	}
-	if u.Scheme == "http" && !cfg.Insecure {
-		return nil, fmt.Errorf("OTLP endpoint %q is plain HTTP: allow it with Insecure", cfg.Endpoint)
-	}
-	if math.IsNaN(cfg.SampleRatio) || cfg.SampleRatio < 0 || cfg.SampleRatio > 1 {
-		return nil, fmt.Errorf("trace sample ratio must be between 0 and 1, got %v", cfg.SampleRatio)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -1,4 +1,4 @@
-package publish
+package natsconn
 
 import (
 	"bytes"
@@ -58,12 +58,12 @@ func TestSecurityOptions(t *testing.T) {
 		{"ca", Security{CAFile: ca}, 2, ""}, // Secure and RootCAs
 		{"token and ca", Security{Token: "tok", CAFile: ca}, 3, ""},
 		{"two methods", Security{User: "bridge", Password: "pw", Token: "tok"}, 0,
-			"publish: one NATS authentication method at a time, got user, token"},
-		{"user without password", Security{User: "bridge"}, 0, `publish: NATS user "bridge" has no password`},
-		{"cert without key", Security{CertFile: ca}, 0, "publish: a NATS client certificate needs both its certificate and key files"},
-		{"missing ca", Security{CAFile: filepath.Join(dir, "nope.pem")}, 0, "publish: NATS TLS: nats: error loading or parsing rootCA file"},
-		{"missing nkey", Security{NkeyFile: filepath.Join(dir, "nope.nk")}, 0, "publish: NATS nkey seed " + filepath.Join(dir, "nope.nk")},
-		{"missing creds", Security{CredsFile: filepath.Join(dir, "nope.creds")}, 0, "publish: NATS credentials " + filepath.Join(dir, "nope.creds")},
+			"natsconn: one NATS authentication method at a time, got user, token"},
+		{"user without password", Security{User: "bridge"}, 0, `natsconn: NATS user "bridge" has no password`},
+		{"cert without key", Security{CertFile: ca}, 0, "natsconn: a NATS client certificate needs both its certificate and key files"},
+		{"missing ca", Security{CAFile: filepath.Join(dir, "nope.pem")}, 0, "natsconn: NATS TLS: nats: error loading or parsing rootCA file"},
+		{"missing nkey", Security{NkeyFile: filepath.Join(dir, "nope.nk")}, 0, "natsconn: NATS nkey seed " + filepath.Join(dir, "nope.nk")},
+		{"missing creds", Security{CredsFile: filepath.Join(dir, "nope.creds")}, 0, "natsconn: NATS credentials " + filepath.Join(dir, "nope.creds")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestSecurityTLSRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if !errors.Is(nc.LastError(), nats.ErrSecureConnWanted) {
 			return fmt.Errorf("last error %v, want %v", nc.LastError(), nats.ErrSecureConnWanted)
 		}

@@ -1,10 +1,12 @@
-package publish
+package natsconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +24,7 @@ import (
 // the connection may still be connecting (nc.IsConnected reports it).
 func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	if len(urls) == 0 {
-		return nil, errors.New("publish: connect: no NATS URL")
+		return nil, errors.New("natsconn: connect: no NATS URL")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -67,7 +69,7 @@ func Connect(urls []string, name string, logger *slog.Logger, extra ...nats.Opti
 	}, extra...)
 	nc, err := nats.Connect(strings.Join(urls, ","), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("publish: connect to %s: %w", redactURLs(urls), err)
+		return nil, fmt.Errorf("natsconn: connect to %s: %w", redactURLs(urls), err)
 	}
 	return nc, nil
 }
@@ -133,28 +135,28 @@ func (s Security) Options() ([]nats.Option, error) {
 		}
 	}
 	if len(methods) > 1 {
-		return nil, fmt.Errorf("publish: one NATS authentication method at a time, got %s", strings.Join(methods, ", "))
+		return nil, fmt.Errorf("natsconn: one NATS authentication method at a time, got %s", strings.Join(methods, ", "))
 	}
 	if (s.CertFile == "") != (s.KeyFile == "") {
-		return nil, errors.New("publish: a NATS client certificate needs both its certificate and key files")
+		return nil, errors.New("natsconn: a NATS client certificate needs both its certificate and key files")
 	}
 	var opts []nats.Option
 	switch {
 	case s.CredsFile != "":
 		opt := nats.UserCredentials(s.CredsFile)
 		if err := checkCreds(opt); err != nil {
-			return nil, fmt.Errorf("publish: NATS credentials %s: %w", s.CredsFile, err)
+			return nil, fmt.Errorf("natsconn: NATS credentials %s: %w", s.CredsFile, err)
 		}
 		opts = append(opts, opt)
 	case s.NkeyFile != "":
 		opt, err := nats.NkeyOptionFromSeed(s.NkeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("publish: NATS nkey seed %s: %w", s.NkeyFile, err)
+			return nil, fmt.Errorf("natsconn: NATS nkey seed %s: %w", s.NkeyFile, err)
 		}
 		opts = append(opts, opt)
 	case s.User != "":
 		if s.Password == "" {
-			return nil, fmt.Errorf("publish: NATS user %q has no password", s.User)
+			return nil, fmt.Errorf("natsconn: NATS user %q has no password", s.User)
 		}
 		opts = append(opts, nats.UserInfo(s.User, s.Password))
 	case s.Token != "":
@@ -171,7 +173,7 @@ func (s Security) Options() ([]nats.Option, error) {
 		var o nats.Options
 		for _, opt := range opts {
 			if err := opt(&o); err != nil {
-				return nil, fmt.Errorf("publish: NATS TLS: %w", err)
+				return nil, fmt.Errorf("natsconn: NATS TLS: %w", err)
 			}
 		}
 	}
@@ -206,4 +208,32 @@ func redactURLs(urls []string) string {
 		out[i] = u
 	}
 	return strings.Join(out, ",")
+}
+
+// Drain drains nc (its subscriptions finish the messages they hold, its
+// pending publishes are flushed) and returns once nc is closed, or closes
+// it at once when ctx ends first. It returns Drain's error, if any but "already
+// closed".
+func Drain(ctx context.Context, nc *nats.Conn) error {
+	closed := make(chan struct{})
+	var once sync.Once
+	prev := nc.Opts.ClosedCB
+	nc.SetClosedHandler(func(c *nats.Conn) {
+		if prev != nil {
+			prev(c)
+		}
+		once.Do(func() { close(closed) })
+	})
+	err := nc.Drain()
+	if errors.Is(err, nats.ErrConnectionClosed) {
+		err = nil
+	}
+	if !nc.IsClosed() {
+		select {
+		case <-closed:
+		case <-ctx.Done():
+		}
+	}
+	nc.Close()
+	return err
 }
