@@ -77,13 +77,47 @@ func (m natsMessage) ReadBinary(ctx context.Context, w binding.BinaryWriter) err
 
 func (m natsMessage) Finish(error) error { return nil }
 
+// GetAttribute and GetExtension make natsMessage a
+// binding.MessageMetadataReader, which sdk-go's binary path needs.
+func (m natsMessage) GetAttribute(k spec.Kind) (spec.Attribute, any) {
+	version := ceSpecs.Version(m.header.Get(ceSpecs.PrefixedSpecVersionName()))
+	if version == nil {
+		return nil, nil
+	}
+	attr := version.AttributeFromKind(k)
+	if attr == nil {
+		return nil, nil
+	}
+	if v := m.header.Get(attr.PrefixedName()); v != "" {
+		return attr, v
+	}
+	return attr, nil
+}
+
+func (m natsMessage) GetExtension(name string) any {
+	if v := m.header.Get(cePrefix + name); v != "" {
+		return v
+	}
+	return nil
+}
+
 // Decode reads a NATS message as the bridge stores it (or any CloudEvent
 // in the NATS binding's binary mode) with sdk-go, and returns the event and
 // its structured JSON form: the stored body itself in structured mode, the
-// event serialized by sdk-go in binary mode. bridge tail uses it too.
-func Decode(header nats.Header, data []byte) (*event.Event, []byte, error) {
+// event serialized by sdk-go in binary mode. The event is valid
+// CloudEvents 1.0; whether it keeps the bridge's profile is checked apart
+// (Run dead-letters it with reason invalid_event when it does not).
+func Decode(header nats.Header, data []byte) (e *event.Event, structured []byte, err error) {
+	defer func() { // sdk-go reads untrusted bytes here: a panic is a refusal
+		if v := recover(); v != nil {
+			e, structured, err = nil, nil, fmt.Errorf("not a CloudEvent: decoder panicked: %v", v)
+		}
+	}()
 	m := natsMessage{header: header, data: data}
-	e, err := binding.ToEvent(context.Background(), m)
+	e, err = binding.ToEvent(context.Background(), m)
+	if err == nil {
+		err = e.Validate() // CloudEvents 1.0 itself; the profile is stricter
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a CloudEvent: %w", err)
 	}
