@@ -169,6 +169,7 @@ func TestKilledAndRestartedMidStream(t *testing.T) {
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // if the test stops early
 				return cmd
 			}
 			lines := func() []recordLine {
