@@ -107,7 +107,7 @@ func startEvents(t *testing.T) (string, jetstream.JetStream) {
 	_, js := natstest.Connect(t, srv.URL())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"event.>"}, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstreamEvents()); err != nil {
 		t.Fatal(err)
 	}
 	return srv.URL(), js
@@ -156,4 +156,10 @@ func (c *counters) metrics() subscriber.Metrics {
 		Invalid:          func(r string) { c.mu.Lock(); c.invalid[r]++; c.mu.Unlock() },
 		DeadLettered:     func(r string) { c.mu.Lock(); c.deadLettered[r]++; c.mu.Unlock() },
 	}
+}
+
+// jetstreamEvents is the bridge's events stream, as far as a subscriber
+// sees it.
+func jetstreamEvents() jetstream.StreamConfig {
+	return jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"event.>"}, Storage: jetstream.FileStorage}
 }

@@ -142,3 +142,33 @@ func TestEachKeyOnceAndEntitiesInOrder(t *testing.T) {
 	}
 	t.Logf("%d events, %d duplicates skipped, %d retries", len(originals), len(dups), retried)
 }
+
+// Two copies of one key under two entities (which the bridge does not
+// write, but a consumer cannot rule out) are handled in parallel lanes,
+// yet the key reaches the handler once.
+func TestSameKeyOnTwoEntitiesHandledOnce(t *testing.T) {
+	_, js := startEvents(t)
+	a, b := newEvent(1, 0), newEvent(2, 0)
+	b.Key = a.Key
+	publishEvent(t, js, a)
+	publishEvent(t, js, b)
+	var seen handled
+	var c counters
+	runSubscriber(t, js, subscriber.Config{Name: "samekey", Concurrency: 2, Metrics: c.metrics(), Logger: discard()},
+		func(_ context.Context, e event.Event) error {
+			time.Sleep(20 * time.Millisecond) // both lanes are busy at once
+			seen.add(e)
+			return nil
+		})
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.handled+c.duplicates < 2 {
+			return fmt.Errorf("%d handled, %d skipped", c.handled, c.duplicates)
+		}
+		return nil
+	})
+	if n := len(seen.all()); n != 1 {
+		t.Errorf("key handled %d times, want once", n)
+	}
+}
