@@ -23,6 +23,18 @@ func TestRunRefusesABadConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(brokenSchemas, "s.json"), []byte(`{"type": 12}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	remoteRef := t.TempDir()
+	if err := os.WriteFile(filepath.Join(remoteRef, "s.json"), []byte(`{"$ref": "https://elsewhere.example/x.json"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret.json")
+	if err := os.WriteFile(outside, []byte(`{"type": "object"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linkOut := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(linkOut, "s.json")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		cfg  subscriber.Config
@@ -42,6 +54,10 @@ func TestRunRefusesABadConfig(t *testing.T) {
 			[]string{"Schemas: "}},
 		{"schema that does not compile", subscriber.Config{Name: "x", Schemas: brokenSchemas}, noop,
 			[]string{"Schemas: ", "s.json"}},
+		{"schema whose $ref is not in the directory: never fetched", subscriber.Config{Name: "x", Schemas: remoteRef}, noop,
+			[]string{"https://elsewhere.example/x.json is not fetched"}},
+		{"schema file linked from outside the directory", subscriber.Config{Name: "x", Schemas: linkOut}, noop,
+			[]string{"s.json cannot be read inside the schemas directory (a link out of it is refused)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

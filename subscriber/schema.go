@@ -112,8 +112,11 @@ func (l rootLoader) Load(loc string) (any, error) {
 		return nil, fmt.Errorf("%s is not fetched: schemas are read from the schemas directory only", loc)
 	}
 	f, err := l.root.Open(key)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%s is not fetched: no file %s in the schemas directory", loc, key)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s cannot be read inside the schemas directory (a link out of it is refused)", loc, key)
 	}
 	defer f.Close()
 	return jsonschema.UnmarshalJSON(f)
