@@ -131,8 +131,8 @@ func runSubscriber(t *testing.T, js jetstream.JetStream, cfg subscriber.Config, 
 			cancel()
 			select {
 			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Error("Run did not return 30s after its context ended")
+			case <-time.After(subscriber.DefaultDrain + 30*time.Second):
+				t.Error("Run did not return after its context ended and the drain")
 			}
 		})
 	}
