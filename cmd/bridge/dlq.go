@@ -212,7 +212,7 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 		return 1
 	}
-	var pipe *pipeline.Pipeline
+	var pipe *pipeline.Runner
 	if !*dryRun {
 		store, err := openIdemStore(ctx, js)
 		if err != nil {

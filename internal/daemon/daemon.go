@@ -56,7 +56,7 @@ type Daemon struct {
 	reloadMu sync.Mutex      // serializes reloads
 	watcher  *mappingWatcher // nil when the directory could not be watched
 	registry *prometheus.Registry
-	metrics  *metrics.Metrics
+	metrics  *metrics.Set
 	embedded *natsembed.Server
 	natsIn   *ingest.NATS
 	nc       *nats.Conn
@@ -71,7 +71,7 @@ type Daemon struct {
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqAPI serves them.
-	pipe        atomic.Pointer[pipeline.Pipeline]
+	pipe        atomic.Pointer[pipeline.Runner]
 	publisher   atomic.Pointer[publish.Publisher]
 	deadLetters atomic.Pointer[deadletter.Writer]
 	dlqAPI      *replay.Handler
@@ -162,7 +162,7 @@ func idemConfig(cfg config.Config, lazySync bool) idem.StoreConfig {
 
 // startNATSIngest sets up the INGEST stream and its shared consumer, and
 // starts taking raw payloads from it and from request/reply.
-func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Pipeline, dead *deadletter.Writer) error {
+func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Mappings, pipe *pipeline.Runner, dead *deadletter.Writer) error {
 	cfg := ingest.DefaultNATSConfig()
 	cfg.Consumer, cfg.Batch, cfg.Workers = d.cfg.IngestConsumer, d.cfg.IngestBatch, d.cfg.IngestWorkers
 	cfg.MaxDeliver, cfg.AckWait, cfg.Timeout = d.cfg.IngestMaxDeliver, d.cfg.IngestAckWait, d.cfg.RequestTimeout
@@ -371,7 +371,7 @@ func (d *Daemon) openIdempotency(ctx context.Context) (*idem.Store, error) {
 }
 
 // startPipeline builds the pipeline and starts the NATS ingestor on it.
-func (d *Daemon) startPipeline(ctx context.Context, store *idem.Store) (*pipeline.Pipeline, error) {
+func (d *Daemon) startPipeline(ctx context.Context, store *idem.Store) (*pipeline.Runner, error) {
 	// An evaluation over its time budget is dead-lettered; it must leave
 	// the request time to store the dead letter, or a short
 	// --request-timeout would answer 503 to every retry of it.
@@ -391,7 +391,7 @@ func (d *Daemon) startPipeline(ctx context.Context, store *idem.Store) (*pipelin
 
 // startPublic opens the public listener with the webhook and
 // events-protocol handlers.
-func (d *Daemon) startPublic(pipe *pipeline.Pipeline, bodyLimit int64, tlsConf *tls.Config) (err error) {
+func (d *Daemon) startPublic(pipe *pipeline.Runner, bodyLimit int64, tlsConf *tls.Config) (err error) {
 	webhook, err := ingest.NewWebhook(func() ingest.Mappings { return d.mappings.Load() },
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: d.bodies,

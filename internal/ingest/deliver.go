@@ -15,11 +15,11 @@ import (
 // own checks: its span, its deadline, the pipeline call and the count of
 // its outcome. Each door then maps the verdict to its own protocol.
 type door struct {
-	ingest  string           // transform.IngestWebhook, IngestNATS or IngestEvents: the label of metrics and spans
-	timeout time.Duration    // one delivery's deadline, publish retries included
-	pipe    Handler          // the pipeline
-	metrics *metrics.Metrics // nil: none
-	tracer  *tracing.Tracer  // nil: tracing off
+	ingest  string          // transform.IngestWebhook, IngestNATS or IngestEvents: the label of metrics and spans
+	timeout time.Duration   // one delivery's deadline, publish retries included
+	pipe    Handler         // the pipeline
+	metrics *metrics.Set    // nil: none
+	tracer  *tracing.Tracer // nil: tracing off
 }
 
 // startSpan starts the span of one delivery for provider, a child of the

@@ -52,7 +52,7 @@ type EventsConfig struct {
 	JWTAudience    string
 	JWTMaxLifetime time.Duration
 	Logger         *slog.Logger
-	Metrics        *metrics.Metrics
+	Metrics        *metrics.Set
 	Tracer         *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
 	// Bodies bounds the memory of the bodies being read and handled,
 	// shared with the webhooks; nil: no bound.

@@ -32,20 +32,20 @@ const (
 // NATSConfig configures the NATS ingestor. Start from DefaultNATSConfig:
 // Validate refuses a zero value rather than filling it in.
 type NATSConfig struct {
-	Stream      string           // the ingest stream, default DefaultIngestStream
-	Subjects    []string         // default ingest.>; the provider is the second token
-	Consumer    string           // durable pull consumer shared by every replica, default "bridge"
-	Batch       int              // messages fetched at once, default 64
-	Workers     int              // deliveries stored at once, default 8
-	MaxDeliver  int              // attempts before a payload JetStream cannot store is dead-lettered, default 10
-	AckWait     time.Duration    // redelivery of an unacknowledged message, default 30s
-	Timeout     time.Duration    // one attempt's deadline, publish retries included, default 10s; below AckWait
-	MaxAge      time.Duration    // how long the ingest stream keeps a message nobody took, default 7 days
-	ReplyPrefix string           // core request/reply: <ReplyPrefix>.<provider>, default bridge.ingest
-	QueueGroup  string           // request/reply queue group, default "bridge"
-	Logger      *slog.Logger     // nil discards
-	Metrics     *metrics.Metrics // nil: none
-	Tracer      *tracing.Tracer  // nil: tracing off (a message's traceparent header is passed on unchanged)
+	Stream      string          // the ingest stream, default DefaultIngestStream
+	Subjects    []string        // default ingest.>; the provider is the second token
+	Consumer    string          // durable pull consumer shared by every replica, default "bridge"
+	Batch       int             // messages fetched at once, default 64
+	Workers     int             // deliveries stored at once, default 8
+	MaxDeliver  int             // attempts before a payload JetStream cannot store is dead-lettered, default 10
+	AckWait     time.Duration   // redelivery of an unacknowledged message, default 30s
+	Timeout     time.Duration   // one attempt's deadline, publish retries included, default 10s; below AckWait
+	MaxAge      time.Duration   // how long the ingest stream keeps a message nobody took, default 7 days
+	ReplyPrefix string          // core request/reply: <ReplyPrefix>.<provider>, default bridge.ingest
+	QueueGroup  string          // request/reply queue group, default "bridge"
+	Logger      *slog.Logger    // nil discards
+	Metrics     *metrics.Set    // nil: none
+	Tracer      *tracing.Tracer // nil: tracing off (a message's traceparent header is passed on unchanged)
 }
 
 // DefaultNATSConfig returns the configuration with every default set.

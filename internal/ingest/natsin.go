@@ -24,15 +24,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-// Dead-letter reasons of the NATS ingestor, beside the mapping's own; the
-// values, and what each means, are deadletter's.
-const (
-	ReasonNotJSON       = string(deadletter.ReasonNotJSON)
-	ReasonMaxDeliveries = string(deadletter.ReasonMaxDeliveries)
-	ReasonNoMapping     = string(deadletter.ReasonNoMapping)
-	ReasonPanic         = string(deadletter.ReasonPanic)
-)
-
 // Pipe is what the NATS ingestor needs of the pipeline.
 type Pipe interface {
 	Begin(m *transform.Mapping, in transform.Input) *pipeline.Pending
@@ -188,7 +179,7 @@ func (n *NATS) dispatch(ctx context.Context, it jetstream.MessagesContext, work 
 
 // accept reads one message and accepts it (Begin) or dead-letters it; it
 // returns false when the ingestor is stopping. A panic while handling the
-// message dead-letters it as ReasonPanic instead of ending the process.
+// message dead-letters it as deadletter.ReasonPanic instead of ending the process.
 func (n *NATS) accept(ctx context.Context, msg jetstream.Msg, work chan<- job) (more bool) {
 	meta, err := msg.Metadata()
 	if err != nil {
@@ -200,7 +191,7 @@ func (n *NATS) accept(ctx context.Context, msg jetstream.Msg, work chan<- job) (
 	defer func() {
 		if r := recover(); r != nil {
 			n.panicked(ctx, msg, meta, r)
-			span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
+			span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: string(deadletter.ReasonPanic)})
 			more = true
 		}
 	}()
@@ -229,19 +220,19 @@ func (n *NATS) panicked(ctx context.Context, msg jetstream.Msg, meta *jetstream.
 	in, m := n.rawInput(msg.Subject(), msg.Headers(), msg.Data(), meta.Timestamp)
 	n.log.Error("nats ingest: panic while handling a message; dead-lettering it", "subject", msg.Subject(),
 		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-	n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), ReasonPanic, fmt.Errorf("panic: %v", r))
+	n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), deadletter.ReasonPanic, fmt.Errorf("panic: %v", r))
 }
 
 // input turns a NATS message into a transform input; a non-empty reason
 // means it never reaches a rule and is dead-lettered as it is.
-func (n *NATS) input(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping, string, error) {
+func (n *NATS) input(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping, deadletter.Reason, error) {
 	in, m := n.rawInput(subject, h, data, received)
 	if m == nil || !m.Accepts(transform.IngestNATS) {
-		return in, nil, ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", in.Provider)
+		return in, nil, deadletter.ReasonNoMapping, fmt.Errorf("no mapping file takes NATS payloads of provider %q", in.Provider)
 	}
 	payload, err := jsonx.Decode(data)
 	if err != nil {
-		return in, m, ReasonNotJSON, err
+		return in, m, deadletter.ReasonNotJSON, err
 	}
 	in.Payload = payload
 	return in, m, "", nil
@@ -294,14 +285,14 @@ func (n *NATS) work(jobs <-chan job) {
 }
 
 // finish stores one accepted message and acknowledges it (or lets it come
-// back). A panic while storing it dead-letters it as ReasonPanic instead of
+// back). A panic while storing it dead-letters it as deadletter.ReasonPanic instead of
 // ending the process.
 func (n *NATS) finish(j job) {
 	ctx := j.ctx
 	defer func() {
 		if r := recover(); r != nil {
 			n.panicked(ctx, j.msg, j.meta, r)
-			j.span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: ReasonPanic})
+			j.span.Finish(tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: string(deadletter.ReasonPanic)})
 		}
 	}()
 	last := int(j.meta.NumDelivered) >= n.cfg.MaxDeliver // a failure is then dead-lettered, and counted so
@@ -319,7 +310,7 @@ func (n *NATS) finish(j job) {
 		if key == "" {
 			key = natsDeliveryKey(j.msg.Subject())
 		}
-		res = n.deadLetterAndAck(ctx, j.msg, in, m, key, ReasonMaxDeliveries,
+		res = n.deadLetterAndAck(ctx, j.msg, in, m, key, deadletter.ReasonMaxDeliveries,
 			fmt.Errorf("not stored after %d deliveries: %w", j.meta.NumDelivered, v.Err))
 	default:
 		delay := nakDelay(j.meta.NumDelivered)
@@ -348,7 +339,7 @@ func natsDeliveryKey(subject string) string { return "nats:" + subject }
 // of key, reason and body (deadletter.ID), then terminates the
 // message; if the dead letter cannot be stored either, the message is
 // Nak'ed and comes back. It returns what the delivery's span records.
-func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, key, reason string, cause error) tracing.Result {
+func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in transform.Input, m *transform.Mapping, key string, reason deadletter.Reason, cause error) tracing.Result {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.Timeout)
 	defer cancel()
 	file := ""
@@ -356,24 +347,24 @@ func (n *NATS) deadLetterAndAck(ctx context.Context, msg jetstream.Msg, in trans
 		file = m.File
 	}
 	ack, err := n.dlq.Store(dctx, key, deadletter.Letter{
-		Provider: in.Provider, Reason: deadletter.Reason(reason), Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
+		Provider: in.Provider, Reason: reason, Error: cause.Error(), File: file, Ingest: transform.IngestNATS,
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
 	})
 	if err != nil {
 		n.log.Error("nats ingest: dead letter not stored; will retry", "subject", msg.Subject(), "reason", reason, "err", err)
 		_ = msg.NakWithDelay(5 * time.Second)
-		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: reason, Err: err}
+		return tracing.Result{Outcome: pipeline.Failed.String(), Reason: string(reason), Err: err}
 	}
 	p := metricsProvider(m)
 	if ack.Duplicate {
 		n.log.Info("dead letter already stored", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "subject", msg.Subject())
 	} else {
 		n.log.Warn("dead-lettered", "provider", in.Provider, "ingest", transform.IngestNATS, "reason", reason, "error", pipeline.LogText(cause))
-		n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, reason)
+		n.cfg.Metrics.DeadLettered(p, transform.IngestNATS, string(reason))
 	}
 	n.cfg.Metrics.Done(p, transform.IngestNATS, pipeline.DeadLettered.String(), in.ReceivedAt)
 	_ = msg.Term()
-	return tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: reason}
+	return tracing.Result{Outcome: pipeline.DeadLettered.String(), Reason: string(reason)}
 }
 
 // metricsProvider is the provider label: the mapping's provider, or

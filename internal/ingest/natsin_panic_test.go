@@ -32,20 +32,20 @@ func (s panickyStore) Publish(ctx context.Context, m publish.Message) (publish.A
 // panickyPipe is the real pipeline, but a body holding "boom-begin" makes
 // Begin panic (the dispatcher) and "boom-handle" makes Handle panic (a
 // request goroutine).
-type panickyPipe struct{ *pipeline.Pipeline }
+type panickyPipe struct{ *pipeline.Runner }
 
 func (p panickyPipe) Begin(m *transform.Mapping, in transform.Input) *pipeline.Pending {
 	if bytes.Contains(in.Body, []byte("boom-begin")) {
 		panic("boom in begin")
 	}
-	return p.Pipeline.Begin(m, in)
+	return p.Runner.Begin(m, in)
 }
 
 func (p panickyPipe) Handle(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict {
 	if bytes.Contains(in.Body, []byte("boom-handle")) {
 		panic("boom in handle")
 	}
-	return p.Pipeline.Handle(ctx, m, in)
+	return p.Runner.Handle(ctx, m, in)
 }
 
 // TestNATSIngestPanicDeadLetters: a panic in any NATS ingest goroutine (the
@@ -98,7 +98,7 @@ func TestNATSIngestPanicDeadLetters(t *testing.T) {
 	if err := json.Unmarshal(reply.Data, &answer); err != nil {
 		t.Fatal(err)
 	}
-	if answer.Status != 202 || !answer.DeadLettered || answer.Reason != ReasonPanic {
+	if answer.Status != 202 || !answer.DeadLettered || answer.Reason != string(deadletter.ReasonPanic) {
 		t.Errorf("request answer %s", reply.Data)
 	}
 

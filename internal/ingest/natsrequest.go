@@ -40,11 +40,11 @@ func (n *NATS) request(msg *nats.Msg) {
 		n.cfg.Metrics.Received(p, transform.IngestNATS)
 		tctx, span := n.startSpan(msg.Subject, m, &in)
 		switch reason {
-		case ReasonNoMapping:
+		case deadletter.ReasonNoMapping:
 			n.refuse(msg, span, p, in, "unknown_provider", "unknown-provider",
 				problem.Problem{Status: http.StatusNotFound, Title: "Unknown provider", Detail: err.Error()})
 			return
-		case ReasonNotJSON:
+		case deadletter.ReasonNotJSON:
 			n.refuse(msg, span, p, in, "invalid_body", "invalid-body",
 				problem.Problem{Status: http.StatusBadRequest, Title: "Invalid body", Detail: err.Error()})
 			return
@@ -91,17 +91,17 @@ func (n *NATS) requestPanicked(msg *nats.Msg, r any) {
 		ReceivedAt: in.ReceivedAt, Header: in.Header, Body: in.Body,
 	})
 	if err != nil {
-		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", ReasonPanic, "err", err)
+		n.log.Error("nats ingest: dead letter not stored", "subject", msg.Subject, "reason", deadletter.ReasonPanic, "err", err)
 		p := storeUnavailable(in.Provider)
 		p.Type = problem.TypeURI("store-unavailable")
 		n.reply(msg, http.StatusServiceUnavailable, p)
 		return
 	}
 	if !ack.Duplicate {
-		n.cfg.Metrics.DeadLettered(metricsProvider(m), transform.IngestNATS, ReasonPanic)
+		n.cfg.Metrics.DeadLettered(metricsProvider(m), transform.IngestNATS, string(deadletter.ReasonPanic))
 	}
 	n.reply(msg, http.StatusAccepted, VerdictBody{Status: http.StatusAccepted, DeadLettered: true, Duplicate: ack.Duplicate,
-		Reason: ReasonPanic, Error: cause.Error()})
+		Reason: string(deadletter.ReasonPanic), Error: cause.Error()})
 }
 
 func (n *NATS) reply(msg *nats.Msg, status int, body any) {

@@ -28,13 +28,13 @@ type Handler interface {
 
 // WebhookConfig configures the webhook handler.
 type WebhookConfig struct {
-	BodyLimit int64            // largest accepted body in bytes; > 0
-	Timeout   time.Duration    // deadline of one delivery, publish retries included; > 0
-	Logger    *slog.Logger     // nil discards
-	Metrics   *metrics.Metrics // nil: none
-	RateLimit RateLimit        // per provider; the zero value is none
-	Bodies    *BodyBudget      // memory of the bodies being read and handled, shared; nil: no bound
-	Tracer    *tracing.Tracer  // nil: tracing off (an incoming traceparent is passed on unchanged)
+	BodyLimit int64           // largest accepted body in bytes; > 0
+	Timeout   time.Duration   // deadline of one delivery, publish retries included; > 0
+	Logger    *slog.Logger    // nil discards
+	Metrics   *metrics.Set    // nil: none
+	RateLimit RateLimit       // per provider; the zero value is none
+	Bodies    *BodyBudget     // memory of the bodies being read and handled, shared; nil: no bound
+	Tracer    *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
 	Now       func() time.Time
 }
 

@@ -12,7 +12,7 @@ import (
 const UnknownProvider = "unknown"
 
 // Delivery metrics: what came in, what became of it, how long it took.
-// Every method is safe on a nil *Metrics (tests and tools run without).
+// Every method is safe on a nil *Set (tests and tools run without).
 type delivery struct {
 	// Deliveries counts deliveries received, by provider and ingest kind.
 	Deliveries *prometheus.CounterVec
@@ -125,14 +125,14 @@ func (d delivery) collectors() []prometheus.Collector {
 }
 
 // Received counts a delivery in.
-func (m *Metrics) Received(provider, ingest string) {
+func (m *Set) Received(provider, ingest string) {
 	if m != nil {
 		m.received.get([2]string{provider, ingest}).Inc()
 	}
 }
 
 // Rejected counts a delivery refused before the pipeline, and its outcome.
-func (m *Metrics) Rejected(provider, ingest, reason string, since time.Time) {
+func (m *Set) Rejected(provider, ingest, reason string, since time.Time) {
 	if m != nil {
 		m.rejected.get([3]string{provider, ingest, reason}).Inc()
 		m.Done(provider, ingest, "rejected", since)
@@ -140,7 +140,7 @@ func (m *Metrics) Rejected(provider, ingest, reason string, since time.Time) {
 }
 
 // Done counts a delivery's outcome and how long it took.
-func (m *Metrics) Done(provider, ingest, outcome string, since time.Time) {
+func (m *Set) Done(provider, ingest, outcome string, since time.Time) {
 	if m != nil {
 		o := m.outcomes.get([3]string{provider, ingest, outcome})
 		o.count.Inc()
@@ -149,7 +149,7 @@ func (m *Metrics) Done(provider, ingest, outcome string, since time.Time) {
 }
 
 // DeadLettered counts a dead letter stored.
-func (m *Metrics) DeadLettered(provider, ingest, reason string) {
+func (m *Set) DeadLettered(provider, ingest, reason string) {
 	if m != nil {
 		m.DeadLetters.WithLabelValues(provider, ingest, reason).Inc()
 	}
@@ -158,7 +158,7 @@ func (m *Metrics) DeadLettered(provider, ingest, reason string) {
 // PublishStarted marks a publish in flight; call the returned func with
 // whether a new event was stored (not a duplicate) once it is acknowledged
 // or has failed.
-func (m *Metrics) PublishStarted(provider, typ string) func(stored bool) {
+func (m *Set) PublishStarted(provider, typ string) func(stored bool) {
 	if m == nil {
 		return func(bool) {}
 	}

@@ -17,9 +17,9 @@ const (
 	ResultFailure = "failure"
 )
 
-// Metrics are the bridge's own metrics. To add one: a field here, its
+// Set is the bridge's own metrics. To add one: a field here, its
 // construction and registration in New.
-type Metrics struct {
+type Set struct {
 	// MappingReloads counts reloads of the mapping set (SIGHUP or a changed
 	// file, not the load at start) by result: success or failure.
 	MappingReloads *prometheus.CounterVec
@@ -38,8 +38,8 @@ type Metrics struct {
 
 // New builds the bridge's metrics and registers them, with the Go runtime
 // and process collectors, on reg.
-func New(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
+func New(reg prometheus.Registerer) (*Set, error) {
+	m := &Set{
 		MappingReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_mapping_reloads_total",
 			Help: "Reloads of the mapping set (SIGHUP or a changed mapping file), by result.",

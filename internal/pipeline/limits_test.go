@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -18,7 +19,7 @@ func TestPipelineEvaluatesWithinItsLimits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v := p.Handle(ctx, f.mapping, f.input(t, `{"entities": ["a", "b", "c"]}`))
-	if v.Outcome != DeadLettered || v.Reason != string(transform.ReasonEvalError) || v.Err == nil || !strings.Contains(v.Err.Error(), "budget") {
+	if v.Outcome != DeadLettered || v.Reason != string(deadletter.ReasonEvalError) || v.Err == nil || !strings.Contains(v.Err.Error(), "budget") {
 		t.Fatalf("three elements with a budget of one step: %v %s %v", v.Outcome, v.Reason, v.Err)
 	}
 	if v := New(f.pub, Options{Dedupe: f.store}).Handle(ctx, f.mapping, f.input(t, `{"entities": ["a", "b", "c"]}`)); v.Outcome != Published {

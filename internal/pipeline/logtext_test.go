@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -56,7 +57,7 @@ rules:
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v := p.Handle(ctx, m, f.input(t, `{"id":"t-1","amount":"4242 4242 4242 4242"}`))
-	if v.Outcome != DeadLettered || v.Reason != string(transform.ReasonEvalError) {
+	if v.Outcome != DeadLettered || v.Reason != string(deadletter.ReasonEvalError) {
 		t.Fatalf("verdict %v %s (%v), want dead_lettered eval_error", v.Outcome, v.Reason, v.Err)
 	}
 	if !strings.Contains(v.Err.Error(), "4242 4242 4242 4242") {

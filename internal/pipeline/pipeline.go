@@ -58,8 +58,8 @@ type Options struct {
 	// entity's queue (in Begin): the acceptance order that the stream keeps
 	// per entity. It runs under the queue's lock and must not block.
 	OnAccepted func(ev transform.Event)
-	Metrics    *metrics.Metrics // nil: none
-	Logger     *slog.Logger     // nil discards
+	Metrics    *metrics.Set // nil: none
+	Logger     *slog.Logger // nil discards
 	// Limits bound each delivery's evaluation (transform.DefaultLimits
 	// where a field is zero).
 	Limits transform.Limits
@@ -72,8 +72,10 @@ type Options struct {
 	DeadLetters *deadletter.Writer
 }
 
-// Pipeline turns ingested payloads into stored events.
-type Pipeline struct {
+// Runner runs each delivery through the pipeline: map it, keep its events
+// in order per entity, answer duplicates, store the events or the dead
+// letter, and return the verdict.
+type Runner struct {
 	store      Store
 	dead       *deadletter.Writer
 	dedupe     Deduper
@@ -81,13 +83,13 @@ type Pipeline struct {
 	order      *entityOrder
 	inFlight   chan struct{}
 	onAccepted func(transform.Event)
-	metrics    *metrics.Metrics
+	metrics    *metrics.Set
 	tracer     *tracing.Tracer
 	limits     transform.Limits
 }
 
 // New returns a pipeline storing through store.
-func New(store Store, opts Options) *Pipeline {
+func New(store Store, opts Options) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,7 +100,7 @@ func New(store Store, opts Options) *Pipeline {
 		// Fails only for a nil store, which the pipeline cannot use at all.
 		opts.DeadLetters, _ = deadletter.NewWriter(store, publish.DefaultConfig())
 	}
-	return &Pipeline{store: store, dead: opts.DeadLetters, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
+	return &Runner{store: store, dead: opts.DeadLetters, dedupe: opts.Dedupe, log: opts.Logger, order: newEntityOrder(),
 		inFlight: make(chan struct{}, opts.MaxInFlight), onAccepted: opts.OnAccepted, metrics: opts.Metrics, tracer: opts.Tracer,
 		limits: opts.Limits}
 }
@@ -107,7 +109,7 @@ func New(store Store, opts Options) *Pipeline {
 // is final: every event acknowledged by JetStream, the dead letter stored,
 // or a failure the caller must retry. ctx bounds the whole of it,
 // publish retries included.
-func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
+func (p *Runner) Handle(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
 	return p.Begin(m, in).Finish(ctx)
 }
 
@@ -115,7 +117,7 @@ func (p *Pipeline) Handle(ctx context.Context, m *transform.Mapping, in transfor
 // still cannot be mapped, the verdict is DeadLettered with the new reason
 // but nothing is written; the caller keeps (or rewrites) the dead letter it
 // holds, so the payload is never lost between the two.
-func (p *Pipeline) Replay(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
+func (p *Runner) Replay(ctx context.Context, m *transform.Mapping, in transform.Input) Verdict {
 	pd := p.Begin(m, in)
 	pd.replay = true
 	return pd.Finish(ctx)
@@ -126,7 +128,7 @@ func (p *Pipeline) Replay(ctx context.Context, m *transform.Mapping, in transfor
 // order (the NATS consumer) calls Begin in that order and may then Finish
 // deliveries concurrently.
 type Pending struct {
-	p       *Pipeline
+	p       *Runner
 	m       *transform.Mapping
 	in      transform.Input
 	res     transform.Result
@@ -137,7 +139,7 @@ type Pending struct {
 // Begin applies the mapping (CPU only, no I/O) and takes the events' places
 // in their entities' queues: the acceptance order. Every Begin must be
 // followed by exactly one Finish.
-func (p *Pipeline) Begin(m *transform.Mapping, in transform.Input) *Pending {
+func (p *Runner) Begin(m *transform.Mapping, in transform.Input) *Pending {
 	pd := &Pending{p: p, m: m, in: in, res: m.ApplyContext(context.Background(), in, p.limits)}
 	if evs := pd.res.Events; len(evs) > 0 && pd.res.Failure == nil {
 		subjects := make([]string, len(evs))
@@ -226,7 +228,7 @@ func (pd *Pending) Finish(ctx context.Context) Verdict {
 
 // publish stores one event in its entity's turn, holding an in-flight slot
 // until JetStream acknowledges it; the turn passes on when Finish ends.
-func (p *Pipeline) publish(ctx context.Context, t *ticket, ev transform.Event) (EventRef, error) {
+func (p *Runner) publish(ctx context.Context, t *ticket, ev transform.Event) (EventRef, error) {
 	if err := p.order.wait(ctx, t); err != nil {
 		return EventRef{}, fmt.Errorf("waiting for %s's turn: %w", ev.Subject, err)
 	}
@@ -293,7 +295,7 @@ func failed(v Verdict, err error) Verdict {
 	return v
 }
 
-func (p *Pipeline) deadLetter(ctx context.Context, m *transform.Mapping, in transform.Input, res transform.Result, v Verdict) Verdict {
+func (p *Runner) deadLetter(ctx context.Context, m *transform.Mapping, in transform.Input, res transform.Result, v Verdict) Verdict {
 	f := res.Failure
 	v.Reason, v.Field, v.Err = string(f.Reason), f.Field, f
 	h := in.Header

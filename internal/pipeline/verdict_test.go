@@ -55,7 +55,7 @@ rules:
 
 	tests := []struct {
 		name    string
-		p       *Pipeline
+		p       *Runner
 		m       *transform.Mapping
 		body    string
 		replay  bool

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/attack"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -118,7 +119,7 @@ func TestInlineMappingReadsNoSchemaFile(t *testing.T) {
 	a := postMap(t, srv, map[string]any{"provider": "evil", "payload": map[string]any{}, "mapping": mapping})
 	var got Answer
 	_ = json.Unmarshal(a.raw, &got)
-	if a.status != http.StatusOK || got.DeadLetter == nil || got.DeadLetter.Reason != string(transform.ReasonSchema) {
+	if a.status != http.StatusOK || got.DeadLetter == nil || got.DeadLetter.Reason != string(deadletter.ReasonSchema) {
 		t.Errorf("%d %s, want the data validated against the running set's schema", a.status, a.raw)
 	}
 }

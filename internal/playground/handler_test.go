@@ -223,10 +223,10 @@ func TestMapDeadLetters(t *testing.T) {
 		reason        deadletter.Reason
 		rule, errPart string
 	}{
-		{"no rule", string(example(t, "stripe/customer.created.json")), transform.ReasonNoRule, "", "no rule matches"},
-		{"an expression fails", noCustomer, transform.ReasonEvalError, "charge.succeeded", "entity_id"},
+		{"no rule", string(example(t, "stripe/customer.created.json")), deadletter.ReasonNoRule, "", "no rule matches"},
+		{"an expression fails", noCustomer, deadletter.ReasonEvalError, "charge.succeeded", "entity_id"},
 		{"data breaks its schema", strings.Replace(string(example(t, "stripe/charge.succeeded.json")), `"currency": "brl"`, `"currency": "br"`, 1),
-			transform.ReasonSchema, "charge.succeeded", "/data/currency"},
+			deadletter.ReasonSchema, "charge.succeeded", "/data/currency"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := postMap(t, srv, map[string]any{"provider": "stripe", "payload": tc.payload, "mapping": stripe})

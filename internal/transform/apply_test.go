@@ -107,18 +107,18 @@ func TestApplyVerdicts(t *testing.T) {
 		field   string
 	}{
 		{"drop rule", `{"kind":"ping","delivery_id":"d"}`, 0, true, "", ""},
-		{"no rule", `{"kind":"refund","delivery_id":"d"}`, 0, false, ReasonNoRule, ""},
-		{"not an object", `[1,2]`, 0, false, ReasonEvalError, "when"},
+		{"no rule", `{"kind":"refund","delivery_id":"d"}`, 0, false, deadletter.ReasonNoRule, ""},
+		{"not an object", `[1,2]`, 0, false, deadletter.ReasonEvalError, "when"},
 		{"each", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":2,"at":"2026-01-02T03:04:06.5Z"}]}`, 2, false, "", ""},
-		{"each element breaks the rule's schema", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":0,"at":"2026-01-02T03:04:06.5Z"}]}`, 0, false, ReasonSchema, "each[1].data"},
-		{"data breaks the dataschema's schema", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"0","currency":"brl","email":"x"}}`, 0, false, ReasonSchema, "data"},
+		{"each element breaks the rule's schema", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"2026-01-02T03:04:05Z"},{"sku":"b","qty":0,"at":"2026-01-02T03:04:06.5Z"}]}`, 0, false, deadletter.ReasonSchema, "each[1].data"},
+		{"data breaks the dataschema's schema", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"0","currency":"brl","email":"x"}}`, 0, false, deadletter.ReasonSchema, "data"},
 		{"each over nothing", `{"kind":"order.shipped","delivery_id":"d","items":[]}`, 0, false, "", ""},
-		{"each with a bad time", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"yesterday"}]}`, 0, false, ReasonEvalError, "each[0].time"},
-		{"missing entity id", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"total":"1","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "entity_id"},
-		{"amount with too many decimals", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"1.001","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "data.amount"},
-		{"missing idempotency key", `{"kind":"order.paid","created":1,"order":{"id":"o","total":"1","currency":"brl","email":"x"}}`, 0, false, ReasonEvalError, "idempotency_key"},
-		{"source not a URI", `{"kind":"bad.source","delivery_id":"d","order":{"id":"o"}}`, 0, false, ReasonInvalidEvent, ""},
-		{"too big", `{"kind":"big","delivery_id":"d"}`, 0, false, ReasonInvalidEvent, "size"},
+		{"each with a bad time", `{"kind":"order.shipped","delivery_id":"d","items":[{"sku":"a","qty":1,"at":"yesterday"}]}`, 0, false, deadletter.ReasonEvalError, "each[0].time"},
+		{"missing entity id", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"total":"1","currency":"brl","email":"x"}}`, 0, false, deadletter.ReasonEvalError, "entity_id"},
+		{"amount with too many decimals", `{"kind":"order.paid","delivery_id":"d","created":1,"order":{"id":"o","total":"1.001","currency":"brl","email":"x"}}`, 0, false, deadletter.ReasonEvalError, "data.amount"},
+		{"missing idempotency key", `{"kind":"order.paid","created":1,"order":{"id":"o","total":"1","currency":"brl","email":"x"}}`, 0, false, deadletter.ReasonEvalError, "idempotency_key"},
+		{"source not a URI", `{"kind":"bad.source","delivery_id":"d","order":{"id":"o"}}`, 0, false, deadletter.ReasonInvalidEvent, ""},
+		{"too big", `{"kind":"big","delivery_id":"d"}`, 0, false, deadletter.ReasonInvalidEvent, "size"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

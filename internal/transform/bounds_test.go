@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/attack"
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
@@ -367,7 +368,7 @@ func TestEventSizeBoundExactly(t *testing.T) {
 		t.Fatalf("an event of %d bytes: failure %v", MaxEventSize-1, res.Failure)
 	}
 	res = apply(pad + 1)
-	if res.Failure == nil || res.Failure.Reason != ReasonInvalidEvent || !strings.Contains(res.Failure.Error(), fmt.Sprintf("is %d bytes", MaxEventSize)) {
+	if res.Failure == nil || res.Failure.Reason != deadletter.ReasonInvalidEvent || !strings.Contains(res.Failure.Error(), fmt.Sprintf("is %d bytes", MaxEventSize)) {
 		t.Fatalf("an event of %d bytes: failure %v, want it refused for its size", MaxEventSize, res.Failure)
 	}
 }

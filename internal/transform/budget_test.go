@@ -68,7 +68,7 @@ func TestEvaluationBudget(t *testing.T) {
 				t.Fatalf("no failure; events %d", len(res.Events))
 			}
 			var be *BudgetError
-			if res.Failure.Reason != ReasonEvalError || !errors.As(res.Failure.Err, &be) || be.What != tc.what {
+			if res.Failure.Reason != deadletter.ReasonEvalError || !errors.As(res.Failure.Err, &be) || be.What != tc.what {
 				t.Fatalf("failure %q (%s, %T); want an eval_error exceeding %s", res.Failure, res.Failure.Reason, res.Failure.Err, tc.what)
 			}
 			if !strings.Contains(res.Failure.Error(), "budget") || !strings.HasPrefix(res.Failure.Field, "data") {
@@ -214,15 +214,15 @@ func TestDeepValuesAreRefused(t *testing.T) {
 	}{
 		// Written out, a list nested 400,000 deep took seconds and half a
 		// GiB of stack.
-		{"data nested deeper than JSON", "reduce(1..400000, [#acc], [])", ReasonInvalidEvent, "nests deeper than 64 levels"},
-		{"comparison of deep values", "reduce(1..100000, [#acc], []) == reduce(1..100000, [#acc], [])", ReasonEvalError, "a value nests deeper than 64 levels"},
-		{"entity_id of a deep value", "", ReasonInvalidEvent, "got a []interface {}"},
+		{"data nested deeper than JSON", "reduce(1..400000, [#acc], [])", deadletter.ReasonInvalidEvent, "nests deeper than 64 levels"},
+		{"comparison of deep values", "reduce(1..100000, [#acc], []) == reduce(1..100000, [#acc], [])", deadletter.ReasonEvalError, "a value nests deeper than 64 levels"},
+		{"entity_id of a deep value", "", deadletter.ReasonInvalidEvent, "got a []interface {}"},
 		// expr's errors write the value out: refused first.
-		{"index by a deep value", `payload[reduce(1..100000, [#acc], [])]`, ReasonEvalError, "cannot index with a []interface {}"},
-		{"slice of a deep map", `get({"m": reduce(1..100000, ({"a": #acc}), {})}, "m")[0:1]`, ReasonEvalError, "cannot slice a map[string]interface {}"},
-		{"fromPairs of a deep pair", `fromPairs([reduce(1..100000, [#acc], [])])`, ReasonEvalError, "a value nests deeper than 64 levels"},
-		{"uuid5 of a deep value", `uuid5(reduce(1..100000, [#acc], []))`, ReasonEvalError, "bytes of strings and lists built"},
-		{"minorUnits of a deep value", `minorUnits(get({"a": reduce(1..100000, [#acc], [])}, "a"), "BRL")`, ReasonEvalError, "bytes of strings and lists built"},
+		{"index by a deep value", `payload[reduce(1..100000, [#acc], [])]`, deadletter.ReasonEvalError, "cannot index with a []interface {}"},
+		{"slice of a deep map", `get({"m": reduce(1..100000, ({"a": #acc}), {})}, "m")[0:1]`, deadletter.ReasonEvalError, "cannot slice a map[string]interface {}"},
+		{"fromPairs of a deep pair", `fromPairs([reduce(1..100000, [#acc], [])])`, deadletter.ReasonEvalError, "a value nests deeper than 64 levels"},
+		{"uuid5 of a deep value", `uuid5(reduce(1..100000, [#acc], []))`, deadletter.ReasonEvalError, "bytes of strings and lists built"},
+		{"minorUnits of a deep value", `minorUnits(get({"a": reduce(1..100000, [#acc], [])}, "a"), "BRL")`, deadletter.ReasonEvalError, "bytes of strings and lists built"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := attack.Mapping(false, nil, tc.x)

@@ -12,6 +12,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
@@ -66,17 +67,17 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 	}
 	v, err := r.each.run(e)
 	if err != nil {
-		return nil, &Failure{ReasonEvalError, "each", err}
+		return nil, &Failure{deadletter.ReasonEvalError, "each", err}
 	}
 	items, ok := v.([]any)
 	if !ok && v != nil {
-		return nil, &Failure{ReasonEvalError, "each", fmt.Errorf("must return a list, got %T", v)}
+		return nil, &Failure{deadletter.ReasonEvalError, "each", fmt.Errorf("must return a list, got %T", v)}
 	}
 	events := make([]Event, 0, len(items))
 	for i, item := range items {
 		// Each element is a step of the evaluation's budget.
 		if err := e.Budget.charge(1, 0); err != nil {
-			return nil, &Failure{ReasonEvalError, fmt.Sprintf("each[%d]", i), err}
+			return nil, &Failure{deadletter.ReasonEvalError, fmt.Sprintf("each[%d]", i), err}
 		}
 		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
@@ -98,11 +99,11 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	}
 	srcV, err := r.source.run(e)
 	if err != nil {
-		return Event{}, &Failure{ReasonEvalError, "source", err}
+		return Event{}, &Failure{deadletter.ReasonEvalError, "source", err}
 	}
 	src, ok := srcV.(string)
 	if !ok {
-		return Event{}, &Failure{ReasonEvalError, "source", fmt.Errorf("must be a string, got %T", srcV)}
+		return Event{}, &Failure{deadletter.ReasonEvalError, "source", fmt.Errorf("must be a string, got %T", srcV)}
 	}
 	t, f := r.eventTime(e, received)
 	if f != nil {
@@ -115,11 +116,11 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	normalize(data)
 	dataJSON, native, err := jsonx.Marshal(data)
 	if err != nil {
-		return Event{}, &Failure{ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
+		return Event{}, &Failure{deadletter.ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
 	if r.schema != nil {
 		if err := validateData(r.schema, data, dataJSON, native); err != nil {
-			return Event{}, &Failure{ReasonSchema, "data", err}
+			return Event{}, &Failure{deadletter.ReasonSchema, "data", err}
 		}
 	}
 	// source is the one attribute an expression writes: checked per event.
@@ -128,7 +129,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 	// idempotencykey are the bridge's own.
 	srcURL, err := parseAbsURI(src)
 	if err != nil {
-		return Event{}, &Failure{ReasonInvalidEvent, "source", err}
+		return Event{}, &Failure{deadletter.ReasonInvalidEvent, "source", err}
 	}
 	return r.write(eventParts{key: key, src: src, srcURL: srcURL, subject: r.EntityType + "/" + entity, time: t,
 		data: dataJSON, flow: flowIDOf(e), tc: tc})
@@ -139,11 +140,11 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 func (r *Rule) entity(provider string, e any) (entity, extID string, f *Failure) {
 	rawID, err := r.entityID.run(e)
 	if err != nil {
-		return "", "", &Failure{ReasonEvalError, "entity_id", err}
+		return "", "", &Failure{deadletter.ReasonEvalError, "entity_id", err}
 	}
 	extID, err = idString(rawID)
 	if err != nil {
-		return "", "", &Failure{ReasonEvalError, "entity_id", err}
+		return "", "", &Failure{deadletter.ReasonEvalError, "entity_id", err}
 	}
 	return idem.EntityID(provider, r.EntityType, extID).String(), extID, nil
 }
@@ -156,11 +157,11 @@ func (r *Rule) eventTime(e any, received time.Time) (time.Time, *Failure) {
 	}
 	tv, err := r.time.run(e)
 	if err != nil {
-		return time.Time{}, &Failure{ReasonEvalError, "time", err}
+		return time.Time{}, &Failure{deadletter.ReasonEvalError, "time", err}
 	}
 	t, err := asTime(tv)
 	if err != nil {
-		return time.Time{}, &Failure{ReasonEvalError, "time", err}
+		return time.Time{}, &Failure{deadletter.ReasonEvalError, "time", err}
 	}
 	return t, nil
 }
@@ -172,18 +173,18 @@ func (r *Rule) eventData(e any, entity, extID string) (map[string]any, *Failure)
 	if r.data != nil {
 		dv, field, err := r.data.eval(e, "data")
 		if err != nil {
-			return nil, &Failure{ReasonEvalError, field, err}
+			return nil, &Failure{deadletter.ReasonEvalError, field, err}
 		}
 		m, ok := dv.(map[string]any)
 		if !ok {
-			return nil, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
+			return nil, &Failure{deadletter.ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
 		}
 		data = m
 	}
 	// What expressions built is written out recursively below: a value
 	// nested deeper than a JSON document may be is refused first.
 	if tooDeep(data, jsonx.MaxDepth-1) {
-		return nil, &Failure{ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", jsonx.MaxDepth)}
+		return nil, &Failure{deadletter.ReasonInvalidEvent, "data", fmt.Errorf("nests deeper than %d levels", jsonx.MaxDepth)}
 	}
 	if id, set := data["entity_id"]; set {
 		// The rule's own entity_id must be a UUID (the bridge's always is).
@@ -196,7 +197,7 @@ func (r *Rule) eventData(e any, entity, extID string) (map[string]any, *Failure)
 			case float64, int, int64, bool, nil:
 				shown = x
 			}
-			return nil, &Failure{ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", shown)}
+			return nil, &Failure{deadletter.ReasonInvalidEvent, "data.entity_id", fmt.Errorf("must be the entity's UUID, got %v", shown)}
 		}
 	} else {
 		data["entity_id"] = entity
@@ -246,11 +247,11 @@ func (r *Rule) write(p eventParts) (Event, *Failure) {
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, len(p.data)+512))
 	if err := cloudevents.WriteJson(&ce, buf); err != nil {
-		return Event{}, &Failure{ReasonInvalidEvent, "", err}
+		return Event{}, &Failure{deadletter.ReasonInvalidEvent, "", err}
 	}
 	raw := buf.Bytes()
 	if len(raw) >= MaxEventSize {
-		return Event{}, &Failure{ReasonInvalidEvent, "size", fmt.Errorf("the serialized event is %d bytes; the profile allows fewer than %d", len(raw), MaxEventSize)}
+		return Event{}, &Failure{deadletter.ReasonInvalidEvent, "size", fmt.Errorf("the serialized event is %d bytes; the profile allows fewer than %d", len(raw), MaxEventSize)}
 	}
 	return Event{ID: id, Type: r.Type, Source: p.src, Subject: p.subject, IdempotencyKey: p.key, JSON: raw,
 		TraceParent: p.tc.parent, TraceState: p.tc.state}, nil

@@ -69,18 +69,9 @@ type Input struct {
 	TraceParent, TraceState string
 }
 
-// Dead-letter reasons of Failure; the values, and what each means, are
-// deadletter's.
-const (
-	ReasonNoRule       = deadletter.ReasonNoRule
-	ReasonEvalError    = deadletter.ReasonEvalError
-	ReasonInvalidEvent = deadletter.ReasonInvalidEvent
-	ReasonSchema       = deadletter.ReasonSchema
-)
-
 // Failure says why a payload cannot become an event.
 type Failure struct {
-	Reason deadletter.Reason // one of the Reason constants
+	Reason deadletter.Reason // no_rule, eval_error, invalid_event or schema
 	Field  string            // the rule's field that failed, e.g. "data.amount"
 	Err    error
 }
@@ -143,7 +134,7 @@ func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
 // event that breaks the profile.
 //
 // The evaluation has a budget of DefaultLimits: a delivery that exceeds it
-// fails with ReasonEvalError and a *BudgetError.
+// fails with deadletter.ReasonEvalError and a *BudgetError.
 func (m *Mapping) Apply(in Input) Result {
 	return m.ApplyContext(context.Background(), in, DefaultLimits)
 }
@@ -156,7 +147,7 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
 		if err != nil {
-			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{ReasonEvalError, "when", err}}
+			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{deadletter.ReasonEvalError, "when", err}}
 		}
 		if ok != true {
 			continue
@@ -166,12 +157,12 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 		}
 		key, err := m.deliveryKey(r, in, e)
 		if err != nil {
-			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{ReasonEvalError, "idempotency_key", err}}
+			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{deadletter.ReasonEvalError, "idempotency_key", err}}
 		}
 		events, f := r.build(m.Provider, key, e, in.ReceivedAt, traceContext{in.TraceParent, in.TraceState})
 		return Result{Key: key, Rule: r, Events: events, Failure: f}
 	}
-	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{ReasonNoRule, "", errNoRule}}
+	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{deadletter.ReasonNoRule, "", errNoRule}}
 }
 
 // Matches reports whether one of the file's rules takes in: the events

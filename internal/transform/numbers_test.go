@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/idem"
 )
 
@@ -90,7 +91,7 @@ func TestBigIntegersAreExact(t *testing.T) {
 	}
 	res := m.Apply(Input{Provider: m.Provider, Ingest: IngestWebhook, Body: []byte(body), Payload: payload,
 		ReceivedAt: received})
-	if res.Failure == nil || res.Failure.Reason != ReasonEvalError || res.Failure.Field != "data.cents" {
+	if res.Failure == nil || res.Failure.Reason != deadletter.ReasonEvalError || res.Failure.Field != "data.cents" {
 		t.Fatalf("arithmetic on a 20-digit number: %+v, want an eval_error on data.cents", res.Failure)
 	}
 }

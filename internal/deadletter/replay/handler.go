@@ -52,7 +52,7 @@ type HandlerConfig struct {
 	// stores with; while one returns nil (the bridge is starting), a
 	// replay is answered 503. Required.
 	Mappings    func() *transform.Set
-	Pipeline    func() *pipeline.Pipeline
+	Pipeline    func() *pipeline.Runner
 	DeadLetters func() *deadletter.Writer
 	// Timeout bounds each dead letter's replay; default DefaultTimeout.
 	Timeout time.Duration

@@ -16,7 +16,7 @@ import (
 
 // serve starts the handler over real HTTP, replaying with e's v2 mappings
 // and the pipeline pipe returns.
-func (e *env) serve(t *testing.T, pipe func() *pipeline.Pipeline) string {
+func (e *env) serve(t *testing.T, pipe func() *pipeline.Runner) string {
 	t.Helper()
 	bodies, err := ingest.NewBodyBudget(1 << 20)
 	if err != nil {
@@ -63,7 +63,7 @@ func call(t *testing.T, method, url, contentType, body string) (int, map[string]
 func TestHandler(t *testing.T) {
 	e := newEnv(t)
 	e.deliver(t, e.v1, customerCreated) // no_rule
-	url := e.serve(t, func() *pipeline.Pipeline { return e.pipe })
+	url := e.serve(t, func() *pipeline.Runner { return e.pipe })
 
 	status, got := call(t, http.MethodGet, url+"/api/dlq?provider=shop", "", "")
 	list, _ := got["dead_letters"].([]any)
@@ -88,7 +88,7 @@ func TestHandler(t *testing.T) {
 // TestHandlerNotReady: before the pipeline exists a replay is answered 503.
 func TestHandlerNotReady(t *testing.T) {
 	e := newEnv(t)
-	url := e.serve(t, func() *pipeline.Pipeline { return nil })
+	url := e.serve(t, func() *pipeline.Runner { return nil })
 	if status, got := call(t, http.MethodPost, url+"/api/dlq/replay", "application/json", "{}"); status != http.StatusServiceUnavailable ||
 		got["type"] != "urn:bridge:problem:not-ready" {
 		t.Errorf("replay while starting: %d %v, want 503 not-ready", status, got)

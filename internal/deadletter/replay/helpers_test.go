@@ -26,7 +26,7 @@ type env struct {
 	cfg    publish.Config
 	pub    *publish.Publisher
 	dead   *deadletter.Writer
-	pipe   *pipeline.Pipeline
+	pipe   *pipeline.Runner
 	stream *deadletter.Stream
 	v1, v2 *transform.Set
 }

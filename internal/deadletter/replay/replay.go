@@ -24,7 +24,7 @@ type Mappings interface {
 }
 
 // Pipeline maps a payload again without writing a dead letter
-// (pipeline.Pipeline.Replay).
+// (pipeline.Runner.Replay).
 type Pipeline interface {
 	Replay(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
 }

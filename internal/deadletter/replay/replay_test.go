@@ -49,7 +49,7 @@ func outcomes(rep Report) []Outcome {
 // the same payload dead-lettered again is a duplicate, never stored twice.
 func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	e := newEnv(t)
-	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != string(transform.ReasonNoRule) {
+	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != string(deadletter.ReasonNoRule) {
 		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
 	}
 	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
