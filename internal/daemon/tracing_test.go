@@ -179,7 +179,8 @@ func TestTracingExportsSpans(t *testing.T) {
 	tid, _ := hex.DecodeString(traceID)
 	sid, _ := hex.DecodeString(got.ext[36:52])
 	for what, want := range map[string][]byte{
-		"the trace id": tid, "the delivery span's id": sid, "the delivery span": []byte("deliver webhook"),
+		"the trace id": tid, "the delivery span's id": sid, "the delivery span": []byte("POST /webhooks/{provider}"),
+		"its route": []byte("http.route"), "its status": []byte("http.response.status_code"),
 		"the publish span": []byte("publish event.stripe.payments.charge.succeeded"), "the idempotency lookup": []byte("idempotency lookup"),
 		"service.name bridge": []byte("bridge"),
 	} {

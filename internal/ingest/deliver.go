@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -28,6 +30,41 @@ type door struct {
 func (d door) startSpan(ctx context.Context, provider string, incoming tracing.Context) (context.Context, tracing.Span, tracing.Context) {
 	return d.tracer.StartDelivery(ctx, d.ingest, provider, incoming)
 }
+
+// startRequest starts the span of a delivery that came as the HTTP request
+// r, as the HTTP semantic conventions describe a server span (its name is
+// the method and the route that served it).
+func (d door) startRequest(r *http.Request, provider string, incoming tracing.Context) (context.Context, tracing.Span, tracing.Context) {
+	route := r.Pattern
+	if _, path, ok := strings.Cut(route, " "); ok { // "POST /x" patterns: the path
+		route = path
+	}
+	return d.tracer.StartRequest(r, route, d.ingest, provider, incoming)
+}
+
+// statusWriter remembers the status code a handler answered, for the
+// span of its request.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // deliver hands in, which reached the mapping file m, to the pipeline
 // within the door's deadline, counts its outcome and returns the verdict.

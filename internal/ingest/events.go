@@ -147,7 +147,8 @@ func (e *Events) Register(mux *http.ServeMux) {
 // deliver.
 func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*eventsprotocol.Envelope, error) {
 	var header http.Header
-	if r, ok := eventsprotocol.HTTPRequest(ctx); ok {
+	r, isHTTP := eventsprotocol.HTTPRequest(ctx)
+	if isHTTP {
 		header = r.Header
 	}
 	incoming := tracing.FromHeader(header)
@@ -156,7 +157,15 @@ func (e *Events) serve(ctx context.Context, req *eventsprotocol.Envelope) (*even
 		ts, _ := req.Metadata[tracing.HeaderTraceState].(string)
 		incoming = tracing.Parse(tp, ts)
 	}
-	ctx, span, tc := e.door.startSpan(ctx, metrics.UnknownProvider, incoming)
+	var span tracing.Span
+	var tc tracing.Context
+	if isHTTP { // the request's context is ctx's parent: the envelope's deadline is kept
+		var rctx context.Context
+		rctx, span, tc = e.door.startRequest(r.WithContext(ctx), metrics.UnknownProvider, incoming)
+		ctx = rctx
+	} else {
+		ctx, span, tc = e.door.startSpan(ctx, metrics.UnknownProvider, incoming)
+	}
 	res := tracing.Result{FlowID: req.FlowID}
 	out, err := e.deliver(ctx, req, header, tc, &res)
 	span.Finish(res)

@@ -84,12 +84,18 @@ func (wh *Webhook) Register(mux *http.ServeMux) {
 	mux.Handle("/webhooks/{provider}/{suffix...}", wh)
 }
 
-// ServeHTTP traces a delivery as one span, a child of the request's
+// ServeHTTP traces a delivery as one server span, a child of the request's
 // traceparent, around serve.
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
-	ctx, span, tc := wh.door.startSpan(r.Context(), provider, tracing.FromHeader(r.Header))
-	span.Finish(wh.serve(ctx, w, r, provider, tc))
+	ctx, span, tc := wh.door.startRequest(r, provider, tracing.FromHeader(r.Header))
+	if !span.Recording() {
+		wh.serve(ctx, w, r, provider, tc)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	res := wh.serve(ctx, sw, r, provider, tc)
+	span.FinishRequest(sw.code, res)
 }
 
 // serve checks a delivery cheapest first (provider, rate limit, method,

@@ -95,3 +95,6 @@ func (s Span) FinishRequest(status int, r Result) {
 	r.Err = nil // the status decides
 	s.Finish(r)
 }
+
+// Recording reports whether s is a span that records (tracing is on).
+func (s Span) Recording() bool { return s.span != nil }
