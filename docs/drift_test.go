@@ -504,9 +504,10 @@ func docRoutes(t *testing.T, doc, name, listener string) map[string]bool {
 // running daemon, which must route it to a handler.
 func TestDocsListEveryAdminRoute(t *testing.T) {
 	// The admin mux is built in internal/daemon, with the playground's
-	// routes from internal/playground and the dead letters' from
-	// internal/deadletter/replay; nothing else registers on it.
-	code := codeRoutes(t, "../internal/daemon", "../internal/playground", "../internal/deadletter/replay")
+	// routes from internal/playground, the dead letters' from
+	// internal/deadletter/replay and the stored events' from
+	// internal/eventlog; nothing else registers on it.
+	code := codeRoutes(t, "../internal/daemon", "../internal/playground", "../internal/deadletter/replay", "../internal/eventlog")
 	docs := map[string]map[string]bool{
 		"docs/operations.md (section 1. The two listeners)": docRoutes(t, readDoc(t, "operations.md"), "docs/operations.md", "admin"),
 		"docs/http-api.md (section 1. Listeners)":           docRoutes(t, readDoc(t, "http-api.md"), "docs/http-api.md", "admin"),

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -44,18 +43,9 @@ func (s sinceValue) String() string {
 }
 
 func (s sinceValue) Set(v string) error {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			*s.d = time.Duration(n) * 24 * time.Hour
-			return nil
-		}
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return fmt.Errorf("%q is not a duration such as 90m, 24h or 7d", v)
-	}
+	d, err := eventlog.ParseSince(v)
 	*s.d = d
-	return nil
+	return err
 }
 
 // eventsFlags are the flags of events list, events get and tail.

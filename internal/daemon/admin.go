@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/asyncapi"
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -151,7 +153,8 @@ func (g *adminGuard) authorized(header string) bool {
 }
 
 // adminMux serves the admin listener: liveness, readiness, metrics, the
-// dead-letter API and the mapping playground.
+// dead-letter API, the stored events, the AsyncAPI document and the
+// mapping playground.
 func (d *Daemon) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -161,6 +164,9 @@ func (d *Daemon) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
 	d.dlqAPI.Register(mux)
+	eventlog.NewHandler(d.events.Load, d.cfg.RequestTimeout).Register(mux)
+	mux.Handle("GET /api/asyncapi", asyncapi.Handler(d.mappings.Load, asyncapi.Options{
+		NATSURLs: d.cfg.NATSURLs, NATSListen: d.cfg.EmbeddedNATS.Listen, Stream: d.pub.Stream}))
 	d.registerPlayground(mux)
 	return mux
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/deadletter/replay"
+	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/metrics"
@@ -73,6 +74,7 @@ type Daemon struct {
 	// Start once they exist; dlqAPI serves them.
 	pipe        atomic.Pointer[pipeline.Runner]
 	publisher   atomic.Pointer[publish.Publisher]
+	events      atomic.Pointer[eventlog.Reader] // the admin API's /api/events reads the stored events with it
 	deadLetters atomic.Pointer[deadletter.Writer]
 	dlqAPI      *replay.Handler
 	// replayBodyTimeout bounds the read of a replay request's body.
@@ -307,6 +309,7 @@ func (d *Daemon) connect(ctx context.Context) error {
 		return err
 	}
 	d.publisher.Store(publisher)
+	d.events.Store(eventlog.NewReader(d.js, d.pub.Stream))
 	dead, err := deadletter.NewWriter(publisher, d.pub)
 	if err != nil {
 		return err

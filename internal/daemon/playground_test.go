@@ -222,7 +222,19 @@ func TestPlaygroundBrowser(t *testing.T) {
 	if n := streamMsgs(t, b.js, "EVENTS_DLQ"); n != 0 {
 		t.Errorf("%d dead letter(s) left", n)
 	}
-	lastMsg(t, b.js, "EVENTS", "event.stripe.payments.customer.created")
+	replayed := lastMsg(t, b.js, "EVENTS", "event.stripe.payments.customer.created")
+
+	// The Events view finds the replayed event by type and shows it.
+	p.do("open the events", chromedp.Click(chromedp.ID("tab-events")))
+	p.insert("stored-type", 0, "event.stripe.payments.customer.>")
+	p.do("search", chromedp.Click(chromedp.ID("stored-search")))
+	p.waitFor("the stored event", `document.getElementById('stored-status').textContent === '1 event(s).'`)
+	if d := p.text("#stored-detail"); !strings.Contains(d, replayed.Header.Get("ce-id")) || !strings.Contains(d, `"subject": "customer/`) {
+		t.Errorf("event shown = %q", d)
+	}
+	if href := evaluate[string](p, `document.getElementById('asyncapi-link').href`); !strings.HasSuffix(href, "/api/asyncapi?format=yaml") {
+		t.Errorf("AsyncAPI link %q", href)
+	}
 
 	// A fixture of the mapping fills the payload and its headers.
 	p.do("back to the playground", chromedp.Click(chromedp.ID("tab-playground")))

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,23 @@ import (
 
 // ErrNotFound is returned by Get for an id no stored event has.
 var ErrNotFound = errors.New("no stored event has this id")
+
+// errNotV7 is returned by Get for an id that cannot be one of the bridge's.
+var errNotV7 = errors.New("not a UUID v7, as the bridge's event ids are")
+
+// ParseSince reads a --since duration: Go's (90m, 24h) or whole days (7d).
+func ParseSince(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 100*365 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 90m, 24h or 7d", v)
+	}
+	return d, nil
+}
 
 // Limits of a listing.
 const (
@@ -150,7 +168,7 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Event, error) {
 func (r *Reader) Get(ctx context.Context, id string) (Event, error) {
 	u, err := uuid.Parse(id)
 	if err != nil || u.Version() != 7 {
-		return Event{}, fmt.Errorf("id %q is not a UUID v7, as the bridge's event ids are", id)
+		return Event{}, fmt.Errorf("id %q: %w", id, errNotV7)
 	}
 	sec, nsec := u.Time().UnixTime()
 	made := time.Unix(sec, nsec)

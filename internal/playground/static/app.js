@@ -1,5 +1,5 @@
 // The mapping playground. Plain script, no dependencies: it talks to the
-// admin API next to it (api/mappings, api/map, api/catalog, api/dlq) and
+// admin API next to it (api/mappings, api/map, api/catalog, api/dlq, api/events) and
 // never to anything else.
 'use strict';
 (function () {
@@ -407,13 +407,14 @@
   // ---- views ----
 
   function showView(name) {
-    for (const v of ['playground', 'catalog', 'dlq']) {
+    for (const v of ['playground', 'catalog', 'dlq', 'events']) {
       show($('view-' + v), v === name);
       const tab = $('tab-' + v);
       if (v === name) tab.setAttribute('aria-current', 'page'); else tab.removeAttribute('aria-current');
     }
     if (name === 'catalog') loadCatalog();
     if (name === 'dlq') loadDLQ();
+    if (name === 'events') loadEvents();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
   }
 
@@ -478,6 +479,47 @@
     const sel = [f.provider || 'every provider', f.reason || 'every reason'].join(', ');
     text($('dlq-status'), state.dlq.length + ' dead letter(s) (' + sel + (f.since ? ', within ' + f.since : '') + ').');
     text($('replay'), 'Replay ' + (f.provider || 'all providers') + (f.reason ? ' / ' + f.reason : ''));
+  }
+
+  // ---- events ----
+
+  function showEvent(e) {
+    text($('stored-detail'), JSON.stringify(e, null, 2));
+  }
+
+  async function loadEvents() {
+    const id = $('stored-id').value.trim();
+    let r;
+    text($('stored-status'), 'Reading the events…');
+    const tbody = $('stored-events').tBodies[0];
+    if (id) {
+      try { r = await api('api/events/' + encodeURIComponent(id)); } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+      if (!r.ok) { tbody.replaceChildren(); text($('stored-status'), 'No event: ' + problemDetail(r.body)); return; }
+      r = { ok: true, body: { events: [r.body] } };
+    } else {
+      const q = new URLSearchParams();
+      for (const [k, el] of [['type', 'stored-type'], ['entity', 'stored-entity'], ['since', 'stored-since']]) {
+        const v = $(el).value.trim();
+        if (v) q.set(k, v);
+      }
+      try { r = await api('api/events?' + q.toString()); } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+      if (!r.ok) { tbody.replaceChildren(); text($('stored-status'), 'Cannot read the events: ' + problemDetail(r.body)); return; }
+    }
+    const list = r.body.events || [];
+    tbody.replaceChildren(...list.map((e) => {
+      const ev = e.event || {};
+      const open = make('button', { type: 'button', text: ev.id || '?', 'aria-label': 'Show event ' + (ev.id || e.seq),
+        onclick: () => showEvent(e) });
+      return make('tr', {}, [
+        make('td', { text: String(e.seq) }),
+        make('td', { text: when(e.stored_at) }),
+        make('td', {}, [make('code', { text: ev.type || e.subject })]),
+        make('td', { text: ev.subject || '' }),
+        make('td', {}, [open]),
+      ]);
+    }));
+    if (list.length === 1) showEvent(list[0]);
+    text($('stored-status'), list.length + ' event(s).');
   }
 
   async function openDeadLetter(d) {
@@ -549,6 +591,7 @@
     $('catalog-filter').addEventListener('input', filterCatalog);
     $('dlq-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadDLQ(); });
     $('replay').addEventListener('click', replay);
+    $('stored-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadEvents(); });
     window.addEventListener('focus', loadSet);
     $('token-form').addEventListener('submit', useToken);
     start();
@@ -560,7 +603,7 @@
     loadSet().then(() => {
       if ($('provider').value) selectProvider($('provider').value);
       const v = location.hash.slice(1);
-      if (v === 'catalog' || v === 'dlq') showView(v);
+      if (v === 'catalog' || v === 'dlq' || v === 'events') showView(v);
     });
   }
 
