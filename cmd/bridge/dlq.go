@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,11 +16,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/idem"
-	"github.com/bridge-dev/bridge/internal/natsconn"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -33,9 +32,6 @@ list shows the dead letters, bodies with each mapping file's redact paths
 blanked; replay maps them again with the current mappings, deletes those
 now stored or dropped, and rewrites those failing for a new reason.
 `
-
-// defaultNATSURL is where `bridge run` serves its embedded NATS server.
-const defaultNATSURL = "nats://127.0.0.1:4222"
 
 // bodyPreview is how much of a body `dlq list` shows.
 const bodyPreview = 120
@@ -62,13 +58,11 @@ func runDLQ(args []string, stdout, stderr io.Writer) int {
 // dlqFlags are the flags of both dlq commands.
 type dlqFlags struct {
 	*toolFlags
-	filter  deadletter.Filter
-	asJSON  bool
-	natsURL string
-	// security is how to authenticate to a NATS that asks for it, with the
-	// same flags and environment as bridge run; the password and the
-	// token come only from the environment.
-	security natsconn.Security
+	filter deadletter.Filter
+	asJSON bool
+	// nats are bridge run's NATS settings, resolved as it resolves them
+	// (flags, BRIDGE_* variables, --config or BRIDGE_CONFIG).
+	nats *natsFlags
 }
 
 func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
@@ -79,26 +73,16 @@ func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
 		reasons = append(reasons, string(r))
 	}
 	f.fs.StringVar(&f.filter.Reason, "reason", "", "only dead letters of this reason ("+strings.Join(reasons, ", ")+")")
-	f.fs.DurationVar(&f.filter.Since, "since", 0, "only dead letters received within this long, e.g. 24h")
+	f.fs.Var(sinceValue{&f.filter.Since}, "since", "only dead letters received within this long (90m, 24h, 7d)")
 	f.fs.IntVar(&f.filter.Limit, "limit", limit, "at most this many dead letters, the oldest first (0: no limit)")
 	f.fs.BoolVar(&f.asJSON, "json", false, "print JSON")
-	f.fs.StringVar(&f.natsURL, "nats-url", envOr("BRIDGE_NATS_URL", defaultNATSURL), "NATS server URL(s), comma-separated (env BRIDGE_NATS_URL)")
-	// bridge run's NATS security settings, with their environment variables
-	// and usage from its settings table.
-	sec := &f.security
-	fields := map[string]*string{"nats-creds": &sec.CredsFile, "nats-nkey": &sec.NkeyFile, "nats-user": &sec.User,
-		"nats-tls-ca": &sec.CAFile, "nats-tls-cert": &sec.CertFile, "nats-tls-key": &sec.KeyFile}
-	for _, st := range config.Settings() {
-		if p, ok := fields[st.Flag]; ok {
-			f.fs.StringVar(p, st.Flag, os.Getenv(st.Env), st.Usage+" (env "+st.Env+")")
-		}
-	}
-	sec.Password = os.Getenv(config.EnvNATSPassword)
-	sec.Token = os.Getenv(config.EnvNATSToken)
+	f.nats = addNATSFlags(f.fs)
 	return f
 }
 
-// parse returns the exit code to stop with, or -1 to go on.
+// parse returns the exit code to stop with, or -1 to go on. The mapping
+// and schema directories not given by flag or variable come from the
+// config file, as bridge run reads them.
 func (f *dlqFlags) parse(args []string) int {
 	if code := f.toolFlags.parse(args); code >= 0 {
 		return code
@@ -107,26 +91,25 @@ func (f *dlqFlags) parse(args []string) int {
 		fmt.Fprintf(f.fs.Output(), "%s: %v\n", f.fs.Name(), err)
 		return 2
 	}
+	cfg, err := f.nats.resolve()
+	if err != nil {
+		fmt.Fprintf(f.fs.Output(), "%s: %v\n", f.fs.Name(), err)
+		return 2
+	}
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if !given["mappings"] && os.Getenv("BRIDGE_MAPPINGS") == "" {
+		f.mappings = cfg.Mappings
+	}
+	if !given["schemas"] && os.Getenv("BRIDGE_SCHEMAS") == "" {
+		f.schemas = cfg.Schemas
+	}
 	return -1
 }
 
 // connect dials NATS, failing at once when no server answers.
 func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
-	opts, err := f.security.Options()
-	if err != nil {
-		return nil, nil, err
-	}
-	opts = append(opts, nats.RetryOnFailedConnect(false), nats.Timeout(5*time.Second))
-	nc, err := natsconn.Connect(strings.Split(f.natsURL, ","), "bridge "+f.fs.Name(), nil, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w (the bridge's NATS server is --nats-url or BRIDGE_NATS_URL)", err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream: %w", err)
-	}
-	return nc, js, nil
+	return f.nats.connect()
 }
 
 // runDLQList is `bridge dlq list`.

@@ -214,7 +214,19 @@ func TestDLQAuthenticates(t *testing.T) {
 	if code, out, errOut := runTool(t, "", append(args, "--nats-user", "ops")...); code != 0 {
 		t.Errorf("with --nats-user and BRIDGE_NATS_PASSWORD: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, _, errOut := runTool(t, "", append(args, "--nats-user", "ops", "--nats-creds", "x.creds")...); code != 1 || !strings.Contains(errOut, "one NATS authentication method") {
-		t.Errorf("two methods: exit %d, %q", code, errOut)
+	if code, _, errOut := runTool(t, "", append(args, "--nats-user", "ops", "--nats-creds", "x.creds")...); code != 2 || !strings.Contains(errOut, "one NATS authentication method") {
+		t.Errorf("two methods: exit %d, %q; want 2, a usage error", code, errOut)
+	}
+	// The NATS settings from bridge run's config file, as bridge run reads them.
+	cfg := filepath.Join(t.TempDir(), "bridge.yaml")
+	if err := os.WriteFile(cfg, []byte("nats:\n  url: "+url+"\n  user: ops\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runTool(t, "", "dlq", "list", "--config", cfg, "--mappings", t.TempDir()); code != 0 {
+		t.Errorf("with --config: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("BRIDGE_CONFIG", cfg)
+	if code, out, errOut := runTool(t, "", "dlq", "list", "--mappings", t.TempDir()); code != 0 {
+		t.Errorf("with BRIDGE_CONFIG: exit %d\n%s%s", code, out, errOut)
 	}
 }
