@@ -56,26 +56,9 @@ func bridgeBinary(t *testing.T) string {
 // proc is one `bridge run` subprocess.
 type proc struct {
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *natstest.Buffer
 	exited chan error
 	addrs  bridgeAddrs // where it listens, read back from its log
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type bridgeAddrs struct{ http, admin, nats string }
@@ -115,7 +98,7 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 func launch(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
-	p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &proc{cmd: cmd, logs: &natstest.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -312,17 +295,14 @@ func TestChaosNATSOutageUnderLoad(t *testing.T) {
 	srv.Stop(t)
 	close(l.gate)
 	// Wait until the bridge has said 503 a few times, then bring NATS back.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	natstest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
 		l.mu.Lock()
-		n := l.statusSaw[http.StatusServiceUnavailable]
-		l.mu.Unlock()
-		if n >= 10 {
-			break
+		defer l.mu.Unlock()
+		if n := l.statusSaw[http.StatusServiceUnavailable]; n < 10 {
+			return fmt.Errorf("%d 503 answers while NATS was down, want 10", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no 503 while NATS was down")
-		}
-	}
+		return nil
+	})
 	srv.Restart(t)
 	if err := <-result; err != nil {
 		t.Fatal(err)
@@ -375,11 +355,12 @@ func startLoad(t *testing.T, a bridgeAddrs) (*load, <-chan error) {
 
 func waitProgress(t *testing.T, l *load, n int64) {
 	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); l.done.Load() < n; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d deliveries done", l.done.Load())
+	natstest.CheckFor(t, 60*time.Second, 5*time.Millisecond, func() error {
+		if d := l.done.Load(); d < n {
+			return fmt.Errorf("only %d deliveries done", d)
 		}
-	}
+		return nil
+	})
 }
 
 // TestChaosKillBridgeDuringNATSIngest: raw payloads wait in INGEST; the
@@ -399,11 +380,12 @@ func TestChaosKillBridgeDuringNATSIngest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for deadline := time.Now().Add(60 * time.Second); streamCount(t, js, "EVENTS") < n/4; time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("ingest made no progress")
+	natstest.CheckFor(t, 60*time.Second, 2*time.Millisecond, func() error {
+		if c := streamCount(t, js, "EVENTS"); c < n/4 {
+			return fmt.Errorf("ingest made no progress: %d events", c)
 		}
-	}
+		return nil
+	})
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -411,11 +393,12 @@ func TestChaosKillBridgeDuringNATSIngest(t *testing.T) {
 	killedAt := streamCount(t, js, "EVENTS")
 	restarted := time.Now()
 	startProc(t, a)
-	for deadline := time.Now().Add(60 * time.Second); streamCount(t, js, "INGEST") > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("INGEST still holds %d messages", streamCount(t, js, "INGEST"))
+	natstest.CheckFor(t, 60*time.Second, 20*time.Millisecond, func() error {
+		if c := streamCount(t, js, "INGEST"); c > 0 {
+			return fmt.Errorf("INGEST still holds %d messages", c)
 		}
-	}
+		return nil
+	})
 	t.Logf("killed with %d of %d events stored; the rest took %s", killedAt, n, time.Since(restarted))
 	l := newLoad("", n) // nothing was answered over HTTP: only count and uniqueness
 	checkExactlyOnce(t, js, l)

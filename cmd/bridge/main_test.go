@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
 func TestVersionAndUsage(t *testing.T) {
@@ -64,7 +66,7 @@ func TestRunBinary(t *testing.T) {
 	cmd := exec.Command(bin, "run", "--mappings", mappings, "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--nats-listen", "127.0.0.1:-1", "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "text", "--events-auth", "none")
 	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
-	logs := &syncBuffer{}
+	logs := &natstest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -131,7 +133,7 @@ func TestRunBinary(t *testing.T) {
 // listening waits for a bridge's "bridge started" log line (text format)
 // in logs and returns the public and admin addresses it names; it fails
 // the test if the process exits first (exited gets its Wait) or after 30s.
-func listening(t *testing.T, logs *syncBuffer, exited <-chan error) (httpAddr, adminAddr string) {
+func listening(t *testing.T, logs *natstest.Buffer, exited <-chan error) (httpAddr, adminAddr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -469,19 +469,22 @@ func (l *clusterLoad) statusCounts() string {
 // ended (its error, if any, is put back for the caller).
 func (l *clusterLoad) waitDone(t *testing.T, k int, result chan error) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); l.done.Load() < int64(k); time.Sleep(5 * time.Millisecond) {
+	var loadErr error
+	natstest.CheckFor(t, 30*time.Second, 5*time.Millisecond, func() error {
 		select {
-		case err := <-result:
+		case err := <-result: // the load ended: put its error back for the caller
 			result <- err
-			if err != nil {
-				t.Fatal(err)
-			}
-			return
+			loadErr = err
+			return nil
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d deliveries done", l.done.Load(), k)
+		if d := l.done.Load(); d < int64(k) {
+			return fmt.Errorf("only %d of %d deliveries done", d, k)
 		}
+		return nil
+	})
+	if loadErr != nil {
+		t.Fatal(loadErr)
 	}
 }
 

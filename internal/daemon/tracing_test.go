@@ -2,15 +2,11 @@ package daemon
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +16,7 @@ import (
 	"github.com/bridge-dev/bridge/eventsprotocol"
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/natstest"
+	"github.com/bridge-dev/bridge/internal/tracing/tracingtest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -145,7 +142,7 @@ func TestEventsProtocolTraceparentFromMetadata(t *testing.T) {
 // (same trace as the incoming traceparent, new parent id), and Shutdown
 // posts the buffered spans to /v1/traces.
 func TestTracingExportsSpans(t *testing.T) {
-	col := newTraceCollector(t)
+	col := tracingtest.NewCollector(t)
 	b := startBridge(t, natstest.Start(t), func(c *config.Config) {
 		c.Tracing.Endpoint, c.Tracing.Insecure = col.URL, true
 	})
@@ -170,7 +167,7 @@ func TestTracingExportsSpans(t *testing.T) {
 	if err := b.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	posts, sent := col.received()
+	posts, sent := col.Received()
 	if posts == 0 {
 		t.Fatal("no spans posted to /v1/traces after Shutdown")
 	}
@@ -188,46 +185,4 @@ func TestTracingExportsSpans(t *testing.T) {
 			t.Errorf("the export lacks %s", what)
 		}
 	}
-}
-
-// traceCollector stands in for an OpenTelemetry collector's OTLP/HTTP receiver:
-// it counts POSTs to /v1/traces and keeps their bodies, undecoded.
-type traceCollector struct {
-	*httptest.Server
-	mu     sync.Mutex
-	posts  int
-	bodies []byte
-}
-
-func newTraceCollector(t *testing.T) *traceCollector {
-	t.Helper()
-	c := &traceCollector{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" {
-			http.NotFound(w, r)
-			return
-		}
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		data, _ := io.ReadAll(body)
-		c.mu.Lock()
-		c.posts++
-		c.bodies = append(c.bodies, data...)
-		c.mu.Unlock()
-	}))
-	t.Cleanup(c.Close)
-	return c
-}
-
-func (c *traceCollector) received() (int, []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.posts, bytes.Clone(c.bodies)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/storetest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -44,19 +45,13 @@ type store struct {
 
 func startStore(ctx context.Context, t *testing.T, log *slog.Logger) store {
 	t.Helper()
-	s := store{srv: natstest.Start(t), pcfg: publish.DefaultConfig()}
-	s.nc, s.js = natstest.Connect(t, s.srv.URL())
-	if err := publish.EnsureStreams(ctx, s.js, s.pcfg); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if s.publisher, err = publish.New(s.js, s.pcfg, log); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Start(t, storetest.Options{Logger: log})
+	s := store{srv: st.Srv, nc: st.NC, js: st.JS, pcfg: st.Config, publisher: st.Publisher}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(shopMapping), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	if s.set, err = transform.Load(dir, transform.Options{}); err != nil {
 		t.Fatal(err)
 	}

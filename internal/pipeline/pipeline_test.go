@@ -15,6 +15,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/storetest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -28,30 +29,12 @@ type fixture struct {
 
 func setup(t *testing.T, edit func(*publish.Config)) *fixture {
 	t.Helper()
-	srv := natstest.Start(t)
-	_, js := natstest.Connect(t, srv.URL())
-	cfg := publish.DefaultConfig()
-	if edit != nil {
-		edit(&cfg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := publish.New(js, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := idem.OpenStore(ctx, js, idem.StoreConfig{Bucket: idem.DefaultBucket, Replicas: 1, Horizon: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Start(t, storetest.Options{Edit: edit})
 	m, problems := transform.Parse("testdata/seq.yaml", mustRead(t, "testdata/seq.yaml"), transform.Options{})
 	if len(problems) > 0 {
 		t.Fatal(problems[0])
 	}
-	return &fixture{js: js, pub: pub, store: store, mapping: m, srv: srv}
+	return &fixture{js: st.JS, pub: st.Publisher, store: st.Idem, mapping: m, srv: st.Srv}
 }
 
 func mustRead(t *testing.T, path string) []byte {

@@ -2,67 +2,18 @@ package tracing
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/tracing/tracingtest"
 )
-
-// collector stands in for an OpenTelemetry collector's OTLP/HTTP receiver:
-// it counts the POSTs to /v1/traces and keeps their bodies, undecoded.
-type collector struct {
-	*httptest.Server
-	mu     sync.Mutex
-	posts  int
-	bodies [][]byte
-	status int // answered to each POST; 0: 200
-}
-
-func newCollector(t *testing.T) *collector {
-	t.Helper()
-	c := &collector{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != TracesPath {
-			http.NotFound(w, r)
-			return
-		}
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		b, _ := io.ReadAll(body)
-		c.mu.Lock()
-		c.posts++
-		c.bodies = append(c.bodies, b)
-		status := c.status
-		c.mu.Unlock()
-		if status != 0 {
-			w.WriteHeader(status)
-		}
-	}))
-	t.Cleanup(c.Close)
-	return c
-}
-
-// received returns the number of POSTs and their bodies joined.
-func (c *collector) received() (int, []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.posts, bytes.Join(c.bodies, nil)
-}
 
 func TestTracesURL(t *testing.T) {
 	tests := []struct{ endpoint, want, err string }{
@@ -125,14 +76,14 @@ func TestStartRefuses(t *testing.T) {
 }
 
 func TestProviderExportsOnShutdown(t *testing.T) {
-	c := newCollector(t)
+	c := tracingtest.NewCollector(t)
 	p, err := Start(Config{Endpoint: c.URL, Insecure: true, SampleRatio: 1, Version: "v9.8.7"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, span, out := p.Tracer().StartDelivery(context.Background(), "webhook", "stripe", Context{TraceParent: validTP})
 	span.Finish(Result{Outcome: "published"})
-	if n, _ := c.received(); n != 0 {
+	if n, _ := c.Received(); n != 0 {
 		t.Fatalf("%d POSTs before Shutdown; the batcher should hold the span", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -143,7 +94,7 @@ func TestProviderExportsOnShutdown(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Errorf("second Shutdown: %v", err)
 	}
-	n, body := c.received()
+	n, body := c.Received()
 	if n == 0 {
 		t.Fatal("no POST to /v1/traces after Shutdown")
 	}
@@ -162,8 +113,8 @@ func TestProviderExportsOnShutdown(t *testing.T) {
 }
 
 func TestExportFailuresAreLogged(t *testing.T) {
-	c := newCollector(t)
-	c.status = http.StatusBadRequest // not retried
+	c := tracingtest.NewCollector(t)
+	c.AnswerWith(http.StatusBadRequest) // not retried
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {

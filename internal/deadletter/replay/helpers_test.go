@@ -9,11 +9,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
-	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/storetest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -33,28 +33,11 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := natstest.Start(t)
-	_, js := natstest.Connect(t, srv.URL())
-	cfg := publish.DefaultConfig()
-	cfg.RetryInitial, cfg.RetryMax = 10*time.Millisecond, 50*time.Millisecond
-	ctx := ctxFor(t, 10*time.Second)
-	if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := publish.New(js, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := idem.OpenStore(ctx, js, idem.StoreConfig{Bucket: idem.DefaultBucket, Replicas: 1, Horizon: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead, err := deadletter.NewWriter(pub, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{srv: srv, js: js, cfg: cfg, pub: pub, dead: dead, stream: deadletter.NewStream(js, cfg),
-		pipe: pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead}),
+	st := storetest.Start(t, storetest.Options{Edit: func(c *publish.Config) {
+		c.RetryInitial, c.RetryMax = 10*time.Millisecond, 50*time.Millisecond
+	}})
+	return &env{srv: st.Srv, js: st.JS, cfg: st.Config, pub: st.Publisher, dead: st.Dead, stream: deadletter.NewStream(st.JS, st.Config),
+		pipe: pipeline.New(st.Publisher, pipeline.Options{Dedupe: st.Idem, DeadLetters: st.Dead}),
 		v1:   loadSet(t, "testdata/v1"), v2: loadSet(t, "testdata/v2")}
 }
 
