@@ -21,21 +21,22 @@ const (
 
 // Defaults of the settings no component owns; Default returns them, with
 // each component's own (publish.DefaultConfig, idem.DefaultStoreConfig,
-// tracing.DefaultConfig, natsembed.DefaultConfig, pipeline.DefaultMaxInFlight), as a Config.
+// tracing.DefaultConfig, natsembed.DefaultConfig, pipeline.DefaultMaxInFlight,
+// ingest's Default...), as a Config.
 const (
 	defaultHTTP             = ":8080"
 	defaultAdmin            = "127.0.0.1:9090"
 	defaultMappings         = "./mappings"
 	defaultSchemas          = "./schemas"
 	defaultIngestConsumer   = ingest.DefaultConsumer
-	defaultIngestBatch      = 64
-	defaultIngestWorkers    = 8
-	defaultIngestMaxDeliver = 10
-	defaultIngestAckWait    = 30 * time.Second
+	defaultIngestBatch      = ingest.DefaultBatch
+	defaultIngestWorkers    = ingest.DefaultWorkers
+	defaultIngestMaxDeliver = ingest.DefaultMaxDeliver
+	defaultIngestAckWait    = ingest.DefaultAckWait
 	defaultEventsAuth       = "none"
 	defaultBodyLimit        = 1 << 20
 	defaultMaxInflightBytes = 64 << 20
-	defaultRequestTimeout   = 10 * time.Second
+	defaultRequestTimeout   = ingest.DefaultNATSTimeout // one delivery's deadline, on every door
 	defaultRateLimit        = 0 // off
 	defaultRateBurst        = 50
 	defaultGrace            = 30 * time.Second
