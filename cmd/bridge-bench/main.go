@@ -29,6 +29,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 const usageText = `bridge-bench drives signed, unique webhook deliveries at a bridge on an
@@ -302,46 +304,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	logf("%s", res.Machine.oneLine())
 
-	var (
-		b       bridge
-		natsURL string
-		secret  string
-	)
-	if o.Target != "" {
-		if secret, err = targetSecret(o.Provider); err != nil {
-			return nil, err
-		}
-		b, natsURL = newRemote(o.Target), o.NATSURL
-		logf("driving the bridge at %s (events read back from %s)", o.Target, natsURL)
-	} else {
-		res.Sync = syncText(o.SyncAlways)
-		logf("starting nats-server (JetStream, file store in %s, sync %s)", tmp, res.Sync)
-		srv, serr := startNATS(ctx, filepath.Join(tmp, "nats"), o.SyncAlways)
-		if serr != nil {
-			return nil, serr
-		}
-		defer func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer scancel()
-			err = errors.Join(err, srv.Shutdown(sctx))
-		}()
-		natsURL = srv.ClientURL()
-		if secret, err = randomSecret(); err != nil {
-			return nil, err
-		}
-		if o.Subprocess {
-			b, err = startSubprocess(ctx, o, natsURL, srv.MonitorURL(), secret, tmp, logf)
-		} else {
-			b, err = startInProcess(ctx, o, natsURL, srv.MonitorURL(), secret, logf)
-		}
-		if err != nil {
-			return nil, err
-		}
+	b, natsURL, secret, stopTarget, err := startTarget(ctx, o, tmp, res, logf)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer scancel()
-		err = errors.Join(err, b.Stop(sctx))
+		err = errors.Join(err, stopTarget(sctx))
 	}()
 	res.Mode, res.ResourceScope = b.Describe()
 
@@ -371,6 +341,63 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}
 	}
 
+	if err := measure(ctx, o, b, ld, res, logf); err != nil {
+		return nil, err
+	}
+
+	logf("reading the EVENTS stream back (%d events answered 2xx)", ld.answeredCount())
+	v, err := verify(ctx, js, ld, fromSeq)
+	if err != nil {
+		return nil, fmt.Errorf("exactly-once check: %w", err)
+	}
+	res.ExactlyOnce = v
+
+	if err := compare(ctx, o, natsURL, js, gen, secret, tmp, res, logf); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// startTarget starts what is measured: the bridge at o.Target (events read
+// back from o.NATSURL), or a nats-server and a bridge of this build, in
+// this process or as a subprocess. It returns the bridge, the NATS URL its
+// events are read back from, the webhook signing secret, and how to stop
+// all it started.
+func startTarget(ctx context.Context, o Options, tmp string, res *Result, logf func(string, ...any)) (b bridge, natsURL, secret string, stop func(context.Context) error, err error) {
+	if o.Target != "" {
+		if secret, err = targetSecret(o.Provider); err != nil {
+			return nil, "", "", nil, err
+		}
+		b = newRemote(o.Target)
+		logf("driving the bridge at %s (events read back from %s)", o.Target, o.NATSURL)
+		return b, o.NATSURL, secret, b.Stop, nil
+	}
+	res.Sync = syncText(o.SyncAlways)
+	logf("starting nats-server (JetStream, file store in %s, sync %s)", tmp, res.Sync)
+	srv, err := startNATS(ctx, filepath.Join(tmp, "nats"), o.SyncAlways)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	natsURL = srv.ClientURL()
+	if secret, err = randomSecret(); err == nil {
+		if o.Subprocess {
+			b, err = startSubprocess(ctx, o, natsURL, srv.MonitorURL(), secret, tmp, logf)
+		} else {
+			b, err = startInProcess(ctx, o, natsURL, srv.MonitorURL(), secret, logf)
+		}
+	}
+	if err != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer scancel()
+		return nil, "", "", nil, errors.Join(err, srv.Shutdown(sctx))
+	}
+	stop = func(ctx context.Context) error { return errors.Join(b.Stop(ctx), srv.Shutdown(ctx)) }
+	return b, natsURL, secret, stop, nil
+}
+
+// measure runs the measured load and records the bridge's (and, when it
+// is another process, the harness's) figures in res.
+func measure(ctx context.Context, o Options, b bridge, ld *loader, res *Result, logf func(string, ...any)) error {
 	if o.Count > 0 {
 		logf("measuring: %d deliveries at concurrency %d", o.Count, o.Concurrency)
 	} else {
@@ -378,12 +405,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	stopProfile, err := startCPUProfile(o.CPUProfile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	before, err := b.Usage()
 	if err != nil {
 		stopProfile()
-		return nil, err
+		return err
 	}
 	var harnessBefore usage
 	measureHarness := o.Subprocess || o.Target != ""
@@ -394,13 +421,13 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	after, err := b.Usage()
 	stopProfile()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	if err := writeHeapProfile(o.MemProfile); err != nil {
-		return nil, err
+		return err
 	}
 	res.Bridge = summarize(st, before, after)
 	if measureHarness {
@@ -409,19 +436,17 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		res.Harness = &h
 	}
 	res.Dials = ld.client.dials.Load()
+	return nil
+}
 
-	logf("reading the EVENTS stream back (%d events answered 2xx)", ld.answeredCount())
-	v, err := verify(ctx, js, ld, fromSeq)
-	if err != nil {
-		return nil, fmt.Errorf("exactly-once check: %w", err)
-	}
-	res.ExactlyOnce = v
-
+// compare runs what the bridge is compared with, as o asks: raw JetStream
+// publishing (the ceiling) and the thin forwarder, under the same load.
+func compare(ctx context.Context, o Options, natsURL string, js jetstream.JetStream, gen *generator, secret, tmp string, res *Result, logf func(string, ...any)) error {
 	if o.Ceiling {
 		logf("ceiling: raw JetStream publishing at concurrency %d", o.Concurrency)
 		c, err := runCeiling(ctx, natsURL, js, o, res.Bridge.Rate)
 		if err != nil {
-			return nil, fmt.Errorf("ceiling: %w", err)
+			return fmt.Errorf("ceiling: %w", err)
 		}
 		res.Ceiling = c
 	}
@@ -429,11 +454,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		logf("thin forwarder: same load at concurrency %d", o.Concurrency)
 		th, err := runThin(ctx, o, gen, secret, tmp, res.Bridge.Rate)
 		if err != nil {
-			return nil, fmt.Errorf("thin forwarder: %w", err)
+			return fmt.Errorf("thin forwarder: %w", err)
 		}
 		res.Thin = th
 	}
-	return res, nil
+	return nil
 }
 
 // startCPUProfile starts profiling this process into file (nothing when
