@@ -37,7 +37,7 @@ const (
 	defaultBodyLimit        = 1 << 20
 	defaultMaxInflightBytes = 64 << 20
 	defaultRequestTimeout   = ingest.DefaultNATSTimeout // one delivery's deadline, on every door
-	defaultRateLimit        = 0 // off
+	defaultRateLimit        = 0                         // off
 	defaultRateBurst        = 50
 	defaultGrace            = 30 * time.Second
 	defaultLogFormat        = FormatJSON
