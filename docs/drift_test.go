@@ -12,6 +12,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -649,5 +650,59 @@ func TestDocsCiteRealTests(t *testing.T) {
 	}
 	if cited == 0 {
 		t.Fatal("no page cites a test: the test no longer reads them")
+	}
+}
+
+// TestReadmeListsEveryPackage fails when a package of the module is not in
+// the README's architecture table (a newcomer finds where each concept
+// lives in one hop), or the table names a package that does not exist.
+func TestReadmeListsEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "## How it is built")
+	end := strings.Index(text[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no section \"How it is built\"")
+	}
+	section := text[start : start+1+end]
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("`((?:internal|cmd)/[a-z0-9/_-]+|eventsprotocol|subscriber)`").FindAllStringSubmatch(section, -1) {
+		listed[m[1]] = true
+	}
+	have := map[string]bool{}
+	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && (strings.HasPrefix(name, ".") && path != ".." || name == "testdata" || name == "node_modules" || name == "examples" || name == "docs") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		dir, _ := filepath.Rel("..", filepath.Dir(path))
+		if dir != "." {
+			have[filepath.ToSlash(dir)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg := range have {
+		// A subpackage is found through its parent's row when the row
+		// names it by its last element (`replay/`, `ingest/envelope`).
+		if !listed[pkg] && !strings.Contains(section, "`"+pkg[strings.LastIndex(pkg, "/")+1:]) && !strings.Contains(section, strings.TrimPrefix(pkg, "internal/")) {
+			t.Errorf("package %s is not in README's architecture table", pkg)
+		}
+	}
+	for pkg := range listed {
+		if !have[pkg] {
+			t.Errorf("README's architecture table names %s, which has no Go files", pkg)
+		}
 	}
 }
