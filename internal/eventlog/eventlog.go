@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -151,6 +152,11 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Event, error) {
 	}
 	var out []Event
 	err := r.scan(ctx, f.Type, start, func(m jetstream.Msg) (bool, error) {
+		// The entity is matched on the headers first: only the events
+		// listed are decoded.
+		if f.Entity != "" && m.Headers().Get("ce-subject") != "" && !matchEntity(Event{Header: m.Headers()}, f.Entity) {
+			return true, nil
+		}
 		e, err := decode(m)
 		if err != nil || !matchEntity(e, f.Entity) {
 			return err == nil, err
@@ -251,12 +257,18 @@ func (r *Reader) scan(ctx context.Context, typ string, start time.Time, fn func(
 	}
 	pending := info.NumPending
 	for pending > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		batch, err := cons.Fetch(int(min(pending, 256)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			return fmt.Errorf("reading stream %s: %w", r.stream, err)
 		}
 		n := 0
 		for m := range batch.Messages() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			n++
 			meta, err := m.Metadata()
 			if err != nil {
@@ -310,8 +322,12 @@ func decode(m jetstream.Msg) (Event, error) {
 	return e, nil
 }
 
-// matchEntity reports whether e is an event of entity, its subject
-// ("charge/ch_1") or its id alone ("ch_1"); an empty entity matches all.
+// matchEntity reports whether e is an event of entity: its subject
+// ("charge/<uuid>") or the entity's UUID alone, or the provider's id of it
+// with or without its type ("charge/ch_1", "ch_1"): the bridge stores
+// idem.EntityID(provider, entity type, provider's id) in the subject, so
+// the provider's id is turned into that UUID with the event's provider and
+// type. An empty entity matches all.
 func matchEntity(e Event, entity string) bool {
 	if entity == "" {
 		return true
@@ -320,9 +336,27 @@ func matchEntity(e Event, entity string) bool {
 	if subject == "" {
 		subject = e.Event.Subject()
 	}
-	if subject == entity {
+	etype, uid, ok := strings.Cut(subject, "/")
+	if !ok {
+		return subject == entity
+	}
+	want := entity
+	if t, id, typed := strings.Cut(entity, "/"); typed {
+		if t != etype {
+			return false
+		}
+		want = id
+	}
+	if want == uid {
 		return true
 	}
-	_, id, ok := strings.Cut(subject, "/")
-	return ok && !strings.Contains(entity, "/") && id == entity
+	typ := e.Header.Get("ce-type")
+	if typ == "" {
+		typ = e.Event.Type()
+	}
+	tokens := strings.SplitN(typ, ".", 3) // event.<provider>.…
+	if len(tokens) < 3 {
+		return false
+	}
+	return idem.EntityID(tokens[1], etype, want).String() == uid
 }

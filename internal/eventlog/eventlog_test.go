@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
@@ -195,5 +196,44 @@ func TestNoStream(t *testing.T) {
 	_, err := NewReader(js, "EVENTS").List(context.Background(), Filter{})
 	if err == nil || !strings.Contains(err.Error(), "stream EVENTS does not exist") {
 		t.Errorf("no stream: %v", err)
+	}
+}
+
+// TestEntityByProviderID: the subject holds the entity's UUID, made from
+// the provider's id; an entity given as the provider's id (with or without
+// its type) or as the UUID finds the same events, of that provider only.
+func TestEntityByProviderID(t *testing.T) {
+	js, r := setup(t)
+	ctx := context.Background()
+	charge := "charge/" + idem.EntityID("stripe", "charge", "ch_3S5k").String()
+	a := store(t, js, "event.stripe.payments.charge.succeeded", charge)
+	store(t, js, "event.stripe.payments.charge.succeeded", "charge/"+idem.EntityID("stripe", "charge", "ch_other").String())
+	// The same provider id under another provider is another entity.
+	store(t, js, "event.acme.payments.charge.succeeded", "charge/"+idem.EntityID("acme", "charge", "ch_3S5k").String())
+	for _, entity := range []string{"ch_3S5k", "charge/ch_3S5k", charge, strings.TrimPrefix(charge, "charge/")} {
+		got, err := r.List(ctx, Filter{Entity: entity, Type: "event.stripe.>"})
+		if err != nil || fmt.Sprint(ids(got)) != fmt.Sprint([]string{a}) {
+			t.Errorf("entity %q: %v, %v; want [%s]", entity, ids(got), err, a)
+		}
+	}
+	if got, _ := r.List(ctx, Filter{Entity: "refund/ch_3S5k"}); len(got) != 0 {
+		t.Errorf("another type: %v", ids(got))
+	}
+	if got, _ := r.List(ctx, Filter{Entity: "ch_3S5k"}); len(got) != 2 {
+		t.Errorf("every provider: %v, want the stripe and the acme charge", ids(got))
+	}
+}
+
+// TestListStopsWhenItsContextEnds: a scan over many events ends with its
+// context (Ctrl-C, the admin API's request timeout).
+func TestListStopsWhenItsContextEnds(t *testing.T) {
+	js, r := setup(t)
+	for i := range 300 {
+		store(t, js, "event.stripe.payments.charge.succeeded", fmt.Sprintf("charge/%d", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.List(ctx, Filter{Entity: "nope"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("List with an ended context: %v, want context.Canceled", err)
 	}
 }
