@@ -446,7 +446,7 @@ func checkHelmServices(t *testing.T, objs []kubeObject, vals chartValues) {
 // rendered Secret appears anywhere in it.
 func checkHelmSecrets(t *testing.T, objs []kubeObject, vals chartValues) {
 	t.Helper()
-	d, c := bridgeContainer(t, objs)
+	_, c := bridgeContainer(t, objs)
 	secrets := all[kubeSecret](t, objs, "Secret")
 	switch {
 	case vals.Secrets.ExistingSecret != "":
@@ -461,11 +461,11 @@ func checkHelmSecrets(t *testing.T, objs []kubeObject, vals chartValues) {
 
 	secretNames := map[string]bool{config.EnvEventsSecret: true, config.EnvNATSPassword: true,
 		config.EnvNATSToken: true, config.EnvAdminToken: true}
-	var secretValues []string
+	secretValues := map[string]string{} // "Secret/key": value
 	for name, s := range secrets {
 		for k, v := range s.StringData {
 			secretNames[k] = true
-			secretValues = append(secretValues, v)
+			secretValues[name+"/"+k] = v
 			if !placeholder(v) {
 				t.Errorf("Secret %s: %s does not look like a placeholder (want REPLACE_ME in it)", name, k)
 			}
@@ -495,9 +495,9 @@ func checkHelmSecrets(t *testing.T, objs []kubeObject, vals chartValues) {
 			}
 		}
 	}
-	for _, v := range secretValues {
-		if len(v) >= 4 && strings.Contains(pod.String(), v) {
-			t.Errorf("the Deployment holds a Secret's value (%.4s...)", v)
+	for _, where := range sortedKeys(secretValues) {
+		if v := secretValues[where]; len(v) >= 4 && strings.Contains(pod.String(), v) {
+			t.Errorf("the Deployment holds the value of %s", where)
 		}
 	}
 	for _, ef := range c.EnvFrom {
@@ -511,7 +511,6 @@ func checkHelmSecrets(t *testing.T, objs []kubeObject, vals chartValues) {
 	if vals.Secrets.ExistingSecret == "" && !vals.Secrets.Create && len(c.EnvFrom) > 0 {
 		t.Error("no Secret is configured, yet the Deployment has envFrom")
 	}
-	_ = d
 }
 
 // checkHelmMappings: every ConfigMap volume is mounted as a directory (no
@@ -782,5 +781,30 @@ func TestHelmChartRefuses(t *testing.T) {
 				t.Errorf("the error repeats the secret's value: %v", err)
 			}
 		})
+	}
+}
+
+// TestHelmChartNamesRealSettings: every BRIDGE_* variable the chart's files
+// name (templates, values, README, NOTES) is a setting of bridge run.
+func TestHelmChartNamesRealSettings(t *testing.T) {
+	n := 0
+	err := filepath.WalkDir(helmChart, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		names := bridgeEnvRef.FindAllString(string(data), -1)
+		n += len(names)
+		checkBridgeEnvNames(t, path, names)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("%s names no BRIDGE_* variable", helmChart)
 	}
 }
