@@ -767,6 +767,7 @@ func TestHelmChartRefuses(t *testing.T) {
 		{"bad mapping file name", []string{"--set", "mappings.files.a/b=x"}, "is not a mapping file name"},
 		{"empty chart-made Secret", []string{"--set", "secrets.existingSecret=", "--set", "secrets.create=true"}, "secrets.values is empty"},
 		{"bad secret name", []string{"--set", "secrets.existingSecret=", "--set", "secrets.create=true", "--set", "secrets.values.A-B=x"}, `"A-B" is not an environment variable name`},
+		{"preStop sleep before Kubernetes 1.30", []string{"--kube-version", "1.29.4"}, "the preStop sleep needs Kubernetes 1.30"},
 		{"admin token without a Secret", []string{"--set", "secrets.existingSecret=", "--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.adminToken=true"}, "serviceMonitor.adminToken"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
