@@ -809,3 +809,42 @@ func TestHelmChartNamesRealSettings(t *testing.T) {
 		t.Fatalf("%s names no BRIDGE_* variable", helmChart)
 	}
 }
+
+// TestHelmChartExistingConfigMaps: with existing ConfigMaps the chart
+// renders none, mounts the mappings' whole (no items) and lays the schemas
+// out as schemas.items says.
+func TestHelmChartExistingConfigMaps(t *testing.T) {
+	objs := renderChart(t, "--set", "mappings.existingConfigMap=my-mappings", "--set", "schemas.existingConfigMap=my-schemas",
+		"--set", "schemas.items[0].key=a_b.json", "--set", "schemas.items[0].path=a/b.json")
+	if cms := all[configMap](t, objs, "ConfigMap"); len(cms) != 0 {
+		t.Errorf("the chart renders ConfigMaps %v with existing ones named", sortedKeys(cms))
+	}
+	d, c := bridgeContainer(t, objs)
+	env := c.env()
+	volumes := map[string]kubeVolume{}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		volumes[v.Name] = v
+	}
+	for _, vm := range c.VolumeMounts {
+		v := volumes[vm.Name]
+		if vm.SubPath != "" {
+			t.Errorf("volume %s is mounted with subPath", vm.Name)
+		}
+		switch vm.MountPath {
+		case env["BRIDGE_MAPPINGS"]:
+			if v.ConfigMap == nil || v.ConfigMap.Name != "my-mappings" || len(v.ConfigMap.Items) != 0 {
+				t.Errorf("BRIDGE_MAPPINGS: volume %+v, want the whole ConfigMap my-mappings", v)
+			}
+		case env["BRIDGE_SCHEMAS"]:
+			if v.ConfigMap == nil || v.ConfigMap.Name != "my-schemas" ||
+				!slices.Equal(v.ConfigMap.Items, []keyToPath{{Key: "a_b.json", Path: "a/b.json"}}) {
+				t.Errorf("BRIDGE_SCHEMAS: volume %+v, want my-schemas with the item a_b.json at a/b.json", v)
+			}
+		default:
+			t.Errorf("volume %s is mounted at %s, neither BRIDGE_MAPPINGS nor BRIDGE_SCHEMAS", vm.Name, vm.MountPath)
+		}
+	}
+	if len(c.VolumeMounts) != 2 {
+		t.Errorf("%d volume mounts, want the mappings and the schemas", len(c.VolumeMounts))
+	}
+}
