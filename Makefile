@@ -88,6 +88,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 
+## bin/helm: the Helm CLI, for examples/deploy_helm_test.go (helm lint and
+## helm template of deploy/helm/bridge); built from the Go module proxy, not
+## a dependency of go.mod
+HELM_VERSION ?= v4.3.2
+bin/helm:
+	GOBIN=$(CURDIR)/bin CGO_ENABLED=0 $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
 ## tools: the nats CLI, to look at the stored events
 tools:
 	$(GO) install github.com/nats-io/natscli/nats@v0.5.0
