@@ -10,9 +10,10 @@
 // Config nests the configuration of the components that own one (Streams
 // is a publish.Config, Idempotency an idem.StoreConfig, Tracing a
 // tracing.Config), and Default starts from their own defaults: a default
-// is declared once, by the component that uses it. The settings no
-// component owns (listeners, NATS credentials, ingest, webhook limits) are
-// fields of Config, with their defaults here.
+// is declared once, by the component that uses it (the NATS ingest
+// settings' defaults are ingest's Default... constants). The settings no
+// component owns (listeners, NATS credentials, webhook limits) are fields
+// of Config, with their defaults here.
 //
 // The package only reads and checks settings; it starts nothing.
 package config

@@ -1,7 +1,10 @@
-// Package pipeline joins the stages: it applies a provider's mapping to an
-// ingested payload, publishes the resulting events (or the dead letter), and
-// returns the Verdict that every ingestor maps to its own protocol (an HTTP
-// status, a NATS ack or nak, an events-protocol answer).
+// Package pipeline joins the stages (Runner): it applies a provider's
+// mapping to an ingested payload, answers a delivery already stored from
+// the idempotency store (idem), keeps each entity's events in order (one
+// publish at a time per entity), publishes the events or the dead letter
+// (deadletter.Writer), and returns the Verdict that every door maps to its
+// own protocol (an HTTP status, a NATS ack or nak, an events-protocol
+// answer).
 package pipeline
 
 import "time"

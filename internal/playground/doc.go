@@ -8,6 +8,9 @@
 // mapping set and GET /api/catalog lists the types it can emit.
 //
 // It never touches NATS or the running mapping set: an edited mapping is
-// compiled aside, with placeholder secrets. The page's dead-letter view uses
-// the daemon's dead-letter API (GET /api/dlq, POST /api/dlq/replay).
+// compiled aside, with placeholder secrets. The page's other views use the
+// admin listener's other APIs: Dead letters the dead-letter API
+// (deadletter/replay: GET /api/dlq, POST /api/dlq/replay), Events the
+// stored events (eventlog: GET /api/events), and the catalogue links the
+// AsyncAPI document (asyncapi: GET /api/asyncapi).
 package playground

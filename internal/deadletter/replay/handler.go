@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/problem"
@@ -137,15 +138,16 @@ func (h *Handler) listDLQ(w http.ResponseWriter, r *http.Request) {
 	writeDLQJSON(w, http.StatusOK, map[string]any{"dead_letters": Show(letters, h.cfg.Mappings())})
 }
 
-// dlqQuery reads the filter of GET /api/dlq: since is a Go duration
-// ("24h"), limit 1..dlqListMax (default dlqListDefault).
+// dlqQuery reads the filter of GET /api/dlq: since is a duration as
+// everywhere else ("90m", "24h", "7d": eventlog.ParseSince), limit
+// 1..dlqListMax (default dlqListDefault).
 func dlqQuery(q url.Values) (deadletter.Filter, error) {
 	f := deadletter.Filter{Provider: q.Get("provider"), Reason: q.Get("reason"), Limit: dlqListDefault}
 	var errs []error
 	if s := q.Get("since"); s != "" {
 		var err error
-		if f.Since, err = time.ParseDuration(s); err != nil || f.Since <= 0 {
-			errs = append(errs, fmt.Errorf("since %q: want a positive Go duration such as 24h", s))
+		if f.Since, err = eventlog.ParseSince(s); err != nil || f.Since <= 0 {
+			errs = append(errs, fmt.Errorf("since %q: want a positive duration such as 90m, 24h or 7d", s))
 		}
 	}
 	if s := q.Get("limit"); s != "" {
@@ -217,8 +219,8 @@ func (h *Handler) replayDLQ(w http.ResponseWriter, r *http.Request) {
 	f := deadletter.Filter{Provider: req.Provider, Reason: req.Reason, Limit: req.Limit}
 	if req.Since != "" {
 		var err error
-		if f.Since, err = time.ParseDuration(req.Since); err != nil || f.Since <= 0 {
-			writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, fmt.Sprintf("since %q: want a positive Go duration such as 24h", req.Since), nil)
+		if f.Since, err = eventlog.ParseSince(req.Since); err != nil || f.Since <= 0 {
+			writeDLQProblem(w, r, "invalid-body", http.StatusBadRequest, fmt.Sprintf("since %q: want a positive duration such as 90m, 24h or 7d", req.Since), nil)
 			return
 		}
 	}
