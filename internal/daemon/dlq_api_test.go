@@ -68,7 +68,7 @@ func TestDLQAPI(t *testing.T) {
 		t.Fatalf("customer.created: %d %s, want 202 no_rule", r.status, r.raw)
 	}
 
-	r := get(t, b.admin+"/api/dlq?provider=stripe&reason=no_rule&since=1h&limit=10")
+	r := get(t, b.admin+"/api/dlq?provider=stripe&reason=no_rule&since=7d&limit=10")
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /api/dlq: %d %s", r.status, r.raw)
 	}
