@@ -101,8 +101,14 @@ func (f *eventsFlags) parse(args []string, positional int) ([]string, int) {
 		pos = append(pos, f.fs.Arg(0))
 		args = f.fs.Args()[1:]
 	}
-	if len(pos) != positional {
-		return nil, f.help.usageError(f.stderr, "takes %d argument(s), got %d %q", positional, len(pos), pos)
+	switch {
+	case len(pos) == positional:
+	case positional == 0:
+		return nil, f.help.usageError(f.stderr, "unexpected argument %q", pos[0])
+	case len(pos) == 0:
+		return nil, f.help.usageError(f.stderr, "the event's id is missing")
+	default:
+		return nil, f.help.usageError(f.stderr, "takes one event id, got %q", pos)
 	}
 	if err := f.filter.Validate(); err != nil {
 		return nil, f.help.usageError(f.stderr, "%s", flagNames(err, "type", "since", "limit"))

@@ -106,8 +106,11 @@ func (h *help) parseError(err error, fs *flag.FlagSet, stdout, stderr io.Writer)
 // writes them: "flag provided but not defined: --x", "invalid value "y"
 // for flag --x: ...".
 func flagError(err error) string {
-	s := strings.Replace(err.Error(), "not defined: -", "not defined: --", 1)
-	return strings.Replace(s, "for flag -", "for flag --", 1)
+	s := err.Error()
+	for _, prefix := range []string{"not defined: -", "for flag -", "needs an argument: -"} {
+		s = strings.Replace(s, prefix, prefix+"-", 1)
+	}
+	return s
 }
 
 // usageError prints the problem and the usage line on stderr and returns

@@ -216,3 +216,34 @@ func TestHelpBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageErrors: a usage error names what to fix, then gives the usage
+// line, on stderr with exit 2.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr, before the usage line
+	}{
+		{[]string{"events", "get"}, "bridge events get: the event's id is missing"},
+		{[]string{"events", "get", "a", "b"}, `takes one event id, got ["a" "b"]`},
+		{[]string{"tail", "x"}, `bridge tail: unexpected argument "x"`},
+		{[]string{"health", "--admin"}, "flag needs an argument: --admin"},
+		{[]string{"dlq"}, "bridge dlq: which command? list or replay"},
+		{[]string{"dlq", "lst"}, `unknown command "lst" (did you mean "list"?)`},
+		{[]string{"events", "list", "--limit", "-1"}, "--limit -1"},
+		{[]string{"dlq", "list", "--since", "-1h"}, "--since"},
+		{[]string{"version", "extra"}, `bridge version: unexpected argument "extra"`},
+		{[]string{"help", "--x"}, "bridge help: flag provided but not defined: --x"},
+		{[]string{"completion", "fis"}, `unknown shell "fis" (did you mean "fish"?)`},
+		{[]string{"map", "--mappings", "."}, "bridge map: --provider is required"},
+		{[]string{"check", "--mapings", "."}, "flag provided but not defined: --mapings (did you mean --mappings?)"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(tc.args, strings.NewReader(""), &out, &errOut)
+		lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+		if code != 2 || out.Len() > 0 || !strings.Contains(errOut.String(), tc.want) ||
+			!strings.HasPrefix(lines[len(lines)-1], "Usage: bridge ") {
+			t.Errorf("bridge %v: exit %d, stdout %q, stderr %q; want 2 and %q then the usage line on stderr", tc.args, code, out.String(), errOut.String(), tc.want)
+		}
+	}
+}
