@@ -9,24 +9,36 @@ import (
 	"github.com/bridge-dev/bridge/internal/config"
 )
 
+var asyncAPIHelp = help{name: "asyncapi", args: "[flags]",
+	purpose: "print the AsyncAPI 3.0 document of every event type the mappings can emit, with bridge run's NATS servers"}
+
+// asyncAPIFlags are bridge asyncapi's flags.
+type asyncAPIFlags struct {
+	*toolFlags
+	format *string
+	nats   *natsFlags
+}
+
+func newAsyncAPIFlags(stdout, stderr io.Writer) asyncAPIFlags {
+	t := newToolFlags(&asyncAPIHelp, stdout, stderr)
+	return asyncAPIFlags{t, t.fs.String("format", "yaml", "output format: yaml or json"), addServerFlags(t.fs)}
+}
+
 // runAsyncAPI is `bridge asyncapi`: the AsyncAPI 3.0 document of every
 // event type the mappings can emit, with the NATS servers of bridge run's
 // settings (--nats-url, else its embedded server's --nats-listen).
 func runAsyncAPI(args []string, stdout, stderr io.Writer) int {
-	t := newToolFlags("asyncapi", stderr)
-	format := t.fs.String("format", "yaml", "output format: yaml or json")
-	nats := addServerFlags(t.fs)
+	f := newAsyncAPIFlags(stdout, stderr)
+	t, format, nats := f.toolFlags, f.format, f.nats
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
 	if *format != "yaml" && *format != "json" {
-		fmt.Fprintf(stderr, "bridge asyncapi: --format %q: want yaml or json\n", *format)
-		return 2
+		return asyncAPIHelp.usageError(stderr, "--format %q: want yaml or json", *format)
 	}
 	cfg, err := nats.resolve()
 	if err != nil {
-		fmt.Fprintf(stderr, "bridge asyncapi: %v\n", err)
-		return 2
+		return asyncAPIHelp.usageError(stderr, "%v", err)
 	}
 	set, code := t.load(true, stderr)
 	if set == nil {
@@ -56,10 +68,10 @@ func runAsyncAPI(args []string, stdout, stderr io.Writer) int {
 // --nats-listen and --config, resolved as bridge run resolves them.
 func addServerFlags(fs *flag.FlagSet) *natsFlags {
 	n := &natsFlags{fs: fs, given: map[string]*string{}}
-	n.file = fs.String("config", "", "bridge run's YAML config file to read the NATS settings from (env BRIDGE_CONFIG)")
+	n.file = fs.String("config", "", "bridge run's YAML config file to read the NATS settings from")
 	for _, st := range config.Settings() {
 		if st.Flag == "nats-url" || st.Flag == "nats-listen" {
-			n.given[st.Flag] = fs.String(st.Flag, "", st.Usage+" (env "+st.Env+")")
+			n.given[st.Flag] = fs.String(st.Flag, "", st.Usage)
 		}
 	}
 	return n

@@ -7,20 +7,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/bridge-dev/bridge/internal/suggest"
 )
 
-// completionUsage is `bridge completion -h`.
-const completionUsage = `bridge completion: print a shell completion script for bridge
-
-Usage: bridge completion bash|zsh|fish
-
-  bash: source <(bridge completion bash)        (or save it in /etc/bash_completion.d/bridge)
+var completionHelp = help{name: "completion", args: "bash|zsh|fish",
+	purpose: "print a shell completion script for bridge",
+	more: `  bash: source <(bridge completion bash)        (or save it in /etc/bash_completion.d/bridge)
   zsh:  source <(bridge completion zsh)         (in ~/.zshrc, after compinit)
   fish: bridge completion fish > ~/.config/fish/completions/bridge.fish
 
-The script completes commands, dlq's subcommands and each command's flags,
-read from the commands' own help, so it is always the binary's.
-`
+The script completes commands, dlq's and events' subcommands and each
+command's flags, read from the commands' own help, so it is always the binary's.
+`}
 
 // completionCmd is one completable command line prefix ("dlq list") and
 // its flags, without dashes.
@@ -31,13 +30,12 @@ type completionCmd struct {
 
 // runCompletion is `bridge completion SHELL`.
 func runCompletion(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		fmt.Fprint(stdout, completionUsage)
-		return 0
+	fs := completionHelp.newFlagSet()
+	if err := fs.Parse(args); err != nil {
+		return completionHelp.parseError(err, fs, stdout, stderr)
 	}
-	if len(args) != 1 {
-		fmt.Fprint(stderr, completionUsage)
-		return 2
+	if args = fs.Args(); len(args) != 1 {
+		return completionHelp.usageError(stderr, "takes one argument, the shell: bash, zsh or fish")
 	}
 	cmds := completionCommands()
 	switch args[0] {
@@ -50,8 +48,11 @@ func runCompletion(args []string, stdout, stderr io.Writer) int {
 	case "fish":
 		writeFishCompletion(stdout, cmds)
 	default:
-		fmt.Fprintf(stderr, "bridge completion: unknown shell %q: bash, zsh or fish\n", args[0])
-		return 2
+		hint := ""
+		if c, ok := suggest.Closest(args[0], []string{"bash", "zsh", "fish"}); ok {
+			hint = fmt.Sprintf(" (did you mean %q?)", c)
+		}
+		return completionHelp.usageError(stderr, "unknown shell %q%s: bash, zsh or fish", args[0], hint)
 	}
 	return 0
 }

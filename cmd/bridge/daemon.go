@@ -17,20 +17,25 @@ import (
 	"github.com/bridge-dev/bridge/internal/daemon"
 )
 
+var runHelp = help{
+	name:    "run",
+	purpose: "run the daemon: webhooks, NATS payloads and events-protocol calls in, CloudEvents in JetStream out",
+	args:    "[flags]",
+	more: `Each setting is taken from its flag, else its environment variable, else
+the config file, else its default. See docs/configuration.md.
+`,
+}
+
 // runDaemon is `bridge run`: start, wait for a signal, drain, exit.
-func runDaemon(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bridge run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runDaemon(args []string, stdout, stderr io.Writer) int {
+	fs := runHelp.newFlagSet()
 	cfg, err := config.Load(fs, args, os.LookupEnv)
 	if errors.Is(err, flag.ErrHelp) {
+		runHelp.write(stdout, config.Settings())
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "bridge run: %v\n", err)
-		if s := flagSuggestion(fs, err); s != "" {
-			fmt.Fprintln(stderr, s)
-		}
-		return 2
+		return runHelp.usageError(stderr, "%s%s", flagError(err), flagSuggestion(fs, err))
 	}
 	log := cfg.Logger(stderr)
 	gcPercent := setGCPercent(os.LookupEnv)

@@ -24,35 +24,37 @@ import (
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
-const dlqUsage = `Usage:
-  bridge dlq list   [--provider P] [--reason R] [--since D] [--limit N] [--json] [--nats-url URL] [--mappings DIR]
-  bridge dlq replay [--provider P] [--reason R] [--since D] [--limit N] [--dry-run] [--json] [--nats-url URL] [--mappings DIR] [--schemas DIR]
-
-list shows the dead letters, bodies with each mapping file's redact paths
-blanked; replay maps them again with the current mappings, deletes those
-now stored or dropped, and rewrites those failing for a new reason.
+// natsSettingsText ends the help of the commands that read the bridge's streams.
+const natsSettingsText = `The NATS settings are bridge run's (flags, BRIDGE_* variables, --config or
+BRIDGE_CONFIG); without any, the embedded server a local bridge run starts.
 `
+
+var (
+	dlqHelp = help{name: "dlq", args: "list|replay [flags]",
+		purpose: "list the dead letters (EVENTS_DLQ), or map them again with the current mappings",
+		more: `  bridge dlq list    the dead letters, bodies with each mapping file's redact paths blanked
+  bridge dlq replay  map them again: delete those now stored or dropped, rewrite those
+                     failing for a new reason
+
+bridge help dlq list and bridge help dlq replay show their flags.
+`}
+	dlqListHelp = help{name: "dlq list", args: "[flags]",
+		purpose: "list the dead letters, the oldest first, bodies with each mapping file's redact paths blanked",
+		more:    natsSettingsText}
+	dlqReplayHelp = help{name: "dlq replay", args: "[flags]",
+		purpose: "map the dead letters again with the current mappings: delete those now stored or dropped, rewrite those failing for a new reason",
+		more:    natsSettingsText}
+)
 
 // bodyPreview is how much of a body `dlq list` shows.
 const bodyPreview = 120
 
 // runDLQ is `bridge dlq list|replay`.
 func runDLQ(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dlqUsage)
-		return 2
-	}
-	switch args[0] {
-	case "list":
-		return runDLQList(args[1:], stdout, stderr)
-	case "replay":
-		return runDLQReplay(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, dlqUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "bridge dlq: unknown command %q\n\n%s", args[0], dlqUsage)
-	return 2
+	return dlqHelp.subcommand(args, map[string]func([]string) int{
+		"list":   func(a []string) int { return runDLQList(a, stdout, stderr) },
+		"replay": func(a []string) int { return runDLQReplay(a, stdout, stderr) },
+	}, stdout, stderr)
 }
 
 // dlqFlags are the flags of both dlq commands.
@@ -65,8 +67,8 @@ type dlqFlags struct {
 	nats *natsFlags
 }
 
-func newDLQFlags(name string, limit int, stderr io.Writer) *dlqFlags {
-	f := &dlqFlags{toolFlags: newToolFlags("dlq "+name, stderr)}
+func newDLQFlags(h *help, limit int, stdout, stderr io.Writer) *dlqFlags {
+	f := &dlqFlags{toolFlags: newToolFlags(h, stdout, stderr)}
 	f.fs.StringVar(&f.filter.Provider, "provider", "", "only this provider's dead letters")
 	reasons := make([]string, 0, len(deadletter.Reasons()))
 	for _, r := range deadletter.Reasons() {
@@ -88,13 +90,11 @@ func (f *dlqFlags) parse(args []string) int {
 		return code
 	}
 	if err := f.filter.Validate(); err != nil {
-		fmt.Fprintf(f.fs.Output(), "%s: %v\n", f.fs.Name(), err)
-		return 2
+		return f.help.usageError(f.stderr, "%s", flagNames(err, "provider", "reason", "since", "limit"))
 	}
 	cfg, err := f.nats.resolve()
 	if err != nil {
-		fmt.Fprintf(f.fs.Output(), "%s: %v\n", f.fs.Name(), err)
-		return 2
+		return f.help.usageError(f.stderr, "%v", err)
 	}
 	given := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
@@ -114,7 +114,7 @@ func (f *dlqFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 
 // runDLQList is `bridge dlq list`.
 func runDLQList(args []string, stdout, stderr io.Writer) int {
-	f := newDLQFlags("list", 100, stderr)
+	f := newDLQFlags(&dlqListHelp, 100, stdout, stderr)
 	if code := f.parse(args); code >= 0 {
 		return code
 	}
@@ -163,11 +163,24 @@ func runDLQList(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// dlqReplayFlags are bridge dlq replay's flags.
+type dlqReplayFlags struct {
+	*dlqFlags
+	dryRun  *bool
+	timeout *time.Duration
+}
+
+func newDLQReplayFlags(stdout, stderr io.Writer) dlqReplayFlags {
+	f := newDLQFlags(&dlqReplayHelp, 0, stdout, stderr)
+	return dlqReplayFlags{f,
+		f.fs.Bool("dry-run", false, "print what would become of each dead letter; change nothing"),
+		f.fs.Duration("timeout", replay.DefaultTimeout, "how long to try to store each dead letter's outcome")}
+}
+
 // runDLQReplay is `bridge dlq replay`.
 func runDLQReplay(args []string, stdout, stderr io.Writer) int {
-	f := newDLQFlags("replay", 0, stderr)
-	dryRun := f.fs.Bool("dry-run", false, "print what would become of each dead letter; change nothing")
-	timeout := f.fs.Duration("timeout", replay.DefaultTimeout, "how long to try to store each dead letter's outcome")
+	rf := newDLQReplayFlags(stdout, stderr)
+	f, dryRun, timeout := rf.dlqFlags, rf.dryRun, rf.timeout
 	if code := f.parse(args); code >= 0 {
 		return code
 	}

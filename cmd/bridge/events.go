@@ -18,19 +18,31 @@ import (
 	"github.com/bridge-dev/bridge/internal/publish"
 )
 
-const eventsUsage = `bridge events: read the stored events (the EVENTS stream) without other tools
-
-Usage:
-  bridge events list [--type T] [--since D] [--entity E] [--limit N] [--json] [NATS settings]
-  bridge events get  ID [--json] [NATS settings]
-  bridge tail        [--type T] [--since D] [--entity E] [NATS settings]   follow new events
-
---type is an event type or a pattern (event.stripe.>, event.*.payments.>);
+// filtersText ends the help of the commands that filter events.
+const filtersText = `--type is an event type or a pattern (event.stripe.>, event.*.payments.>);
 --since a duration (90m, 24h, 7d); --entity an entity (charge/ch_1) or its
-id (ch_1). The NATS settings are bridge run's (--nats-url, --config, ...,
-and their BRIDGE_* variables); without any, the embedded server a local
-bridge run starts. See bridge events list -h.
+id (ch_1).
 `
+
+var (
+	eventsHelp = help{name: "events", args: "list|get [flags]",
+		purpose: "read the stored events (the EVENTS stream) without other tools",
+		more: `  bridge events list      the stored events, the oldest first
+  bridge events get ID    one event by its id
+  bridge tail             follow new events
+
+bridge help events list, bridge help events get and bridge help tail show their flags.
+`}
+	eventsListHelp = help{name: "events list", args: "[flags]",
+		purpose: "list the stored events, the oldest first",
+		more:    filtersText + natsSettingsText}
+	eventsGetHelp = help{name: "events get", args: "ID [flags]",
+		purpose: "print one stored event, found by its id",
+		more:    natsSettingsText}
+	tailHelp = help{name: "tail", args: "[flags]",
+		purpose: "print each event as it is stored, until interrupted",
+		more:    filtersText + natsSettingsText}
+)
 
 // sinceValue is a --since duration: Go's (90m, 24h) or whole days (7d).
 type sinceValue struct{ d *time.Duration }
@@ -50,31 +62,28 @@ func (s sinceValue) Set(v string) error {
 
 // eventsFlags are the flags of events list, events get and tail.
 type eventsFlags struct {
-	fs     *flag.FlagSet
-	nats   *natsFlags
-	filter eventlog.Filter
-	asJSON bool
+	fs             *flag.FlagSet
+	help           *help
+	stdout, stderr io.Writer
+	nats           *natsFlags
+	filter         eventlog.Filter
+	asJSON         bool
 }
 
-func newEventsFlags(name string, stderr io.Writer, filters bool) *eventsFlags {
-	f := &eventsFlags{fs: flag.NewFlagSet("bridge "+name, flag.ContinueOnError)}
-	f.fs.SetOutput(stderr)
-	if filters {
+func newEventsFlags(h *help, stdout, stderr io.Writer) *eventsFlags {
+	f := &eventsFlags{fs: h.newFlagSet(), help: h, stdout: stdout, stderr: stderr}
+	if h != &eventsGetHelp {
 		f.fs.StringVar(&f.filter.Type, "type", "", "only events of this type or pattern (event.stripe.>)")
 		f.fs.Var(sinceValue{&f.filter.Since}, "since", "only events stored within this long (90m, 24h, 7d)")
 		f.fs.StringVar(&f.filter.Entity, "entity", "", "only events of this entity (charge/ch_1) or entity id (ch_1)")
 	}
-	if name == "events list" {
+	if h == &eventsListHelp {
 		f.fs.IntVar(&f.filter.Limit, "limit", eventlog.DefaultLimit, fmt.Sprintf("at most this many events, the oldest first (at most %d)", eventlog.MaxLimit))
 	}
-	if name != "tail" {
+	if h != &tailHelp {
 		f.fs.BoolVar(&f.asJSON, "json", false, "print JSON (list: one event per line)")
 	}
 	f.nats = addNATSFlags(f.fs)
-	f.fs.Usage = func() {
-		fmt.Fprint(f.fs.Output(), eventsUsage, "\nFlags of bridge ", name, ":\n")
-		f.fs.PrintDefaults()
-	}
 	return f
 }
 
@@ -84,13 +93,7 @@ func (f *eventsFlags) parse(args []string, positional int) ([]string, int) {
 	var pos []string
 	for {
 		if err := f.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0
-			}
-			if s := flagSuggestion(f.fs, err); s != "" {
-				fmt.Fprintln(f.fs.Output(), s)
-			}
-			return nil, 2
+			return nil, f.help.parseError(err, f.fs, f.stdout, f.stderr)
 		}
 		if f.fs.NArg() == 0 {
 			break
@@ -98,22 +101,25 @@ func (f *eventsFlags) parse(args []string, positional int) ([]string, int) {
 		pos = append(pos, f.fs.Arg(0))
 		args = f.fs.Args()[1:]
 	}
-	if len(pos) != positional {
-		fmt.Fprintf(f.fs.Output(), "%s: takes %d argument(s), got %d %q\n\n", f.fs.Name(), positional, len(pos), pos)
-		f.fs.Usage()
-		return nil, 2
+	switch {
+	case len(pos) == positional:
+	case positional == 0:
+		return nil, f.help.usageError(f.stderr, "unexpected argument %q", pos[0])
+	case len(pos) == 0:
+		return nil, f.help.usageError(f.stderr, "the event's id is missing")
+	default:
+		return nil, f.help.usageError(f.stderr, "takes one event id, got %q", pos)
 	}
 	if err := f.filter.Validate(); err != nil {
-		fmt.Fprintf(f.fs.Output(), "%s: %v\n", f.fs.Name(), flagNames(err))
-		return nil, 2
+		return nil, f.help.usageError(f.stderr, "%s", flagNames(err, "type", "since", "limit"))
 	}
 	return pos, -1
 }
 
-// flagNames turns eventlog's field names into the flags that set them.
-func flagNames(err error) string {
+// flagNames turns a filter's field names in err into the flags that set them.
+func flagNames(err error, names ...string) string {
 	s := err.Error()
-	for _, name := range []string{"type", "since", "limit"} {
+	for _, name := range names {
 		s = strings.ReplaceAll(s, name+" ", "--"+name+" ")
 	}
 	return s
@@ -129,25 +135,14 @@ func (f *eventsFlags) reader() (*eventlog.Reader, func(), error) {
 
 // runEvents is `bridge events list|get`.
 func runEvents(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventsUsage)
-		return 2
-	}
-	switch args[0] {
-	case "list":
-		return runEventsList(args[1:], stdout, stderr)
-	case "get":
-		return runEventsGet(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, eventsUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "bridge events: unknown command %q\n\n%s", args[0], eventsUsage)
-	return 2
+	return eventsHelp.subcommand(args, map[string]func([]string) int{
+		"list": func(a []string) int { return runEventsList(a, stdout, stderr) },
+		"get":  func(a []string) int { return runEventsGet(a, stdout, stderr) },
+	}, stdout, stderr)
 }
 
 func runEventsList(args []string, stdout, stderr io.Writer) int {
-	f := newEventsFlags("events list", stderr, true)
+	f := newEventsFlags(&eventsListHelp, stdout, stderr)
 	if _, code := f.parse(args, 0); code >= 0 {
 		return code
 	}
@@ -195,7 +190,7 @@ func limitOf(f eventlog.Filter) int {
 }
 
 func runEventsGet(args []string, stdout, stderr io.Writer) int {
-	f := newEventsFlags("events get", stderr, false)
+	f := newEventsFlags(&eventsGetHelp, stdout, stderr)
 	pos, code := f.parse(args, 1)
 	if code >= 0 {
 		return code
@@ -231,7 +226,7 @@ func printEvent(w io.Writer, e eventlog.Event, pretty bool) int {
 // runTail is `bridge tail`: print each event as it is stored, until
 // interrupted.
 func runTail(args []string, stdout, stderr io.Writer) int {
-	f := newEventsFlags("tail", stderr, true)
+	f := newEventsFlags(&tailHelp, stdout, stderr)
 	if _, code := f.parse(args, 0); code >= 0 {
 		return code
 	}

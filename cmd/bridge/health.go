@@ -19,6 +19,27 @@ import (
 // command that hangs, and an answer that slow is a failure anyway.
 const healthTimeout = 3 * time.Second
 
+var healthHelp = help{name: "health", args: "[--live] [--quiet] [run settings]",
+	purpose: "exit 0 when the running bridge is ready (GET /readyz on its admin listener), 1 when not",
+	also:    []string{"admin", "config"},
+	more: `bridge health also takes every bridge run setting (bridge help run); it probes
+--admin's address, the loopback address when its host is unspecified.
+`}
+
+// healthFlags are bridge health's own flags; config.Load parses the run
+// settings it takes besides.
+type healthFlags struct {
+	fs          *flag.FlagSet
+	live, quiet *bool
+}
+
+func newHealthFlags() healthFlags {
+	fs := healthHelp.newFlagSet()
+	return healthFlags{fs,
+		fs.Bool("live", false, "probe liveness (GET /healthz) instead of readiness (GET /readyz)"),
+		fs.Bool("quiet", false, "print nothing on success")}
+}
+
 // runHealth is `bridge health`: it asks a running bridge's admin listener
 // whether it is ready (GET /readyz; with --live, GET /healthz) and exits 0
 // on 200, 1 otherwise. It reads the same settings as `bridge run` (flags,
@@ -27,33 +48,22 @@ const healthTimeout = 3 * time.Second
 // ::) is probed on the loopback address. The image's HEALTHCHECK and the
 // compose example use it: the image has no shell, curl or wget.
 func runHealth(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bridge health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	live := fs.Bool("live", false, "probe liveness (GET /healthz) instead of readiness (GET /readyz)")
-	quiet := fs.Bool("quiet", false, "print nothing on success")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "bridge health: exit 0 when the running bridge is ready (GET /readyz on its admin listener), 1 when not\n\nUsage: bridge health [--live] [--quiet] [run settings, e.g. --admin ADDR]\n\n")
-		fs.PrintDefaults()
-	}
+	f := newHealthFlags()
+	fs, live, quiet := f.fs, f.live, f.quiet
 	// Split health's own flags from the run settings: config.Load parses
 	// the rest, and rejects what neither knows.
 	own, rest := splitHealthArgs(args)
 	if err := fs.Parse(own); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "\nbridge health also takes every `bridge run` setting; it uses --admin (BRIDGE_ADMIN).")
-			return 0
-		}
-		return 2
+		return healthHelp.parseError(err, fs, stdout, stderr)
 	}
-	settings := flag.NewFlagSet("bridge health", flag.ContinueOnError)
-	settings.SetOutput(io.Discard)
+	settings := healthHelp.newFlagSet()
 	cfg, err := config.Load(settings, rest, os.LookupEnv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			healthHelp.write(stdout, healthHelp.rows(fs))
 			return 0
 		}
-		fmt.Fprintf(stderr, "bridge health: %v\n", err)
-		return 2
+		return healthHelp.usageError(stderr, "%s%s", flagError(err), flagSuggestion(settings, err, "live", "quiet"))
 	}
 	path := "/readyz"
 	if *live {
@@ -64,8 +74,7 @@ func runHealth(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "bridge health: --admin %q: %v\n", cfg.Admin, err)
-		return 2
+		return healthHelp.usageError(stderr, "--admin %q: %v", cfg.Admin, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

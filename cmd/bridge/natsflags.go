@@ -35,11 +35,11 @@ type natsFlags struct {
 
 func addNATSFlags(fs *flag.FlagSet) *natsFlags {
 	n := &natsFlags{fs: fs, given: map[string]*string{}}
-	n.file = fs.String("config", "", "bridge run's YAML config file to read the NATS settings from (env BRIDGE_CONFIG)")
+	n.file = fs.String("config", "", "bridge run's YAML config file to read the NATS settings from")
 	for _, st := range config.Settings() {
 		for _, name := range natsSettingFlags {
 			if st.Flag == name {
-				n.given[name] = fs.String(name, "", st.Usage+" (env "+st.Env+")")
+				n.given[name] = fs.String(name, "", st.Usage)
 			}
 		}
 	}

@@ -15,8 +15,8 @@ func TestHelpAndSuggestions(t *testing.T) {
 		out, err   string // in stdout, in stderr
 		emptyError bool   // nothing on stderr
 	}{
-		{args: []string{"help", "check"}, code: 0, out: "Usage of bridge check", emptyError: true},
-		{args: []string{"check", "-h"}, code: 0, out: "-mappings", emptyError: true},
+		{args: []string{"help", "check"}, code: 0, out: "bridge check: ", emptyError: true},
+		{args: []string{"check", "-h"}, code: 0, out: "--mappings DIR", emptyError: true},
 		{args: []string{"run", "--help"}, code: 0, out: "BRIDGE_NATS_URL", emptyError: true},
 		{args: []string{"help", "dlq"}, code: 0, out: "bridge dlq list", emptyError: true},
 		{args: []string{"chek"}, code: 2, err: `unknown command "chek" (did you mean "check"?)`},

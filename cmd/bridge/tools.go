@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,16 +20,17 @@ import (
 // The mapping tools (check, test, map, catalog) read the same directories as
 // `bridge run`, with the same environment variables as defaults.
 type toolFlags struct {
-	fs       *flag.FlagSet
-	mappings string
-	schemas  string
+	fs             *flag.FlagSet
+	help           *help
+	stdout, stderr io.Writer
+	mappings       string
+	schemas        string
 }
 
-func newToolFlags(name string, stderr io.Writer) *toolFlags {
-	t := &toolFlags{fs: flag.NewFlagSet("bridge "+name, flag.ContinueOnError)}
-	t.fs.SetOutput(stderr)
-	t.fs.StringVar(&t.mappings, "mappings", envOr("BRIDGE_MAPPINGS", "./mappings"), "mapping files directory (env BRIDGE_MAPPINGS)")
-	t.fs.StringVar(&t.schemas, "schemas", envOr("BRIDGE_SCHEMAS", "./schemas"), "JSON schema directory (env BRIDGE_SCHEMAS)")
+func newToolFlags(h *help, stdout, stderr io.Writer) *toolFlags {
+	t := &toolFlags{fs: h.newFlagSet(), help: h, stdout: stdout, stderr: stderr}
+	t.fs.StringVar(&t.mappings, "mappings", envOr("BRIDGE_MAPPINGS", "./mappings"), "mapping files directory")
+	t.fs.StringVar(&t.schemas, "schemas", envOr("BRIDGE_SCHEMAS", "./schemas"), "JSON schema directory")
 	return t
 }
 
@@ -44,17 +44,10 @@ func envOr(name, def string) string {
 // parse returns the exit code to stop with, or -1 to go on.
 func (t *toolFlags) parse(args []string) int {
 	if err := t.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if s := flagSuggestion(t.fs, err); s != "" {
-			fmt.Fprintln(t.fs.Output(), s)
-		}
-		return 2
+		return t.help.parseError(err, t.fs, t.stdout, t.stderr)
 	}
 	if t.fs.NArg() > 0 {
-		fmt.Fprintf(t.fs.Output(), "%s: unexpected argument %q\n", t.fs.Name(), t.fs.Arg(0))
-		return 2
+		return t.help.usageError(t.stderr, "unexpected argument %q", t.fs.Arg(0))
 	}
 	return -1
 }
@@ -79,10 +72,21 @@ func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, i
 	return set, 0
 }
 
+var (
+	checkHelp = help{name: "check", args: "[flags]",
+		purpose: "compile and lint every mapping as bridge run would (secrets from the environment); each problem as file:line:col"}
+	testHelp = help{name: "test", args: "[flags]",
+		purpose: "run every mapping rule's fixtures, one line each; exit 1 on a mismatch"}
+	mapHelp = help{name: "map", args: `--provider P [-H "Name: value"]... [flags] < payload.json`,
+		purpose: "dry run: map one payload from stdin and print the event(s) or the dead-letter reason, without NATS"}
+	catalogHelp = help{name: "catalog", args: "[flags]",
+		purpose: "list every event type the mappings can emit, with its schema and rule"}
+)
+
 // runCheck is `bridge check`: load and type-check every mapping as the
 // daemon would (secrets from the environment) and list every problem.
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	t := newToolFlags("check", stderr)
+	t := newToolFlags(&checkHelp, stdout, stderr)
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
@@ -108,11 +112,22 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// testFlags are bridge test's flags.
+type testFlags struct {
+	*toolFlags
+	update *bool
+}
+
+func newTestFlags(stdout, stderr io.Writer) testFlags {
+	t := newToolFlags(&testHelp, stdout, stderr)
+	return testFlags{t, t.fs.Bool("update", false, "rewrite the expected files from the actual output")}
+}
+
 // runTest is `bridge test`: every rule's fixtures, one line each and a
 // summary, exit 1 on a mismatch; --update rewrites the expected files.
 func runTest(args []string, stdout, stderr io.Writer) int {
-	t := newToolFlags("test", stderr)
-	update := t.fs.Bool("update", false, "rewrite the expected files from the actual output")
+	f := newTestFlags(stdout, stderr)
+	t, update := f.toolFlags, f.update
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
@@ -148,7 +163,12 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 // headerFlags collects repeated -H "Name: value" flags.
 type headerFlags map[string]string
 
-func (h headerFlags) String() string { return fmt.Sprint(map[string]string(h)) }
+func (h headerFlags) String() string {
+	if len(h) == 0 {
+		return ""
+	}
+	return fmt.Sprint(map[string]string(h))
+}
 
 func (h headerFlags) Set(s string) error {
 	k, v, ok := strings.Cut(s, ":")
@@ -159,21 +179,32 @@ func (h headerFlags) Set(s string) error {
 	return nil
 }
 
+// mapFlags are bridge map's flags.
+type mapFlags struct {
+	*toolFlags
+	provider, contentType *string
+	headers               headerFlags
+}
+
+func newMapFlags(stdout, stderr io.Writer) mapFlags {
+	f := mapFlags{toolFlags: newToolFlags(&mapHelp, stdout, stderr), headers: headerFlags{}}
+	f.provider = f.fs.String("provider", "", "the provider whose mapping file to apply (required)")
+	f.contentType = f.fs.String("content-type", transform.ContentJSON, "the payload's content type")
+	f.fs.Var(f.headers, "H", `a request header "Name: value" (repeatable), e.g. -H "X-GitHub-Event: push"`)
+	return f
+}
+
 // runMap is `bridge map`: a dry run of one payload from stdin (an
 // events-protocol envelope for a file that takes only the events protocol),
 // printing the event(s) or the dead-letter reason, without touching NATS.
 func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	t := newToolFlags("map", stderr)
-	provider := t.fs.String("provider", "", "the provider whose mapping file to apply (required)")
-	contentType := t.fs.String("content-type", transform.ContentJSON, "the payload's content type")
-	headers := headerFlags{}
-	t.fs.Var(headers, "H", `a request header "Name: value" (repeatable), e.g. -H "X-GitHub-Event: push"`)
+	f := newMapFlags(stdout, stderr)
+	t, provider, contentType, headers := f.toolFlags, f.provider, f.contentType, f.headers
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
 	if *provider == "" {
-		fmt.Fprintln(stderr, "bridge map: --provider is required")
-		return 2
+		return mapHelp.usageError(stderr, "--provider is required")
 	}
 	set, code := t.load(true, stderr)
 	if set == nil {
@@ -215,10 +246,21 @@ func runMap(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// catalogFlags are bridge catalog's flags.
+type catalogFlags struct {
+	*toolFlags
+	asJSON *bool
+}
+
+func newCatalogFlags(stdout, stderr io.Writer) catalogFlags {
+	t := newToolFlags(&catalogHelp, stdout, stderr)
+	return catalogFlags{t, t.fs.Bool("json", false, "print JSON instead of a table")}
+}
+
 // runCatalog is `bridge catalog`: every type the set can emit.
 func runCatalog(args []string, stdout, stderr io.Writer) int {
-	t := newToolFlags("catalog", stderr)
-	asJSON := t.fs.Bool("json", false, "print JSON instead of a table")
+	f := newCatalogFlags(stdout, stderr)
+	t, asJSON := f.toolFlags, f.asJSON
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
