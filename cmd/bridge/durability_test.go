@@ -57,7 +57,7 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 				"-e", "trace=fsync,fdatasync,write,writev,pwrite64,pwritev,sendto,sendmsg", "-o", tracePath,
 				bin, "run", "--mappings", mappings, "--schemas", schemas, "--http", a.http, "--admin", a.admin,
 				"--data", filepath.Join(dir, "data"), "--nats-listen", "127.0.0.1:-1", "--sync", tc.sync,
-				"--log-format", "text", "--request-timeout", "10s", "--grace", "5s", "--events-auth", "none"))
+				"--log-format", "text", "--request-timeout", "10s", "--grace", "25s", "--events-auth", "none"))
 			a = p.addrs
 
 			client := &http.Client{Timeout: 20 * time.Second}
@@ -137,7 +137,7 @@ func stopTraced(t *testing.T, stracePid int, p *proc) {
 		if err != nil {
 			t.Fatalf("strace/bridge: %v", err)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second): // beyond its --grace: strace slows every syscall
 		t.Fatal("the bridge did not exit after SIGTERM")
 	}
 }
