@@ -124,7 +124,12 @@ func verify(ctx context.Context, js jetstream.JetStream, l *loader, from uint64)
 		}
 	}
 	v.ReadSeconds = time.Since(start).Seconds()
+	v.judge()
+	return v, nil
+}
 
+// judge lists what the counts of v break of exactly once, and sets OK.
+func (v *ExactlyOnce) judge() {
 	if v.RepeatedKeys > 0 {
 		v.Problems = append(v.Problems, fmt.Sprintf("%d events repeat an idempotency key", v.RepeatedKeys))
 	}
@@ -139,5 +144,4 @@ func verify(ctx context.Context, js jetstream.JetStream, l *loader, from uint64)
 			n, v.Answered, v.Uncertain))
 	}
 	v.OK = len(v.Problems) == 0
-	return v, nil
 }
