@@ -146,3 +146,32 @@ func TestEventsProtocolStoreUnavailable(t *testing.T) {
 		t.Fatalf("EVENTS holds %d events after a refused call, want 0", n)
 	}
 }
+
+// TestEventsTenantsAreTwoCalls: the same payload for two tenants (in
+// metadata, which the shipped guardia mapping reads) is two calls, two
+// events; the same call again is a duplicate.
+func TestEventsTenantsAreTwoCalls(t *testing.T) {
+	b := startBridge(t, natstest.Start(t), nil)
+	ids := map[string]string{}
+	for _, tenant := range []string{"tenant_a", "tenant_b", "tenant_a"} {
+		resp, err := send(t, b, "/events/", "ledger:ledger:create", ledger, eventsprotocol.WithMetadata(map[string]any{"tenant": tenant}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := answerPayload(t, resp)
+		id, _ := p["id"].(string)
+		if prev, seen := ids[tenant]; seen {
+			if p["duplicate"] != true || id != prev {
+				t.Errorf("%s again: %v, want a duplicate of %s", tenant, p, prev)
+			}
+			continue
+		}
+		if p["duplicate"] == true {
+			t.Fatalf("%s: answered duplicate %v: its call was lost", tenant, p)
+		}
+		ids[tenant] = id
+	}
+	if n := streamMsgs(t, b.js, "EVENTS"); n != 2 {
+		t.Errorf("%d events stored, want one per tenant", n)
+	}
+}

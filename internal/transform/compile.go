@@ -130,6 +130,9 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 		l.errf(n, rule, "%s: empty expression", field)
 		return nil
 	}
+	if envelopeContext.MatchString(src) && field != "idempotency_key" {
+		l.contextReads = append(l.contextReads, contextRead{rule: rule, field: field, node: n})
+	}
 	if strings.Contains(src, reservedPrefix) {
 		l.errf(n, rule, "%s: %v", field, errReserved)
 		return nil

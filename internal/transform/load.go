@@ -182,6 +182,9 @@ type loader struct {
 	funcs     []expr.Option
 	lets      []letDef
 	compiled  []*program // every expression of the file, lets included
+	// contextReads are the expressions that read an envelope's metadata or
+	// identity (events protocol), by rule ("" for a let).
+	contextReads []contextRead
 
 	placeholders bool
 
@@ -359,6 +362,7 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 			m.rules = append(m.rules, r)
 		}
 	}
+	l.checkContextKeys(m)
 	names := map[string]int{}
 	for _, r := range m.rules {
 		if prev, ok := names[r.Name]; ok {
@@ -419,3 +423,41 @@ func (l *loader) contentTypes(m *Mapping, n *yaml.Node) {
 }
 
 var errNoRule = errors.New("no rule matches")
+
+// contextRead is an expression that reads envelope.metadata or
+// envelope.identity.
+type contextRead struct {
+	rule, field string
+	node        *yaml.Node
+}
+
+// envelopeContext matches an expression reading an envelope's metadata or
+// identity: envelope.metadata, envelope?.identity, envelope["metadata"].
+var envelopeContext = regexp.MustCompile(`envelope\s*(?:\??\.\s*|\[\s*["'])(metadata|identity)\b`)
+
+// checkContextKeys refuses a file that serves the events protocol and
+// builds events from an envelope's metadata or identity while its calls are
+// named only by name, version and payload (the key when no idempotency_key
+// is set): two calls that differ only there (two tenants) would be one
+// delivery, the second answered duplicate and never stored.
+func (l *loader) checkContextKeys(m *Mapping) {
+	if !m.accepts[IngestEvents] || m.idemKey != nil {
+		return
+	}
+	keyed := map[string]bool{}
+	allKeyed := true
+	for _, r := range m.rules {
+		keyed[r.Name] = r.idemKey != nil || r.Drop
+		allKeyed = allKeyed && keyed[r.Name]
+	}
+	for _, c := range l.contextReads {
+		if c.rule == "" && allKeyed || c.rule != "" && keyed[c.rule] {
+			continue
+		}
+		what := envelopeContext.FindStringSubmatch(c.node.Value)[1]
+		l.errf(c.node, c.rule, "%s reads envelope.%s, but calls are told apart only by name, version and payload: "+
+			"two calls that differ only in %s would be one, the second answered duplicate and not stored; "+
+			"set idempotency_key to what names a call, e.g. idempotency_key: envelope.%s.tenant + \":\" + payload.id",
+			c.field, what, what, what)
+	}
+}
