@@ -263,3 +263,65 @@ rules:
 		last[ev.Subject] = ev.Data.Seq
 	}
 }
+
+// TestNATSDoorsDropCredentials: a payload published on NATS carries no
+// credential into the mapping, the event or a dead letter: the file's
+// scheme header (as the webhook door drops it) and every credential
+// header (Authorization, Cookie, *token*, ...).
+func TestNATSDoorsDropCredentials(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PARTNER_KEY", "partner-secret-0123456789")
+	mapping := `provider: part
+module: orders
+accepts: [webhook, nats]
+webhook:
+  signature:
+    scheme: token
+    secret: '${PARTNER_KEY}'
+    header: X-Partner-Key
+rules:
+  - name: order.created
+    when: payload.type == "order.created"
+    entity_type: order
+    event_name: created
+    entity_id: payload.id
+    source: '"https://partner.example/orders/" + payload.id'
+    data:
+      hdrs: headers
+  - name: broken
+    when: payload.type == "broken"
+    entity_type: order
+    event_name: broken
+    entity_id: payload.missing.id
+    source: '"https://partner.example/orders/x"'
+    data:
+      hdrs: headers
+`
+	if err := os.WriteFile(filepath.Join(dir, "part.yaml"), []byte(mapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startBridge(t, natstest.Start(t), func(c *config.Config) { c.Mappings = dir })
+	h := nats.Header{"X-Partner-Key": {"partner-secret-0123456789"}, "Authorization": {"Bearer leak"},
+		"Cookie": {"s=leak"}, "X-Api-Token": {"leak"}, "X-Keep": {"kept"}}
+	jsPublish(t, b.js, "ingest.part", []byte(`{"type":"order.created","id":"o1"}`), h)
+	jsPublish(t, b.js, "ingest.part", []byte(`{"type":"broken","id":"o2"}`), h)
+	checkFor(t, 10*time.Second, func() error {
+		if n, d := streamMsgs(t, b.js, "EVENTS"), streamMsgs(t, b.js, "EVENTS_DLQ"); n != 1 || d != 1 {
+			return fmt.Errorf("%d events and %d dead letters, want 1 and 1", n, d)
+		}
+		return nil
+	})
+	ev := lastMsg(t, b.js, "EVENTS", "event.part.orders.order.created")
+	if !strings.Contains(string(ev.Data), `"X-Keep":"kept"`) {
+		t.Fatalf("the event lacks the plain header: %s", ev.Data)
+	}
+	dl := lastMsg(t, b.js, "EVENTS_DLQ", "dlq.part.eval_error")
+	for what, m := range map[string]*jetstream.RawStreamMsg{"event": ev, "dead letter": dl} {
+		all := string(m.Data) + fmt.Sprint(m.Header)
+		for _, secret := range []string{"partner-secret-0123456789", "leak"} {
+			if strings.Contains(all, secret) {
+				t.Errorf("the %s keeps a credential (%s): %s %v", what, secret, m.Data, m.Header)
+			}
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/tracing"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -242,10 +243,14 @@ func (n *NATS) input(subject string, h nats.Header, data []byte, received time.T
 // letter keeps it, and its provider's mapping file (nil: none).
 func (n *NATS) rawInput(subject string, h nats.Header, data []byte, received time.Time) (transform.Input, *transform.Mapping) {
 	provider := n.providerOf(subject)
-	in := transform.NewInput(provider, transform.IngestNATS, data, http.Header(h), received.UTC())
+	m, ok := n.mappings().Mapping(provider)
+	var drop []string
+	if ok { // the header the file's webhook scheme reads a credential from, as the webhook door drops it
+		drop = signature.CredentialHeaders(m.Verifier)
+	}
+	in := transform.NewInput(provider, transform.IngestNATS, data, http.Header(h), received.UTC(), drop...)
 	tc := tracing.FromHeader(in.Header)
 	in.TraceParent, in.TraceState = tc.TraceParent, tc.TraceState
-	m, ok := n.mappings().Mapping(provider)
 	if !ok {
 		return in, nil
 	}

@@ -5,13 +5,17 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/deadletter"
 )
 
 // NewInput is the one way to build the input of a delivery: provider's
 // body as received through the ingest door (IngestWebhook, IngestNATS or
 // IngestEvents), at received. The input's Header is header with its keys
-// in canonical form and without the headers named in drop (in any case):
-// credentials the door has checked, which nothing may keep. header itself
+// in canonical form, without the headers named in drop (in any case:
+// credentials the door has checked) and without any credential header
+// (deadletter.SensitiveHeader: Authorization, Cookie, *token*,
+// *signature*, ...): no mapping, event or dead letter may keep one. header itself
 // is never modified; it is shared when there is nothing to change. The
 // door then sets what only it knows: Payload, Envelope, DeliveryID and the
 // trace context.
@@ -51,8 +55,12 @@ func needsCopy(h http.Header, drop []string) bool {
 	return false
 }
 
-// dropped reports whether the header key k is one of drop, in any case.
+// dropped reports whether the header key k is a credential or one of
+// drop, in any case.
 func dropped(k string, drop []string) bool {
+	if deadletter.SensitiveHeader(k) {
+		return true
+	}
 	for _, d := range drop {
 		if strings.EqualFold(k, d) {
 			return true
