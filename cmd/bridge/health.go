@@ -15,6 +15,14 @@ import (
 	"github.com/bridge-dev/bridge/internal/config"
 )
 
+// healthClient asks the admin listener itself: no proxy from the
+// environment, and a redirect is an answer (not 200), never followed to
+// another server.
+var healthClient = &http.Client{
+	Transport:     &http.Transport{Proxy: nil, DisableKeepAlives: true},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 // healthTimeout bounds one probe: a container runtime kills a health
 // command that hangs, and an answer that slow is a failure anyway.
 const healthTimeout = 3 * time.Second
@@ -76,7 +84,7 @@ func runHealth(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return healthHelp.usageError(stderr, "--admin %q: %v", cfg.Admin, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := healthClient.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge health: %s: %v (is the bridge running, with --admin %s?)\n", url, err, cfg.Admin)
 		return 1

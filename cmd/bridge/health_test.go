@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +78,19 @@ func TestProbeAddr(t *testing.T) {
 		if got := probeAddr(tc.listen); got != tc.want {
 			t.Errorf("probeAddr(%q) = %q, want %q", tc.listen, got, tc.want)
 		}
+	}
+}
+
+// TestHealthFollowsNoRedirect: a 302 to a healthy server elsewhere is not
+// readiness.
+func TestHealthFollowsNoRedirect(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"ready":true}`)) }))
+	defer healthy.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(healthy.URL+"/readyz", http.StatusFound))
+	defer redirect.Close()
+	var out, errb bytes.Buffer
+	code := run([]string{"health", "--admin", strings.TrimPrefix(redirect.URL, "http://")}, strings.NewReader(""), &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "302") {
+		t.Errorf("a redirect: exit %d, stdout %q, stderr %q; want 1 naming the 302", code, out.String(), errb.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -283,11 +284,30 @@ func checkNATSURL(s string) error {
 		if _, _, err := net.SplitHostPort(s); err == nil {
 			return nil // host:port, nats.go adds nats://
 		}
-		return fmt.Errorf("%q: want nats://host:port or host:port", s)
+		return fmt.Errorf("%q: want nats://host:port or host:port", withoutUserinfo(s))
 	}
 	switch u.Scheme {
 	case "nats", "tls", "ws", "wss":
 		return nil
 	}
-	return fmt.Errorf("%q: scheme must be nats, tls, ws or wss", s)
+	return fmt.Errorf("%q: scheme must be nats, tls, ws or wss", withoutUserinfo(s))
+}
+
+// userinfo is the user and password part of a URL, parsable or not: a
+// password may hold the characters that make a URL unparsable.
+var userinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@`)
+
+// withoutUserinfo is s with its user and password replaced, so that an
+// error about a URL never shows a credential.
+func withoutUserinfo(s string) string {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		prefix := ""
+		if m := userinfo.FindStringSubmatch(s[:i+1]); m != nil {
+			prefix = m[1]
+		} else if j := strings.Index(s, "://"); j >= 0 && j < i {
+			prefix = s[:j+3]
+		}
+		return prefix + "[redacted]@" + s[i+1:]
+	}
+	return s
 }
