@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -49,6 +50,10 @@ func ParseSince(v string) (time.Duration, error) {
 const (
 	DefaultLimit = 100
 	MaxLimit     = 1_000
+	// MaxListBytes bounds the stored bytes of the events one listing
+	// holds (events are up to 12 KiB each): a listing that reaches it
+	// ends there, marked truncated.
+	MaxListBytes = 4 << 20
 )
 
 // getWindow is how far around the time in an event's id (a UUID v7) Get
@@ -77,14 +82,37 @@ type Filter struct {
 	Limit int
 }
 
+// checkPattern checks a NATS subject pattern as the server would: tokens
+// separated by dots, none empty, of printable characters without spaces;
+// '*' and '>' only as whole tokens, '>' only last.
+func checkPattern(p string) error {
+	tokens := strings.Split(p, ".")
+	for i, tok := range tokens {
+		switch {
+		case tok == "":
+			return errors.New("an empty token")
+		case tok == ">" && i != len(tokens)-1:
+			return errors.New("'>' must be the last token")
+		case tok != "*" && tok != ">" && strings.ContainsAny(tok, "*>"):
+			return errors.New("'*' and '>' stand for whole tokens only")
+		}
+		for _, c := range tok {
+			if c <= ' ' || c == 0x7f || !unicode.IsPrint(c) {
+				return fmt.Errorf("the character %q", c)
+			}
+		}
+	}
+	return nil
+}
+
 // Validate reports every problem of f at once.
 func (f Filter) Validate() error {
 	var errs []error
 	if f.Type != "" {
 		if !strings.HasPrefix(f.Type, "event.") && f.Type != ">" {
 			errs = append(errs, fmt.Errorf("type %q: event types start with \"event.\" (event.<provider>.<module>.<entity_type>.<event_name>; * and > are wildcards)", f.Type))
-		} else if strings.ContainsAny(f.Type, " \t\r\n") || strings.Contains(f.Type, "..") || strings.HasSuffix(f.Type, ".") {
-			errs = append(errs, fmt.Errorf("type %q is not a type or a pattern of them", f.Type))
+		} else if err := checkPattern(f.Type); err != nil {
+			errs = append(errs, fmt.Errorf("type %q is not a type or a pattern of them: %w", f.Type, err))
 		}
 	}
 	if f.Since < 0 {
@@ -137,10 +165,18 @@ func NewReader(js jetstream.JetStream, stream string) *Reader {
 	return &Reader{js: js, stream: stream}
 }
 
-// List returns the events f selects, the oldest first, at most f.Limit.
+// List returns the events f selects, the oldest first, at most f.Limit
+// (and MaxListBytes of them).
 func (r *Reader) List(ctx context.Context, f Filter) ([]Event, error) {
+	events, _, err := r.ListPage(ctx, f)
+	return events, err
+}
+
+// ListPage is List, and whether it stopped at MaxListBytes before f.Limit
+// or the last event that matches.
+func (r *Reader) ListPage(ctx context.Context, f Filter) (events []Event, truncated bool, err error) {
 	if err := f.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	limit := f.Limit
 	if limit == 0 {
@@ -150,21 +186,26 @@ func (r *Reader) List(ctx context.Context, f Filter) ([]Event, error) {
 	if f.Since > 0 {
 		start = time.Now().Add(-f.Since)
 	}
-	var out []Event
-	err := r.scan(ctx, f.Type, start, func(m jetstream.Msg) (bool, error) {
+	size := 0
+	err = r.scan(ctx, f.Type, start, func(m jetstream.Msg) (bool, error) {
 		// The entity is matched on the headers first: only the events
 		// listed are decoded.
 		if f.Entity != "" && m.Headers().Get("ce-subject") != "" && !matchEntity(Event{Header: m.Headers()}, f.Entity) {
 			return true, nil
 		}
+		if size+len(m.Data()) > MaxListBytes && len(events) > 0 {
+			truncated = true
+			return false, nil
+		}
 		e, err := decode(m)
 		if err != nil || !matchEntity(e, f.Entity) {
 			return err == nil, err
 		}
-		out = append(out, e)
-		return len(out) < limit, nil
+		events = append(events, e)
+		size += len(m.Data())
+		return len(events) < limit, nil
 	})
-	return out, err
+	return events, truncated, err
 }
 
 // Get returns the stored event whose id is id. The bridge's ids are UUID
@@ -176,6 +217,7 @@ func (r *Reader) Get(ctx context.Context, id string) (Event, error) {
 	if err != nil || u.Version() != 7 {
 		return Event{}, fmt.Errorf("id %q: %w", id, errNotV7)
 	}
+	id = u.String() // stored in this form, whatever form it was given in
 	sec, nsec := u.Time().UnixTime()
 	made := time.Unix(sec, nsec)
 	var found Event

@@ -116,6 +116,11 @@ func TestGet(t *testing.T) {
 	if err != nil || e.Event.ID() != want || e.Event.Subject() != "charge/ch_37" {
 		t.Fatalf("Get(%s) = %s %s, %v", want, e.Event.ID(), e.Event.Subject(), err)
 	}
+	for _, form := range []string{strings.ToUpper(want), "urn:uuid:" + want, "{" + want + "}"} {
+		if e, err := r.Get(ctx, form); err != nil || e.Event.ID() != want {
+			t.Errorf("Get(%s) = %s, %v; want the event %s", form, e.Event.ID(), err, want)
+		}
+	}
 	if _, err := r.Get(ctx, uuid.Must(uuid.NewV7()).String()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("an id never stored: %v, want ErrNotFound", err)
 	}
@@ -176,6 +181,11 @@ func TestFilterValidate(t *testing.T) {
 		{Filter{Type: "event.stripe.>", Since: time.Hour, Entity: "ch_1", Limit: 10}, ""},
 		{Filter{Type: "stripe.charge"}, `type "stripe.charge": event types start with "event."`},
 		{Filter{Type: "event.a..b"}, "is not a type"},
+		{Filter{Type: "event.>.x"}, "'>' must be the last token"},
+		{Filter{Type: "event.a*b"}, "whole tokens"},
+		{Filter{Type: "event.a\x01b"}, "character"},
+		{Filter{Type: "event.a b"}, "character"},
+		{Filter{Type: "event.*.payments.>"}, ""},
 		{Filter{Since: -time.Second}, "must not be negative"},
 		{Filter{Limit: MaxLimit + 1}, "limit"},
 	} {

@@ -20,12 +20,19 @@ import (
 type Handler struct {
 	reader  func() *Reader
 	timeout time.Duration
+	// reads bounds the requests reading the stream at once: each holds up
+	// to MaxListBytes of events (and their encodings) in memory.
+	reads chan struct{}
 }
+
+// MaxConcurrentReads is how many /api/events requests read the stream at
+// once; others are answered 503 busy with Retry-After.
+const MaxConcurrentReads = 2
 
 // NewHandler serves the events reader returns, each request bounded by
 // timeout (a listing reads at most MaxLimit events).
 func NewHandler(reader func() *Reader, timeout time.Duration) *Handler {
-	return &Handler{reader: reader, timeout: timeout}
+	return &Handler{reader: reader, timeout: timeout, reads: make(chan struct{}, MaxConcurrentReads)}
 }
 
 // Register adds the routes to mux.
@@ -59,12 +66,30 @@ func filterOf(r *http.Request) (Filter, error) {
 	return f, errors.Join(errs...)
 }
 
+// acquire takes a read slot, or answers 503 busy and returns false.
+func (h *Handler) acquire(w http.ResponseWriter, r *http.Request) bool {
+	select {
+	case h.reads <- struct{}{}:
+		return true
+	default:
+		problem.Write(w, r, "busy", http.StatusServiceUnavailable,
+			"other requests are reading the stored events; retry", nil, time.Second)
+		return false
+	}
+}
+
+func (h *Handler) release() { <-h.reads }
+
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	f, err := filterOf(r)
 	if err != nil {
 		problem.Write(w, r, "invalid-query", http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "), nil, 0)
 		return
 	}
+	if !h.acquire(w, r) {
+		return
+	}
+	defer h.release()
 	rd := h.reader()
 	if rd == nil {
 		problem.Write(w, r, "not-ready", http.StatusServiceUnavailable, "the bridge is still starting", nil, 5*time.Second)
@@ -72,7 +97,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
-	events, err := rd.List(ctx, f)
+	events, truncated, err := rd.ListPage(ctx, f)
 	if err != nil {
 		problem.Write(w, r, "store-unavailable", http.StatusServiceUnavailable, err.Error(), nil, 5*time.Second)
 		return
@@ -80,10 +105,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []Event{}
 	}
-	problem.JSON(w, http.StatusOK, map[string]any{"events": events})
+	body := map[string]any{"events": events}
+	if truncated {
+		body["truncated"] = true // MaxListBytes reached: narrow the filter or page with since
+	}
+	problem.JSON(w, http.StatusOK, body)
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	if !h.acquire(w, r) {
+		return
+	}
+	defer h.release()
 	rd := h.reader()
 	if rd == nil {
 		problem.Write(w, r, "not-ready", http.StatusServiceUnavailable, "the bridge is still starting", nil, 5*time.Second)
