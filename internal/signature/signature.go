@@ -32,6 +32,7 @@ const (
 	SchemeHMAC             = "hmac"
 	SchemeToken            = "token"
 	SchemeBasic            = "basic"
+	SchemeSlack            = "slack"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -130,6 +131,7 @@ var schemes = map[string]scheme{
 	SchemeHMAC:             {settings: hmacSettings, build: newHMAC},
 	SchemeToken:            {settings: tokenSettings, build: newToken},
 	SchemeBasic:            {settings: basicSettings, build: newBasic},
+	SchemeSlack:            {build: newSlack},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
