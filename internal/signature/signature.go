@@ -33,6 +33,7 @@ const (
 	SchemeToken            = "token"
 	SchemeBasic            = "basic"
 	SchemeSlack            = "slack"
+	SchemeShopify          = "shopify"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -132,6 +133,7 @@ var schemes = map[string]scheme{
 	SchemeToken:            {settings: tokenSettings, build: newToken},
 	SchemeBasic:            {settings: basicSettings, build: newBasic},
 	SchemeSlack:            {build: newSlack},
+	SchemeShopify:          {build: newShopify},
 }
 
 // Schemes lists the scheme names New accepts, sorted.

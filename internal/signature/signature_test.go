@@ -128,6 +128,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeToken, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeBasic, Secrets: []Secret{"u:p"}, Settings: map[string]string{"delivery_header": "X-Request-Id"}}, "X-Request-Id"},
 		{Config{Scheme: SchemeSlack, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeShopify, Secrets: []Secret{"x"}}, "X-Shopify-Webhook-Id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cfg.Scheme, func(t *testing.T) {
@@ -140,7 +141,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
