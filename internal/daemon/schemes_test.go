@@ -42,6 +42,9 @@ var providerCases = []providerCase{
 		return map[string]string{"X-Shopify-Hmac-Sha256": base64.StdEncoding.EncodeToString(hmacSHA256(secret, body)),
 			"X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"}
 	}},
+	{scheme: "meta", sign: func(secret string, _ time.Time, body []byte) map[string]string {
+		return map[string]string{"X-Hub-Signature-256": "sha256=" + hex.EncodeToString(hmacSHA256(secret, body))}
+	}},
 }
 
 // TestProviderSchemesThroughTheDaemon posts, for each provider scheme, a

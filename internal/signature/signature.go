@@ -34,6 +34,7 @@ const (
 	SchemeBasic            = "basic"
 	SchemeSlack            = "slack"
 	SchemeShopify          = "shopify"
+	SchemeMeta             = "meta"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -134,6 +135,7 @@ var schemes = map[string]scheme{
 	SchemeBasic:            {settings: basicSettings, build: newBasic},
 	SchemeSlack:            {build: newSlack},
 	SchemeShopify:          {build: newShopify},
+	SchemeMeta:             {build: newMeta},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
