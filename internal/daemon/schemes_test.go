@@ -45,6 +45,11 @@ var providerCases = []providerCase{
 	{scheme: "meta", sign: func(secret string, _ time.Time, body []byte) map[string]string {
 		return map[string]string{"X-Hub-Signature-256": "sha256=" + hex.EncodeToString(hmacSHA256(secret, body))}
 	}},
+	{scheme: "zoom", timestamp: true, sign: func(secret string, at time.Time, body []byte) map[string]string {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		return map[string]string{"x-zm-request-timestamp": ts,
+			"x-zm-signature": "v0=" + hex.EncodeToString(hmacSHA256(secret, []byte("v0:"+ts+":"), body))}
+	}},
 }
 
 // TestProviderSchemesThroughTheDaemon posts, for each provider scheme, a

@@ -35,6 +35,7 @@ const (
 	SchemeSlack            = "slack"
 	SchemeShopify          = "shopify"
 	SchemeMeta             = "meta"
+	SchemeZoom             = "zoom"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -136,6 +137,7 @@ var schemes = map[string]scheme{
 	SchemeSlack:            {build: newSlack},
 	SchemeShopify:          {build: newShopify},
 	SchemeMeta:             {build: newMeta},
+	SchemeZoom:             {build: newZoom},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
