@@ -61,25 +61,8 @@ func TestProviderSchemesThroughTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	secrets := map[string]string{}
 	for _, pc := range providerCases {
-		env := fmt.Sprintf("TEST_%s_SECRET", pc.scheme)
 		secrets[pc.scheme] = "secret-of-" + pc.scheme
-		t.Setenv(env, secrets[pc.scheme])
-		mapping := fmt.Sprintf(`provider: %[1]s
-module: test
-webhook:
-  signature: {scheme: %[1]s, secret: '${%[2]s}'}
-idempotency_key: payload.id
-rules:
-  - name: created
-    when: payload.type == "thing.created"
-    entity_type: thing
-    event_name: created
-    entity_id: payload.id
-    source: '"https://example.com/things/" + payload.id'
-`, pc.scheme, env)
-		if err := os.WriteFile(filepath.Join(dir, pc.scheme+".yaml"), []byte(mapping), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeSchemeMapping(t, dir, pc.scheme, secrets[pc.scheme])
 	}
 	b := startBridge(t, nil, func(c *config.Config) { c.Mappings = dir })
 	for i, pc := range providerCases {
@@ -127,4 +110,65 @@ rules:
 			}
 		})
 	}
+}
+
+// writeSchemeMapping writes dir/<scheme>.yaml, provider and scheme both
+// named scheme, its secret from TEST_<scheme>_SECRET (set to secret), one
+// rule for payload.type "thing.created".
+func writeSchemeMapping(t *testing.T, dir, scheme, secret string) {
+	t.Helper()
+	env := fmt.Sprintf("TEST_%s_SECRET", scheme)
+	t.Setenv(env, secret)
+	mapping := fmt.Sprintf(`provider: %[1]s
+module: test
+webhook:
+  signature: {scheme: %[1]s, secret: '${%[2]s}'}
+idempotency_key: payload.id
+rules:
+  - name: created
+    when: payload.type == "thing.created"
+    entity_type: thing
+    event_name: created
+    entity_id: payload.id
+    source: '"https://example.com/things/" + payload.id'
+`, scheme, env)
+	if err := os.WriteFile(filepath.Join(dir, scheme+".yaml"), []byte(mapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMercadoPagoThroughTheDaemon: Mercado Pago signs the data.id query
+// parameter of the URL it calls; the daemon gives the scheme the request's
+// URL, so a signed notification is stored and one whose data.id was changed
+// is refused.
+func TestMercadoPagoThroughTheDaemon(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "mp-secret-of-the-app"
+	writeSchemeMapping(t, dir, "mercadopago", secret)
+	b := startBridge(t, nil, func(c *config.Config) { c.Mappings = dir })
+	sign := func(secret, dataID, ts string) map[string]string {
+		manifest := "id:" + dataID + ";request-id:req-1;ts:" + ts + ";"
+		return map[string]string{"x-request-id": "req-1", "x-signature": "ts=" + ts + ",v1=" + hex.EncodeToString(hmacSHA256(secret, []byte(manifest)))}
+	}
+	body := []byte(`{"type":"thing.created","id":"mp_1","data":{"id":"123456"}}`)
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	url := b.base + "/webhooks/mercadopago?type=payment&data.id="
+	before := streamMsgs(t, b.js, "EVENTS")
+	for name, r := range map[string]reply{
+		"data.id changed": post(t, url+"123457", body, sign(secret, "123456", ts)),
+		"data.id dropped": post(t, b.base+"/webhooks/mercadopago", body, sign(secret, "123456", ts)),
+		"wrong secret":    post(t, url+"123456", body, sign("not-"+secret, "123456", ts)),
+	} {
+		if r.status != http.StatusUnauthorized || r.body["type"] != "urn:bridge:problem:bad-signature" {
+			t.Errorf("%s: %d %s, want 401 bad-signature", name, r.status, r.raw)
+		}
+	}
+	if n := streamMsgs(t, b.js, "EVENTS"); n != before {
+		t.Fatalf("refused deliveries stored %d events", n-before)
+	}
+	r := post(t, url+"123456", body, sign(secret, "123456", ts))
+	if r.status != http.StatusAccepted || r.body["type"] != "event.mercadopago.test.thing.created" {
+		t.Fatalf("signed notification: %d %s", r.status, r.raw)
+	}
+	lastMsg(t, b.js, "EVENTS", "event.mercadopago.test.thing.created")
 }

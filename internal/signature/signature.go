@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ const (
 	SchemeShopify          = "shopify"
 	SchemeMeta             = "meta"
 	SchemeZoom             = "zoom"
+	SchemeMercadoPago      = "mercadopago"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -73,6 +75,23 @@ type Verifier interface {
 	// id, the default source of the idempotency key, in canonical form
 	// (http.CanonicalHeaderKey); "" when the scheme has none.
 	DeliveryHeader() string
+}
+
+// URLVerifier is a Verifier whose scheme also signs parts of the request's
+// URL (Mercado Pago signs its data.id query parameter). Verify alone checks
+// it as if the URL had no query.
+type URLVerifier interface {
+	Verifier
+	VerifyURL(u *url.URL, h http.Header, body []byte, now time.Time) error
+}
+
+// VerifyRequest checks a delivery with v, giving it the request's URL when
+// its scheme signs part of it.
+func VerifyRequest(v Verifier, u *url.URL, h http.Header, body []byte, now time.Time) error {
+	if uv, ok := v.(URLVerifier); ok && u != nil {
+		return uv.VerifyURL(u, h, body, now)
+	}
+	return v.Verify(h, body, now)
 }
 
 // Reason classifies a rejection, for metrics and logs.
@@ -124,6 +143,10 @@ func (e *ConfigError) Error() string { return e.Msg }
 type scheme struct {
 	settings []string
 	build    func(Config) (Verifier, []error)
+	// noDefaultTolerance: a Tolerance of 0 stays 0 (no timestamp check)
+	// rather than DefaultTolerance, for providers whose retries keep the
+	// first attempt's signed timestamp.
+	noDefaultTolerance bool
 }
 
 var schemes = map[string]scheme{
@@ -138,6 +161,7 @@ var schemes = map[string]scheme{
 	SchemeShopify:          {build: newShopify},
 	SchemeMeta:             {build: newMeta},
 	SchemeZoom:             {build: newZoom},
+	SchemeMercadoPago:      {build: newMercadoPago, noDefaultTolerance: true},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
@@ -182,7 +206,7 @@ func New(cfg Config) (Verifier, error) {
 		}
 		errs = append(errs, &ConfigError{Setting: name, Msg: msg})
 	}
-	if cfg.Tolerance == 0 {
+	if cfg.Tolerance == 0 && !s.noDefaultTolerance {
 		cfg.Tolerance = DefaultTolerance
 	}
 	v, serrs := s.build(cfg)

@@ -131,6 +131,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeShopify, Secrets: []Secret{"x"}}, "X-Shopify-Webhook-Id"},
 		{Config{Scheme: SchemeMeta, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeZoom, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeMercadoPago, Secrets: []Secret{"x"}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cfg.Scheme, func(t *testing.T) {
@@ -143,7 +144,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
