@@ -38,6 +38,8 @@ const (
 	SchemeMeta             = "meta"
 	SchemeZoom             = "zoom"
 	SchemeMercadoPago      = "mercadopago"
+	SchemeEd25519          = "ed25519"
+	SchemeDiscord          = "discord"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -147,6 +149,9 @@ type scheme struct {
 	// rather than DefaultTolerance, for providers whose retries keep the
 	// first attempt's signed timestamp.
 	noDefaultTolerance bool
+	// publicKeys: the scheme verifies with public keys from its settings
+	// and takes no secret.
+	publicKeys bool
 }
 
 var schemes = map[string]scheme{
@@ -162,6 +167,8 @@ var schemes = map[string]scheme{
 	SchemeMeta:             {build: newMeta},
 	SchemeZoom:             {build: newZoom},
 	SchemeMercadoPago:      {build: newMercadoPago, noDefaultTolerance: true},
+	SchemeEd25519:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
+	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
@@ -185,7 +192,10 @@ func New(cfg Config) (Verifier, error) {
 			Msg: fmt.Sprintf("unknown signature scheme %q (want one of %v)", cfg.Scheme, Schemes())}
 	}
 	var errs []error
-	if cfg.Scheme != SchemeNone && len(cfg.Secrets) == 0 {
+	switch {
+	case s.publicKeys && len(cfg.Secrets) > 0:
+		errs = append(errs, &ConfigError{Setting: "secrets", Msg: fmt.Sprintf("scheme %s takes no secret: its public_key setting holds the provider's public key", cfg.Scheme)})
+	case cfg.Scheme != SchemeNone && !s.publicKeys && len(cfg.Secrets) == 0:
 		errs = append(errs, &ConfigError{Setting: "secrets", Msg: fmt.Sprintf("scheme %s needs at least one secret", cfg.Scheme)})
 	}
 	for i, sec := range cfg.Secrets {

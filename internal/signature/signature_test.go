@@ -132,6 +132,8 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeMeta, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeZoom, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeMercadoPago, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeEd25519, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
+		{Config{Scheme: SchemeDiscord, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cfg.Scheme, func(t *testing.T) {
@@ -144,7 +146,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
