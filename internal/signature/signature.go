@@ -40,6 +40,7 @@ const (
 	SchemeMercadoPago      = "mercadopago"
 	SchemeEd25519          = "ed25519"
 	SchemeDiscord          = "discord"
+	SchemeSquare           = "square"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -169,6 +170,7 @@ var schemes = map[string]scheme{
 	SchemeMercadoPago:      {build: newMercadoPago, noDefaultTolerance: true},
 	SchemeEd25519:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
 	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
+	SchemeSquare:           {settings: squareSettings, build: newSquare},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
