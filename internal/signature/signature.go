@@ -41,6 +41,7 @@ const (
 	SchemeEd25519          = "ed25519"
 	SchemeDiscord          = "discord"
 	SchemeSquare           = "square"
+	SchemeTwilio           = "twilio"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -171,6 +172,7 @@ var schemes = map[string]scheme{
 	SchemeEd25519:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
 	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
 	SchemeSquare:           {settings: squareSettings, build: newSquare},
+	SchemeTwilio:           {settings: twilioSettings, build: newTwilio},
 }
 
 // Schemes lists the scheme names New accepts, sorted.

@@ -134,6 +134,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeMercadoPago, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeEd25519, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 		{Config{Scheme: SchemeSquare, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/square"}}, ""},
+		{Config{Scheme: SchemeTwilio, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/twilio"}}, "I-Twilio-Idempotency-Token"},
 		{Config{Scheme: SchemeDiscord, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 	}
 	for _, tc := range tests {
@@ -147,7 +148,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url", SchemeTwilio: "url",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
