@@ -42,6 +42,7 @@ const (
 	SchemeDiscord          = "discord"
 	SchemeSquare           = "square"
 	SchemeTwilio           = "twilio"
+	SchemeAdyen            = "adyen"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -173,6 +174,7 @@ var schemes = map[string]scheme{
 	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
 	SchemeSquare:           {settings: squareSettings, build: newSquare},
 	SchemeTwilio:           {settings: twilioSettings, build: newTwilio},
+	SchemeAdyen:            {build: newAdyen},
 }
 
 // Schemes lists the scheme names New accepts, sorted.

@@ -135,6 +135,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeEd25519, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 		{Config{Scheme: SchemeSquare, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/square"}}, ""},
 		{Config{Scheme: SchemeTwilio, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/twilio"}}, "I-Twilio-Idempotency-Token"},
+		{Config{Scheme: SchemeAdyen, Secrets: []Secret{"44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"}}, ""},
 		{Config{Scheme: SchemeDiscord, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 	}
 	for _, tc := range tests {
@@ -148,7 +149,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url", SchemeTwilio: "url",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url", SchemeTwilio: "url", SchemeAdyen: "",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
