@@ -36,7 +36,7 @@ func adyenVectorItem(sig string) map[string]any {
 	}
 }
 
-func adyenBody(t *testing.T, items ...map[string]any) []byte {
+func adyenBody(t testing.TB, items ...map[string]any) []byte {
 	t.Helper()
 	var list []map[string]any
 	for _, it := range items {
