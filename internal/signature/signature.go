@@ -65,8 +65,8 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 // Config selects and configures a scheme.
 type Config struct {
 	Scheme    string        // one of Schemes()
-	Secrets   []Secret      // active secrets, newest first; required by every scheme but none
-	Tolerance time.Duration // timestamp tolerance for schemes that sign one; 0 means DefaultTolerance
+	Secrets   []Secret      // active secrets, newest first; required by every scheme but none, discord and ed25519 (public keys, which take none)
+	Tolerance time.Duration // timestamp tolerance for schemes that sign one; 0 means DefaultTolerance (mercadopago: no timestamp check)
 	// Settings are the scheme's own settings by name (Settings(Scheme) lists
 	// them); a setting left out takes its default. Nil for schemes without any.
 	Settings map[string]string
@@ -83,8 +83,9 @@ type Verifier interface {
 }
 
 // URLVerifier is a Verifier whose scheme also signs parts of the request's
-// URL (Mercado Pago signs its data.id query parameter). Verify alone checks
-// it as if the URL had no query.
+// URL (Mercado Pago signs its data.id query parameter, Twilio the whole
+// query). Verify alone checks a delivery as if its URL had no query; the
+// webhook door calls VerifyRequest with the request's URL.
 type URLVerifier interface {
 	Verifier
 	VerifyURL(u *url.URL, h http.Header, body []byte, now time.Time) error
