@@ -567,7 +567,7 @@ func TestDocsListEverySignatureScheme(t *testing.T) {
 	}
 
 	const sigName = "docs/signatures.md (scheme table)"
-	rows := tableRows(readDoc(t, "signatures.md"), regexp.MustCompile("^\\[`([a-z-]+)`\\]\\(#[a-z-]+\\)$"))
+	rows := tableRows(readDoc(t, "signatures.md"), regexp.MustCompile("^\\[`([a-z0-9-]+)`\\]\\(#[a-z0-9-]+\\)$"))
 	doc := map[string]bool{}
 	for s := range rows {
 		doc[s] = true
@@ -596,7 +596,7 @@ func TestDocsListEverySignatureScheme(t *testing.T) {
 	const apiName = "docs/http-api.md (section Checks, cheapest first)"
 	text := section(t, readDoc(t, "http-api.md"), apiName, "Checks, cheapest first")
 	api := map[string]bool{}
-	for s := range tableRows(text, regexp.MustCompile("^`([a-z-]+)`$")) {
+	for s := range tableRows(text, regexp.MustCompile("^`([a-z0-9-]+)`$")) {
 		api[s] = true
 	}
 	compare(t, "signature scheme", apiName, code, api)

@@ -134,7 +134,7 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return wh.bodyError(w, r, provider, received, err)
 	}
-	if err := m.Verifier.Verify(r.Header, body, received); err != nil {
+	if err := signature.VerifyRequest(m.Verifier, r.URL, r.Header, body, received); err != nil {
 		var se *signature.Error
 		reason := ""
 		if errors.As(err, &se) {

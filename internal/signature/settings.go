@@ -124,6 +124,8 @@ func PlaceholderSecret(scheme string) Secret {
 		return "whsec_cGxhY2Vob2xkZXItc2VjcmV0LWZvci10b29scw==" // base64("placeholder-secret-for-tools")
 	case SchemeBasic:
 		return "placeholder:placeholder"
+	case SchemeAdyen:
+		return "706c616365686f6c6465722d7365637265742d666f722d746f6f6c73" // hex("placeholder-secret-for-tools")
 	}
 	return "placeholder-secret-for-tools"
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,16 @@ const (
 	SchemeHMAC             = "hmac"
 	SchemeToken            = "token"
 	SchemeBasic            = "basic"
+	SchemeSlack            = "slack"
+	SchemeShopify          = "shopify"
+	SchemeMeta             = "meta"
+	SchemeZoom             = "zoom"
+	SchemeMercadoPago      = "mercadopago"
+	SchemeEd25519          = "ed25519"
+	SchemeDiscord          = "discord"
+	SchemeSquare           = "square"
+	SchemeTwilio           = "twilio"
+	SchemeAdyen            = "adyen"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the bridge's
@@ -54,8 +65,8 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 // Config selects and configures a scheme.
 type Config struct {
 	Scheme    string        // one of Schemes()
-	Secrets   []Secret      // active secrets, newest first; required by every scheme but none
-	Tolerance time.Duration // timestamp tolerance for schemes that sign one; 0 means DefaultTolerance
+	Secrets   []Secret      // active secrets, newest first; required by every scheme but none, discord and ed25519 (public keys, which take none)
+	Tolerance time.Duration // timestamp tolerance for schemes that sign one; 0 means DefaultTolerance (mercadopago: no timestamp check)
 	// Settings are the scheme's own settings by name (Settings(Scheme) lists
 	// them); a setting left out takes its default. Nil for schemes without any.
 	Settings map[string]string
@@ -69,6 +80,24 @@ type Verifier interface {
 	// id, the default source of the idempotency key, in canonical form
 	// (http.CanonicalHeaderKey); "" when the scheme has none.
 	DeliveryHeader() string
+}
+
+// URLVerifier is a Verifier whose scheme also signs parts of the request's
+// URL (Mercado Pago signs its data.id query parameter, Twilio the whole
+// query). Verify alone checks a delivery as if its URL had no query; the
+// webhook door calls VerifyRequest with the request's URL.
+type URLVerifier interface {
+	Verifier
+	VerifyURL(u *url.URL, h http.Header, body []byte, now time.Time) error
+}
+
+// VerifyRequest checks a delivery with v, giving it the request's URL when
+// its scheme signs part of it.
+func VerifyRequest(v Verifier, u *url.URL, h http.Header, body []byte, now time.Time) error {
+	if uv, ok := v.(URLVerifier); ok && u != nil {
+		return uv.VerifyURL(u, h, body, now)
+	}
+	return v.Verify(h, body, now)
 }
 
 // Reason classifies a rejection, for metrics and logs.
@@ -120,6 +149,13 @@ func (e *ConfigError) Error() string { return e.Msg }
 type scheme struct {
 	settings []string
 	build    func(Config) (Verifier, []error)
+	// noDefaultTolerance: a Tolerance of 0 stays 0 (no timestamp check)
+	// rather than DefaultTolerance, for providers whose retries keep the
+	// first attempt's signed timestamp.
+	noDefaultTolerance bool
+	// publicKeys: the scheme verifies with public keys from its settings
+	// and takes no secret.
+	publicKeys bool
 }
 
 var schemes = map[string]scheme{
@@ -130,6 +166,16 @@ var schemes = map[string]scheme{
 	SchemeHMAC:             {settings: hmacSettings, build: newHMAC},
 	SchemeToken:            {settings: tokenSettings, build: newToken},
 	SchemeBasic:            {settings: basicSettings, build: newBasic},
+	SchemeSlack:            {build: newSlack},
+	SchemeShopify:          {build: newShopify},
+	SchemeMeta:             {build: newMeta},
+	SchemeZoom:             {build: newZoom},
+	SchemeMercadoPago:      {build: newMercadoPago, noDefaultTolerance: true},
+	SchemeEd25519:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
+	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
+	SchemeSquare:           {settings: squareSettings, build: newSquare},
+	SchemeTwilio:           {settings: twilioSettings, build: newTwilio},
+	SchemeAdyen:            {build: newAdyen},
 }
 
 // Schemes lists the scheme names New accepts, sorted.
@@ -153,7 +199,10 @@ func New(cfg Config) (Verifier, error) {
 			Msg: fmt.Sprintf("unknown signature scheme %q (want one of %v)", cfg.Scheme, Schemes())}
 	}
 	var errs []error
-	if cfg.Scheme != SchemeNone && len(cfg.Secrets) == 0 {
+	switch {
+	case s.publicKeys && len(cfg.Secrets) > 0:
+		errs = append(errs, &ConfigError{Setting: "secrets", Msg: fmt.Sprintf("scheme %s takes no secret: its public_key setting holds the provider's public key", cfg.Scheme)})
+	case cfg.Scheme != SchemeNone && !s.publicKeys && len(cfg.Secrets) == 0:
 		errs = append(errs, &ConfigError{Setting: "secrets", Msg: fmt.Sprintf("scheme %s needs at least one secret", cfg.Scheme)})
 	}
 	for i, sec := range cfg.Secrets {
@@ -174,7 +223,7 @@ func New(cfg Config) (Verifier, error) {
 		}
 		errs = append(errs, &ConfigError{Setting: name, Msg: msg})
 	}
-	if cfg.Tolerance == 0 {
+	if cfg.Tolerance == 0 && !s.noDefaultTolerance {
 		cfg.Tolerance = DefaultTolerance
 	}
 	v, serrs := s.build(cfg)

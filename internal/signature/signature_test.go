@@ -38,8 +38,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		want []ConfigError // in order
 	}{
 		{"unknown scheme", Config{Scheme: "hmac-md5"},
-			[]ConfigError{{"scheme", 0, `unknown signature scheme "hmac-md5" (want one of [basic github hmac none standard-webhooks stripe token])`}}},
-		{"empty scheme", Config{}, []ConfigError{{"scheme", 0, `unknown signature scheme "" (want one of [basic github hmac none standard-webhooks stripe token])`}}},
+			[]ConfigError{{"scheme", 0, `unknown signature scheme "hmac-md5" (want one of ` + fmt.Sprint(Schemes()) + `)`}}},
+		{"empty scheme", Config{}, []ConfigError{{"scheme", 0, `unknown signature scheme "" (want one of ` + fmt.Sprint(Schemes()) + `)`}}},
 		{"stripe without secret", Config{Scheme: SchemeStripe}, []ConfigError{{"secrets", 0, "scheme stripe needs at least one secret"}}},
 		{"empty secret and negative tolerance", Config{Scheme: SchemeGitHub, Secrets: []Secret{"a", ""}, Tolerance: -time.Second},
 			[]ConfigError{{"secrets", 2, "secret 2 is empty"}, {"tolerance", 0, "tolerance must not be negative, got -1s"}}},
@@ -127,6 +127,16 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 		{Config{Scheme: SchemeHMAC, Secrets: []Secret{"x"}, Settings: map[string]string{"header": "X-Sig", "delivery_header": "x-delivery-id", "separator": "", "signed": "timestamp+body", "timestamp_header": "X-Ts"}}, "X-Delivery-Id"},
 		{Config{Scheme: SchemeToken, Secrets: []Secret{"x"}}, ""},
 		{Config{Scheme: SchemeBasic, Secrets: []Secret{"u:p"}, Settings: map[string]string{"delivery_header": "X-Request-Id"}}, "X-Request-Id"},
+		{Config{Scheme: SchemeSlack, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeShopify, Secrets: []Secret{"x"}}, "X-Shopify-Webhook-Id"},
+		{Config{Scheme: SchemeMeta, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeZoom, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeMercadoPago, Secrets: []Secret{"x"}}, ""},
+		{Config{Scheme: SchemeEd25519, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
+		{Config{Scheme: SchemeSquare, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/square"}}, ""},
+		{Config{Scheme: SchemeTwilio, Secrets: []Secret{"x"}, Settings: map[string]string{"url": "https://bridge.example.com/webhooks/twilio"}}, "I-Twilio-Idempotency-Token"},
+		{Config{Scheme: SchemeAdyen, Secrets: []Secret{"44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"}}, ""},
+		{Config{Scheme: SchemeDiscord, Settings: map[string]string{"public_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.cfg.Scheme, func(t *testing.T) {
@@ -139,7 +149,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
-		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "",
+		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url", SchemeTwilio: "url", SchemeAdyen: "",
 		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",

@@ -1,10 +1,13 @@
 package transform
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/signature"
 )
 
 const validRule = `
@@ -52,7 +55,7 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 		{"literal secret refused", "provider: shop\nmodule: m\nwebhook:\n  signature: {scheme: stripe, secret: whsec_abc}\nrules:\n  - when: true" + validRule,
 			[]string{`f.yaml:4:39: webhook.signature.secret must be an environment reference like ${STRIPE_WEBHOOK_SECRET}; secrets are never written in mapping files`}},
 		{"unknown scheme", "provider: shop\nmodule: m\nwebhook:\n  signature: {scheme: md5}\nrules:\n  - when: true" + validRule,
-			[]string{`f.yaml:4:23: webhook.signature: unknown signature scheme "md5" (want one of [basic github hmac none standard-webhooks stripe token])`}},
+			[]string{`f.yaml:4:23: webhook.signature: unknown signature scheme "md5" (want one of ` + fmt.Sprint(signature.Schemes()) + `)`}},
 		{"required rule fields", "provider: shop\nwebhook: {signature: {scheme: none}}\nrules:\n  - name: r\n    when: true\n    dataschema: not-a-uri",
 			[]string{
 				`f.yaml:4:5: rule "r": module is required (in the rule or at the top of the file)`,

@@ -1,0 +1,108 @@
+package signature
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// fixedMAC is a provider's own HMAC-SHA256 scheme, fixed by its
+// documentation: the MAC in one header, behind a prefix, hex or base64;
+// over the body, or over "<before><timestamp><between><body>" when the
+// provider signs a timestamp header, which must then be within the
+// tolerance. Slack, Zoom, Shopify and Meta are instances.
+type fixedMAC struct {
+	keys      [][]byte
+	sigHeader string // canonical
+	prefix    string // before the MAC in sigHeader, e.g. "v0="
+	base64    bool   // else hex
+	tsHeader  string // "" when no timestamp is signed
+	before    string // signed before the timestamp, e.g. "v0:"
+	between   string // signed between the timestamp and the body, e.g. ":"
+	delivery  string
+	tolerance time.Duration
+}
+
+// newFixedMAC returns a scheme's verifier with the Config's secrets and
+// tolerance.
+func newFixedMAC(cfg Config, v fixedMAC) *fixedMAC {
+	v.tolerance = cfg.Tolerance
+	for _, sec := range resolvedSecrets(cfg) {
+		v.keys = append(v.keys, []byte(sec))
+	}
+	return &v
+}
+
+func (v *fixedMAC) DeliveryHeader() string { return v.delivery }
+
+func (v *fixedMAC) Verify(h http.Header, body []byte, now time.Time) error {
+	raw := h.Get(v.sigHeader)
+	if raw == "" {
+		return &Error{ReasonMissing, v.sigHeader, "header is missing"}
+	}
+	sig, ok := v.decode(raw)
+	if !ok {
+		return &Error{ReasonMalformed, v.sigHeader, v.want()}
+	}
+	var ts string
+	if v.tsHeader != "" {
+		if ts = h.Get(v.tsHeader); ts == "" {
+			return &Error{ReasonMissing, v.tsHeader, "header is missing"}
+		}
+		at, ok := parseUnix(ts)
+		if !ok {
+			return &Error{ReasonMalformed, v.tsHeader, "want a unix time in seconds"}
+		}
+		if !fresh(at, now, v.tolerance) {
+			return &Error{ReasonExpired, v.tsHeader, "timestamp outside the tolerance of " + v.tolerance.String()}
+		}
+	}
+	var sum [sha256.Size]byte
+	for _, key := range v.keys {
+		mac := hmac.New(sha256.New, key)
+		if v.tsHeader != "" {
+			mac.Write([]byte(v.before))
+			mac.Write([]byte(ts))
+			mac.Write([]byte(v.between))
+		}
+		mac.Write(body)
+		if hmac.Equal(sig, mac.Sum(sum[:0])) {
+			return nil
+		}
+	}
+	return &Error{ReasonMismatch, v.sigHeader, "no signature matches"}
+}
+
+// decode strips the prefix and decodes the MAC, which must be 32 bytes.
+func (v *fixedMAC) decode(raw string) ([]byte, bool) {
+	if len(raw) > hmacMaxSignatureSz {
+		return nil, false
+	}
+	enc, ok := strings.CutPrefix(raw, v.prefix)
+	if !ok {
+		return nil, false
+	}
+	var sig []byte
+	var err error
+	if v.base64 {
+		sig, err = base64.StdEncoding.DecodeString(enc)
+	} else {
+		sig, err = hex.DecodeString(enc)
+	}
+	return sig, err == nil && len(sig) == sha256.Size
+}
+
+func (v *fixedMAC) want() string {
+	what := "64 hex digits"
+	if v.base64 {
+		what = "44 base64 characters"
+	}
+	if v.prefix == "" {
+		return "want " + what
+	}
+	return `want "` + v.prefix + `" and ` + what
+}
