@@ -327,6 +327,7 @@ func (d *Daemon) startAdmin() (err error) {
 	if d.adminLn, err = net.Listen("tcp", d.cfg.Admin); err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	d.warnOpenAdmin(d.adminLn.Addr())
 	d.admin = d.newServer(d.adminHandler(), "admin")
 	d.stopAdmin = d.serve(d.admin, d.adminLn, "admin")
 	d.onShutdown(d.stopAdmin)

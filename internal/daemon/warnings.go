@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -112,4 +113,20 @@ func (d *Daemon) warnNATSPlaintext() {
 	}
 	d.log.Warn("NATS credentials sent without TLS; use tls:// URLs and --nats-tls-ca",
 		"settings", settings, "url", withoutCredentials(d.nc.ConnectedUrl()))
+}
+
+// warnOpenAdmin logs a warning when the admin listener listens beyond the
+// loopback interface without BRIDGE_ADMIN_TOKEN: the Host check lets IP
+// addresses through, so anyone on the network who reaches the port reads
+// the stored events (/api/events), the dead letters and replays them.
+func (d *Daemon) warnOpenAdmin(addr net.Addr) {
+	if d.cfg.AdminToken != "" {
+		return
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	d.log.Warn("admin listener reachable beyond loopback without a token; set BRIDGE_ADMIN_TOKEN (or listen on 127.0.0.1)",
+		"admin", addr.String())
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -82,6 +83,31 @@ func TestWarnNATSCredentialsWithoutTLS(t *testing.T) {
 				t.Errorf("warnings %v, want one naming %s", recs, tc.want)
 			}
 			assertNoSecret(t, logs, password)
+		})
+	}
+}
+
+// TestWarnOpenAdmin: an admin listener beyond loopback without
+// BRIDGE_ADMIN_TOKEN is warned about at start; on loopback, or with a
+// token, nothing is said.
+func TestWarnOpenAdmin(t *testing.T) {
+	const msg = "admin listener reachable beyond loopback without a token; set BRIDGE_ADMIN_TOKEN (or listen on 127.0.0.1)"
+	for _, tc := range []struct {
+		name, admin, token string
+		warned             bool
+	}{
+		{"all interfaces, no token", "0.0.0.0:0", "", true},
+		{"all interfaces, a token", "0.0.0.0:0", "admin-token-0123456789", false},
+		{"loopback", "127.0.0.1:0", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			launchBridge(t, setup{logs: logs, edit: func(c *config.Config) {
+				c.Admin, c.AdminToken = tc.admin, config.Secret(tc.token)
+			}})
+			if got := len(logs.records(t, msg)) == 1; got != tc.warned {
+				t.Errorf("warned %v, want %v", got, tc.warned)
+			}
 		})
 	}
 }
