@@ -69,7 +69,13 @@ func schemaKey(dataschema string) string {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return ""
 	}
-	return path.Clean(u.Host + "/" + strings.TrimPrefix(u.Path, "/"))
+	// One host however it is spelt: case, a final dot, the scheme's
+	// default port.
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if port := u.Port(); port != "" && !(u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80") {
+		host += ":" + port
+	}
+	return path.Clean(host + "/" + strings.TrimPrefix(u.Path, "/"))
 }
 
 // validate checks data against the schema dataschema names, when the
