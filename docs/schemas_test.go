@@ -450,6 +450,7 @@ func TestMappingSchemaAgreesWithTheLoader(t *testing.T) {
 		{"hmac with a separator but no timestamp", head + "webhook: {signature: {scheme: hmac, secret: '${S}', header: X-Sig, separator: ':'}}\n" + rule, "separator"},
 		{"hmac signing a timestamp", head + "webhook: {signature: {scheme: hmac, secret: '${S}', header: X-Sig, signed: timestamp+body, timestamp_header: X-Ts, separator: ':'}}\n" + rule, ""},
 		{"a bad tolerance", head + "webhook: {signature: {scheme: stripe, secret: '${S}', tolerance: soon}}\n" + rule, "soon"},
+		{"a zero tolerance", head + "webhook: {signature: {scheme: stripe, secret: '${S}', tolerance: 0s}}\n" + rule, "tolerance"},
 		{"an unknown ingest", head + "accepts: [webhook, sqs]\n" + sig + rule, "/accepts/1"},
 		{"no ingestor", head + rule, "webhook"},
 		{"webhooks without a signature", head + "accepts: [webhook]\nwebhook: {content_types: [application/json]}\n" + rule, "signature"},
