@@ -16,6 +16,8 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/asyncapi"
 	"github.com/bridge-dev/bridge/internal/config"
+	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/deadletter/replay"
 	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
@@ -164,7 +166,9 @@ func (d *Daemon) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
 	d.dlqAPI.Register(mux)
-	eventlog.NewHandler(d.events.Load, d.cfg.RequestTimeout).Register(mux)
+	events := eventlog.NewHandler(d.events.Load, d.cfg.RequestTimeout)
+	events.History = d.deadLetterHistory
+	events.Register(mux)
 	mux.Handle("GET /api/asyncapi", asyncapi.Handler(d.mappings.Load, asyncapi.Options{
 		NATSURLs: d.cfg.NATSURLs, NATSListen: d.cfg.EmbeddedNATS.Listen, Stream: d.pub.Stream}))
 	d.registerPlayground(mux)
@@ -240,4 +244,35 @@ func (d *Daemon) streamCanStore(ctx context.Context, name string) error {
 		return fmt.Errorf("%d of %d replicas current: no quorum", current, info.Config.Replicas)
 	}
 	return nil
+}
+
+// maxHistoryScan bounds the dead letters read to find an event's.
+const maxHistoryScan = 1000
+
+// deadLetterHistory is the dead letters (redacted as the dead-letter API
+// shows them) of the delivery an event came from: those of its provider
+// whose delivery key is the event's idempotencykey, among the first
+// maxHistoryScan. An event of an each rule has a key of its own, derived
+// from the delivery's: none are found for it.
+func (d *Daemon) deadLetterHistory(ctx context.Context, e eventlog.Event) (any, error) {
+	tokens := strings.SplitN(e.Event.Type(), ".", 3)
+	key, _ := e.Event.Extensions()["idempotencykey"].(string)
+	if len(tokens) < 3 || key == "" {
+		return []deadletter.View{}, nil
+	}
+	var found []deadletter.Letter
+	err := deadletter.NewStream(d.js, d.pub).Each(ctx, deadletter.Filter{Provider: tokens[1], Limit: maxHistoryScan}, func(l deadletter.Letter) error {
+		if l.DeliveryKey() == key {
+			found = append(found, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	views := replay.Show(found, d.mappings.Load())
+	if views == nil {
+		views = []deadletter.View{}
+	}
+	return views, nil
 }

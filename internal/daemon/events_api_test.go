@@ -1,8 +1,12 @@
 package daemon
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bridge-dev/bridge/internal/config"
 )
 
 // TestEventsAPI: what a webhook stored is listed and fetched by id on the
@@ -54,5 +58,45 @@ func TestEventsAPI(t *testing.T) {
 	channels, _ := a.body["channels"].(map[string]any)
 	if a.status != 200 || a.body["asyncapi"] != "3.0.0" || channels["event.stripe.payments.charge.succeeded"] == nil {
 		t.Errorf("GET /api/asyncapi = %d, asyncapi %v, %d channels", a.status, a.body["asyncapi"], len(channels))
+	}
+}
+
+// TestEventsAPIDeadLetterHistory: an event stored after its delivery was
+// dead-lettered (the rule was added since) is shown with that dead letter.
+func TestEventsAPIDeadLetterHistory(t *testing.T) {
+	dir := copyShippedMappings(t)
+	b := startBridge(t, nil, func(c *config.Config) { c.Mappings = dir })
+	if r := postStripe(t, b, "customer.created.json"); r.status != 202 || r.body["reason"] != "no_rule" {
+		t.Fatalf("customer.created: %d %s, want 202 no_rule", r.status, r.raw)
+	}
+	stripe := filepath.Join(dir, "stripe.yaml")
+	text, err := os.ReadFile(stripe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stripe, append(text, customerCreatedRule...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	r := postStripe(t, b, "customer.created.json")
+	id, _ := r.body["id"].(string)
+	if r.status != 202 || id == "" {
+		t.Fatalf("customer.created after the rule: %d %s", r.status, r.raw)
+	}
+	g := get(t, b.admin+"/api/events/"+id)
+	hist, _ := g.body["dead_letters"].([]any)
+	if g.status != 200 || len(hist) != 1 {
+		t.Fatalf("GET /api/events/%s = %d %s, want the event with its one dead letter", id, g.status, g.raw)
+	}
+	if dl, _ := hist[0].(map[string]any); dl["reason"] != "no_rule" || !strings.Contains(string(g.raw), `[redacted]`) {
+		t.Errorf("dead letter %v: want no_rule, its body redacted", dl)
+	}
+	// An event with no dead letter has an empty history.
+	ok := postStripe(t, b, "charge.succeeded.json")
+	g = get(t, b.admin+"/api/events/"+ok.body["id"].(string))
+	if h, present := g.body["dead_letters"].([]any); !present || len(h) != 0 {
+		t.Errorf("charge.succeeded: dead_letters %v, want []", g.body["dead_letters"])
 	}
 }

@@ -229,6 +229,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 	p.insert("stored-type", 0, "event.stripe.payments.customer.>")
 	p.do("search", chromedp.Click(chromedp.ID("stored-search")))
 	p.waitFor("the stored event", `document.getElementById('stored-status').textContent === '1 event(s).'`)
+	p.waitFor("the event with its history", `document.getElementById('stored-detail').textContent.includes('dead_letters')`)
 	if d := p.text("#stored-detail"); !strings.Contains(d, replayed.Header.Get("ce-id")) || !strings.Contains(d, `"subject": "customer/`) {
 		t.Errorf("event shown = %q", d)
 	}

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -20,6 +21,9 @@ import (
 type Handler struct {
 	reader  func() *Reader
 	timeout time.Duration
+	// History, when set, gives the dead letters of an event's delivery,
+	// shown with it by GET /api/events/{id} as "dead_letters".
+	History func(ctx context.Context, e Event) (any, error)
 	// reads bounds the requests reading the stream at once: each holds up
 	// to MaxListBytes of events (and their encodings) in memory.
 	reads chan struct{}
@@ -132,7 +136,32 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, "invalid-query", http.StatusBadRequest, err.Error(), nil, 0)
 	case err != nil:
 		problem.Write(w, r, "store-unavailable", http.StatusServiceUnavailable, err.Error(), nil, 5*time.Second)
-	default:
+	case h.History == nil:
 		problem.JSON(w, http.StatusOK, e)
+	default:
+		hist, err := h.History(ctx, e)
+		if err != nil {
+			problem.Write(w, r, "store-unavailable", http.StatusServiceUnavailable, "the event's dead letters: "+err.Error(), nil, 5*time.Second)
+			return
+		}
+		problem.JSON(w, http.StatusOK, withHistory{e, hist})
 	}
+}
+
+// withHistory is an event with the dead letters of its delivery.
+type withHistory struct {
+	Event
+	history any
+}
+
+func (w withHistory) MarshalJSON() ([]byte, error) {
+	b, err := w.Event.MarshalJSON()
+	if err != nil || len(b) < 2 {
+		return b, err
+	}
+	h, err := json.Marshal(w.history)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(b[:len(b)-1:len(b)-1], `,"dead_letters":`...), h...), '}'), nil
 }

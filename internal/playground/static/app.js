@@ -483,8 +483,18 @@
 
   // ---- events ----
 
-  function showEvent(e) {
-    text($('stored-detail'), JSON.stringify(e, null, 2));
+  // showEvent shows a stored event with the dead letters of its delivery,
+  // if any (GET api/events/{id} adds them).
+  async function showEvent(e) {
+    const id = (e.event || {}).id;
+    let shown = e;
+    if (id && !e.dead_letters) {
+      try {
+        const r = await api('api/events/' + encodeURIComponent(id));
+        if (r.ok) shown = r.body;
+      } catch (err) { /* the listed event, without its history */ }
+    }
+    text($('stored-detail'), JSON.stringify(shown, null, 2));
   }
 
   async function loadEvents() {
