@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/retry"
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
@@ -61,6 +62,7 @@ func (s *sub) process(run, work context.Context, d *delivery) {
 		s.ack(work, d)
 		return
 	}
+	waits := retry.Policy{Initial: firstRetry, Max: maxRetry}.Backoff()
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := s.call(work, e.Clone())
@@ -85,7 +87,7 @@ func (s *sub) process(run, work context.Context, d *delivery) {
 			return
 		}
 		s.cfg.Metrics.retry(e.Type(), attempt)
-		if sleep(run, backoff(attempt, maxRetry)) != nil {
+		if sleep(run, waits.Next()) != nil {
 			return
 		}
 	}
@@ -144,33 +146,19 @@ func (s *sub) ack(ctx context.Context, d *delivery) {
 }
 
 // persist calls f until it succeeds or ctx ends (then it returns ctx's
-// error), pausing between tries; it logs the first failure and every 30th.
+// error), pausing between tries (internal/retry); it logs the first failure
+// and every 30th.
 func (s *sub) persist(ctx context.Context, what string, f func(context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if attempt%30 == 1 {
-			s.log.Warn(what, "error", err, "attempt", attempt)
-		}
-		if err := sleep(ctx, backoff(attempt, maxPersist)); err != nil {
-			return err
-		}
+	_, err := retry.Do(ctx, retry.Policy{Initial: firstRetry, Max: maxPersist,
+		OnRetry: func(attempt int, _ time.Duration, err error) {
+			if attempt%30 == 1 {
+				s.log.Warn(what, "error", err, "attempt", attempt)
+			}
+		}}, f)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("stopped: %w", ctx.Err())
 	}
-}
-
-// backoff is the pause after the attempt-th failure: firstRetry doubled
-// each time, at most limit.
-func backoff(attempt int, limit time.Duration) time.Duration {
-	d := firstRetry
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
+	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/retry"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -111,8 +111,8 @@ type syncer struct {
 		seq   uint64    // a sequence the bucket had and the watch had not reached
 		since time.Time // when; zero: the watch is in step
 	}
-	backoff      time.Duration
-	rebuildAfter time.Time // no rebuild before, after one failed
+	backoff      *retry.Backoff // nil: none drawn since the last success
+	rebuildAfter time.Time      // no rebuild before, after one failed
 	drains       sync.WaitGroup
 }
 
@@ -255,7 +255,7 @@ func (y *syncer) inStep(restart *time.Timer) {
 	case nc.Stats().Reconnects != y.cur.reconnects:
 		y.resync(restart, 0)
 	default:
-		y.backoff = 0
+		y.backoff = nil // from the first wait again
 		y.lag.since = time.Time{}
 		y.s.answer.Store(y.cur.filter)
 	}
@@ -403,6 +403,8 @@ func (y *syncer) retryAfter() time.Duration {
 }
 
 func (y *syncer) nextBackoff() time.Duration {
-	y.backoff = min(max(2*y.backoff, y.tun.restartMin), y.tun.restartMax)
-	return y.backoff/2 + rand.N(y.backoff/2+1)
+	if y.backoff == nil {
+		y.backoff = retry.Policy{Initial: y.tun.restartMin, Max: y.tun.restartMax, Jitter: retry.Equal}.Backoff()
+	}
+	return y.backoff.Next()
 }

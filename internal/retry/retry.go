@@ -61,7 +61,7 @@ func Do(ctx context.Context, p Policy, op func(context.Context) error) (int, err
 			timer.Stop()
 		}
 	}()
-	ceil := p.Initial
+	bo := p.Backoff()
 	for attempt := 1; ; attempt++ {
 		err := p.once(ctx, op)
 		if err == nil {
@@ -70,8 +70,7 @@ func Do(ctx context.Context, p Policy, op func(context.Context) error) (int, err
 		if !p.retryable(err) || ctx.Err() != nil {
 			return attempt, err
 		}
-		wait := p.Jitter.draw(ceil)
-		ceil = min(2*ceil, max(p.Max, p.Initial))
+		wait := bo.Next()
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, wait, err)
 		}
@@ -87,6 +86,28 @@ func Do(ctx context.Context, p Policy, op func(context.Context) error) (int, err
 		}
 	}
 }
+
+// Backoff is a Policy's waits one at a time, for a caller whose attempts
+// are not one function call (a watch restarted by a timer, a handler whose
+// failures decide more than a retry): the ceiling starts at Initial and
+// doubles after each wait up to Max; each wait is drawn by Jitter.
+type Backoff struct {
+	p    Policy
+	ceil time.Duration
+}
+
+// Backoff returns the waits of p, from the first.
+func (p Policy) Backoff() *Backoff { return &Backoff{p: p, ceil: p.Initial} }
+
+// Next returns the next wait.
+func (b *Backoff) Next() time.Duration {
+	wait := b.p.Jitter.draw(b.ceil)
+	b.ceil = min(2*b.ceil, max(b.p.Max, b.p.Initial))
+	return wait
+}
+
+// Reset starts the waits again from the first (after a success).
+func (b *Backoff) Reset() { b.ceil = b.p.Initial }
 
 // once runs op with a context bounded by the attempt timeout, unless the
 // caller's deadline comes sooner anyway.

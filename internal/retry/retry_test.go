@@ -151,3 +151,29 @@ func TestJitterDraw(t *testing.T) {
 		}
 	}
 }
+
+// TestBackoff: the waits double from Initial up to Max, drawn by the
+// jitter; Reset starts again.
+func TestBackoff(t *testing.T) {
+	b := Policy{Initial: 10 * time.Millisecond, Max: 45 * time.Millisecond}.Backoff()
+	var got []time.Duration
+	for range 5 {
+		got = append(got, b.Next())
+	}
+	want := []time.Duration{10, 20, 40, 45, 45}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("waits %v, want %v ms", got, want)
+		}
+	}
+	b.Reset()
+	if w := b.Next(); w != 10*time.Millisecond {
+		t.Errorf("after Reset: %v, want 10ms", w)
+	}
+	eq := Policy{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: Equal}.Backoff()
+	for c := 100 * time.Millisecond; c <= time.Second; c *= 2 {
+		if w := eq.Next(); w < c/2 || w > c {
+			t.Errorf("equal jitter of %v: %v", c, w)
+		}
+	}
+}
