@@ -182,6 +182,8 @@ type loader struct {
 	funcs     []expr.Option
 	lets      []letDef
 	compiled  []*program // every expression of the file, lets included
+	// secretRefs are the secret references the file resolved.
+	secretRefs []SecretRef
 	// contextReads are the expressions that read an envelope's metadata or
 	// identity (events protocol), by rule ("" for a let).
 	contextReads []contextRead
@@ -285,6 +287,7 @@ func (l *loader) resolveSecret(s, what string) (signature.Secret, error) {
 	if l.placeholders {
 		return signature.Secret("placeholder-" + m[1]), nil
 	}
+	l.secretRefs = append(l.secretRefs, SecretRef{Setting: what, Env: m[1]})
 	v, ok := l.lookupEnv(m[1])
 	if !ok || v == "" {
 		return "", fmt.Errorf("%s: environment variable %s is not set (a mapping with a missing secret does not load)", what, m[1])
@@ -363,6 +366,7 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 		}
 	}
 	l.checkContextKeys(m)
+	m.secretRefs = l.secretRefs
 	names := map[string]int{}
 	for _, r := range m.rules {
 		if prev, ok := names[r.Name]; ok {
@@ -461,3 +465,15 @@ func (l *loader) checkContextKeys(m *Mapping) {
 			c.field, what, what, what)
 	}
 }
+
+// SecretRef is a secret setting of a mapping file and the environment
+// variable it names, as resolved at load.
+type SecretRef struct {
+	Setting string // e.g. webhook.signature.secret, secrets.api_key
+	Env     string // e.g. STRIPE_WEBHOOK_SECRET
+}
+
+// SecretRefs lists the secret references of the file, in the order they
+// were resolved (webhook.signature first, when the file has one): what a
+// start-up check of the secrets reads, never their values.
+func (m *Mapping) SecretRefs() []SecretRef { return m.secretRefs }

@@ -33,6 +33,7 @@ type Mapping struct {
 
 	accepts      map[string]bool
 	idemKey      *program
+	secretRefs   []SecretRef
 	rules        []*Rule
 	reads        *jsonx.Paths // what the expressions read of a payload
 	providerLine int
