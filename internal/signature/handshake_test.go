@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack/slackevents"
+
 	"github.com/bridge-dev/bridge/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
 )
@@ -180,6 +182,9 @@ func TestMetaChallenge(t *testing.T) {
 	}
 	r, err := c.Challenge(query("subscribe", token, "1158201444"))
 	wantReply(t, r, true, err, "text/plain; charset=utf-8", "1158201444")
+	// Base64 and base64url tokens are echoed too.
+	r, err = c.Challenge(query("subscribe", token, "qgg8vlvZ-RS6_UYoo.atFL8A~w+/="))
+	wantReply(t, r, true, err, "text/plain; charset=utf-8", "qgg8vlvZ-RS6_UYoo.atFL8A~w+/=")
 
 	tests := []struct {
 		name      string
@@ -378,4 +383,32 @@ func FuzzHandshakes(f *testing.F) {
 			t.Fatalf("echoed %q", r.Body)
 		}
 	})
+}
+
+// TestSlackHandshakeAgreesWithSlackGo: what slack-go, Slack's Go SDK,
+// parses as a url_verification is what the scheme answers, and its
+// ChallengeResponse reads the answer back as the challenge.
+func TestSlackHandshakeAgreesWithSlackGo(t *testing.T) {
+	body := `{"token":"fake-token","challenge":"aljdsflaji3jj","type":"url_verification"}`
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uv, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
+	if !ok || ev.Type != slackevents.URLVerification {
+		t.Fatalf("slack-go parses %T %s", ev.Data, ev.Type)
+	}
+	v := mustNew(t, Config{Scheme: SchemeSlack, Secrets: []Secret{"s"}})
+	r, ok, err := handshakeOf(t, v, nil, body)
+	if !ok || err != nil {
+		t.Fatalf("not answered: %v", err)
+	}
+	var cr slackevents.ChallengeResponse
+	if err := json.Unmarshal(r.Body, &cr); err != nil || cr.Challenge != uv.Challenge {
+		t.Errorf("answer %s read by slack-go as %+v (%v), want challenge %q", r.Body, cr, err, uv.Challenge)
+	}
+	want, _ := json.Marshal(slackevents.ChallengeResponse{Challenge: uv.Challenge})
+	if string(r.Body) != string(want) {
+		t.Errorf("answer %s, slack-go's own %s", r.Body, want)
+	}
 }
