@@ -116,6 +116,6 @@ func stringMember(m map[string]json.RawMessage, name string) (string, bool) {
 
 // mentions reports whether body may hold the handshake marked by word; a
 // cheap test before a delivery's body is decoded a second time.
-func mentions(body []byte, word string) bool {
-	return bytes.Contains(body, []byte(word))
+func mentions(body, word []byte) bool {
+	return bytes.Contains(body, word)
 }

@@ -18,6 +18,9 @@ const (
 	slackTimestamp = "X-Slack-Request-Timestamp"
 )
 
+// slackHandshake marks the body of a handshake.
+var slackHandshake = []byte("url_verification")
+
 type slackScheme struct{ *fixedMAC }
 
 func newSlack(cfg Config) (Verifier, []error) {
@@ -26,7 +29,7 @@ func newSlack(cfg Config) (Verifier, []error) {
 
 // Handshake answers a url_verification with its challenge.
 func (slackScheme) Handshake(_ http.Header, body []byte) (Reply, bool, error) {
-	if !mentions(body, "url_verification") {
+	if !mentions(body, slackHandshake) {
 		return Reply{}, false, nil
 	}
 	m := topLevel(body)

@@ -23,6 +23,9 @@ const (
 	zoomTimestamp = "X-Zm-Request-Timestamp"
 )
 
+// zoomHandshake marks the body of a handshake.
+var zoomHandshake = []byte("endpoint.url_validation")
+
 type zoomScheme struct{ *fixedMAC }
 
 func newZoom(cfg Config) (Verifier, []error) {
@@ -33,7 +36,7 @@ func newZoom(cfg Config) (Verifier, []error) {
 // secret that signed the request (the first one while secrets rotate and
 // several would).
 func (v zoomScheme) Handshake(h http.Header, body []byte) (Reply, bool, error) {
-	if !mentions(body, "endpoint.url_validation") {
+	if !mentions(body, zoomHandshake) {
 		return Reply{}, false, nil
 	}
 	m := topLevel(body)
