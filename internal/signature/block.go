@@ -24,11 +24,12 @@ type BlockOptions struct {
 }
 
 // ParseBlock reads the webhook.signature block of a mapping file (scheme,
-// secret or secrets, tolerance, and the scheme's settings), builds its
-// verifier with New, and returns it with every diagnostic, each at the key
-// or value it concerns: an unknown key where it is, a scheme's complaint
-// at the setting it names, else at the scheme. The verifier is nil when
-// there is a diagnostic.
+// secret or secrets, tolerance, and the scheme's settings, those that are
+// secrets resolved as the secrets are), builds its verifier with New, and
+// returns it with every diagnostic, each at the key or value it concerns:
+// an unknown key where it is, a scheme's complaint at the setting it
+// names, else at the scheme. The verifier is nil when there is a
+// diagnostic.
 func ParseBlock(n *yaml.Node, opts BlockOptions) (Verifier, []yamlcheck.Diagnostic) {
 	b := &block{opts: opts, settingNodes: map[string]*yaml.Node{}, reported: map[string]bool{}, schemeOK: true, peeked: peekScheme(n)}
 	known, what := blockKeys(n)
@@ -171,30 +172,30 @@ func (b *block) addSecret(n *yaml.Node, what string) {
 	b.secretNodes = append(b.secretNodes, n)
 }
 
-// addSecretSetting resolves a setting that is a secret; one that cannot
-// be is reported here and left out.
+// addSecretSetting resolves a setting that is a secret (a ${VAR}
+// reference, as a secret is); one that cannot be is reported here and left
+// out.
 func (b *block) addSecretSetting(key string, n *yaml.Node) {
 	what := "webhook.signature." + key
+	b.reported[key] = true // unless it resolves, below
 	s, ok := b.c.Scalar(n, what)
-	var sec Secret
-	var err error
-	switch {
-	case !ok:
-	case b.opts.Secret == nil:
-		b.c.Errorf(n, "%s: no way to resolve secrets here", what)
-	default:
-		if sec, err = b.opts.Secret(s, what); err != nil {
-			b.c.Errorf(n, "%s", err.Error())
-		}
+	if !ok {
+		return
 	}
-	if !ok || b.opts.Secret == nil || err != nil {
-		b.reported[key] = true
+	if b.opts.Secret == nil {
+		b.c.Errorf(n, "%s: no way to resolve secrets here", what)
+		return
+	}
+	sec, err := b.opts.Secret(s, what)
+	if err != nil {
+		b.c.Errorf(n, "%s", err.Error())
 		return
 	}
 	if b.cfg.SecretSettings == nil {
 		b.cfg.SecretSettings = map[string]Secret{}
 	}
 	b.cfg.SecretSettings[key] = sec
+	delete(b.reported, key)
 }
 
 // reportNew reports what New says of the Config. New sees every secret,
