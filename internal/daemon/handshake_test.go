@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +51,12 @@ func TestHandshakesThroughTheDaemon(t *testing.T) {
 	writeSchemeMapping(t, dir, "slack", secrets["slack"], "")
 	writeSchemeMapping(t, dir, "zoom", secrets["zoom"], "")
 	writeSchemeMapping(t, dir, "meta", secrets["meta"], "verify_token: '${TEST_META_VERIFY_TOKEN}'")
+	// A second meta provider, without verify_token: it answers no GET.
+	noToken := "provider: whatsapp\nmodule: test\nwebhook:\n  signature: {scheme: meta, secret: '${TEST_meta_SECRET}'}\n" +
+		"rules:\n  - {name: any, when: 'true', drop: true}\n"
+	if err := os.WriteFile(filepath.Join(dir, "whatsapp.yaml"), []byte(noToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, pc := range providerCases {
 		if pc.scheme == "discord" {
 			writeSchemeMapping(t, dir, "discord", "", pc.settings)
@@ -150,11 +158,14 @@ func TestHandshakesThroughTheDaemon(t *testing.T) {
 	})
 
 	t.Run("no verify_token, no GET", func(t *testing.T) {
-		r := getRaw(t, b.base+"/webhooks/slack?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1")
-		wantProblem(t, "GET slack", r, http.StatusMethodNotAllowed, "method-not-allowed")
-		if r.header.Get("Allow") != "POST" {
-			t.Errorf("Allow: %q, want POST", r.header.Get("Allow"))
+		for _, provider := range []string{"whatsapp", "slack"} {
+			r := getRaw(t, b.base+"/webhooks/"+provider+"?hub.mode=subscribe&hub.verify_token="+verifyToken+"&hub.challenge=1")
+			wantProblem(t, "GET "+provider, r, http.StatusMethodNotAllowed, "method-not-allowed")
+			if r.header.Get("Allow") != "POST" {
+				t.Errorf("%s: Allow: %q, want POST", provider, r.header.Get("Allow"))
+			}
 		}
+		stored(t)
 	})
 
 	wantMetrics(t, scrape(t, b), map[string]float64{
