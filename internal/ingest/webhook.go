@@ -101,6 +101,9 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve checks a delivery cheapest first (provider, rate limit, method,
 // content type, size, signature, JSON), then runs it through the pipeline
 // with the trace context tc for its events, and answers with the verdict.
+// A provider's handshake (its scheme a signature.Challenger for a GET, a
+// signature.Handshaker for a signed POST) is answered by the scheme, and
+// nothing is stored.
 func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, provider string, tc tracing.Context) tracing.Result {
 	received := wh.cfg.Now().UTC()
 	m, ok := wh.mappings().Mapping(provider)
@@ -119,7 +122,15 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return tracing.Result{Outcome: tracing.OutcomeRejected, Reason: "rate_limited"}
 	}
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
+		allow := http.MethodPost
+		if c, ok := m.Verifier.(signature.Challenger); ok {
+			if r.Method == http.MethodGet {
+				reply, err := c.Challenge(r.URL.Query())
+				return wh.handshake(w, r, provider, received, reply, err, "invalid-query")
+			}
+			allow = "GET, POST"
+		}
+		w.Header().Set("Allow", allow)
 		return wh.reject(w, r, provider, received, "method", "method-not-allowed", problem.Problem{Status: http.StatusMethodNotAllowed,
 			Detail: "webhooks are delivered with POST, got " + r.Method, Ext: members(provider, "")})
 	}
@@ -143,6 +154,12 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return wh.reject(w, r, provider, received, "signature_"+reason, "bad-signature", problem.Problem{Status: http.StatusUnauthorized, Title: "Invalid signature",
 			Detail: err.Error(), Ext: members(provider, reason)})
 	}
+	// A provider's handshake is answered by its scheme; nothing is stored.
+	if hs, ok := m.Verifier.(signature.Handshaker); ok {
+		if reply, ok, err := hs.Handshake(r.Header, body); ok {
+			return wh.handshake(w, r, provider, received, reply, err, "invalid-body")
+		}
+	}
 	// The decoded payload lives as long as the body: charge it too.
 	releaseTree, ok := wh.cfg.Bodies.Charge(treeCharge(wh.cfg.Bodies, wh.cfg.BodyLimit, body))
 	defer releaseTree()
@@ -160,6 +177,34 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	v := wh.door.deliver(ctx, m, in)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)
+}
+
+// handshake answers a provider's handshake with its scheme's reply, or
+// refuses it: 403 forbidden for a wrong token, 400 slug (invalid-query for
+// a GET, invalid-body for a POST) for one the scheme will not answer as
+// sent. Nothing reaches the pipeline.
+func (wh *Webhook) handshake(w http.ResponseWriter, r *http.Request, provider string, received time.Time, reply signature.Reply, err error, slug string) tracing.Result {
+	var he *signature.HandshakeError
+	if errors.As(err, &he) && he.Forbidden {
+		return wh.reject(w, r, provider, received, "handshake_forbidden", "forbidden", problem.Problem{Status: http.StatusForbidden,
+			Detail: err.Error(), Ext: members(provider, "")})
+	}
+	if err != nil {
+		title := "" // the status's text
+		if slug == "invalid-body" {
+			title = "Invalid body" // as every invalid-body problem is titled
+		}
+		return wh.reject(w, r, provider, received, "handshake_invalid", slug, problem.Problem{Status: http.StatusBadRequest, Title: title,
+			Detail: "handshake: " + err.Error(), Ext: members(provider, "")})
+	}
+	wh.log.Info("handshake answered", "provider", provider, "ingest", transform.IngestWebhook, "method", r.Method)
+	h := w.Header()
+	h.Set("Content-Type", reply.ContentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(reply.Body)
+	return tracing.Result{Outcome: "dropped", Reason: "handshake"}
 }
 
 // reject answers a delivery refused before the pipeline, counts it and

@@ -24,13 +24,14 @@ type BlockOptions struct {
 }
 
 // ParseBlock reads the webhook.signature block of a mapping file (scheme,
-// secret or secrets, tolerance, and the scheme's settings), builds its
-// verifier with New, and returns it with every diagnostic, each at the key
-// or value it concerns: an unknown key where it is, a scheme's complaint
-// at the setting it names, else at the scheme. The verifier is nil when
-// there is a diagnostic.
+// secret or secrets, tolerance, and the scheme's settings, those that are
+// secrets resolved as the secrets are), builds its verifier with New, and
+// returns it with every diagnostic, each at the key or value it concerns:
+// an unknown key where it is, a scheme's complaint at the setting it
+// names, else at the scheme. The verifier is nil when there is a
+// diagnostic.
 func ParseBlock(n *yaml.Node, opts BlockOptions) (Verifier, []yamlcheck.Diagnostic) {
-	b := &block{opts: opts, settingNodes: map[string]*yaml.Node{}, reported: map[string]bool{}, schemeOK: true}
+	b := &block{opts: opts, settingNodes: map[string]*yaml.Node{}, reported: map[string]bool{}, schemeOK: true, peeked: peekScheme(n)}
 	known, what := blockKeys(n)
 	for _, p := range b.c.Fields(n, what, known...) {
 		b.read(p[0].Value, p[1])
@@ -69,6 +70,18 @@ type block struct {
 	settingNodes              map[string]*yaml.Node // the scheme's settings
 	reported                  map[string]bool       // settings whose value is already reported
 	schemeOK                  bool
+	peeked                    string // the scheme named in the block, read before its other keys
+}
+
+// peekScheme returns the value of the block's scheme key, "" when there is
+// none.
+func peekScheme(n *yaml.Node) string {
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "scheme" {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
 }
 
 // blockKeys returns the keys a block may hold and how diagnostics name
@@ -79,13 +92,7 @@ type block struct {
 func blockKeys(n *yaml.Node) (known []string, what string) {
 	known = []string{"scheme", "secret", "secrets", "tolerance"}
 	what = "webhook.signature"
-	var name string
-	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "scheme" {
-			name = n.Content[i+1].Value
-			break
-		}
-	}
+	name := peekScheme(n)
 	if slices.Contains(Schemes(), name) {
 		return append(known, Settings(name)...), what + " for scheme " + name
 	}
@@ -129,6 +136,10 @@ func (b *block) read(key string, v *yaml.Node) {
 		b.cfg.Tolerance = d
 	default: // one of the scheme's settings
 		b.settingNodes[key] = v
+		if SecretSetting(b.peeked, key) {
+			b.addSecretSetting(key, v)
+			return
+		}
 		s, ok := b.c.Scalar(v, "webhook.signature."+key)
 		if !ok {
 			b.reported[key] = true
@@ -159,6 +170,32 @@ func (b *block) addSecret(n *yaml.Node, what string) {
 	}
 	b.cfg.Secrets = append(b.cfg.Secrets, sec)
 	b.secretNodes = append(b.secretNodes, n)
+}
+
+// addSecretSetting resolves a setting that is a secret (a ${VAR}
+// reference, as a secret is); one that cannot be is reported here and left
+// out.
+func (b *block) addSecretSetting(key string, n *yaml.Node) {
+	what := "webhook.signature." + key
+	b.reported[key] = true // unless it resolves, below
+	s, ok := b.c.Scalar(n, what)
+	if !ok {
+		return
+	}
+	if b.opts.Secret == nil {
+		b.c.Errorf(n, "%s: no way to resolve secrets here", what)
+		return
+	}
+	sec, err := b.opts.Secret(s, what)
+	if err != nil {
+		b.c.Errorf(n, "%s", err.Error())
+		return
+	}
+	if b.cfg.SecretSettings == nil {
+		b.cfg.SecretSettings = map[string]Secret{}
+	}
+	b.cfg.SecretSettings[key] = sec
+	delete(b.reported, key)
 }
 
 // reportNew reports what New says of the Config. New sees every secret,

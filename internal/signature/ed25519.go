@@ -51,6 +51,25 @@ func newEd25519(cfg Config) (Verifier, []error) {
 	return v, s.errs
 }
 
+// discordScheme is ed25519 with Discord's handshake: the PING
+// ({"type":1}) Discord sends when the endpoint URL is saved, and then at
+// times with a bad signature to check that it is refused, is answered with
+// a PONG ({"type":1}).
+type discordScheme struct{ *ed25519Scheme }
+
+func newDiscord(cfg Config) (Verifier, []error) {
+	v, errs := newEd25519(cfg)
+	return discordScheme{v.(*ed25519Scheme)}, errs
+}
+
+// Handshake answers a PING with a PONG.
+func (discordScheme) Handshake(_ http.Header, body []byte) (Reply, bool, error) {
+	if typ, ok := topLevel(body)["type"]; !ok || string(typ) != "1" {
+		return Reply{}, false, nil
+	}
+	return jsonReply(map[string]int{"type": 1}), true, nil
+}
+
 func (*ed25519Scheme) DeliveryHeader() string { return "" }
 
 func (v *ed25519Scheme) Verify(h http.Header, body []byte, now time.Time) error {

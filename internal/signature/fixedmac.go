@@ -61,8 +61,17 @@ func (v *fixedMAC) Verify(h http.Header, body []byte, now time.Time) error {
 			return &Error{ReasonExpired, v.tsHeader, "timestamp outside the tolerance of " + v.tolerance.String()}
 		}
 	}
+	if v.match(sig, ts, body) < 0 {
+		return &Error{ReasonMismatch, v.sigHeader, "no signature matches"}
+	}
+	return nil
+}
+
+// match returns the index of the key that gives sig over ts and body, or
+// -1.
+func (v *fixedMAC) match(sig []byte, ts string, body []byte) int {
 	var sum [sha256.Size]byte
-	for _, key := range v.keys {
+	for i, key := range v.keys {
 		mac := hmac.New(sha256.New, key)
 		if v.tsHeader != "" {
 			mac.Write([]byte(v.before))
@@ -71,10 +80,21 @@ func (v *fixedMAC) Verify(h http.Header, body []byte, now time.Time) error {
 		}
 		mac.Write(body)
 		if hmac.Equal(sig, mac.Sum(sum[:0])) {
-			return nil
+			return i
 		}
 	}
-	return &Error{ReasonMismatch, v.sigHeader, "no signature matches"}
+	return -1
+}
+
+// signingKey returns the key that signed a delivery Verify accepted, for a
+// handshake answered with it; the first key if none did.
+func (v *fixedMAC) signingKey(h http.Header, body []byte) []byte {
+	if sig, ok := v.decode(h.Get(v.sigHeader)); ok {
+		if i := v.match(sig, h.Get(v.tsHeader), body); i >= 0 {
+			return v.keys[i]
+		}
+	}
+	return v.keys[0]
 }
 
 // decode strips the prefix and decodes the MAC, which must be 32 bytes.

@@ -54,3 +54,40 @@ func BenchmarkProviderSchemesVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandshakeOfADelivery measures what a delivery that is not a
+// handshake costs the Handshake check before it is mapped (1 KiB bodies),
+// and the answer to a handshake.
+func BenchmarkHandshakeOfADelivery(b *testing.B) {
+	pad := string(bytes.Repeat([]byte("x"), 1024-60))
+	k := ed25519Key(1)
+	cases := []struct {
+		name      string
+		cfg       Config
+		body      string
+		handshake bool
+	}{
+		{"slack event", Config{Scheme: SchemeSlack, Secrets: []Secret{"s"}}, `{"type":"event_callback","event_id":"Ev01","pad":"` + pad + `"}`, false},
+		{"zoom event", Config{Scheme: SchemeZoom, Secrets: []Secret{"s"}}, `{"event":"meeting.started","event_ts":1,"pad":"` + pad + `"}`, false},
+		{"discord command", Config{Scheme: SchemeDiscord, Settings: map[string]string{"public_key": ed25519Hex(k)}}, `{"type":2,"id":"1","pad":"` + pad + `"}`, false},
+		{"slack url_verification", Config{Scheme: SchemeSlack, Secrets: []Secret{"s"}}, `{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`, true},
+		{"zoom url_validation", Config{Scheme: SchemeZoom, Secrets: []Secret{"s"}}, `{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1,"event":"endpoint.url_validation"}`, true},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			v, err := New(tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hs, h := v.(Handshaker), http.Header{}
+			body := []byte(tc.body)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok, err := hs.Handshake(h, body); ok != tc.handshake || err != nil {
+					b.Fatalf("ok %v, %v", ok, err)
+				}
+			}
+		})
+	}
+}

@@ -70,6 +70,10 @@ type Config struct {
 	// Settings are the scheme's own settings by name (Settings(Scheme) lists
 	// them); a setting left out takes its default. Nil for schemes without any.
 	Settings map[string]string
+	// SecretSettings are the scheme's settings whose values are secrets
+	// (meta's verify_token), by name: Settings(Scheme) lists them too, and
+	// SecretSetting tells them apart. Nil for schemes without any.
+	SecretSettings map[string]Secret
 }
 
 // Verifier checks one delivery.
@@ -156,6 +160,9 @@ type scheme struct {
 	// publicKeys: the scheme verifies with public keys from its settings
 	// and takes no secret.
 	publicKeys bool
+	// secretSettings are those of settings that are secrets, given in
+	// Config.SecretSettings.
+	secretSettings []string
 }
 
 var schemes = map[string]scheme{
@@ -168,11 +175,11 @@ var schemes = map[string]scheme{
 	SchemeBasic:            {settings: basicSettings, build: newBasic},
 	SchemeSlack:            {build: newSlack},
 	SchemeShopify:          {build: newShopify},
-	SchemeMeta:             {build: newMeta},
+	SchemeMeta:             {settings: metaSettings, build: newMeta, secretSettings: metaSettings},
 	SchemeZoom:             {build: newZoom},
 	SchemeMercadoPago:      {build: newMercadoPago, noDefaultTolerance: true},
 	SchemeEd25519:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
-	SchemeDiscord:          {settings: ed25519Settings, build: newEd25519, publicKeys: true},
+	SchemeDiscord:          {settings: ed25519Settings, build: newDiscord, publicKeys: true},
 	SchemeSquare:           {settings: squareSettings, build: newSquare},
 	SchemeTwilio:           {settings: twilioSettings, build: newTwilio},
 	SchemeAdyen:            {build: newAdyen},
@@ -188,6 +195,13 @@ func Schemes() []string {
 // one without settings.
 func Settings(scheme string) []string {
 	return slices.Clone(schemes[scheme].settings)
+}
+
+// SecretSetting reports whether the setting name of scheme is a secret,
+// given in Config.SecretSettings (as a ${VAR} reference in a mapping file)
+// rather than in Config.Settings.
+func SecretSetting(scheme, name string) bool {
+	return slices.Contains(schemes[scheme].secretSettings, name)
 }
 
 // New returns the verifier for cfg, or an error joining one *ConfigError
@@ -213,7 +227,19 @@ func New(cfg Config) (Verifier, error) {
 	if cfg.Tolerance < 0 {
 		errs = append(errs, &ConfigError{Setting: "tolerance", Msg: fmt.Sprintf("tolerance must not be negative, got %s", cfg.Tolerance)})
 	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.SecretSettings)) {
+		switch {
+		case !slices.Contains(s.secretSettings, name):
+			errs = append(errs, &ConfigError{Setting: name, Msg: fmt.Sprintf("scheme %s takes no secret setting %q", cfg.Scheme, name)})
+		case cfg.SecretSettings[name] == "":
+			errs = append(errs, &ConfigError{Setting: name, Msg: fmt.Sprintf("%s is empty", name)})
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Settings)) {
+		if slices.Contains(s.secretSettings, name) {
+			errs = append(errs, &ConfigError{Setting: name, Msg: fmt.Sprintf("%s is a secret: give it in SecretSettings", name)})
+			continue
+		}
 		if slices.Contains(s.settings, name) {
 			continue
 		}
