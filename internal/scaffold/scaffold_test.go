@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bridge-dev/bridge/internal/fixture"
+	"github.com/bridge-dev/bridge/internal/signature"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -228,5 +229,44 @@ func TestTokensThatYAMLWouldRetype(t *testing.T) {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Rule.Name, r.Err)
 		}
+	}
+}
+
+// TestEverySchemeLoads: with each scheme bridge new takes, the file loads
+// as bridge test loads it (placeholders) and as bridge check does (the
+// secret's variable set).
+func TestEverySchemeLoads(t *testing.T) {
+	sample := []Sample{{Name: "a.json", Body: []byte(`{"id":"evt_1","type":"order.paid","data":{"id":"o1","total":10}}`)}}
+	for _, scheme := range signature.Schemes() {
+		t.Run(scheme, func(t *testing.T) {
+			sc, err := Infer("acme", scheme, sample)
+			if unsupported[scheme] != "" {
+				if err == nil {
+					t.Fatal("accepted a scheme whose public key it cannot write")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if _, err := sc.Write(dir, false); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := transform.Load(dir, transform.Options{PlaceholderSecrets: true}); err != nil {
+				t.Fatalf("test: %v\n%s", err, sc.YAML())
+			}
+			secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // standard-webhooks wants whsec_ + base64
+			switch scheme {
+			case "adyen":
+				secret = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+			case "basic":
+				secret = "user:pass"
+			}
+			env := func(name string) (string, bool) { return secret, name == sc.SecretEnv }
+			if _, err := transform.Load(dir, transform.Options{LookupEnv: env}); err != nil {
+				t.Fatalf("check: %v\n%s", err, sc.YAML())
+			}
+		})
 	}
 }
