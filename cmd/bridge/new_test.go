@@ -146,3 +146,44 @@ func TestNewThroughTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestTestExpectDeadLetter: bridge test passes a fixture that expects the
+// dead letter its payload gets, says so, and fails one that expects
+// another reason.
+func TestTestExpectDeadLetter(t *testing.T) {
+	dir := t.TempDir()
+	examples := filepath.Join("..", "..", "examples", "stripe")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"new", "stripe", "--from", filepath.Join(examples, "charge.succeeded.json"), "--mappings", dir}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("bridge new: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	body, err := os.ReadFile(filepath.Join(examples, "customer.created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stripe", "customer.created.json"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "stripe.yaml")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		reason string
+		code   int
+		want   string
+	}{
+		{"no_rule", 0, "ok   stripe/charge.succeeded (dead letter no_rule)\n2 passed, 0 failed"},
+		{"eval_error", 1, "dead-lettered no_rule, not eval_error"},
+	} {
+		fixture := "      - payload: stripe/customer.created.json\n        expect_dead_letter: " + tc.reason + "\n"
+		if err := os.WriteFile(file, append(append([]byte(nil), orig...), fixture...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if code := run([]string{"test", "--mappings", dir}, nil, &out, &errOut); code != tc.code || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%s: exit %d\n%s\nwant %d and %q", tc.reason, code, out.String(), tc.code, tc.want)
+		}
+	}
+}
