@@ -16,9 +16,10 @@ var newHelp = help{name: "new", args: "PROVIDER --from FILE [--from FILE]... [fl
 	purpose: "write a mapping file from sample payloads: a rule per event type, a fixture per sample, expected files written",
 	more: `It writes DIR/PROVIDER.yaml and copies each sample to DIR/PROVIDER/, runs
 the fixtures as bridge test --update does, and prints what to edit next.
-The event type is read from the samples' first top-level field among
-type, event, event_type, eventType, action, topic, kind; samples without
-it share one catch-all rule. Every guess in the file is marked TODO.
+The event type is the top-level string field among type, event,
+event_type, eventType, action, topic, kind with the most distinct values
+in the samples; samples without it share one catch-all rule. Every guess
+in the file is marked TODO.
 `}
 
 // fileList collects repeated --from FILE flags.

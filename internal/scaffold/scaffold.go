@@ -3,8 +3,9 @@
 // samples and a fixture per sample; the file is a starting point whose
 // guesses are marked TODO, not a finished mapping.
 //
-// The event type is the first of EventFields that some sample has at its
-// top level as a string. A sample without it goes to a catch-all rule
+// The event type is the one of EventFields that samples have at their
+// top level as a string with the most distinct values (ties: in the most
+// samples, then first in EventFields). A sample without it goes to a catch-all rule
 // (`when: true`, named after the provider), last. Only the top level is
 // read for the type: a provider that nests it (or sends it in a header)
 // gets the catch-all, to be split by hand.
@@ -123,17 +124,7 @@ func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
 	if !secretless[scheme] {
 		sc.SecretEnv = strings.ToUpper(provider) + "_WEBHOOK_SECRET"
 	}
-	for _, f := range EventFields {
-		for _, d := range docs {
-			if v, ok := d.get(f); ok && v.isString() {
-				sc.EventField = f
-				break
-			}
-		}
-		if sc.EventField != "" {
-			break
-		}
-	}
+	sc.EventField = eventField(docs)
 
 	// Group the samples by event type, in the order first seen.
 	type group struct {
@@ -207,6 +198,29 @@ func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
 	sc.todo()
 	sc.yaml = sc.render()
 	return sc, nil
+}
+
+// eventField is the one of EventFields, as a string at the top level of
+// some sample, with the most distinct values, then in the most samples,
+// then first in EventFields: Mercado Pago's "type": "payment" is the same
+// for every notification, its "action" ("payment.created",
+// "payment.updated") tells them apart.
+func eventField(docs []value) string {
+	best, bestValues, bestSamples := "", 0, 0
+	for _, f := range EventFields {
+		values := map[string]bool{}
+		samples := 0
+		for _, d := range docs {
+			if v, ok := d.get(f); ok && v.isString() {
+				values[v.scalar.(string)] = true
+				samples++
+			}
+		}
+		if len(values) > bestValues || len(values) == bestValues && samples > bestSamples {
+			best, bestValues, bestSamples = f, len(values), samples
+		}
+	}
+	return best
 }
 
 // inferRule fills entity_id, source, time and data from the rule's samples:

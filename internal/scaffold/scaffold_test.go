@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -138,6 +139,43 @@ func TestInferRule(t *testing.T) {
 			}
 			if !strings.Contains(got.Source, "string("+w.EntityID+")") {
 				t.Errorf("source %q does not use the entity id", got.Source)
+			}
+		})
+	}
+}
+
+// TestEventFieldWithTheMostValues: of two type-like fields, the one that
+// tells the samples apart is the event type.
+func TestEventFieldWithTheMostValues(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		samples []string
+		field   string
+		rules   []string
+	}{
+		{"mercado pago: action varies, type does not", []string{
+			`{"id":1,"type":"payment","action":"payment.created","data":{"id":"9"}}`,
+			`{"id":2,"type":"payment","action":"payment.updated","data":{"id":"9"}}`,
+		}, "action", []string{"payment.created", "payment.updated"}},
+		{"a tie: the one in more samples", []string{`{"kind":"a","topic":"x"}`, `{"kind":"b"}`, `{"topic":"y"}`, `{"topic":"y"}`}, "topic", []string{"x", "y", "acme"}},
+		{"a tie everywhere: the first of EventFields", []string{`{"kind":"a","event":"x"}`}, "event", []string{"x"}},
+		{"none", []string{`{"type":1}`}, "", []string{"acme"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var samples []Sample
+			for i, s := range tc.samples {
+				samples = append(samples, Sample{Name: fmt.Sprintf("s%d.json", i), Body: []byte(s)})
+			}
+			sc, err := Infer("acme", "none", samples)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, r := range sc.Rules {
+				names = append(names, r.Name)
+			}
+			if sc.EventField != tc.field || !slices.Equal(names, tc.rules) {
+				t.Errorf("field %q rules %q, want %q %q", sc.EventField, names, tc.field, tc.rules)
 			}
 		})
 	}
