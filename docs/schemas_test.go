@@ -467,6 +467,9 @@ func TestMappingSchemaAgreesWithTheLoader(t *testing.T) {
 		{"an empty expression", head + sig + rule + "    time: ' '\n", "time"},
 		{"a let that hides payload", head + sig + "let: {payload: payload.x}\n" + rule, "payload"},
 		{"a fixture without expect", head + sig + rule + "    tests: [{payload: p.json}]\n", "expect"},
+		{"a fixture expecting a dead letter", head + sig + rule + "    tests: [{payload: p.json, expect_dead_letter: no_rule}]\n", ""},
+		{"a fixture expecting an unknown dead letter", head + sig + rule + "    tests: [{payload: p.json, expect_dead_letter: lost}]\n", "expect_dead_letter"},
+		{"a fixture expecting output and a dead letter", head + sig + rule + "    tests: [{payload: p.json, expect: e.json, expect_dead_letter: no_rule}]\n", "tests/0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

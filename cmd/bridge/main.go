@@ -42,6 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMap(args[1:], stdin, stdout, stderr)
 	case "catalog":
 		return runCatalog(args[1:], stdout, stderr)
+	case "new":
+		return runNew(args[1:], stdout, stderr)
 	case "asyncapi":
 		return runAsyncAPI(args[1:], stdout, stderr)
 	case "dlq":

@@ -145,6 +145,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			for _, line := range strings.Split(strings.TrimRight(r.Err.Error(), "\n"), "\n") {
 				fmt.Fprintf(stdout, "    %s\n", line)
 			}
+		case r.Fixture.ExpectDeadLetter != "":
+			passed++
+			fmt.Fprintf(stdout, "ok   %s (dead letter %s)\n", name, r.Fixture.ExpectDeadLetter)
 		case r.Updated:
 			passed++
 			fmt.Fprintf(stdout, "ok   %s: wrote %s\n", name, r.Fixture.Expect)

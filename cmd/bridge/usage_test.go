@@ -32,6 +32,7 @@ func helpCommands() []struct {
 		{[]string{"test"}, newTestFlags(d, d).fs},
 		{[]string{"map"}, newMapFlags(d, d).fs},
 		{[]string{"catalog"}, newCatalogFlags(d, d).fs},
+		{[]string{"new"}, newNewFlags(d, d).fs},
 		{[]string{"asyncapi"}, newAsyncAPIFlags(d, d).fs},
 		{[]string{"dlq", "list"}, newDLQFlags(&dlqListHelp, 100, d, d).fs},
 		{[]string{"dlq", "replay"}, newDLQReplayFlags(d, d).fs},

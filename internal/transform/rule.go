@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/bridge-dev/bridge/internal/deadletter"
 )
 
 // Rule is one compiled rule of a mapping file.
@@ -50,7 +53,10 @@ type Fixture struct {
 	Payload string
 	Headers map[string]string
 	Expect  string
-	Line    int
+	// ExpectDeadLetter, in place of Expect, is the reason the payload is
+	// dead-lettered with (no_rule, eval_error...).
+	ExpectDeadLetter deadletter.Reason
+	Line             int
 }
 
 // dataNode is the compiled `data` tree: a leaf expression, a map of nodes
@@ -226,7 +232,7 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 	var out []Fixture
 	for i, c := range n.Content {
 		f := Fixture{Line: c.Line}
-		for _, p := range l.fields(c, rule, fmt.Sprintf("tests[%d]", i), "payload", "headers", "expect") {
+		for _, p := range l.fields(c, rule, fmt.Sprintf("tests[%d]", i), "payload", "headers", "expect", "expect_dead_letter") {
 			switch p[0].Value {
 			case "payload":
 				s, _ := l.scalar(p[1], rule, "tests.payload")
@@ -234,6 +240,12 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 			case "expect":
 				s, _ := l.scalar(p[1], rule, "tests.expect")
 				f.Expect = filepath.Join(dir, s)
+			case "expect_dead_letter":
+				s, _ := l.scalar(p[1], rule, "tests.expect_dead_letter")
+				f.ExpectDeadLetter = deadletter.Reason(s)
+				if !slices.Contains(deadletter.Reasons(), f.ExpectDeadLetter) {
+					l.errf(p[1], rule, "tests.expect_dead_letter: unknown reason %q (want one of %v)", s, deadletter.Reasons())
+				}
 			case "headers":
 				f.Headers = map[string]string{}
 				for _, h := range l.fields(p[1], rule, "tests.headers") {
@@ -241,8 +253,11 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 				}
 			}
 		}
-		if f.Payload == "" || f.Expect == "" {
-			l.errf(c, rule, "a test needs payload and expect")
+		switch {
+		case f.Payload == "" || f.Expect == "" && f.ExpectDeadLetter == "":
+			l.errf(c, rule, "a test needs payload and expect (or expect_dead_letter)")
+		case f.Expect != "" && f.ExpectDeadLetter != "":
+			l.errf(c, rule, "a test has expect or expect_dead_letter, not both")
 		}
 		out = append(out, f)
 	}
