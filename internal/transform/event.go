@@ -2,7 +2,6 @@ package transform
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -276,7 +275,7 @@ func asTime(v any) (time.Time, error) {
 		}
 		return p, nil
 	case nil:
-		return time.Time{}, errors.New("is missing (nil)")
+		return time.Time{}, errMissing
 	}
 	return time.Time{}, fmt.Errorf("must be a time or an RFC 3339 string, got %T", v)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -161,6 +162,9 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{deadletter.ReasonEvalError, "idempotency_key", err}}
 		}
 		events, f := r.build(m.Provider, key, e, in.ReceivedAt, traceContext{in.TraceParent, in.TraceState})
+		if f != nil && (errors.Is(f.Err, errMissing) || strings.Contains(f.Err.Error(), "cannot fetch ")) {
+			f.Err = fmt.Errorf("%w%s", f.Err, missingHintIn(r, f.Field, in))
+		}
 		return Result{Key: key, Rule: r, Events: events, Failure: f}
 	}
 	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{deadletter.ReasonNoRule, "", errNoRule}}
@@ -245,7 +249,7 @@ func idString(v any) (string, error) {
 	case int64:
 		return strconv.FormatInt(x, 10), nil
 	case nil:
-		return "", errors.New("is missing (nil)")
+		return "", errMissing
 	}
 	return "", fmt.Errorf("must be a string or a number, got %T", v)
 }
