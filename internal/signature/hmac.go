@@ -58,6 +58,9 @@ func newHMAC(cfg Config) (Verifier, []error) {
 	if s.oneOf("signed", hmacSignedBody, hmacSignedBody, hmacSignedTSBody) == hmacSignedTSBody {
 		v.tsHeader = s.header("timestamp_header", "", true)
 		v.separator = s.get("separator", hmacDefaultSep)
+		if v.tsHeader != "" && strings.EqualFold(v.tsHeader, v.header) {
+			s.errf("timestamp_header", "timestamp_header %q is the header of the MAC: one header cannot carry both, no delivery could verify", v.tsHeader)
+		}
 	} else {
 		for _, name := range []string{"timestamp_header", "separator"} {
 			if s.has(name) {

@@ -209,3 +209,14 @@ func BenchmarkHMACVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestHMACTimestampHeaderIsNotTheMACHeader: a set-up whose timestamp
+// header is the MAC's header can never verify a delivery: refused at load,
+// naming the setting.
+func TestHMACTimestampHeaderIsNotTheMACHeader(t *testing.T) {
+	_, err := New(Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: map[string]string{
+		"header": "X-Signature", "signed": "timestamp+body", "timestamp_header": "x-signature"}})
+	if err == nil || !strings.Contains(err.Error(), "timestamp_header") || !strings.Contains(err.Error(), "one header cannot carry both") {
+		t.Errorf("New = %v, want the timestamp_header refused", err)
+	}
+}
