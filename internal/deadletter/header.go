@@ -35,13 +35,27 @@ const (
 // a replayable delivery and a known plaintext for the provider's secret;
 // nothing after the check needs it.
 func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
-		return true
+	// Every door asks this of every header of every delivery
+	// (transform.NewInput): compared case-insensitively in place, without
+	// lower-casing a copy.
+	for _, s := range [...]string{"authorization", "proxy-authorization", "cookie", "set-cookie"} {
+		if strings.EqualFold(name, s) {
+			return true
+		}
 	}
 	for _, s := range [...]string{"token", "secret", "password", "api-key", "api_key", "apikey", "signature"} {
-		if strings.Contains(n, s) {
+		if containsFold(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// in any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
