@@ -1,7 +1,6 @@
 package deadletter
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ func newEnvWith(t *testing.T, mutate func(*publish.Config)) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	if err := publish.EnsureStreams(ctxFor(t, 10*time.Second), js, cfg); err != nil {
+	if err := publish.EnsureStreams(natstest.Context(t, 10*time.Second), js, cfg); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := publish.New(js, cfg, nil)
@@ -51,7 +50,7 @@ func newEnvWith(t *testing.T, mutate func(*publish.Config)) *env {
 // list returns every dead letter, failing the test on an error.
 func (e *env) list(t *testing.T, f Filter) []Letter {
 	t.Helper()
-	ls, err := e.stream.List(ctxFor(t, 10*time.Second), f)
+	ls, err := e.stream.List(natstest.Context(t, 10*time.Second), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,27 +64,4 @@ func seqs(ls []Letter) []uint64 {
 		out[i] = l.Seq
 	}
 	return out
-}
-
-// state returns a stream's state.
-func state(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamState {
-	t.Helper()
-	ctx := ctxFor(t, 5*time.Second)
-	s, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State
-}
-
-// ctxFor returns a context cancelled after d or at the end of the test.
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -19,7 +20,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	body := []byte("{\n  \"id\": \"evt_9\", \"type\": \"refund.created\",\n  \"note\": \"ação <&>\"\n}\n")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("BRT", -3*3600))
-	_, err := e.dead.Store(ctxFor(t, 5*time.Second), "key-1", Letter{
+	_, err := e.dead.Store(natstest.Context(t, 5*time.Second), "key-1", Letter{
 		Provider: "shop", Reason: ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
 		Rule: "", Ingest: "webhook", ReceivedAt: at,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"},

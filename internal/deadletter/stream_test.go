@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
 func TestListFilters(t *testing.T) {
@@ -13,7 +15,7 @@ func TestListFilters(t *testing.T) {
 	now := time.Now()
 	write := func(provider, reason string, received time.Time) {
 		t.Helper()
-		_, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: provider, Reason: Reason(reason),
+		_, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", Letter{Provider: provider, Reason: Reason(reason),
 			Ingest: "webhook", ReceivedAt: received, Body: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +54,7 @@ func TestListFilters(t *testing.T) {
 	// ahead, nothing was stored within the last half hour.
 	s := NewStream(e.js, e.cfg)
 	s.now = func() time.Time { return now.Add(time.Hour) }
-	if ls, err := s.List(ctxFor(t, 5*time.Second), Filter{Since: 30 * time.Minute}); err != nil || len(ls) != 0 {
+	if ls, err := s.List(natstest.Context(t, 5*time.Second), Filter{Since: 30 * time.Minute}); err != nil || len(ls) != 0 {
 		t.Errorf("List an hour ahead = %v, %v; want nothing", seqs(ls), err)
 	}
 }
@@ -61,7 +63,7 @@ func TestListInvalidFilter(t *testing.T) {
 	e := newEnv(t)
 	for _, f := range []Filter{{Provider: "a.b"}, {Reason: "*"}, {Since: -time.Second}, {Limit: -1}} {
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
-			if _, err := e.stream.List(ctxFor(t, 5*time.Second), f); !errors.Is(err, ErrInvalidFilter) {
+			if _, err := e.stream.List(natstest.Context(t, 5*time.Second), f); !errors.Is(err, ErrInvalidFilter) {
 				t.Errorf("List error = %v, want ErrInvalidFilter", err)
 			}
 		})
@@ -74,11 +76,11 @@ func TestFirstStoredSince(t *testing.T) {
 	e := newEnv(t)
 	var times []time.Time
 	for range 7 {
-		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
+		if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 	str, err := e.js.Stream(ctx, e.cfg.DLQStream)
 	if err != nil {
 		t.Fatal(err)
@@ -108,18 +110,18 @@ func TestFirstStoredSince(t *testing.T) {
 
 func TestDeleteGoneIsNotAnError(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
+	if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", Letter{Provider: "shop", Reason: ReasonNoRule, Body: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := e.stream.Delete(ctxFor(t, 5*time.Second), 1); err != nil {
+		if err := e.stream.Delete(natstest.Context(t, 5*time.Second), 1); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 	}
-	if err := e.stream.Delete(ctxFor(t, 5*time.Second), 99); err != nil {
+	if err := e.stream.Delete(natstest.Context(t, 5*time.Second), 99); err != nil {
 		t.Fatalf("Delete of a sequence never used: %v", err)
 	}
-	if st := state(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
+	if st := natstest.StreamInfoState(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
 		t.Errorf("%d messages left", st.Msgs)
 	}
 }

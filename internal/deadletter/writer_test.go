@@ -18,7 +18,7 @@ import (
 // cleaned and cut, secrets dropped, its identity.
 func TestWriterStore(t *testing.T) {
 	e := newEnv(t)
-	ctx := ctxFor(t, 5*time.Second)
+	ctx := natstest.Context(t, 5*time.Second)
 	body := []byte("{\"id\": \"evt_1\",\r\n \"x\": \"\xff\xfe raw\"}\n") // not even UTF-8: kept as is
 	at := time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CET", 3600))
 	d := Letter{
@@ -131,7 +131,7 @@ func TestWriterSubject(t *testing.T) {
 			})
 			// No delivery key: each call stores a new dead letter.
 			for range 2 {
-				if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", Letter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
+				if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", Letter{Provider: tc.provider, Reason: tc.reason, Body: []byte("x")}); err != nil {
 					t.Fatalf("Write: %v", err)
 				}
 			}

@@ -67,3 +67,27 @@ func StreamMessages(t testing.TB, js jetstream.JetStream, stream string) []*jets
 	}
 	return out
 }
+
+// StreamInfoState returns the state of stream as its leader reports it
+// (messages, bytes, sequences).
+func StreamInfoState(t testing.TB, js jetstream.JetStream, stream string) jetstream.StreamState {
+	t.Helper()
+	ctx := Context(t, 5*time.Second)
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State
+}
+
+// Context returns a context cancelled after d or when the test ends.
+func Context(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -36,7 +37,7 @@ func waiters(msgs ...*nats.Msg) []*waiter {
 func TestAtomicBatchOnTheServer(t *testing.T) {
 	e := newEnv(t, nil)
 	b := NewBatcher(e.nc)
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 
 	acks, err := b.atomic(ctx, waiters(rawMsg("a"), rawMsg("b"), rawMsg("c")))
 	if err != nil {
@@ -90,7 +91,7 @@ func TestAtomicBatchOnTheServer(t *testing.T) {
 func TestBatcherDuplicates(t *testing.T) {
 	e := newEnv(t, nil)
 	b := NewBatcher(e.nc)
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 	if _, err := b.Store(ctx, rawMsg("old")); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestBatcherConcurrent(t *testing.T) {
 // TestPublisherNoBatch: NoBatch publishes each event with its own request.
 func TestPublisherNoBatch(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.NoBatch = true })
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
@@ -207,7 +208,7 @@ func TestPublisherNoBatch(t *testing.T) {
 // batches is stored one by one, and the Batcher stops batching.
 func TestBatcherWithoutAllowAtomic(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 	if _, err := e.js.CreateStream(ctx, jetstream.StreamConfig{Name: "PLAIN", Subjects: []string{"plain.>"}, Storage: jetstream.FileStorage}); err != nil {
 		t.Fatal(err)
 	}

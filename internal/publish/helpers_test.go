@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	if err := EnsureStreams(ctxFor(t, 10*time.Second), js, cfg); err != nil {
+	if err := EnsureStreams(natstest.Context(t, 10*time.Second), js, cfg); err != nil {
 		t.Fatalf("EnsureStreams: %v", err)
 	}
 	pub, err := New(js, cfg, nil)
@@ -47,14 +46,6 @@ func testConfig() Config {
 	return cfg
 }
 
-// ctxFor returns a context cancelled after d or at the end of the test.
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 	t.Helper()
 	natstest.CheckFor(t, total, every, f)
@@ -63,7 +54,7 @@ func checkFor(t testing.TB, total, every time.Duration, f func() error) {
 // streamMsgs returns how many messages stream holds.
 func streamMsgs(t testing.TB, js jetstream.JetStream, stream string) uint64 {
 	t.Helper()
-	s, err := js.Stream(ctxFor(t, 5*time.Second), stream)
+	s, err := js.Stream(natstest.Context(t, 5*time.Second), stream)
 	if err != nil {
 		t.Fatalf("stream %s: %v", stream, err)
 	}
@@ -73,7 +64,7 @@ func streamMsgs(t testing.TB, js jetstream.JetStream, stream string) uint64 {
 // storedMsg returns the message at seq of stream.
 func storedMsg(t testing.TB, js jetstream.JetStream, stream string, seq uint64) *jetstream.RawStreamMsg {
 	t.Helper()
-	ctx := ctxFor(t, 5*time.Second)
+	ctx := natstest.Context(t, 5*time.Second)
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		t.Fatalf("stream %s: %v", stream, err)

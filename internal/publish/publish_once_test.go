@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,7 +18,7 @@ import (
 // API error and are retried and held uncertain alike.
 func TestPublishOnceAsPublishMsg(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := natstest.Context(t, 10*time.Second)
 	if _, err := e.js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"other.>"}}); err != nil {
 		t.Fatal(err)
 	}

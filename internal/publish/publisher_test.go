@@ -20,7 +20,7 @@ import (
 
 func TestPublishStoresAndDeduplicates(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx := ctxFor(t, 5*time.Second)
+	ctx := natstest.Context(t, 5*time.Second)
 	data := []byte(`{"specversion":"1.0","id":"ce-1"}`)
 
 	first, err := e.pub.Publish(ctx, event("event.stripe.payments.charge.succeeded", "key-1", "ce-1", data))
@@ -77,7 +77,7 @@ func TestPublishStoresAndDeduplicates(t *testing.T) {
 func TestPublishDoesNotModifyMessage(t *testing.T) {
 	e := newEnv(t, nil)
 	m := event("event.a.b.c.d", "key-1", "ce-1", []byte("{}"))
-	if _, err := e.pub.Publish(ctxFor(t, 5*time.Second), m); err != nil {
+	if _, err := e.pub.Publish(natstest.Context(t, 5*time.Second), m); err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Header) != 4 || m.Header.Get(HeaderMsgID) != "" {
@@ -91,7 +91,7 @@ func TestPublishInvalidMessage(t *testing.T) {
 		{MsgID: "k", Data: []byte("{}")},
 		{Subject: "event.a", Data: []byte("{}")},
 	} {
-		_, err := e.pub.Publish(ctxFor(t, time.Second), m)
+		_, err := e.pub.Publish(natstest.Context(t, time.Second), m)
 		if !errors.Is(err, ErrInvalidMessage) || errors.Is(err, ErrUnavailable) {
 			t.Errorf("Publish(%+v) = %v, want ErrInvalidMessage only", m, err)
 		}
@@ -100,7 +100,7 @@ func TestPublishInvalidMessage(t *testing.T) {
 
 func TestPublishNotStored(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx := ctxFor(t, 5*time.Second)
+	ctx := natstest.Context(t, 5*time.Second)
 	if _, err := e.js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"other.>"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestPublishNotStored(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.pub.Publish(ctxFor(t, 300*time.Millisecond), event(tc.subject, "k-"+tc.name, "ce", tc.data))
+			_, err := e.pub.Publish(natstest.Context(t, 300*time.Millisecond), event(tc.subject, "k-"+tc.name, "ce", tc.data))
 			if !errors.Is(err, ErrUnavailable) {
 				t.Fatalf("Publish = %v, want ErrUnavailable", err)
 			}
@@ -149,14 +149,14 @@ func TestPublishDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	if err := EnsureStreams(ctxFor(t, 5*time.Second), js, cfg); err != nil {
+	if err := EnsureStreams(natstest.Context(t, 5*time.Second), js, cfg); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := New(js, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pub.Publish(ctxFor(t, 5*time.Second), event("event.a.b.c.before", "before", "ce-1", []byte("{}"))); err != nil {
+	if _, err := pub.Publish(natstest.Context(t, 5*time.Second), event("event.a.b.c.before", "before", "ce-1", []byte("{}"))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -167,24 +167,24 @@ func TestPublishDuringOutage(t *testing.T) {
 		}
 		return nil
 	})
-	_, err = pub.Publish(ctxFor(t, 300*time.Millisecond), event("event.a.b.c.during", "during", "ce-2", []byte("{}")))
+	_, err = pub.Publish(natstest.Context(t, 300*time.Millisecond), event("event.a.b.c.during", "during", "ce-2", []byte("{}")))
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Publish during outage = %v, want ErrUnavailable", err)
 	}
 	t.Logf("Publish during outage: %v", err)
-	if _, err := pub.StoredHeader(ctxFor(t, 100*time.Millisecond), 1); !errors.Is(err, ErrUnavailable) {
+	if _, err := pub.StoredHeader(natstest.Context(t, 100*time.Millisecond), 1); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("StoredHeader during outage = %v, want ErrUnavailable", err)
 	}
-	if _, err := pub.Store(ctxFor(t, 100*time.Millisecond), &nats.Msg{Subject: "dlq.p.no_rule", Data: []byte("x")}); !errors.Is(err, ErrUnavailable) {
+	if _, err := pub.Store(natstest.Context(t, 100*time.Millisecond), &nats.Msg{Subject: "dlq.p.no_rule", Data: []byte("x")}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Store during outage = %v, want ErrUnavailable", err)
 	}
-	if err := EnsureStreams(ctxFor(t, 100*time.Millisecond), js, cfg); !errors.Is(err, ErrUnavailable) {
+	if err := EnsureStreams(natstest.Context(t, 100*time.Millisecond), js, cfg); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("EnsureStreams during outage = %v, want ErrUnavailable", err)
 	}
 
 	srv.Restart(t)
 	// No waiting for the reconnect: Publish retries until it is back.
-	ack, err := pub.Publish(ctxFor(t, 5*time.Second), event("event.a.b.c.after", "after", "ce-3", []byte("{}")))
+	ack, err := pub.Publish(natstest.Context(t, 5*time.Second), event("event.a.b.c.after", "after", "ce-3", []byte("{}")))
 	if err != nil {
 		t.Fatalf("Publish after restart: %v", err)
 	}
@@ -216,7 +216,7 @@ func TestPublishFullStream(t *testing.T) {
 	var err error
 	for i := range 10 {
 		var ack Ack
-		ack, err = e.pub.Publish(ctxFor(t, 300*time.Millisecond), event("event.a.b.c.d", fmt.Sprint("k", i), "ce", data))
+		ack, err = e.pub.Publish(natstest.Context(t, 300*time.Millisecond), event("event.a.b.c.d", fmt.Sprint("k", i), "ce", data))
 		if err != nil {
 			break
 		}
@@ -245,7 +245,7 @@ func TestPublishConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			// Every id twice: half of the publishes are duplicates.
-			_, err := e.pub.Publish(ctxFor(t, 5*time.Second), event("event.a.b.c.d", fmt.Sprint("k", i/2), fmt.Sprint("ce", i), []byte("{}")))
+			_, err := e.pub.Publish(natstest.Context(t, 5*time.Second), event("event.a.b.c.d", fmt.Sprint("k", i/2), fmt.Sprint("ce", i), []byte("{}")))
 			errs <- err
 		})
 	}
@@ -301,7 +301,7 @@ func TestPublishLostAck(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			ctx := ctxFor(t, 5*time.Second)
+			ctx := natstest.Context(t, 5*time.Second)
 			if tc.storedBefore {
 				if _, err := e.pub.Publish(ctx, event("event.a.b.c.d", "key-1", "ce-1", []byte("{}"))); err != nil {
 					t.Fatal(err)

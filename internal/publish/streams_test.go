@@ -13,7 +13,7 @@ import (
 
 func streamConfigOf(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamConfig {
 	t.Helper()
-	s, err := js.Stream(ctxFor(t, 5*time.Second), name)
+	s, err := js.Stream(natstest.Context(t, 5*time.Second), name)
 	if err != nil {
 		t.Fatalf("stream %s: %v", name, err)
 	}
@@ -66,7 +66,7 @@ func TestEnsureStreamsCreatesThenUpdates(t *testing.T) {
 		t.Run(step.name, func(t *testing.T) {
 			cfg := testConfig()
 			step.mutate(&cfg)
-			if err := EnsureStreams(ctxFor(t, 5*time.Second), js, cfg); err != nil {
+			if err := EnsureStreams(natstest.Context(t, 5*time.Second), js, cfg); err != nil {
 				t.Fatalf("EnsureStreams: %v", err)
 			}
 			checkStream(t, js, cfg.Stream, cfg.Subjects, cfg)
@@ -81,7 +81,7 @@ func TestEnsureStreamsCreatesThenUpdates(t *testing.T) {
 func TestEnsureStreamsKeepsUnmanagedSettings(t *testing.T) {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv.URL())
-	ctx := ctxFor(t, 5*time.Second)
+	ctx := natstest.Context(t, 5*time.Second)
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "EVENTS", Subjects: []string{"event.>"}, Storage: jetstream.FileStorage,
 		MaxMsgsPerSubject: 7, Discard: jetstream.DiscardOld,
@@ -112,7 +112,7 @@ func TestEnsureStreamsUnmanaged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := natstest.Start(t)
 			_, js := natstest.Connect(t, srv.URL())
-			ctx := ctxFor(t, 5*time.Second)
+			ctx := natstest.Context(t, 5*time.Second)
 			for _, name := range tc.existing {
 				if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name) + ".>"}}); err != nil {
 					t.Fatal(err)
@@ -150,14 +150,14 @@ func TestEnsureStreamsErrors(t *testing.T) {
 	t.Run("invalid config", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.Replicas = 0
-		if err := EnsureStreams(ctxFor(t, time.Second), js, cfg); err == nil || !strings.Contains(err.Error(), "replicas") {
+		if err := EnsureStreams(natstest.Context(t, time.Second), js, cfg); err == nil || !strings.Contains(err.Error(), "replicas") {
 			t.Errorf("EnsureStreams = %v, want a replicas error", err)
 		}
 	})
 	t.Run("replicas beyond a single server", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.Replicas = 3
-		err := EnsureStreams(ctxFor(t, 2*time.Second), js, cfg)
+		err := EnsureStreams(natstest.Context(t, 2*time.Second), js, cfg)
 		if err == nil || !strings.Contains(err.Error(), "stream EVENTS") {
 			t.Fatalf("EnsureStreams = %v, want an error naming stream EVENTS", err)
 		}

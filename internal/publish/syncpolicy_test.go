@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -49,7 +50,7 @@ func TestReadSyncPolicy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			u := startMonitored(t, tc.opts)
-			got, err := ReadSyncPolicy(ctxFor(t, 5*time.Second), http.DefaultClient, u)
+			got, err := ReadSyncPolicy(natstest.Context(t, 5*time.Second), http.DefaultClient, u)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), u) {
 					t.Fatalf("error = %v, want one naming %s and containing %q", err, u, tc.err)
@@ -66,7 +67,7 @@ func TestReadSyncPolicy(t *testing.T) {
 	}
 	t.Run("not a monitor", func(t *testing.T) {
 		u := startMonitored(t, server.Options{})
-		_, err := ReadSyncPolicy(ctxFor(t, 5*time.Second), http.DefaultClient, u+"/nothing/")
+		_, err := ReadSyncPolicy(natstest.Context(t, 5*time.Second), http.DefaultClient, u+"/nothing/")
 		if err == nil || !strings.Contains(err.Error(), "status 404") {
 			t.Errorf("error = %v, want a 404 named", err)
 		}

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -60,7 +59,7 @@ func (e *env) deliver(t *testing.T, set *transform.Set, body string) pipeline.Ve
 		t.Fatal(err)
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req-1", "req-2"}, "Authorization": {"Bearer secret"}}
-	v := e.pipe.Handle(ctxFor(t, 10*time.Second), m, transform.Input{Provider: "shop", Ingest: transform.IngestWebhook,
+	v := e.pipe.Handle(natstest.Context(t, 10*time.Second), m, transform.Input{Provider: "shop", Ingest: transform.IngestWebhook,
 		Body: []byte(body), Payload: payload, Header: h, ReceivedAt: time.Now()})
 	if v.Outcome == pipeline.Failed {
 		t.Fatalf("deliver: %v", v.Err)
@@ -75,7 +74,7 @@ func (e *env) replayer(set Mappings) *Replayer {
 // list returns every dead letter, failing the test on an error.
 func (e *env) list(t *testing.T, f deadletter.Filter) []deadletter.Letter {
 	t.Helper()
-	ls, err := e.stream.List(ctxFor(t, 10*time.Second), f)
+	ls, err := e.stream.List(natstest.Context(t, 10*time.Second), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,27 +88,4 @@ func seqs(ls []deadletter.Letter) []uint64 {
 		out[i] = l.Seq
 	}
 	return out
-}
-
-// state returns a stream's state.
-func state(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamState {
-	t.Helper()
-	ctx := ctxFor(t, 5*time.Second)
-	s, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State
-}
-
-// ctxFor returns a context cancelled after d or at the end of the test.
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }

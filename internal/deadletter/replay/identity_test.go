@@ -32,7 +32,7 @@ func TestEveryWriterUsesOneIdentity(t *testing.T) {
 	}
 
 	// Replay: the rewrite keeps the delivery key, with the new reason.
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil || len(rep.Results) != 1 || rep.Results[0].Outcome != Rewritten {
 		t.Fatalf("replay = %+v, %v; want one rewrite", rep.Results, err)
 	}
@@ -43,23 +43,23 @@ func TestEveryWriterUsesOneIdentity(t *testing.T) {
 	nc, js := natstest.Connect(t, e.srv.URL())
 	cfg := ingest.DefaultNATSConfig()
 	cfg.Timeout, cfg.AckWait = 2*time.Second, 5*time.Second
-	if err := publish.EnsureStream(ctxFor(t, 10*time.Second), js, e.cfg, cfg.StreamConfig(1)); err != nil {
+	if err := publish.EnsureStream(natstest.Context(t, 10*time.Second), js, e.cfg, cfg.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
 	n, err := ingest.NewNATS(js, nc, func() ingest.Mappings { return e.v2 }, e.pipe, e.dead, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Start(ctxFor(t, 10*time.Second)); err != nil {
+	if err := n.Start(natstest.Context(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := n.Shutdown(ctxFor(t, 10*time.Second)); err != nil {
+		if err := n.Shutdown(natstest.Context(t, 10*time.Second)); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
 	notJSON := []byte("<xml/>")
-	if _, err := js.Publish(ctxFor(t, 5*time.Second), "ingest.shop", notJSON); err != nil {
+	if _, err := js.Publish(natstest.Context(t, 5*time.Second), "ingest.shop", notJSON); err != nil {
 		t.Fatal(err)
 	}
 	byNATS := deadletter.ID("nats:ingest.shop", deadletter.ReasonNotJSON, notJSON)

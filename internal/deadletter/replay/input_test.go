@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -19,7 +20,7 @@ func TestInputOfAStoredLetter(t *testing.T) {
 	e := newEnv(t)
 	body := []byte("{\n  \"id\": \"evt_9\", \"type\": \"refund.created\",\n  \"note\": \"ação <&>\"\n}\n")
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("BRT", -3*3600))
-	_, err := e.dead.Store(ctxFor(t, 5*time.Second), "key-1", deadletter.Letter{
+	_, err := e.dead.Store(natstest.Context(t, 5*time.Second), "key-1", deadletter.Letter{
 		Provider: "shop", Reason: deadletter.ReasonNoRule, Error: "no rule matches", File: "testdata/v1/shop.yaml",
 		Rule: "", Ingest: transform.IngestWebhook, ReceivedAt: at,
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"a", "b"},

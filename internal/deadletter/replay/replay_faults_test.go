@@ -35,7 +35,7 @@ func newDeniedEnv(t *testing.T, deny ...string) (admin, replayer *env) {
 	var envs []*env
 	for i, user := range []string{"admin", "replayer"} {
 		_, js := natstest.Connect(t, url, nats.UserInfo(user, user), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
-		ctx := ctxFor(t, 10*time.Second)
+		ctx := natstest.Context(t, 10*time.Second)
 		if i == 0 {
 			if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
 				t.Fatal(err)
@@ -82,7 +82,7 @@ func TestReplayStopsWhenItCannotDelete(t *testing.T) {
 			admin.deliver(t, admin.v1, ping)    // seq 2, after it: not reached
 			r := denied.replayer(denied.v2)
 			r.Timeout = time.Second
-			rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+			rep, err := r.Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 			if err == nil || !IsUnavailable(err) || rep.Error == "" || rep.Done() {
 				t.Fatalf("Replay error = %v, report %s; want an unavailable JetStream and a stop", err, rep.Summary())
 			}
@@ -94,7 +94,7 @@ func TestReplayStopsWhenItCannotDelete(t *testing.T) {
 				t.Fatalf("dead letters at %v, want 1 and 2 still there", seqs(before))
 			}
 
-			rep, err = admin.replayer(admin.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+			rep, err = admin.replayer(admin.v2).Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 	admin.deliver(t, admin.v1, invoicePaid) // seq 1, no_rule; eval_error with v2
 	r := denied.replayer(denied.v2)
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+	rep, err := r.Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
@@ -146,15 +146,15 @@ func TestReplayStopsWhenTheRewriteIsNotStored(t *testing.T) {
 func TestReplayKeepsWhenItsRewriteIsGone(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	ack, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	ack, err := e.dead.Store(natstest.Context(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.stream.Delete(ctxFor(t, 5*time.Second), ack.Sequence); err != nil { // the rewrite, gone
+	if err := e.stream.Delete(natstest.Context(t, 5*time.Second), ack.Sequence); err != nil { // the rewrite, gone
 		t.Fatal(err)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +186,14 @@ func (s *stopAfterDeadLetter) Store(ctx context.Context, key string, l deadlette
 func TestReplayStopsWhenItCannotCheckTheRewrite(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid) // seq 1
-	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.replayer(e.v2)
 	r.DeadLetters = &stopAfterDeadLetter{Writer: e.dead, stop: func() { e.srv.Stop(t) }}
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
+	rep, err := r.Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}

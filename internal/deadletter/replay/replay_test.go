@@ -52,7 +52,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	if v := e.deliver(t, e.v1, customerCreated); v.Outcome != pipeline.DeadLettered || v.Reason != string(deadletter.ReasonNoRule) {
 		t.Fatalf("delivery with v1 = %v %s, want dead-lettered no_rule", v.Outcome, v.Reason)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,17 +76,17 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	if ev["id"] != r.Events[0].ID {
 		t.Errorf("stored event id %v, reported %s", ev["id"], r.Events[0].ID)
 	}
-	if st := state(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
+	if st := natstest.StreamInfoState(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
 		t.Errorf("%d dead letters left, want 0", st.Msgs)
 	}
 
 	// The same delivery dead-lettered again (e.g. by a bridge still on the
 	// old mappings), then replayed: a duplicate, deleted, stored once.
-	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
+	if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", deadletter.Letter{Provider: "shop", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(customerCreated)}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestReplayPublishesOnceTheRuleExists(t *testing.T) {
 	if n := len(e.events(t)); n != 1 {
 		t.Errorf("%d events stored after the second replay, want 1", n)
 	}
-	if st := state(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
+	if st := natstest.StreamInfoState(t, e.js, e.cfg.DLQStream); st.Msgs != 0 {
 		t.Errorf("%d dead letters left, want 0", st.Msgs)
 	}
 }
@@ -110,13 +110,13 @@ func TestReplayOutcomes(t *testing.T) {
 	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
 		e.deliver(t, e.v1, body) // seqs 1..4, all no_rule
 	}
-	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
+	if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", deadletter.Letter{Provider: "gone", Reason: "no_rule",
 		Ingest: "webhook", Body: []byte(`{}`)}); err != nil { // seq 5
 		t.Fatal(err)
 	}
 	before := e.list(t, deadletter.Filter{})
 
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestReplayOutcomes(t *testing.T) {
 	}
 
 	// Replayed again: the rewrite now fails for the same reason and stays.
-	rep, err = e.replayer(e.v2).Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+	rep, err = e.replayer(e.v2).Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +180,11 @@ func TestReplayRewriteIsStoredOnce(t *testing.T) {
 	e := newEnv(t)
 	v := e.deliver(t, e.v1, invoicePaid)
 	// What the interrupted replay wrote: seq 2.
-	if _, err := e.dead.Store(ctxFor(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
+	if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), v.IdempotencyKey, deadletter.Letter{Provider: "shop", Reason: deadletter.ReasonEvalError,
 		Ingest: "webhook", Body: []byte(invoicePaid)}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{Reason: "no_rule"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +201,8 @@ func TestReplayDryRunChangesNothing(t *testing.T) {
 	for _, body := range []string{refundCreated, invoicePaid, ping, customerCreated} {
 		e.deliver(t, e.v1, body)
 	}
-	before := state(t, e.js, e.cfg.DLQStream)
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, true)
+	before := natstest.StreamInfoState(t, e.js, e.cfg.DLQStream)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestReplayDryRunChangesNothing(t *testing.T) {
 	if !rep.DryRun || rep.Results[1].NewReason != "eval_error" || rep.Results[3].Events[0].Type != "event.shop.test.customer.created" {
 		t.Errorf("dry run report = %+v", rep)
 	}
-	after := state(t, e.js, e.cfg.DLQStream)
+	after := natstest.StreamInfoState(t, e.js, e.cfg.DLQStream)
 	if after.Msgs != before.Msgs || after.LastSeq != before.LastSeq || after.FirstSeq != before.FirstSeq {
 		t.Errorf("dead-letter stream changed: %+v -> %+v", before, after)
 	}
@@ -240,7 +240,7 @@ func TestReplayStopsWhenJetStreamIsDown(t *testing.T) {
 	e.deliver(t, e.v1, ping)
 	r := e.replayer(&stopOnFirstMapping{Mappings: e.v2, stop: func() { e.srv.Stop(t) }})
 	r.Timeout = time.Second
-	rep, err := r.Replay(ctxFor(t, 20*time.Second), deadletter.Filter{}, false)
+	rep, err := r.Replay(natstest.Context(t, 20*time.Second), deadletter.Filter{}, false)
 	if err == nil || !IsUnavailable(err) {
 		t.Fatalf("Replay error = %v, want an unavailable JetStream", err)
 	}
@@ -279,11 +279,11 @@ func TestReplayLeavesWhatItCannotDecode(t *testing.T) {
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(`{"name": "x"}`)},
 		{Provider: "shop", Reason: "max_deliveries", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
+		if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(e.v2).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(e.v2).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,11 +319,11 @@ func TestReplayKeepsWhatTheFileNoLongerAccepts(t *testing.T) {
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestEvents, Body: []byte(envelope)},
 		{Provider: "shop", Reason: "no_rule", Ingest: transform.IngestNATS, Body: []byte(customerCreated)},
 	} {
-		if _, err := e.dead.Store(ctxFor(t, 5*time.Second), "", d); err != nil {
+		if _, err := e.dead.Store(natstest.Context(t, 5*time.Second), "", d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rep, err := e.replayer(loadSet(t, dir)).Replay(ctxFor(t, 10*time.Second), deadletter.Filter{}, false)
+	rep, err := e.replayer(loadSet(t, dir)).Replay(natstest.Context(t, 10*time.Second), deadletter.Filter{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
