@@ -81,16 +81,9 @@ func (v *ed25519Scheme) Verify(h http.Header, body []byte, now time.Time) error 
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return &Error{ReasonMalformed, ed25519Signature, "want 128 hex digits"}
 	}
-	ts := h.Get(ed25519Timestamp)
-	if ts == "" {
-		return &Error{ReasonMissing, ed25519Timestamp, "header is missing"}
-	}
-	at, ok := parseUnix(ts)
-	if !ok {
-		return &Error{ReasonMalformed, ed25519Timestamp, "want a unix time in seconds"}
-	}
-	if !fresh(at, now, v.tolerance) {
-		return &Error{ReasonExpired, ed25519Timestamp, "timestamp outside the tolerance of " + v.tolerance.String()}
+	ts, err := signedTimestamp(h, ed25519Timestamp, parseUnix, "want a unix time in seconds", v.tolerance, now)
+	if err != nil {
+		return err
 	}
 	msg := make([]byte, 0, len(ts)+len(body))
 	msg = append(append(msg, ts...), body...)

@@ -3,10 +3,7 @@ package signature
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -16,21 +13,20 @@ import (
 // provider signs a timestamp header, which must then be within the
 // tolerance. Slack, Zoom, Shopify and Meta are instances.
 type fixedMAC struct {
-	keys      [][]byte
-	sigHeader string // canonical
-	prefix    string // before the MAC in sigHeader, e.g. "v0="
-	base64    bool   // else hex
-	tsHeader  string // "" when no timestamp is signed
-	before    string // signed before the timestamp, e.g. "v0:"
-	between   string // signed between the timestamp and the body, e.g. ":"
-	delivery  string
-	tolerance time.Duration
+	macEncoding // of HMAC-SHA256: the size is set by newFixedMAC
+	keys        [][]byte
+	sigHeader   string // canonical
+	tsHeader    string // "" when no timestamp is signed
+	before      string // signed before the timestamp, e.g. "v0:"
+	between     string // signed between the timestamp and the body, e.g. ":"
+	delivery    string
+	tolerance   time.Duration
 }
 
 // newFixedMAC returns a scheme's verifier with the Config's secrets and
 // tolerance.
 func newFixedMAC(cfg Config, v fixedMAC) *fixedMAC {
-	v.tolerance = cfg.Tolerance
+	v.tolerance, v.size = cfg.Tolerance, sha256.Size
 	for _, sec := range resolvedSecrets(cfg) {
 		v.keys = append(v.keys, []byte(sec))
 	}
@@ -50,15 +46,9 @@ func (v *fixedMAC) Verify(h http.Header, body []byte, now time.Time) error {
 	}
 	var ts string
 	if v.tsHeader != "" {
-		if ts = h.Get(v.tsHeader); ts == "" {
-			return &Error{ReasonMissing, v.tsHeader, "header is missing"}
-		}
-		at, ok := parseUnix(ts)
-		if !ok {
-			return &Error{ReasonMalformed, v.tsHeader, "want a unix time in seconds"}
-		}
-		if !fresh(at, now, v.tolerance) {
-			return &Error{ReasonExpired, v.tsHeader, "timestamp outside the tolerance of " + v.tolerance.String()}
+		var err error
+		if ts, err = signedTimestamp(h, v.tsHeader, parseUnix, "want a unix time in seconds", v.tolerance, now); err != nil {
+			return err
 		}
 	}
 	if v.match(sig, ts, body) < 0 {
@@ -95,34 +85,4 @@ func (v *fixedMAC) signingKey(h http.Header, body []byte) []byte {
 		}
 	}
 	return v.keys[0]
-}
-
-// decode strips the prefix and decodes the MAC, which must be 32 bytes.
-func (v *fixedMAC) decode(raw string) ([]byte, bool) {
-	if len(raw) > hmacMaxSignatureSz {
-		return nil, false
-	}
-	enc, ok := strings.CutPrefix(raw, v.prefix)
-	if !ok {
-		return nil, false
-	}
-	var sig []byte
-	var err error
-	if v.base64 {
-		sig, err = base64.StdEncoding.DecodeString(enc)
-	} else {
-		sig, err = hex.DecodeString(enc)
-	}
-	return sig, err == nil && len(sig) == sha256.Size
-}
-
-func (v *fixedMAC) want() string {
-	what := "64 hex digits"
-	if v.base64 {
-		what = "44 base64 characters"
-	}
-	if v.prefix == "" {
-		return "want " + what
-	}
-	return `want "` + v.prefix + `" and ` + what
 }

@@ -31,12 +31,10 @@ const (
 )
 
 type hmacScheme struct {
+	macEncoding
 	keys      [][]byte
 	newHash   func() hash.Hash
-	size      int
 	header    string
-	base64    bool
-	prefix    string
 	tsHeader  string // "" when only the body is signed
 	separator string
 	delivery  string
@@ -88,15 +86,9 @@ func (v *hmacScheme) Verify(h http.Header, body []byte, now time.Time) error {
 	}
 	var ts string
 	if v.tsHeader != "" {
-		if ts = h.Get(v.tsHeader); ts == "" {
-			return &Error{ReasonMissing, v.tsHeader, "header is missing"}
-		}
-		at, ok := parseTimestamp(ts)
-		if !ok {
-			return &Error{ReasonMalformed, v.tsHeader, "want a unix time in seconds or an RFC 3339 time"}
-		}
-		if !fresh(at, now, v.tolerance) {
-			return &Error{ReasonExpired, v.tsHeader, "timestamp outside the tolerance of " + v.tolerance.String()}
+		var err error
+		if ts, err = signedTimestamp(h, v.tsHeader, parseTimestamp, "want a unix time in seconds or an RFC 3339 time", v.tolerance, now); err != nil {
+			return err
 		}
 	}
 	var sum [sha512.Size]byte
@@ -114,36 +106,63 @@ func (v *hmacScheme) Verify(h http.Header, body []byte, now time.Time) error {
 	return &Error{ReasonMismatch, v.header, "no signature matches"}
 }
 
-// decode strips the prefix and decodes the MAC; it must have the
-// algorithm's size.
-func (v *hmacScheme) decode(raw string) ([]byte, bool) {
+// macEncoding is how a scheme writes its MAC in a header: behind a
+// prefix, in hex or base64, of a fixed size. The generic hmac scheme and
+// the providers' fixed ones (fixedMAC) share it.
+type macEncoding struct {
+	prefix string // before the MAC, e.g. "v0=" or "sha256="
+	base64 bool   // else hex
+	size   int    // the MAC's bytes
+}
+
+// decode strips the prefix and decodes the MAC, which must have the size.
+func (e macEncoding) decode(raw string) ([]byte, bool) {
 	if len(raw) > hmacMaxSignatureSz {
 		return nil, false
 	}
-	enc, ok := strings.CutPrefix(raw, v.prefix)
+	enc, ok := strings.CutPrefix(raw, e.prefix)
 	if !ok {
 		return nil, false
 	}
 	var sig []byte
 	var err error
-	if v.base64 {
+	if e.base64 {
 		sig, err = base64.StdEncoding.DecodeString(enc)
 	} else {
 		sig, err = hex.DecodeString(enc)
 	}
-	return sig, err == nil && len(sig) == v.size
+	return sig, err == nil && len(sig) == e.size
 }
 
-func (v *hmacScheme) want() string {
+// want says what a malformed MAC should have been.
+func (e macEncoding) want() string {
 	enc := "hex digits"
-	n := v.size * 2
-	if v.base64 {
-		enc, n = "base64 characters", base64.StdEncoding.EncodedLen(v.size)
+	n := e.size * 2
+	if e.base64 {
+		enc, n = "base64 characters", base64.StdEncoding.EncodedLen(e.size)
 	}
-	if v.prefix == "" {
+	if e.prefix == "" {
 		return fmt.Sprintf("want %d %s", n, enc)
 	}
-	return fmt.Sprintf("want %q and %d %s", v.prefix, n, enc)
+	return fmt.Sprintf("want %q and %d %s", e.prefix, n, enc)
+}
+
+// signedTimestamp reads the signed timestamp header name: present, in the
+// form parse reads (wantForm says which when it is not), and within the
+// tolerance of now. It returns the header's value as signed.
+func signedTimestamp(h http.Header, name string, parse func(string) (time.Time, bool), wantForm string, tolerance time.Duration, now time.Time) (string, error) {
+	ts := h.Get(name)
+	if ts == "" {
+		return "", &Error{ReasonMissing, name, "header is missing"}
+	}
+	at, ok := parse(ts)
+	if !ok {
+		return "", &Error{ReasonMalformed, name, wantForm}
+	}
+	if !fresh(at, now, tolerance) {
+		return "", &Error{ReasonExpired, name, "timestamp outside the tolerance of " + tolerance.String()}
+	}
+	return ts, nil
 }
 
 // parseTimestamp reads unix seconds (digits only) or an RFC 3339 time, the

@@ -29,7 +29,7 @@ type metaChallenger struct {
 }
 
 func newMeta(cfg Config) (Verifier, []error) {
-	mac := newFixedMAC(cfg, fixedMAC{sigHeader: metaSignature, prefix: "sha256="})
+	mac := newFixedMAC(cfg, fixedMAC{sigHeader: metaSignature, macEncoding: macEncoding{prefix: "sha256="}})
 	tok := cfg.SecretSettings["verify_token"]
 	if tok == "" { // unset, or empty (New reports that)
 		return mac, nil

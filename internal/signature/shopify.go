@@ -11,5 +11,5 @@ const (
 )
 
 func newShopify(cfg Config) (Verifier, []error) {
-	return newFixedMAC(cfg, fixedMAC{sigHeader: shopifySignature, base64: true, delivery: shopifyDelivery}), nil
+	return newFixedMAC(cfg, fixedMAC{sigHeader: shopifySignature, macEncoding: macEncoding{base64: true}, delivery: shopifyDelivery}), nil
 }

@@ -24,7 +24,7 @@ var slackHandshake = []byte("url_verification")
 type slackScheme struct{ *fixedMAC }
 
 func newSlack(cfg Config) (Verifier, []error) {
-	return slackScheme{newFixedMAC(cfg, fixedMAC{sigHeader: slackSignature, prefix: "v0=", tsHeader: slackTimestamp, before: "v0:", between: ":"})}, nil
+	return slackScheme{newFixedMAC(cfg, fixedMAC{sigHeader: slackSignature, macEncoding: macEncoding{prefix: "v0="}, tsHeader: slackTimestamp, before: "v0:", between: ":"})}, nil
 }
 
 // Handshake answers a url_verification with its challenge.

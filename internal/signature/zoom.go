@@ -29,7 +29,7 @@ var zoomHandshake = []byte("endpoint.url_validation")
 type zoomScheme struct{ *fixedMAC }
 
 func newZoom(cfg Config) (Verifier, []error) {
-	return zoomScheme{newFixedMAC(cfg, fixedMAC{sigHeader: zoomSignature, prefix: "v0=", tsHeader: zoomTimestamp, before: "v0:", between: ":"})}, nil
+	return zoomScheme{newFixedMAC(cfg, fixedMAC{sigHeader: zoomSignature, macEncoding: macEncoding{prefix: "v0="}, tsHeader: zoomTimestamp, before: "v0:", between: ":"})}, nil
 }
 
 // Handshake answers an endpoint.url_validation, its token keyed with the
