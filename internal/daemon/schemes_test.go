@@ -196,7 +196,7 @@ rules:
 // TestMercadoPagoThroughTheDaemon: Mercado Pago signs the data.id query
 // parameter of the URL it calls; the daemon gives the scheme the request's
 // URL, so a signed notification is stored and one whose data.id was changed
-// is refused.
+// (in the URL or in the body) is refused.
 func TestMercadoPagoThroughTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	const secret = "mp-secret-of-the-app"
@@ -208,12 +208,14 @@ func TestMercadoPagoThroughTheDaemon(t *testing.T) {
 	}
 	body := []byte(`{"type":"thing.created","id":"mp_1","data":{"id":"123456"}}`)
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	url := b.base + "/webhooks/mercadopago?type=payment&data.id="
+	url := b.base + "/webhooks/mercadopago?data.id="
 	before := streamMsgs(t, b.js, "EVENTS")
 	for name, r := range map[string]reply{
 		"data.id changed": post(t, url+"123457", body, sign(secret, "123456", ts)),
 		"data.id dropped": post(t, b.base+"/webhooks/mercadopago", body, sign(secret, "123456", ts)),
 		"wrong secret":    post(t, url+"123456", body, sign("not-"+secret, "123456", ts)),
+		// A captured signature does not carry a body about another payment.
+		"another payment's body": post(t, url+"123456", []byte(`{"type":"thing.created","id":"mp_2","data":{"id":"999"}}`), sign(secret, "123456", ts)),
 	} {
 		if r.status != http.StatusUnauthorized || r.body["type"] != "urn:bridge:problem:bad-signature" {
 			t.Errorf("%s: %d %s, want 401 bad-signature", name, r.status, r.raw)

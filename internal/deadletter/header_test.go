@@ -36,6 +36,9 @@ func TestSensitiveHeader(t *testing.T) {
 		{"Content-Type", false},
 		{"X-Request-Id", false},
 		{"Authorization-Hint", false},
+		{"I-Twilio-Idempotency-Token", false}, // a delivery id, the twilio scheme's default key
+		{"i-twilio-idempotency-token", false},
+		{"X-Twilio-Idempotency-Token", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Adyen's standard webhooks carry the signature in the body: each of a
@@ -49,43 +51,45 @@ func newAdyen(cfg Config) (Verifier, []error) {
 
 func (*adyen) DeliveryHeader() string { return "" }
 
-// adyenNotification is what the signature covers of a notification.
-type adyenNotification struct {
-	NotificationItems []struct {
-		Item *adyenItem `json:"NotificationRequestItem"`
-	} `json:"notificationItems"`
-}
+// The verifier reads the signed fields by their exact names, as the
+// mapping reads the payload: encoding/json's struct decoding matches names
+// regardless of case and keeps the last of duplicates, so a body holding
+// both "notificationItems" (forged, read by the mapping) and
+// "NotificationItems" (a captured signed item, read by such a verifier)
+// would verify. A name that appears twice in an object on the signed path,
+// even in another case, makes the body malformed: no reader can then take
+// another member than the one that was verified.
 
-type adyenItem struct {
-	PSPReference        json.RawMessage `json:"pspReference"`
-	OriginalReference   json.RawMessage `json:"originalReference"`
-	MerchantAccountCode json.RawMessage `json:"merchantAccountCode"`
-	MerchantReference   json.RawMessage `json:"merchantReference"`
-	Amount              struct {
-		Value    json.RawMessage `json:"value"`
-		Currency json.RawMessage `json:"currency"`
-	} `json:"amount"`
-	EventCode      json.RawMessage `json:"eventCode"`
-	Success        json.RawMessage `json:"success"`
-	AdditionalData struct {
-		HMACSignature string `json:"hmacSignature"`
-	} `json:"additionalData"`
-}
+// adyenItemFields are the signed fields of an item, in the signed order;
+// "amount.value" and "amount.currency" are read from the amount object.
+var adyenItemFields = []string{"pspReference", "originalReference", "merchantAccountCode", "merchantReference",
+	"amount.value", "amount.currency", "eventCode", "success"}
 
 func (v *adyen) Verify(_ http.Header, body []byte, _ time.Time) error {
-	var n adyenNotification
-	if err := json.Unmarshal(body, &n); err != nil {
-		return &Error{ReasonMalformed, adyenField, "the body is not an Adyen notification (JSON with notificationItems)"}
+	top, err := exactObject(body)
+	if err != nil {
+		return &Error{ReasonMalformed, adyenField, "the body is not an Adyen notification (a JSON object with notificationItems): " + err.Error()}
 	}
-	if len(n.NotificationItems) == 0 {
-		return &Error{ReasonMalformed, adyenField, "the notification has no notificationItems"}
+	var items []json.RawMessage
+	if err := json.Unmarshal(top["notificationItems"], &items); err != nil || len(items) == 0 {
+		return &Error{ReasonMalformed, adyenField, "the notification has no notificationItems list"}
 	}
-	for i, it := range n.NotificationItems {
+	for i, raw := range items {
 		where := fmt.Sprintf("notificationItems[%d]", i)
-		if it.Item == nil {
-			return &Error{ReasonMalformed, adyenField, where + " has no NotificationRequestItem"}
+		item, err := adyenRequestItem(raw)
+		if err != nil {
+			return &Error{ReasonMalformed, adyenField, where + ": " + err.Error()}
 		}
-		raw := it.Item.AdditionalData.HMACSignature
+		var additional map[string]json.RawMessage
+		if a, ok := item["additionalData"]; ok {
+			if additional, err = exactObject(a); err != nil {
+				return &Error{ReasonMalformed, adyenField, where + ".NotificationRequestItem.additionalData: " + err.Error()}
+			}
+		}
+		var raw string
+		if s, ok := additional["hmacSignature"]; ok && json.Unmarshal(s, &raw) != nil {
+			return &Error{ReasonMalformed, adyenField, where + ": hmacSignature is not a string"}
+		}
 		if raw == "" {
 			return &Error{ReasonMissing, adyenField, where + " is not signed"}
 		}
@@ -93,15 +97,33 @@ func (v *adyen) Verify(_ http.Header, body []byte, _ time.Time) error {
 		if len(raw) > hmacMaxSignatureSz || err != nil || len(sig) != sha256.Size {
 			return &Error{ReasonMalformed, adyenField, where + ": want 44 base64 characters"}
 		}
-		signed, ok := it.Item.signed()
-		if !ok {
-			return &Error{ReasonMalformed, adyenField, where + ": a signed field is not a string, number or boolean"}
+		signed, err := adyenSigned(item)
+		if err != nil {
+			return &Error{ReasonMalformed, adyenField, where + ": " + err.Error()}
 		}
 		if !v.matches(signed, sig) {
 			return &Error{ReasonMismatch, adyenField, where + ": no signature matches"}
 		}
 	}
 	return nil
+}
+
+// adyenRequestItem is the NotificationRequestItem object of one element
+// of notificationItems.
+func adyenRequestItem(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	wrap, err := exactObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := wrap["NotificationRequestItem"]
+	if !ok {
+		return nil, fmt.Errorf("has no NotificationRequestItem")
+	}
+	item, err := exactObject(r)
+	if err != nil {
+		return nil, fmt.Errorf("NotificationRequestItem: %w", err)
+	}
+	return item, nil
 }
 
 func (v *adyen) matches(signed, sig []byte) bool {
@@ -116,21 +138,87 @@ func (v *adyen) matches(signed, sig []byte) bool {
 	return false
 }
 
-// signed joins the item's signed fields with colons.
-func (it *adyenItem) signed() ([]byte, bool) {
+// adyenSigned joins the item's signed fields with colons.
+func adyenSigned(item map[string]json.RawMessage) ([]byte, error) {
+	var amount map[string]json.RawMessage
+	if a, ok := item["amount"]; ok && string(bytes.TrimSpace(a)) != "null" {
+		var err error
+		if amount, err = exactObject(a); err != nil {
+			return nil, fmt.Errorf("amount: %w", err)
+		}
+	}
 	var b bytes.Buffer
-	for i, f := range []json.RawMessage{it.PSPReference, it.OriginalReference, it.MerchantAccountCode, it.MerchantReference,
-		it.Amount.Value, it.Amount.Currency, it.EventCode, it.Success} {
+	for i, name := range adyenItemFields {
 		if i > 0 {
 			b.WriteByte(':')
 		}
+		f := item[name]
+		if sub, ok := strings.CutPrefix(name, "amount."); ok {
+			f = amount[sub]
+		}
 		s, ok := adyenText(f)
-		if !ok {
-			return nil, false
+		if !ok || name == "amount.value" && len(s) > 0 && bytes.TrimSpace(f)[0] == '"' {
+			// amount.value is a number of minor units: as a string it
+			// would sign the same text and reach the mapping as a string.
+			return nil, fmt.Errorf("%s is not a string, number or boolean as Adyen signs it", name)
 		}
 		b.WriteString(s)
 	}
-	return b.Bytes(), true
+	return b.Bytes(), nil
+}
+
+// exactObject decodes one JSON object into its members by exact name. A
+// name that appears twice, or twice in different cases (as Unicode simple
+// case folding, which encoding/json applies, compares them), is an
+// error: readers that resolve such names differently would read different
+// members.
+func exactObject(raw []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	m := map[string]json.RawMessage{}
+	folded := map[string]string{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("not a JSON object")
+		}
+		name, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("not a JSON object")
+		}
+		key := foldName(name)
+		if prev, dup := folded[key]; dup {
+			return nil, fmt.Errorf("names %q and %q: a name may appear once, in one case", prev, name)
+		}
+		folded[key] = name
+		m[name] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("data after the JSON object")
+	}
+	return m, nil
+}
+
+// foldName maps every name that a case-insensitive reader would take for
+// name to one key.
+func foldName(name string) string {
+	return strings.Map(func(r rune) rune {
+		// The smallest rune of r's case-folding orbit (k, K and the
+		// Kelvin sign K fold together).
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		return min
+	}, name)
 }
 
 // adyenText is a field as Adyen signs it: a string's text, a number or a

@@ -109,6 +109,22 @@ func TestAdyen(t *testing.T) {
 	tampered["amount"] = map[string]any{"value": 113000, "currency": "EUR"}
 	unsigned := adyenVectorItem("")
 	delete(unsigned, "additionalData")
+	// What an attacker builds from one captured signed item (attack of
+	// 2026-12-06): the verifier must read exactly what the mapping reads.
+	captured, err := json.Marshal(map[string]any{"NotificationRequestItem": signed(current, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := json.Marshal(map[string]any{"NotificationRequestItem": unsigned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseVariantList := []byte(`{"notificationItems":[` + string(forged) + `],"NotificationItems":[` + string(captured) + `]}`)
+	duplicateList := []byte(`{"notificationItems":[` + string(forged) + `],"notificationItems":[` + string(captured) + `]}`)
+	item := strings.TrimSuffix(strings.TrimPrefix(string(captured), `{"NotificationRequestItem":`), "}")
+	caseVariantField := []byte(`{"notificationItems":[{"NotificationRequestItem":{"amount":{"value":99999999,"currency":"EUR"},` + item[1:] + `}]}`)
+	caseVariantField = []byte(strings.Replace(string(caseVariantField), `"amount":{"value":1130`, `"AMOUNT":{"value":1130`, 1))
+	longS := []byte(strings.Replace(string(caseVariantList), `"NotificationItems"`, `"notificationItemſ"`, 1))
 	tests := []struct {
 		name   string
 		body   []byte
@@ -127,6 +143,13 @@ func TestAdyen(t *testing.T) {
 		{name: "no items", body: []byte(`{"live":"false","notificationItems":[]}`), want: ReasonMalformed},
 		{name: "not JSON", body: []byte(`live=false`), want: ReasonMalformed},
 		{name: "item without NotificationRequestItem", body: []byte(`{"notificationItems":[{}]}`), want: ReasonMalformed},
+		{name: "a forged list beside a captured one under a name in another case", body: caseVariantList, want: ReasonMalformed,
+			detail: `the body is not an Adyen notification (a JSON object with notificationItems): names "notificationItems" and "NotificationItems": a name may appear once, in one case`},
+		{name: "a forged list beside a captured one under a name that folds to it", body: longS, want: ReasonMalformed},
+		{name: "a forged list beside a captured one under the same name", body: duplicateList, want: ReasonMalformed},
+		{name: "a forged amount beside the signed one in another case", body: caseVariantField, want: ReasonMalformed},
+		{name: "amount.value as a string", body: adyenBody(t, signed(current, func(it map[string]any) { it["amount"] = map[string]any{"value": "1130", "currency": "EUR"} })), want: ReasonMalformed},
+		{name: "a signed item under a name in another case", body: []byte(`{"NOTIFICATIONITEMS":[` + string(captured) + `]}`), want: ReasonMalformed},
 		{name: "a signed field that is an object", body: adyenBody(t, signed(current, func(it map[string]any) { it["eventCode"] = map[string]any{"x": 1} })), want: ReasonMalformed},
 	}
 	for _, tc := range tests {
@@ -141,7 +164,7 @@ func TestAdyen(t *testing.T) {
 			}
 		})
 	}
-	_, err := New(Config{Scheme: SchemeAdyen, Secrets: []Secret{current, "not-hex"}})
+	_, err = New(Config{Scheme: SchemeAdyen, Secrets: []Secret{current, "not-hex"}})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Secret != 2 || err.Error() != "secret 2 is not an Adyen HMAC key: want the hex digits the Customer Area shows" {
 		t.Errorf("a key that is not hex: %v", err)

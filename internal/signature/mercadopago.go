@@ -1,9 +1,11 @@
 package signature
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +25,14 @@ import (
 // Mercado Pago's documents show it in seconds and in milliseconds, and a
 // retry keeps it, so it is checked against the tolerance only when one is
 // configured.
+//
+// Since the body is not signed, the scheme ties it to what is: the body
+// must be a JSON object whose data.id is the signed query data.id (and
+// whose type, when the query has one, is the query's type), so that a
+// captured signature cannot carry a body about another payment. The rest
+// of the body (action, date_created, ...) is not authenticated by
+// Mercado Pago's scheme: docs/signatures.md says what a consumer should
+// then trust.
 const (
 	mpSignature = "X-Signature"
 	mpRequestID = "X-Request-Id"
@@ -50,7 +60,7 @@ func (v *mercadoPago) Verify(h http.Header, body []byte, now time.Time) error {
 	return v.VerifyURL(&url.URL{}, h, body, now)
 }
 
-func (v *mercadoPago) VerifyURL(u *url.URL, h http.Header, _ []byte, now time.Time) error {
+func (v *mercadoPago) VerifyURL(u *url.URL, h http.Header, body []byte, now time.Time) error {
 	raw := h.Get(mpSignature)
 	if raw == "" {
 		return &Error{ReasonMissing, mpSignature, "header is missing"}
@@ -86,7 +96,12 @@ func (v *mercadoPago) VerifyURL(u *url.URL, h http.Header, _ []byte, now time.Ti
 			return &Error{ReasonExpired, mpSignature, "timestamp outside the tolerance of " + v.tolerance.String()}
 		}
 	}
-	manifest := mpManifest(u.Query().Get(mpDataID), h.Get(mpRequestID), ts)
+	query := u.Query()
+	dataID := query.Get(mpDataID)
+	if dataID == "" {
+		return &Error{ReasonMissing, mpSignature, "the notification URL has no data.id query parameter: without it nothing ties the body to the signature"}
+	}
+	manifest := mpManifest(dataID, h.Get(mpRequestID), ts)
 	var sum [sha256.Size]byte
 	for _, key := range v.keys {
 		mac := hmac.New(sha256.New, key)
@@ -94,11 +109,51 @@ func (v *mercadoPago) VerifyURL(u *url.URL, h http.Header, _ []byte, now time.Ti
 		want := mac.Sum(sum[:0])
 		for _, sig := range sigs {
 			if hmac.Equal(sig, want) {
-				return nil
+				return mpBodyMatches(body, dataID, query.Get("type"))
 			}
 		}
 	}
 	return &Error{ReasonMismatch, mpSignature, "no signature matches the manifest of data.id, x-request-id and ts"}
+}
+
+// mpBodyMatches checks that the unsigned body is about what was signed:
+// its data.id is the query's (a string or an integer), its type the
+// query's when the query has one.
+func mpBodyMatches(body []byte, dataID, typ string) error {
+	top, err := exactObject(body)
+	if err != nil {
+		return &Error{ReasonMalformed, mpSignature, "the body is not a Mercado Pago notification (a JSON object): " + err.Error()}
+	}
+	data, err := exactObject(top["data"])
+	if err != nil {
+		return &Error{ReasonMismatch, mpSignature, "the body has no data object whose id the signature covers"}
+	}
+	if got, ok := jsonScalarText(data["id"]); !ok || got != dataID {
+		return &Error{ReasonMismatch, mpSignature, "the body's data.id is not the signed data.id of the URL"}
+	}
+	if typ != "" {
+		if got, ok := jsonScalarText(top["type"]); ok && got != typ {
+			return &Error{ReasonMismatch, mpSignature, "the body's type is not the signed URL's type"}
+		}
+	}
+	return nil
+}
+
+// jsonScalarText is a JSON string's text or an integer as written.
+func jsonScalarText(raw []byte) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&n) == nil {
+		if _, err := n.Int64(); err == nil {
+			return n.String(), true
+		}
+	}
+	return "", false
 }
 
 // mpManifest is the signed template with the parts that are present.

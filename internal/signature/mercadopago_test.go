@@ -45,6 +45,14 @@ func mpURL(dataID string) *url.URL {
 	return u
 }
 
+func mpTypedURL(dataID, typ string) *url.URL {
+	u := mpURL(dataID)
+	q := u.Query()
+	q.Set("type", typ)
+	u.RawQuery = q.Encode()
+	return u
+}
+
 // TestMercadoPagoExample verifies docs/signatures.md's example, computed
 // apart from Go (Python's hmac over the manifest).
 func TestMercadoPagoExample(t *testing.T) {
@@ -56,9 +64,9 @@ func TestMercadoPagoExample(t *testing.T) {
 	body := []byte(`{"action":"payment.updated","data":{"id":"123456789"},"type":"payment"}`)
 	// No tolerance by default: a notification of 2024 still verifies.
 	assertReason(t, VerifyRequest(v, u, h, body, time.Now()), "")
-	// Without the URL the data.id is not in the manifest.
-	assertReason(t, v.Verify(h, body, time.Now()), ReasonMismatch)
-	assertReason(t, VerifyRequest(v, nil, h, body, time.Now()), ReasonMismatch)
+	// Without the URL nothing ties the body to the signature.
+	assertReason(t, v.Verify(h, body, time.Now()), ReasonMissing)
+	assertReason(t, VerifyRequest(v, nil, h, body, time.Now()), ReasonMissing)
 }
 
 func TestMercadoPago(t *testing.T) {
@@ -67,7 +75,6 @@ func TestMercadoPago(t *testing.T) {
 	now := time.Unix(1_704_908_010, 0)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	tsMilli := strconv.FormatInt(now.UnixMilli(), 10)
-	body := []byte(`{"action":"payment.updated","data":{"id":"123456789"}}`)
 	set := func(h http.Header, k, v string) http.Header {
 		h = h.Clone()
 		if v == "" {
@@ -83,18 +90,26 @@ func TestMercadoPago(t *testing.T) {
 		tolerance time.Duration
 		u         *url.URL
 		h         http.Header
+		body      string // default: a notification about the URL's data.id
 		want      Reason
 	}{
 		{name: "signed", u: mpURL(dataID), h: good},
 		{name: "old secret", u: mpURL(dataID), h: mpSign(old, dataID, reqID, ts)},
 		{name: "alphanumeric data.id lower-cased", u: mpURL("ORD01JQ4S4KY8"), h: mpSign(secret, "ord01jq4s4ky8", reqID, ts)},
 		{name: "other data.id as sent", u: mpURL("AB-12"), h: mpSign(secret, "AB-12", reqID, ts)},
-		{name: "no data.id", u: mpURL(""), h: mpSign(secret, "", reqID, ts)},
+		{name: "no data.id in the URL: nothing ties the body", u: mpURL(""), h: mpSign(secret, "", reqID, ts), want: ReasonMissing},
 		{name: "no x-request-id", u: mpURL(dataID), h: mpSign(secret, dataID, "", ts)},
 		{name: "timestamp in milliseconds", u: mpURL(dataID), h: mpSign(secret, dataID, reqID, tsMilli)},
-		{name: "body is not signed", u: mpURL(dataID), h: good},
+		{name: "the body's other fields are not signed", u: mpURL(dataID), h: good, body: `{"action":"payment.created","data":{"id":"123456789"}}`},
+		{name: "data.id as a number in the body", u: mpURL(dataID), h: good, body: `{"data":{"id":123456789}}`},
+		{name: "a body about another payment", u: mpURL(dataID), h: good, body: `{"action":"payment.updated","data":{"id":"999999999"}}`, want: ReasonMismatch},
+		{name: "a body without data.id", u: mpURL(dataID), h: good, body: `{"anything":"else"}`, want: ReasonMismatch},
+		{name: "a body with data.id twice", u: mpURL(dataID), h: good, body: `{"data":{"id":"999999999","ID":"123456789"}}`, want: ReasonMismatch},
+		{name: "a body of another type than the URL's", u: mpTypedURL(dataID, "payment"), h: good, body: `{"type":"subscription_preapproval","data":{"id":"123456789"}}`, want: ReasonMismatch},
+		{name: "a body of the URL's type", u: mpTypedURL(dataID, "payment"), h: good, body: `{"type":"payment","data":{"id":"123456789"}}`},
+		{name: "a body that is not JSON", u: mpURL(dataID), h: good, body: `data.id=123456789`, want: ReasonMalformed},
 		{name: "data.id changed", u: mpURL("987654321"), h: good, want: ReasonMismatch},
-		{name: "data.id dropped", u: mpURL(""), h: good, want: ReasonMismatch},
+		{name: "data.id dropped", u: mpURL(""), h: good, want: ReasonMissing},
 		{name: "x-request-id changed", u: mpURL(dataID), h: set(good, "x-request-id", "other"), want: ReasonMismatch},
 		{name: "x-request-id dropped", u: mpURL(dataID), h: set(good, "x-request-id", ""), want: ReasonMismatch},
 		{name: "ts changed", u: mpURL(dataID), h: set(good, "x-signature", strings.Replace(good.Get("x-signature"), "ts="+ts, "ts=1704908011", 1)), want: ReasonMismatch},
@@ -114,9 +129,9 @@ func TestMercadoPago(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v := mustNew(t, Config{Scheme: SchemeMercadoPago, Secrets: []Secret{secret, old}, Tolerance: tc.tolerance})
-			b := body
-			if tc.name == "body is not signed" {
-				b = []byte(`{"anything":"else"}`)
+			b := []byte(`{"action":"payment.updated","data":{"id":"` + tc.u.Query().Get("data.id") + `"}}`)
+			if tc.body != "" {
+				b = []byte(tc.body)
 			}
 			err := VerifyRequest(v, tc.u, tc.h, b, now)
 			assertReason(t, err, tc.want)

@@ -276,6 +276,8 @@ func CredentialHeaders(v Verifier) []string {
 		return []string{authorization}
 	case *hmacScheme:
 		return []string{v.header}
+	case *fixedMAC: // the providers' MACs: X-Shopify-Hmac-Sha256 says no "signature"
+		return []string{v.sigHeader}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -79,6 +80,13 @@ func (v *twilio) VerifyURL(u *url.URL, h http.Header, body []byte, _ time.Time) 
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return &Error{ReasonMalformed, twilioSignature, "the body is neither a form nor signed by bodySHA256 in the URL"}
+		}
+		for name, vals := range form {
+			// Signed sorted, read by a mapping as the first: a body with
+			// the values reordered would verify and read otherwise.
+			if len(vals) > 1 {
+				return &Error{ReasonMalformed, twilioSignature, "the form repeats the parameter " + strconv.Quote(name) + ": its values are signed sorted, so their order is not authenticated"}
+			}
 		}
 		params = sortedParams(form)
 	}

@@ -102,6 +102,7 @@ func TestTwilio(t *testing.T) {
 		{name: "missing", body: body, h: h(""), want: ReasonMissing},
 		{name: "not base64", body: body, h: h("not base64!"), want: ReasonMalformed},
 		{name: "SHA-256 length", body: body, h: h(base64.StdEncoding.EncodeToString(make([]byte, 32))), want: ReasonMalformed},
+		{name: "a repeated parameter", body: []byte("A=2&A=1"), h: h(twilioSign("current", base, url.Values{"A": {"1", "2"}})), want: ReasonMalformed},
 		{name: "body neither form nor hashed", body: []byte("%zz"), h: h(twilioSign("current", base, nil)), want: ReasonMalformed},
 	}
 	for _, tc := range tests {
