@@ -187,3 +187,88 @@ func TestTestExpectDeadLetter(t *testing.T) {
 		}
 	}
 }
+
+// TestNewSamplesThatOnceFailedTheirOwnTest: samples found by the attack of
+// 2026-12-06 for which bridge new wrote a file that its own bridge test
+// then refused: names whose copies collided (order.json and
+// order.event.json), a field named entity_id (the profile's, in data), a
+// string too long for an event. Each now scaffolds a file that passes.
+func TestNewSamplesThatOnceFailedTheirOwnTest(t *testing.T) {
+	in := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(in, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	samples := []string{
+		write("order.json", `{"type":"order.paid","id":"o1","amount":10}`),
+		write("order.event.json", `{"type":"order.refunded","id":"o2","amount":5}`),
+		write("entity.json", `{"type":"thing.made","id":"t1","entity_id":"x","external_entity_id":"y"}`),
+		write("long.json", `{"type":"note.added","id":"n1","text":"`+strings.Repeat("a", 12300)+`"}`),
+	}
+	dir := t.TempDir()
+	args := []string{"new", "acme", "--signature", "none", "--mappings", dir}
+	for _, s := range samples {
+		args = append(args, "--from", s)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(args, nil, &out, &errOut); code != 0 {
+		t.Fatalf("bridge new: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run([]string{"test", "--mappings", dir}, nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "4 passed, 0 failed") {
+		t.Errorf("bridge test: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestNewRefusesToBreakTheDirectory: bridge new refuses, writing nothing,
+// what would leave the mappings directory unloadable or write outside it:
+// a provider another file maps, a symbolic link where it would write, an
+// expected file that exists, a sample beyond the delivery limits.
+func TestNewRefusesToBreakTheDirectory(t *testing.T) {
+	sample := filepath.Join("..", "..", "examples", "stripe", "charge.succeeded.json")
+	mapped := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mapped, "gh.yaml"), []byte("provider: acme\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linked := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "created-outside")
+	if err := os.Symlink(outside, filepath.Join(linked, "acme")); err != nil {
+		t.Fatal(err)
+	}
+	expected := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(expected, "acme"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(expected, "acme", "charge.succeeded.event.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deep := filepath.Join(t.TempDir(), "deep.json")
+	if err := os.WriteFile(deep, []byte(`{"type":"a.b","x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir, from, want string
+	}{
+		{"provider mapped by another file", mapped, sample, `provider "acme" is already mapped by ` + filepath.Join(mapped, "gh.yaml")},
+		{"symbolic link", linked, sample, filepath.Join(linked, "acme") + ": a symbolic link"},
+		{"expected file exists", expected, sample, filepath.Join(expected, "acme", "charge.succeeded.event.json") + ": exists"},
+		{"too deep", t.TempDir(), deep, "deep.json: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run([]string{"new", "acme", "--from", tc.from, "--mappings", tc.dir}, nil, &out, &errOut)
+			if code != 1 || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut.String(), tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(tc.dir, "acme.yaml")); err == nil {
+				t.Error("a refused bridge new wrote the mapping file")
+			}
+		})
+	}
+	if _, err := os.Lstat(outside); err == nil {
+		t.Error("bridge new wrote through a symbolic link")
+	}
+}

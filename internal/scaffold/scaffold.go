@@ -23,6 +23,9 @@ import (
 	"time"
 	"unicode"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/signature"
 )
 
@@ -32,6 +35,19 @@ var EventFields = []string{"type", "event", "event_type", "eventType", "action",
 
 // MaxData bounds the fields proposed for a rule's data.
 const MaxData = 8
+
+// MaxDataText bounds the text of a field proposed for data: a long string
+// would push the event past the profile's size limit.
+const MaxDataText = 1024
+
+// MaxSample bounds a sample's size: the playground's and the webhook
+// door's default body limit.
+const MaxSample = 1 << 20
+
+// reservedData are the payload fields never proposed as data: the event's
+// own (id, entity_type) and those the profile gives a meaning in data
+// (entity_id must be the entity's UUID).
+var reservedData = []string{"id", "entity_type", "object", "entity_id", "external_entity_id"}
 
 // Sample is one sample payload: its file name and body.
 type Sample struct {
@@ -107,6 +123,18 @@ func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
 	}
 	docs := make([]value, len(samples))
 	for i, s := range samples {
+		if len(s.Body) > MaxSample {
+			errs = append(errs, fmt.Errorf("%s: %d bytes: a sample may have at most %d (a delivery that large would be refused)", s.Name, len(s.Body), MaxSample))
+			continue
+		}
+		if json.Valid(s.Body) {
+			if _, err := jsonx.Decode(s.Body); err != nil {
+				// The limits the bridge applies to a delivery (depth, keys,
+				// values): a sample beyond them would fail its own fixture.
+				errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+				continue
+			}
+		}
 		v, err := parseJSON(s.Body)
 		switch {
 		case err != nil:
@@ -185,8 +213,7 @@ func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
 		}
 		inferRule(&r, entityKey, provider, rs)
 		for _, s := range g.samples {
-			base := strings.TrimSuffix(filepath.Base(samples[s].Name), ".json")
-			base = unique(base, files)
+			base := fixtureBase(strings.TrimSuffix(filepath.Base(samples[s].Name), ".json"), files)
 			r.Fixtures = append(r.Fixtures, Fixture{
 				Payload: provider + "/" + base + ".json",
 				Expect:  provider + "/" + base + ".event.json",
@@ -289,8 +316,10 @@ func inferRule(r *Rule, entityKey, provider string, samples []value) {
 			break
 		}
 		p := entity.with(step{key: f.key})
-		if f.key == "id" || f.key == "entity_type" || f.key == "object" || (entity == nil && slices.Contains(EventFields, f.key)) || !safeKey(f.key) ||
-			!all(p, func(v value) bool { return v.kind == kindScalar && v.scalar != nil }) {
+		if slices.Contains(reservedData, f.key) || (entity == nil && slices.Contains(EventFields, f.key)) || !safeKey(f.key) ||
+			!all(p, func(v value) bool {
+				return v.kind == kindScalar && v.scalar != nil && len(fmt.Sprint(v.scalar)) <= MaxDataText
+			}) {
 			continue
 		}
 		r.Data = append(r.Data, DataField{Key: f.key, Expr: p.expr("payload")})
@@ -384,6 +413,18 @@ func unique(name string, taken map[string]bool) string {
 	return n
 }
 
+// fixtureBase is a base name for a sample's copy (base.json) and its
+// expected event (base.event.json) that no other sample's files take:
+// samples order.json and order.event.json must not write one file.
+func fixtureBase(name string, taken map[string]bool) string {
+	n := name
+	for i := 2; taken[n] || taken[n+".event"]; i++ {
+		n = fmt.Sprintf("%s_%d", name, i)
+	}
+	taken[n], taken[n+".event"] = true, true
+	return n
+}
+
 // quoteExpr is s as an expr string literal.
 func quoteExpr(s string) string {
 	b, _ := json.Marshal(s)
@@ -432,16 +473,28 @@ func (sc *Scaffold) Write(dir string, force bool) ([]string, error) {
 			bodies[p] = f.Body
 		}
 	}
-	if !force {
-		var errs []error
-		for _, p := range append([]string{file}, writes...) {
-			if _, err := os.Stat(p); err == nil {
-				errs = append(errs, fmt.Errorf("%s: %w", p, ErrExists))
-			}
+	var expected []string
+	for _, r := range sc.Rules {
+		for _, f := range r.Fixtures {
+			expected = append(expected, filepath.Join(dir, filepath.FromSlash(f.Expect)))
 		}
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+	}
+	var errs []error
+	if other := mappedBy(dir, sc.Provider, file); other != "" {
+		errs = append(errs, fmt.Errorf("provider %q is already mapped by %s: edit that file, or scaffold another provider name", sc.Provider, other))
+	}
+	for _, p := range append(append([]string{file, filepath.Join(dir, sc.Provider)}, writes...), expected...) {
+		fi, err := os.Lstat(p)
+		switch {
+		case err != nil:
+		case fi.Mode()&os.ModeSymlink != 0:
+			errs = append(errs, fmt.Errorf("%s: a symbolic link: bridge new writes only plain files it creates or replaces", p))
+		case !force && !fi.IsDir():
+			errs = append(errs, fmt.Errorf("%s: %w", p, ErrExists))
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, sc.Provider), 0o755); err != nil {
 		return nil, err
@@ -455,6 +508,33 @@ func (sc *Scaffold) Write(dir string, force bool) ([]string, error) {
 		return nil, err
 	}
 	return append([]string{file}, writes...), nil
+}
+
+// mappedBy is the mapping file in dir, other than file, whose provider is
+// provider: a second one would make the directory refuse to load.
+func mappedBy(dir, provider, file string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") || p == file {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var head struct {
+			Provider string `yaml:"provider"`
+		}
+		if yaml.Unmarshal(b, &head) == nil && head.Provider == provider {
+			return p
+		}
+	}
+	return ""
 }
 
 // todo lists what to edit next.
