@@ -174,6 +174,7 @@ func (wh *Webhook) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// After the check, nothing may keep the credential headers.
 	in := transform.NewInput(provider, transform.IngestWebhook, body, r.Header, received, signature.CredentialHeaders(m.Verifier)...)
 	in.Payload, in.TraceParent, in.TraceState = payload, tc.TraceParent, tc.TraceState
+	in.Query = r.URL.Query()
 	v := wh.door.deliver(ctx, m, in)
 	wh.answer(w, r, provider, v)
 	return traceResult(v)

@@ -224,6 +224,9 @@ func (b *block) reportNew(err error) {
 				at = b.toleranceNode
 			case b.settingNodes[ce.Setting] != nil:
 				at = b.settingNodes[ce.Setting]
+				if ee := (*exprError)(nil); errors.As(e, &ee) && ee.line > 0 {
+					at = exprNode(at, ee.line, ee.column)
+				}
 			}
 		}
 		b.c.Errorf(at, "webhook.signature: %v", e)

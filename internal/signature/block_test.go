@@ -162,7 +162,7 @@ func TestSignatureSettingsProblems(t *testing.T) {
     header: X-Hub-Signature-256`,
 			[]string{`f.yaml:7:5: unknown key "header" in webhook.signature for scheme github (known keys: scheme, secret, secrets, tolerance)`}},
 		{"a key no scheme takes", `  signature: {scheme: hmac, secret: '${HMAC_SECRET}', header: X-Sig, colour: red}`,
-			[]string{`f.yaml:4:70: unknown key "colour" in webhook.signature for scheme hmac (known keys: scheme, secret, secrets, tolerance, header, algorithm, encoding, prefix, signed, timestamp_header, separator, delivery_header)`}},
+			[]string{`f.yaml:4:70: unknown key "colour" in webhook.signature for scheme hmac (known keys: scheme, secret, secrets, tolerance, header, algorithm, encoding, prefix, signed, timestamp_header, separator, delivery_header, mac, timestamp, url)`}},
 		{"unknown scheme: only the scheme is blamed", `  signature: {scheme: hmac256, secret: '${HMAC_SECRET}', header: X-Sig}`,
 			[]string{`f.yaml:4:23: webhook.signature: unknown signature scheme "hmac256" (want one of ` + fmt.Sprint(Schemes()) + `)`}},
 		{"standard-webhooks: a secret that is not whsec_", `  signature:
@@ -195,7 +195,7 @@ func TestSignatureSettingsProblems(t *testing.T) {
 				`f.yaml:8:16: webhook.signature: algorithm "sha1" is not supported by scheme hmac (want sha256 or sha512)`,
 				`f.yaml:9:15: webhook.signature: encoding "base32" is not supported by scheme hmac (want hex or base64)`,
 				`f.yaml:10:13: webhook.signature.prefix must be a single value, got a list`,
-				`f.yaml:11:13: webhook.signature: signed "everything" is not supported by scheme hmac (want body or timestamp+body)`,
+				`f.yaml:11:13: webhook.signature: signed: unknown name everything (signed is body, timestamp+body, or an expression over body, headers, query, url and sig)`,
 				`f.yaml:12:22: webhook.signature: delivery_header "X-Id:" is not a header name (letters, digits and !#$%&'*+-.^_` + "`" + `|~ only)`,
 				`f.yaml:13:16: webhook.signature.tolerance "0s" must be a positive duration like 5m`,
 			}},
@@ -212,8 +212,8 @@ func TestSignatureSettingsProblems(t *testing.T) {
     timestamp_header: X-Timestamp
     separator: ':'`,
 			[]string{
-				`f.yaml:8:23: webhook.signature: timestamp_header is only used when signed is timestamp+body`,
-				`f.yaml:9:16: webhook.signature: separator is only used when signed is timestamp+body`,
+				`f.yaml:8:23: webhook.signature: timestamp_header is only used when signed is timestamp+body or an expression`,
+				`f.yaml:9:16: webhook.signature: separator is only used when signed is timestamp+body or an expression`,
 			}},
 		{"hmac: setting with nothing", `  signature:
     scheme: hmac

@@ -241,7 +241,9 @@ func TestOnlyProviderSchemesHandshake(t *testing.T) {
 			case "public_key":
 				cfg.Secrets, cfg.Settings[s] = nil, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 			case "url":
-				cfg.Settings[s] = "https://bridge.example.com/webhooks/x"
+				if scheme != SchemeHMAC { // hmac's url is for an expression that reads it
+					cfg.Settings[s] = "https://bridge.example.com/webhooks/x"
+				}
 			case "header":
 				cfg.Settings[s] = "X-Sig"
 			}

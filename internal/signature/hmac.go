@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
 
 // The generic HMAC scheme, for providers without a scheme of their own: the
-// MAC of the body, or of "<timestamp><separator><body>", keyed with the
-// secret's bytes, sent in one header, optionally behind a prefix.
-var hmacSettings = []string{"header", "algorithm", "encoding", "prefix", "signed", "timestamp_header", "separator", "delivery_header"}
+// MAC of the body, of "<timestamp><separator><body>", or of what the signed
+// expression builds (signed.go), keyed with the secret's bytes, sent in one
+// header, optionally behind a prefix (and, with the mac expression, as one
+// part of that header).
+var hmacSettings = []string{"header", "algorithm", "encoding", "prefix", "signed", "timestamp_header", "separator", "delivery_header",
+	"mac", "timestamp", "url"}
 
 // Values and defaults of the hmac settings.
 const (
@@ -39,6 +43,13 @@ type hmacScheme struct {
 	separator string
 	delivery  string
 	tolerance time.Duration
+
+	// With an expression for signed (else nil): what is MAC'ed, where the
+	// MAC is (nil: the whole header) and the timestamp (nil: none, or
+	// tsHeader's); vars is what they read, url the url setting.
+	signed, mac, timestamp *signedExpr
+	vars                   signedVar
+	url                    string
 }
 
 func newHMAC(cfg Config) (Verifier, []error) {
@@ -53,18 +64,24 @@ func newHMAC(cfg Config) (Verifier, []error) {
 	}
 	v.base64 = s.oneOf("encoding", hmacHex, hmacHex, hmacBase64) == hmacBase64
 	v.prefix = s.get("prefix", "")
-	if s.oneOf("signed", hmacSignedBody, hmacSignedBody, hmacSignedTSBody) == hmacSignedTSBody {
+	switch signed := s.get("signed", hmacSignedBody); {
+	case signed == hmacSignedTSBody:
 		v.tsHeader = s.header("timestamp_header", "", true)
 		v.separator = s.get("separator", hmacDefaultSep)
-		if v.tsHeader != "" && strings.EqualFold(v.tsHeader, v.header) {
-			s.errf("timestamp_header", "timestamp_header %q is the header of the MAC: one header cannot carry both, no delivery could verify", v.tsHeader)
-		}
-	} else {
-		for _, name := range []string{"timestamp_header", "separator"} {
+		v.checkTSHeader(s)
+		for _, name := range []string{"mac", "timestamp", "url"} {
 			if s.has(name) {
-				s.errf(name, "%s is only used when signed is %s", name, hmacSignedTSBody)
+				s.errf(name, "%s is only used when signed is an expression (signed %s has no use for it)", name, hmacSignedTSBody)
 			}
 		}
+	case signed == hmacSignedBody && !s.has("mac") && !s.has("timestamp") && !s.has("url"):
+		for _, name := range []string{"timestamp_header", "separator"} {
+			if s.has(name) {
+				s.errf(name, "%s is only used when signed is %s or an expression", name, hmacSignedTSBody)
+			}
+		}
+	default: // an expression ("body" too, when mac, timestamp or url asks for one)
+		v.compileExpressions(s, signed)
 	}
 	v.delivery = s.header("delivery_header", "", false)
 	for _, sec := range resolvedSecrets(cfg) {
@@ -73,9 +90,26 @@ func newHMAC(cfg Config) (Verifier, []error) {
 	return v, s.errs
 }
 
+// checkTSHeader refuses a timestamp_header that is the MAC's header.
+func (v *hmacScheme) checkTSHeader(s *settings) {
+	if v.tsHeader != "" && strings.EqualFold(v.tsHeader, v.header) {
+		s.errf("timestamp_header", "timestamp_header %q is the header of the MAC: one header cannot carry both, no delivery could verify", v.tsHeader)
+	}
+}
+
 func (v *hmacScheme) DeliveryHeader() string { return v.delivery }
 
+// Verify checks a delivery as if its URL had no query.
 func (v *hmacScheme) Verify(h http.Header, body []byte, now time.Time) error {
+	return v.VerifyURL(nil, h, body, now)
+}
+
+// VerifyURL checks a delivery whose request URL is u (its query is what
+// the expressions see as query and after url).
+func (v *hmacScheme) VerifyURL(u *url.URL, h http.Header, body []byte, now time.Time) error {
+	if v.signed != nil {
+		return v.verifySigned(u, h, body, now)
+	}
 	raw := h.Get(v.header)
 	if raw == "" {
 		return &Error{ReasonMissing, v.header, "header is missing"}

@@ -60,17 +60,17 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"hmac: every value wrong", Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: map[string]string{
 			"header": "X Sig", "algorithm": "sha1", "encoding": "base32", "signed": "body+timestamp", "delivery_header": "X-Id:", "colour": "red"}},
 			[]ConfigError{
-				{"colour", 0, `scheme hmac takes no setting "colour" (its settings: header, algorithm, encoding, prefix, signed, timestamp_header, separator, delivery_header)`},
+				{"colour", 0, `scheme hmac takes no setting "colour" (its settings: header, algorithm, encoding, prefix, signed, timestamp_header, separator, delivery_header, mac, timestamp, url)`},
 				{"header", 0, `header "X Sig" is not a header name (letters, digits and !#$%&'*+-.^_` + "`" + `|~ only)`},
 				{"algorithm", 0, `algorithm "sha1" is not supported by scheme hmac (want sha256 or sha512)`},
 				{"encoding", 0, `encoding "base32" is not supported by scheme hmac (want hex or base64)`},
-				{"signed", 0, `signed "body+timestamp" is not supported by scheme hmac (want body or timestamp+body)`},
+				{"signed", 0, `signed: unknown name timestamp (signed is body, timestamp+body, or an expression over body, headers, query, url and sig)`},
 				{"delivery_header", 0, `delivery_header "X-Id:" is not a header name (letters, digits and !#$%&'*+-.^_` + "`" + `|~ only)`},
 			}},
 		{"hmac: timestamp+body without timestamp_header", Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: map[string]string{"header": "X-Sig", "signed": "timestamp+body"}},
 			[]ConfigError{{"timestamp_header", 0, "timestamp_header is required by scheme hmac (the name of the header)"}}},
 		{"hmac: timestamp settings when only the body is signed", Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: map[string]string{"header": "X-Sig", "timestamp_header": "X-Ts", "separator": ":"}},
-			[]ConfigError{{"timestamp_header", 0, "timestamp_header is only used when signed is timestamp+body"}, {"separator", 0, "separator is only used when signed is timestamp+body"}}},
+			[]ConfigError{{"timestamp_header", 0, "timestamp_header is only used when signed is timestamp+body or an expression"}, {"separator", 0, "separator is only used when signed is timestamp+body or an expression"}}},
 		{"hmac: empty header names", Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: hmacTS("header", "", "timestamp_header", "")},
 			[]ConfigError{{"header", 0, `header "" is not a header name (letters, digits and !#$%&'*+-.^_` + "`" + `|~ only)`}, {"timestamp_header", 0, `timestamp_header "" is not a header name (letters, digits and !#$%&'*+-.^_` + "`" + `|~ only)`}}},
 		{"hmac without secret", Config{Scheme: SchemeHMAC, Settings: map[string]string{"header": "X-Sig"}}, []ConfigError{{"secrets", 0, "scheme hmac needs at least one secret"}}},
@@ -150,7 +150,7 @@ func TestNewAcceptsEverySchemeWithItsDefaults(t *testing.T) {
 func TestSettings(t *testing.T) {
 	for scheme, want := range map[string]string{
 		SchemeNone: "", SchemeStripe: "", SchemeGitHub: "", SchemeStandardWebhooks: "", "nope": "", SchemeSlack: "", SchemeShopify: "", SchemeMeta: "verify_token", SchemeZoom: "", SchemeMercadoPago: "", SchemeEd25519: "public_key", SchemeDiscord: "public_key", SchemeSquare: "url", SchemeTwilio: "url", SchemeAdyen: "",
-		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header",
+		SchemeHMAC:  "header algorithm encoding prefix signed timestamp_header separator delivery_header mac timestamp url",
 		SchemeToken: "header prefix delivery_header",
 		SchemeBasic: "delivery_header",
 	} {

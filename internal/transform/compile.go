@@ -230,7 +230,7 @@ func (l *loader) letBlock(n *yaml.Node) {
 
 var (
 	identRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	reservedNames = map[string]bool{"payload": true, "headers": true, "provider": true, "received_at": true, "envelope": true, "item": true}
+	reservedNames = map[string]bool{"payload": true, "headers": true, "query": true, "provider": true, "received_at": true, "envelope": true, "item": true}
 )
 
 // letPrefix returns the let declarations src needs, in file order, on one

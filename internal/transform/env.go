@@ -38,6 +38,7 @@ type Envelope struct {
 type env struct {
 	Payload    any               `expr:"payload"`
 	Headers    map[string]string `expr:"headers"`
+	Query      map[string]string `expr:"query"` // webhooks: first value of each query parameter; empty elsewhere
 	Provider   string            `expr:"provider"`
 	ReceivedAt time.Time         `expr:"received_at"`
 	Envelope   Envelope          `expr:"envelope"`
@@ -52,6 +53,7 @@ type env struct {
 type itemEnv struct {
 	Payload    any               `expr:"payload"`
 	Headers    map[string]string `expr:"headers"`
+	Query      map[string]string `expr:"query"`
 	Provider   string            `expr:"provider"`
 	ReceivedAt time.Time         `expr:"received_at"`
 	Envelope   Envelope          `expr:"envelope"`

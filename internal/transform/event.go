@@ -78,7 +78,7 @@ func (r *Rule) build(provider string, key uuid.UUID, e *env, received time.Time,
 		if err := e.Budget.charge(1, 0); err != nil {
 			return nil, &Failure{deadletter.ReasonEvalError, fmt.Sprintf("each[%d]", i), err}
 		}
-		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
+		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Query: e.Query, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: item, Budget: e.Budget}
 		ev, f := r.event(provider, idem.EventKey(key, r.Name, i), ie, received, tc)
 		if f != nil {
 			f.Field = fmt.Sprintf("each[%d].%s", i, f.Field)

@@ -23,7 +23,7 @@ func CheckWholeData(t *testing.T, m *Mapping, r *Rule, in Input) bool {
 		if len(list) == 0 {
 			return false
 		}
-		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: list[0]}
+		ie := &itemEnv{Payload: e.Payload, Headers: e.Headers, Query: e.Query, Provider: e.Provider, ReceivedAt: e.ReceivedAt, Envelope: e.Envelope, Item: list[0]}
 		compareData(t, r, ie)
 	} else {
 		compareData(t, r, e)

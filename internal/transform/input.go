@@ -17,8 +17,8 @@ import (
 // (deadletter.SensitiveHeader: Authorization, Cookie, *token*,
 // *signature*, ...): no mapping, event or dead letter may keep one. header itself
 // is never modified; it is shared when there is nothing to change. The
-// door then sets what only it knows: Payload, Envelope, DeliveryID and the
-// trace context.
+// door then sets what only it knows: Payload, Envelope, DeliveryID, the
+// webhook request's Query and the trace context.
 func NewInput(provider, ingest string, body []byte, header http.Header, received time.Time, drop ...string) Input {
 	return Input{Provider: provider, Ingest: ingest, Body: body, Header: deliveryHeader(header, drop), ReceivedAt: received}
 }
@@ -67,6 +67,22 @@ func dropped(k string, drop []string) bool {
 		}
 	}
 	return false
+}
+
+// QueryValues returns the first value of each query parameter: what
+// expressions see as `query` (empty when the delivery came through
+// another door than the webhook one; a missing parameter reads as "").
+// A parameter whose name is a credential's (deadletter.SensitiveHeader:
+// *token*, *secret*, *signature*, ...) is not there, as such a header is
+// not in `headers`.
+func (in Input) QueryValues() map[string]string {
+	out := make(map[string]string, len(in.Query))
+	for k, v := range in.Query {
+		if len(v) > 0 && !deadletter.SensitiveHeader(k) {
+			out[k] = v[0]
+		}
+	}
+	return out
 }
 
 // HeaderValues returns the first value of each header, under the names

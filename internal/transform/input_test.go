@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
@@ -137,5 +140,112 @@ rules:
 		if ev.Data[k] != want {
 			t.Errorf("data.%s = %#v, want %#v (data %v)", k, ev.Data[k], want, ev.Data)
 		}
+	}
+}
+
+// Expressions see `query` as they see `headers`: the first value of each
+// query parameter of a webhook request, "" when missing, without a
+// parameter named as a credential; an empty map for the other doors. It is
+// there in `when`, the fields, the idempotency key and a rule with `each`,
+// and no let may hide it.
+func TestQueryInExpressions(t *testing.T) {
+	const file = `provider: shop
+module: test
+accepts: [webhook, nats]
+webhook: {signature: {scheme: none}}
+idempotency_key: '"delivery-" + query["delivery"]'
+rules:
+  - name: by-query
+    when: query["kind"] == "order"
+    entity_type: order
+    event_name: seen
+    entity_id: payload.id
+    source: '"https://shop.example/orders/" + payload.id'
+    data:
+      first: query["kind"]
+      dotted: query["data.id"]
+      missing: query["nope"]
+      token: query["api_token"]
+      count: len(query)
+  - name: lines
+    when: query["kind"] == "lines"
+    each: payload.lines
+    entity_type: line
+    event_name: seen
+    entity_id: item
+    source: '"https://shop.example/lines/" + item'
+    data:
+      kind: query["kind"]
+  - name: other doors
+    when: len(query) == 0
+    entity_type: order
+    event_name: unqueried
+    entity_id: payload.id
+    source: '"https://shop.example/orders/" + payload.id'
+`
+	m, problems := Parse("shop.yaml", []byte(file), Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	body := []byte(`{"id":"o1","lines":["l1","l2"]}`)
+	apply := func(t *testing.T, ingest string, query url.Values) Result {
+		t.Helper()
+		in := NewInput("shop", ingest, body, http.Header{}, received)
+		in.Query = query
+		var err error
+		if in.Payload, err = jsonx.Decode(body); err != nil {
+			t.Fatal(err)
+		}
+		res := m.Apply(in)
+		if res.Failure != nil {
+			t.Fatalf("apply: %v", res.Failure)
+		}
+		return res
+	}
+	data := func(t *testing.T, ev Event) (string, map[string]any) {
+		t.Helper()
+		var e struct {
+			Type string
+			Data map[string]any
+		}
+		if err := json.Unmarshal(ev.JSON, &e); err != nil {
+			t.Fatal(err)
+		}
+		return e.Type, e.Data
+	}
+
+	q, _ := url.ParseQuery("kind=order&kind=line&data.id=123&api_token=t0k&delivery=d1")
+	res := apply(t, IngestWebhook, q)
+	if len(res.Events) != 1 || res.Rule.Name != "by-query" {
+		t.Fatalf("rule %v, %d events", res.Rule, len(res.Events))
+	}
+	_, d := data(t, res.Events[0])
+	for k, want := range map[string]any{"first": "order", "dotted": "123", "missing": "", "token": "", "count": 3.0} {
+		if d[k] != want {
+			t.Errorf("data.%s = %#v, want %#v (data %v)", k, d[k], want, d)
+		}
+	}
+	if want := idem.KeyFor("shop", "delivery-d1"); res.Key != want {
+		t.Errorf("idempotency key %s, want the one of query's delivery %s", res.Key, want)
+	}
+
+	res = apply(t, IngestWebhook, url.Values{"kind": {"lines"}})
+	if len(res.Events) != 2 {
+		t.Fatalf("each: %d events, want 2", len(res.Events))
+	}
+	if _, d := data(t, res.Events[1]); d["kind"] != "lines" {
+		t.Errorf("each: data %v, want query's kind", d)
+	}
+
+	for _, ingest := range []string{IngestNATS, IngestWebhook} {
+		res = apply(t, ingest, nil)
+		if typ, _ := data(t, res.Events[0]); typ != "event.shop.test.order.unqueried" {
+			t.Errorf("%s without a query: type %s, want the rule for an empty query", ingest, typ)
+		}
+	}
+
+	_, problems = Parse("shop.yaml", []byte("provider: shop\nmodule: m\naccepts: [nats]\nlet:\n  query: payload.q\nrules:\n  - when: query != nil\n    drop: true\n"), Options{})
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), `let: "query" would hide the expression environment's query`) {
+		t.Errorf("a let named query: %v", problems)
 	}
 }

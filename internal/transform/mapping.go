@@ -56,7 +56,11 @@ type Input struct {
 	// Header is every header as received, canonical names, without the
 	// credentials the door checked; kept on dead letters. Expressions see
 	// the first value of each as `headers` (HeaderValues).
-	Header     http.Header
+	Header http.Header
+	// Query is the webhook request's query parameters (nil for the other
+	// doors); expressions see the first value of each as `query`
+	// (QueryValues).
+	Query      url.Values
 	ReceivedAt time.Time
 	Envelope   Envelope
 	// DeliveryID names the delivery when the mapping's idempotency_key does
@@ -144,7 +148,7 @@ func (m *Mapping) Apply(in Input) Result {
 // ApplyContext is Apply within limits, stopped when ctx is done (the
 // failure's error then wraps the context's cause).
 func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Result {
-	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Query: in.QueryValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
 		Budget: newBudget(ctx, limits)}
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
@@ -175,7 +179,7 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 // the payload counts as taking it (Apply then dead-letters it, naming the
 // rule), rather than letting another file's rule answer by accident.
 func (m *Mapping) Matches(in Input) bool {
-	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
+	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Query: in.QueryValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
 		Budget: newBudget(context.Background(), DefaultLimits)}
 	for _, r := range m.rules {
 		if ok, err := r.when.run(e); err != nil || ok == true {
