@@ -48,7 +48,7 @@ func BlockWarnings(n *yaml.Node, serves bool) []Warning {
 				v := n.Content[i+1]
 				out = append(out, Warning{Line: v.Line, Column: v.Column, Slug: WarnNoneUnverified,
 					Msg: "scheme none verifies nothing: anyone who can reach the webhook URL can store events as this provider; " +
-						"use the provider's signature scheme, or make the listener require client certificates (--tls-client-ca)"})
+						"use the provider's signature scheme, or require client certificates (mutual TLS) on the listener (--tls-client-ca) or on the proxy in front of it"})
 			}
 		case "secret", "secrets":
 			out = append(out, Warning{Line: k.Line, Column: k.Column, Slug: WarnNoneWithSecret,

@@ -25,7 +25,7 @@ func TestNoneWarnings(t *testing.T) {
 		return []byte("provider: shop\nmodule: m\n" + head + "rules:\n  - when: true" + validRule)
 	}
 	const unverified = "scheme none verifies nothing: anyone who can reach the webhook URL can store events as this provider; " +
-		"use the provider's signature scheme, or make the listener require client certificates (--tls-client-ca) [none-unverified]"
+		"use the provider's signature scheme, or require client certificates (mutual TLS) on the listener (--tls-client-ca) or on the proxy in front of it [none-unverified]"
 	const unused = "webhook.signature.secret is not used: scheme none verifies nothing; " +
 		"set the scheme that uses this secret (hmac, stripe, github...), or remove the secret [none-with-secret]"
 	for _, tc := range []struct {
