@@ -31,6 +31,21 @@ func (d *Daemon) warnShortSecrets(set *transform.Set) {
 	}
 }
 
+// warnMappings logs each warning of the mapping set (transform.Warning:
+// what loads but is likely not meant) once per load, at start and at each
+// reload, with its position and slug. scheme none is what a listener that
+// requires client certificates (--tls-client-ca) is for: its
+// none-unverified warning is left out then. A warning names settings,
+// never their values.
+func (d *Daemon) warnMappings(set *transform.Set) {
+	for _, w := range set.Warnings() {
+		if w.Slug == transform.WarnNoneUnverified && d.cfg.TLSClientCA != "" {
+			continue
+		}
+		d.log.Warn("mapping warning", "file", w.File, "line", w.Line, "column", w.Column, "rule", w.Rule, "slug", w.Slug, "warning", w.Msg)
+	}
+}
+
 // warnNATSPlaintext logs a warning when the bridge authenticated to NATS
 // over a connection without TLS: a password or token travels readable, and
 // with any method the events do. It names the settings, never their values.
