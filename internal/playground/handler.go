@@ -59,6 +59,10 @@ type Config struct {
 	// Logger receives the answers to requests that fail on the server's
 	// side; default: discarded.
 	Logger *slog.Logger
+	// MutualTLS says the public listener requires client certificates
+	// (--tls-client-ca): scheme none's none-unverified warning does not
+	// apply and is left out.
+	MutualTLS bool
 }
 
 // About describes the running bridge for the page's header.
@@ -191,7 +195,7 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := job{Path: src.path, Text: string(src.text), Body: body, ContentType: req.ContentType, Headers: req.Headers,
-		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits}
+		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits, MutualTLS: h.cfg.MutualTLS}
 	if h.cfg.Worker != nil {
 		h.isolated(w, r, set, j)
 		return
@@ -205,9 +209,10 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.Request, j job, set *transform.Set) {
 	// Schemas only from those the running set compiled: an edited mapping
 	// reads no file of its own choosing.
-	m, problems := transform.Parse(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	m, problems, warnings := transform.ParseWithWarnings(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	warnings = applicable(warnings, j.MutualTLS)
 	if len(problems) > 0 {
-		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}).write(w, r)
+		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems, warnings}).write(w, r)
 		return
 	}
 	in := Input{Body: j.Body, ContentType: j.ContentType, Headers: j.Headers, ReceivedAt: j.ReceivedAt}
@@ -225,6 +230,7 @@ func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.R
 		return
 	}
 	a := Describe(m, res)
+	a.Warnings = warnings
 	if res.Failure == nil {
 		fix, err := FixtureFor(runCtx, m, in, j.Limits)
 		var be *transform.BudgetError
@@ -285,7 +291,7 @@ func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *ma
 	switch {
 	case req.Mapping != nil && len(*req.Mapping) > MaxMappingSize:
 		return src, &mapError{http.StatusRequestEntityTooLarge, "too-large",
-			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil}
+			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil, nil}
 	case req.Mapping != nil:
 		src.text = []byte(*req.Mapping)
 		// The loaded file's path: a rule's `schema` resolves against it
@@ -299,28 +305,30 @@ func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *ma
 			src.path = filepath.Join(set.Dir, "playground.yaml")
 		}
 	case req.Provider == "":
-		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
+		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil, nil}
 	case !ok:
 		return src, &mapError{http.StatusNotFound, "unknown-provider",
-			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil}
+			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil, nil}
 	default:
 		src.path = loaded.File
 		var err error
 		if src.text, err = os.ReadFile(src.path); err != nil {
 			return src, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
-				[]*transform.Diagnostic{{File: src.path, Msg: err.Error()}}}
+				[]*transform.Diagnostic{{File: src.path, Msg: err.Error()}}, nil}
 		}
 	}
 	return src, nil
 }
 
 // mapError is why a dry run has no mapping to run: the answer's status,
-// problem type and detail, and the problems of a mapping that does not load.
+// problem type and detail, and the problems and warnings of a mapping that
+// does not load.
 type mapError struct {
 	status   int
 	slug     string
 	detail   string
 	problems []*transform.Diagnostic
+	warnings []*transform.Warning
 }
 
 // write answers the problem.
@@ -328,8 +336,26 @@ func (e *mapError) write(w http.ResponseWriter, r *http.Request) {
 	var ext map[string]any
 	if e.problems != nil {
 		ext = map[string]any{"errors": problemList(e.problems)}
+		if len(e.warnings) > 0 {
+			ext["warnings"] = e.warnings
+		}
 	}
 	writeProblem(w, r, e.slug, e.status, e.detail, ext)
+}
+
+// applicable leaves out the warnings that do not apply to this bridge:
+// none-unverified when its listener requires client certificates.
+func applicable(ws []*transform.Warning, mutualTLS bool) []*transform.Warning {
+	if !mutualTLS {
+		return ws
+	}
+	out := ws[:0:0]
+	for _, w := range ws {
+		if w.Slug != transform.WarnNoneUnverified {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // mappingError is one problem of a mapping that does not load.

@@ -58,6 +58,7 @@ type job struct {
 	ReceivedAt  time.Time         `json:"received_at"`
 	SchemasDir  string            `json:"schemas_dir"`
 	Limits      transform.Limits  `json:"limits"`
+	MutualTLS   bool              `json:"mutual_tls,omitempty"` // Config.MutualTLS
 	// For a worker only: the running set's schema files, and its limits.
 	SchemaFiles []string      `json:"schema_files,omitempty"`
 	Memory      int64         `json:"memory,omitempty"`
