@@ -189,12 +189,15 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		merr.write(w, r)
 		return
 	}
+	// A payload that is missing or unreadable is answered after the
+	// mapping is compiled: its problems and warnings come first, and "the
+	// mapping loads" is then true.
 	body, err := payloadBytes(req.Payload)
+	payloadErr := ""
 	if err != nil {
-		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, err.Error(), nil)
-		return
+		payloadErr = err.Error()
 	}
-	j := job{Path: src.path, Text: string(src.text), Body: body, ContentType: req.ContentType, Headers: req.Headers,
+	j := job{Path: src.path, Text: string(src.text), Body: body, PayloadError: payloadErr, ContentType: req.ContentType, Headers: req.Headers,
 		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits, MutualTLS: h.cfg.MutualTLS}
 	if h.cfg.Worker != nil {
 		h.isolated(w, r, set, j)
@@ -215,6 +218,10 @@ func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.R
 		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems, warnings}).write(w, r)
 		return
 	}
+	if j.PayloadError != "" {
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, j.PayloadError, warningsExt(warnings))
+		return
+	}
 	in := Input{Body: j.Body, ContentType: j.ContentType, Headers: j.Headers, ReceivedAt: j.ReceivedAt}
 	// The dry run stops when the client goes away, and when it exceeds its
 	// budget: both runs of it (the answer's and the fixture's) share one
@@ -223,7 +230,7 @@ func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.R
 	defer cancel()
 	res, err := MapContext(runCtx, m, in, j.Limits)
 	if err != nil {
-		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), warningsExt(warnings))
 		return
 	}
 	if h.stopped(ctx, w, r, m, res) {
@@ -341,6 +348,15 @@ func (e *mapError) write(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeProblem(w, r, e.slug, e.status, e.detail, ext)
+}
+
+// warningsExt is the problem extension that carries a mapping's warnings
+// (nil for none).
+func warningsExt(ws []*transform.Warning) map[string]any {
+	if len(ws) == 0 {
+		return nil
+	}
+	return map[string]any{"warnings": ws}
 }
 
 // applicable leaves out the warnings that do not apply to this bridge:

@@ -77,6 +77,26 @@ func TestMapWarnings(t *testing.T) {
 	if _, ok := a.body["warnings"]; a.status != http.StatusOK || ok {
 		t.Errorf("a mapping without warnings: %d %s", a.status, a.raw)
 	}
+
+	// No payload yet: the mapping is compiled all the same, its problems
+	// first, else its warnings with the payload's problem.
+	a = postMap(t, srv, map[string]any{"provider": "pix", "mapping": withSecret})
+	if ws := warningsOf(t, a.raw); a.status != http.StatusBadRequest || a.body["type"] != "urn:bridge:problem:invalid-payload" ||
+		strings.Join(slugsAt(ws), " ") != unverified+" "+unused {
+		t.Errorf("no payload: %d, warnings %v: %s", a.status, slugsAt(ws), a.raw)
+	}
+	a = postMap(t, srv, map[string]any{"provider": "pix", "mapping": broken})
+	if a.status != http.StatusBadRequest || a.body["type"] != "urn:bridge:problem:invalid-mapping" {
+		t.Errorf("no payload, a mapping that does not load: %d %s", a.status, a.raw)
+	}
+
+	// In a worker process: the same warnings, none-unverified left out
+	// behind mutual TLS.
+	worker, _ := server(t, Config{Worker: testWorker(t), MutualTLS: true})
+	a = postMap(t, worker, map[string]any{"provider": "pix", "payload": payload, "mapping": withSecret})
+	if ws := warningsOf(t, a.raw); a.status != http.StatusOK || strings.Join(slugsAt(ws), " ") != unused {
+		t.Errorf("in a worker behind mutual TLS: %d, warnings %v, want [%s]: %s", a.status, slugsAt(ws), unused, a.raw)
+	}
 }
 
 // TestMappingFileWarnings: GET /api/mappings/{provider} answers the running

@@ -345,7 +345,9 @@
       return;
     }
     setErrors([]);
-    showWarnings(r.ok ? (b.warnings || []) : undefined);
+    // A 200 and an invalid-payload answer come after the mapping compiled:
+    // their warnings (none when absent) are the edited text's.
+    showWarnings(r.ok || b.type === 'urn:bridge:problem:invalid-payload' ? (b.warnings || []) : undefined);
     refreshEditor();
     if (r.status === 400 && b.type === 'urn:bridge:problem:invalid-payload') {
       const empty = !$('payload').value.trim();
