@@ -114,20 +114,27 @@ func TestWarnOpenAdmin(t *testing.T) {
 
 // TestWarnMappingWarnings: bridge run logs each warning of the mapping set
 // at start (and again at each reload) with its file, position and slug,
-// never a secret's value; with a listener that requires client
-// certificates, scheme none's none-unverified is left out.
+// never a secret's value, its fixtures' idempotency-key collisions
+// included; with a listener that requires client certificates, scheme
+// none's none-unverified is left out.
 func TestWarnMappingWarnings(t *testing.T) {
 	const secret = "shop-secret-never-logged-0123456789"
 	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "created.json"), []byte(`{"id": "n1", "type": "created"}`))
+	writeFile(t, filepath.Join(dir, "updated.json"), []byte(`{"id": "n1", "type": "updated"}`))
+	rule := func(event string) string {
+		return "  - when: payload.type == \"" + event + "\"\n    name: " + event + "\n    entity_type: thing\n    event_name: " + event +
+			"\n    entity_id: payload.id\n    source: '\"https://shop.example\"'\n    tests: [{payload: " + event + ".json, expect: " + event + ".event.json}]\n"
+	}
 	writeFile(t, filepath.Join(dir, "shop.yaml"), []byte("provider: shop\nmodule: m\nwebhook:\n  signature:\n    scheme: none\n    secret: ${SHOP_SECRET}\n"+
-		"rules:\n  - when: 'true'\n    entity_type: thing\n    event_name: seen\n    entity_id: payload.id\n    source: '\"https://shop.example\"'\n"))
+		"idempotency_key: payload.id\nrules:\n"+rule("created")+rule("updated")))
 	for _, tc := range []struct {
 		name string
 		mtls bool
 		want []string // slug at line:column
 	}{
-		{"plain listener", false, []string{"none-unverified at 5:13", "none-with-secret at 6:5"}},
-		{"mutual TLS listener", true, []string{"none-with-secret at 6:5"}},
+		{"plain listener", false, []string{"none-unverified at 5:13", "none-with-secret at 6:5", "idempotency-key-collision at 22:0"}},
+		{"mutual TLS listener", true, []string{"none-with-secret at 6:5", "idempotency-key-collision at 22:0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
