@@ -50,22 +50,24 @@ type Worker struct {
 
 // job is one dry run, as the handler hands it to a worker.
 type job struct {
-	Path string `json:"path"` // the path the mapping is compiled as
-	Text string `json:"text"`
-	Body []byte `json:"body"`
-	// PayloadError says why the request's payload gives no Body (missing,
-	// unreadable): answered invalid-payload once the mapping compiles.
-	PayloadError string            `json:"payload_error,omitempty"`
-	ContentType  string            `json:"content_type"`
-	Headers      map[string]string `json:"headers"`
-	ReceivedAt   time.Time         `json:"received_at"`
-	SchemasDir   string            `json:"schemas_dir"`
-	Limits       transform.Limits  `json:"limits"`
-	MutualTLS    bool              `json:"mutual_tls,omitempty"` // Config.MutualTLS
+	Path        string            `json:"path"` // the path the mapping is compiled as
+	Text        string            `json:"text"`
+	Body        []byte            `json:"body"`
+	ContentType string            `json:"content_type"`
+	Headers     map[string]string `json:"headers"`
+	ReceivedAt  time.Time         `json:"received_at"`
+	SchemasDir  string            `json:"schemas_dir"`
+	Limits      transform.Limits  `json:"limits"`
 	// For a worker only: the running set's schema files, and its limits.
 	SchemaFiles []string      `json:"schema_files,omitempty"`
 	Memory      int64         `json:"memory,omitempty"`
 	CPU         time.Duration `json:"cpu,omitempty"`
+
+	// PayloadError says why the request's payload gives no Body (missing,
+	// unreadable): answered invalid-payload once the mapping compiles.
+	PayloadError string `json:"payload_error,omitempty"`
+	// MutualTLS is Config.MutualTLS: none-unverified is left out.
+	MutualTLS bool `json:"mutual_tls,omitempty"`
 }
 
 // workerAnswer is the HTTP answer a worker computed.
