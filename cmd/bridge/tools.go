@@ -74,7 +74,7 @@ func (t *toolFlags) load(placeholders bool, stdout io.Writer) (*transform.Set, i
 
 var (
 	checkHelp = help{name: "check", args: "[flags]",
-		purpose: "compile and lint every mapping as bridge run would (secrets from the environment); each problem as file:line:col"}
+		purpose: "compile and lint every mapping as bridge run would (secrets from the environment); each problem, and each warning (exit 0), as file:line:col"}
 	testHelp = help{name: "test", args: "[flags]",
 		purpose: "run every mapping rule's fixtures, one line each; exit 1 on a mismatch"}
 	mapHelp = help{name: "map", args: `--provider P [-H "Name: value"]... [flags] < payload.json`,
@@ -84,22 +84,43 @@ var (
 )
 
 // runCheck is `bridge check`: load and type-check every mapping as the
-// daemon would (secrets from the environment) and list every problem.
+// daemon would (secrets from the environment) and list every problem, and
+// every warning: what loads but is likely not meant (exit 0 when there
+// are only warnings).
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	t := newToolFlags(&checkHelp, stdout, stderr)
 	if code := t.parse(args); code >= 0 {
 		return code
 	}
-	set, code := t.load(false, stdout)
-	if set == nil {
-		return code
+	opts := transform.Options{SchemasDir: t.schemas}
+	set, warnings, err := transform.LoadWithWarnings(t.mappings, opts)
+	if err != nil {
+		ps := transform.DiagnosticsOf(err)
+		if len(ps) == 0 {
+			fmt.Fprintln(stdout, err)
+			return 1
+		}
+		for _, p := range ps {
+			fmt.Fprintln(stdout, p.Error())
+		}
+		warnings = checkWarnings(warnings)
+		printWarnings(stdout, warnings)
+		fmt.Fprintf(stdout, "%d problem(s)%s\n", len(ps), warningCount(warnings))
+		return 1
 	}
+	for _, p := range set.Providers() {
+		m, _ := set.Mapping(p)
+		warnings = append(warnings, fixture.KeyCollisions(m)...)
+	}
+	transform.SortWarnings(warnings)
+	warnings = checkWarnings(warnings)
+	printWarnings(stdout, warnings)
 	rules := 0
 	for _, p := range set.Providers() {
 		m, _ := set.Mapping(p)
 		rules += len(m.Rules())
 	}
-	fmt.Fprintf(stdout, "ok: %d mapping file(s), %d rule(s), %d event type(s)\n", len(set.Providers()), rules, len(set.Catalog()))
+	fmt.Fprintf(stdout, "ok: %d mapping file(s), %d rule(s), %d event type(s)%s\n", len(set.Providers()), rules, len(set.Catalog()), warningCount(warnings))
 	if _, chosen := os.LookupEnv("BRIDGE_EVENTS_AUTH"); !chosen {
 		// What bridge run will ask of this set: the files are fine, the
 		// endpoint that serves them needs its authentication chosen.
@@ -110,6 +131,37 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// checkWarnings leaves out the warnings that do not apply to the bridge
+// run will start: with BRIDGE_TLS_CLIENT_CA set the listener requires
+// client certificates, and scheme none is what that listener is for.
+func checkWarnings(ws []*transform.Warning) []*transform.Warning {
+	if v, _ := os.LookupEnv("BRIDGE_TLS_CLIENT_CA"); v == "" {
+		return ws
+	}
+	out := ws[:0:0]
+	for _, w := range ws {
+		if w.Slug != transform.WarnNoneUnverified {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// printWarnings prints each warning as path:line:col: warning: message [slug].
+func printWarnings(w io.Writer, ws []*transform.Warning) {
+	for _, x := range ws {
+		fmt.Fprintln(w, x.String())
+	}
+}
+
+// warningCount is ", N warning(s)" for a summary line, "" for none.
+func warningCount(ws []*transform.Warning) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d warning(s)", len(ws))
 }
 
 // testFlags are bridge test's flags.

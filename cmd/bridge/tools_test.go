@@ -61,8 +61,9 @@ func TestCheck(t *testing.T) {
 	dir := filepath.Join(root, "mappings")
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
 	t.Setenv("GITHUB_WEBHOOK_SECRET", "x")
-	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.HasPrefix(out, "ok: ") ||
-		!strings.Contains(out, "guardia.yaml accepts the events protocol: bridge run needs --events-auth") {
+	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.Contains(out, "\nok: ") ||
+		!strings.Contains(out, "guardia.yaml accepts the events protocol: bridge run needs --events-auth") ||
+		!strings.Contains(out, "pix.yaml:") || !strings.Contains(out, ": warning: scheme none verifies nothing") {
 		t.Fatalf("check on the examples: exit %d\n%s", code, out)
 	}
 	t.Setenv("BRIDGE_EVENTS_AUTH", "token")
@@ -98,6 +99,72 @@ func TestCheck(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCheckWarnings: bridge check prints each warning as
+// path:line:col: warning: message [slug] and exits 0 when there are only
+// warnings: scheme none given a secret, scheme none on a listener without
+// mutual TLS (not with BRIDGE_TLS_CLIENT_CA set), and two fixtures of
+// different rules whose deliveries get one idempotency key. A set that does
+// not load prints its warnings beside its problems, and exits 1.
+func TestCheckWarnings(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("created.json", `{"id": "n1", "type": "payment.created", "payment": "p1"}`)
+	write("updated.json", `{"id": "n1", "type": "payment.updated", "payment": "p1"}`)
+	write("created.event.json", "[]")
+	write("updated.event.json", "[]")
+	rule := func(event string) string {
+		return "  - when: payload.type == \"payment." + event + "\"\n    name: " + event + "\n    entity_type: payment\n    event_name: " + event +
+			"\n    entity_id: payload.payment\n    source: '\"https://pay.example\"'\n    tests:\n      - {payload: " + event + ".json, expect: " + event + ".event.json}\n"
+	}
+	file := filepath.Join(dir, "pay.yaml")
+	mapping := "provider: pay\nmodule: m\nwebhook:\n  signature:\n    scheme: none\n    secret: ${PAY_SECRET}\nidempotency_key: payload.id\nrules:\n" +
+		rule("created") + rule("updated")
+	write("pay.yaml", mapping)
+	t.Setenv("PAY_SECRET", "a-secret-nothing-reads")
+	t.Setenv("BRIDGE_TLS_CLIENT_CA", "")
+
+	code, out, _ := runTool(t, "", "check", "--mappings", dir)
+	wants := []string{
+		file + ":5:13: warning: scheme none verifies nothing: anyone who can reach the webhook URL can store events as this provider",
+		file + ":6:5: warning: webhook.signature.secret is not used: scheme none verifies nothing; set the scheme that uses this secret (hmac, stripe, github...), or remove the secret [none-with-secret]",
+		file + `:24: warning: rule "updated": fixture ` + filepath.Join(dir, "updated.json") + ` (rule "updated") gets the idempotency key `,
+		" of fixture " + filepath.Join(dir, "created.json") + ` at line 16 (rule "created")`,
+		"[idempotency-key-collision]",
+		"ok: 1 mapping file(s), 2 rule(s), 2 event type(s), 3 warning(s)\n",
+	}
+	for _, want := range wants {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want 0; output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if !strings.HasPrefix(out, file+":5:13: ") {
+		t.Errorf("the warnings are not printed in file order, first:\n%s", out)
+	}
+	if strings.Contains(out, "a-secret-nothing-reads") {
+		t.Errorf("check printed the secret's value:\n%s", out)
+	}
+
+	// A listener that requires client certificates: none is what it is for.
+	t.Setenv("BRIDGE_TLS_CLIENT_CA", "/etc/bridge/clients.pem")
+	code, out, _ = runTool(t, "", "check", "--mappings", dir)
+	if code != 0 || strings.Contains(out, "[none-unverified]") || !strings.Contains(out, "[none-with-secret]") || !strings.Contains(out, ", 2 warning(s)") {
+		t.Errorf("with BRIDGE_TLS_CLIENT_CA: exit %d\n%s", code, out)
+	}
+
+	// A set that does not load: its problems and its warnings, exit 1.
+	write("pay.yaml", strings.Replace(mapping, "rules:\n", "redact: x\nrules:\n", 1))
+	code, out, _ = runTool(t, "", "check", "--mappings", dir)
+	if code != 1 || !strings.Contains(out, file+`:8:9: redact must be a list, got "x"`) || !strings.Contains(out, "[none-with-secret]") ||
+		!strings.Contains(out, "1 problem(s), 1 warning(s)") {
+		t.Errorf("a set that does not load: exit %d\n%s", code, out)
 	}
 }
 

@@ -194,6 +194,7 @@ func (d *Daemon) loadMappings() (*transform.Set, error) {
 	set, err := transform.Load(d.cfg.Mappings, transform.Options{SchemasDir: d.cfg.Schemas})
 	if err == nil {
 		d.warnShortSecrets(set)
+		d.warnMappings(set)
 	}
 	return set, err
 }

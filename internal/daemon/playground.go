@@ -34,6 +34,7 @@ func (d *Daemon) registerPlayground(mux *http.ServeMux) {
 		About:      d.about,
 		Logger:     d.log.With("component", "playground"),
 		Worker:     worker,
+		MutualTLS:  d.cfg.TLSClientCA != "",
 	}).Register(mux)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -28,6 +29,28 @@ func (d *Daemon) warnShortSecrets(set *transform.Set) {
 					"file", m.File, "setting", ref.Setting, "env", ref.Env)
 			}
 		}
+	}
+}
+
+// warnMappings logs each warning of the mapping set (transform.Warning:
+// what loads but is likely not meant, and the idempotency-key collisions
+// of its fixtures, run as bridge test runs them, those whose payload files
+// are there) once per load, at start and at each reload, with its position
+// and slug. scheme none is what a listener that requires client
+// certificates (--tls-client-ca) is for: its none-unverified warning is
+// left out then. A warning names settings, never their values.
+func (d *Daemon) warnMappings(set *transform.Set) {
+	warnings := set.Warnings()
+	for _, p := range set.Providers() {
+		m, _ := set.Mapping(p)
+		warnings = append(warnings, fixture.KeyCollisions(m)...)
+	}
+	transform.SortWarnings(warnings)
+	for _, w := range warnings {
+		if w.Slug == transform.WarnNoneUnverified && d.cfg.TLSClientCA != "" {
+			continue
+		}
+		d.log.Warn("mapping warning", "file", w.File, "line", w.Line, "column", w.Column, "rule", w.Rule, "slug", w.Slug, "warning", w.Msg)
 	}
 }
 

@@ -111,3 +111,64 @@ func TestWarnOpenAdmin(t *testing.T) {
 		})
 	}
 }
+
+// TestWarnMappingWarnings: bridge run logs each warning of the mapping set
+// at start (and again at each reload) with its file, position and slug,
+// never a secret's value, its fixtures' idempotency-key collisions
+// included; with a listener that requires client certificates, scheme
+// none's none-unverified is left out.
+func TestWarnMappingWarnings(t *testing.T) {
+	const secret = "shop-secret-never-logged-0123456789"
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "created.json"), []byte(`{"id": "n1", "type": "created"}`))
+	writeFile(t, filepath.Join(dir, "updated.json"), []byte(`{"id": "n1", "type": "updated"}`))
+	rule := func(event string) string {
+		return "  - when: payload.type == \"" + event + "\"\n    name: " + event + "\n    entity_type: thing\n    event_name: " + event +
+			"\n    entity_id: payload.id\n    source: '\"https://shop.example\"'\n    tests: [{payload: " + event + ".json, expect: " + event + ".event.json}]\n"
+	}
+	writeFile(t, filepath.Join(dir, "shop.yaml"), []byte("provider: shop\nmodule: m\nwebhook:\n  signature:\n    scheme: none\n    secret: ${SHOP_SECRET}\n"+
+		"idempotency_key: payload.id\nrules:\n"+rule("created")+rule("updated")))
+	for _, tc := range []struct {
+		name string
+		mtls bool
+		want []string // slug at line:column
+	}{
+		{"plain listener", false, []string{"none-unverified at 5:13", "none-with-secret at 6:5", "idempotency-key-collision at 22:0"}},
+		{"mutual TLS listener", true, []string{"none-with-secret at 6:5", "idempotency-key-collision at 22:0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			t.Setenv("SHOP_SECRET", secret)
+			cfg.Mappings = dir
+			if tc.mtls {
+				// Read at Start only: New takes the paths as they are.
+				cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = "cert.pem", "key.pem", "clients.pem"
+			}
+			logs := &logBuffer{}
+			d, err := New(cfg, logs.logger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := func() []string {
+				var out []string
+				for _, r := range logs.records(t, "mapping warning") {
+					if r["file"] != filepath.Join(dir, "shop.yaml") || r["warning"] == "" {
+						t.Errorf("record %v", r)
+					}
+					out = append(out, fmt.Sprintf("%v at %v:%v", r["slug"], r["line"], r["column"]))
+				}
+				return out
+			}
+			if g := got(); strings.Join(g, ", ") != strings.Join(tc.want, ", ") {
+				t.Errorf("at start: %q, want %q", g, tc.want)
+			}
+			if err := d.reload("test", nil); err != nil {
+				t.Fatal(err)
+			}
+			if g := got(); len(g) != 2*len(tc.want) {
+				t.Errorf("after a reload: %q, want each of %q twice", g, tc.want)
+			}
+			assertNoSecret(t, logs, secret)
+		})
+	}
+}

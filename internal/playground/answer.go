@@ -21,6 +21,9 @@ type Answer struct {
 	DeadLetter *DeadLetter       `json:"dead_letter,omitempty"`
 	// Fixture is the fixture test that pins this outcome (not for a dead letter).
 	Fixture *Fixture `json:"fixture,omitempty"`
+	// Warnings are those of the mapping as given (transform.Warning): it
+	// loads, but something in it is likely not meant.
+	Warnings []*transform.Warning `json:"warnings,omitempty"`
 }
 
 // RuleRef names a rule and where it is.

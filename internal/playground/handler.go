@@ -59,6 +59,10 @@ type Config struct {
 	// Logger receives the answers to requests that fail on the server's
 	// side; default: discarded.
 	Logger *slog.Logger
+	// MutualTLS says the public listener requires client certificates
+	// (--tls-client-ca): scheme none's none-unverified warning does not
+	// apply and is left out.
+	MutualTLS bool
 }
 
 // About describes the running bridge for the page's header.
@@ -185,13 +189,16 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 		merr.write(w, r)
 		return
 	}
+	// A payload that is missing or unreadable is answered after the
+	// mapping is compiled: its problems and warnings come first, and "the
+	// mapping loads" is then true.
 	body, err := payloadBytes(req.Payload)
+	payloadErr := ""
 	if err != nil {
-		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, err.Error(), nil)
-		return
+		payloadErr = err.Error()
 	}
-	j := job{Path: src.path, Text: string(src.text), Body: body, ContentType: req.ContentType, Headers: req.Headers,
-		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits}
+	j := job{Path: src.path, Text: string(src.text), Body: body, PayloadError: payloadErr, ContentType: req.ContentType, Headers: req.Headers,
+		ReceivedAt: time.Now().UTC(), SchemasDir: h.cfg.SchemasDir, Limits: h.cfg.Limits, MutualTLS: h.cfg.MutualTLS}
 	if h.cfg.Worker != nil {
 		h.isolated(w, r, set, j)
 		return
@@ -205,9 +212,14 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.Request, j job, set *transform.Set) {
 	// Schemas only from those the running set compiled: an edited mapping
 	// reads no file of its own choosing.
-	m, problems := transform.Parse(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	m, problems, warnings := transform.ParseWithWarnings(j.Path, []byte(j.Text), transform.Options{PlaceholderSecrets: true, SchemasDir: j.SchemasDir, SchemasOf: set})
+	warnings = applicable(warnings, j.MutualTLS)
 	if len(problems) > 0 {
-		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems}).write(w, r)
+		(&mapError{http.StatusBadRequest, "invalid-mapping", fmt.Sprintf("the mapping does not load: %d problem(s)", len(problems)), problems, warnings}).write(w, r)
+		return
+	}
+	if j.PayloadError != "" {
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, j.PayloadError, warningsExt(warnings))
 		return
 	}
 	in := Input{Body: j.Body, ContentType: j.ContentType, Headers: j.Headers, ReceivedAt: j.ReceivedAt}
@@ -218,13 +230,14 @@ func (h *Handler) evaluate(ctx context.Context, w http.ResponseWriter, r *http.R
 	defer cancel()
 	res, err := MapContext(runCtx, m, in, j.Limits)
 	if err != nil {
-		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), nil)
+		writeProblem(w, r, "invalid-payload", http.StatusBadRequest, "payload: "+err.Error(), warningsExt(warnings))
 		return
 	}
 	if h.stopped(ctx, w, r, m, res) {
 		return
 	}
 	a := Describe(m, res)
+	a.Warnings = warnings
 	if res.Failure == nil {
 		fix, err := FixtureFor(runCtx, m, in, j.Limits)
 		var be *transform.BudgetError
@@ -285,7 +298,7 @@ func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *ma
 	switch {
 	case req.Mapping != nil && len(*req.Mapping) > MaxMappingSize:
 		return src, &mapError{http.StatusRequestEntityTooLarge, "too-large",
-			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil}
+			fmt.Sprintf("the mapping is %d bytes; the playground takes at most %d", len(*req.Mapping), MaxMappingSize), nil, nil}
 	case req.Mapping != nil:
 		src.text = []byte(*req.Mapping)
 		// The loaded file's path: a rule's `schema` resolves against it
@@ -299,28 +312,30 @@ func (h *Handler) source(set *transform.Set, req mapRequest) (mappingSource, *ma
 			src.path = filepath.Join(set.Dir, "playground.yaml")
 		}
 	case req.Provider == "":
-		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil}
+		return src, &mapError{http.StatusBadRequest, "invalid-body", "provider or mapping is required", nil, nil}
 	case !ok:
 		return src, &mapError{http.StatusNotFound, "unknown-provider",
-			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil}
+			fmt.Sprintf("no mapping file for provider %q (have %s)", req.Provider, strings.Join(set.Providers(), ", ")), nil, nil}
 	default:
 		src.path = loaded.File
 		var err error
 		if src.text, err = os.ReadFile(src.path); err != nil {
 			return src, &mapError{http.StatusBadRequest, "invalid-mapping", "the mapping does not load",
-				[]*transform.Diagnostic{{File: src.path, Msg: err.Error()}}}
+				[]*transform.Diagnostic{{File: src.path, Msg: err.Error()}}, nil}
 		}
 	}
 	return src, nil
 }
 
 // mapError is why a dry run has no mapping to run: the answer's status,
-// problem type and detail, and the problems of a mapping that does not load.
+// problem type and detail, and the problems and warnings of a mapping that
+// does not load.
 type mapError struct {
 	status   int
 	slug     string
 	detail   string
 	problems []*transform.Diagnostic
+	warnings []*transform.Warning
 }
 
 // write answers the problem.
@@ -328,8 +343,35 @@ func (e *mapError) write(w http.ResponseWriter, r *http.Request) {
 	var ext map[string]any
 	if e.problems != nil {
 		ext = map[string]any{"errors": problemList(e.problems)}
+		if len(e.warnings) > 0 {
+			ext["warnings"] = e.warnings
+		}
 	}
 	writeProblem(w, r, e.slug, e.status, e.detail, ext)
+}
+
+// warningsExt is the problem extension that carries a mapping's warnings
+// (nil for none).
+func warningsExt(ws []*transform.Warning) map[string]any {
+	if len(ws) == 0 {
+		return nil
+	}
+	return map[string]any{"warnings": ws}
+}
+
+// applicable leaves out the warnings that do not apply to this bridge:
+// none-unverified when its listener requires client certificates.
+func applicable(ws []*transform.Warning, mutualTLS bool) []*transform.Warning {
+	if !mutualTLS {
+		return ws
+	}
+	out := ws[:0:0]
+	for _, w := range ws {
+		if w.Slug != transform.WarnNoneUnverified {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // mappingError is one problem of a mapping that does not load.

@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/bridge-dev/bridge/internal/buildinfo"
+	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -87,6 +89,9 @@ type fileView struct {
 	Text         string        `json:"text"` // the file as it is on disk now
 	ContentTypes []string      `json:"content_types"`
 	Examples     []exampleView `json:"examples"`
+	// Warnings are the running file's: those found at load, and the
+	// idempotency-key collisions of its fixtures (fixture.KeyCollisions).
+	Warnings []*transform.Warning `json:"warnings"`
 }
 
 // exampleView is a fixture of the running file: a payload to start from.
@@ -118,7 +123,12 @@ func (h *Handler) mappingFile(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, "unreadable", http.StatusInternalServerError, fmt.Sprintf("reading %s: %v", m.File, err), nil)
 		return
 	}
-	v := fileView{Provider: p, File: m.File, Text: string(text), ContentTypes: m.ContentTypes, Examples: []exampleView{}}
+	v := fileView{Provider: p, File: m.File, Text: string(text), ContentTypes: m.ContentTypes, Examples: []exampleView{},
+		Warnings: slices.Concat(applicable(m.Warnings(), h.cfg.MutualTLS), fixture.KeyCollisions(m))}
+	transform.SortWarnings(v.Warnings)
+	if v.Warnings == nil {
+		v.Warnings = []*transform.Warning{}
+	}
 	for _, rule := range m.Rules() {
 		for _, f := range rule.Tests {
 			ex := exampleView{Rule: rule.Name, PayloadFile: f.Payload, Headers: f.Headers}

@@ -62,6 +62,12 @@ type job struct {
 	SchemaFiles []string      `json:"schema_files,omitempty"`
 	Memory      int64         `json:"memory,omitempty"`
 	CPU         time.Duration `json:"cpu,omitempty"`
+
+	// PayloadError says why the request's payload gives no Body (missing,
+	// unreadable): answered invalid-payload once the mapping compiles.
+	PayloadError string `json:"payload_error,omitempty"`
+	// MutualTLS is Config.MutualTLS: none-unverified is left out.
+	MutualTLS bool `json:"mutual_tls,omitempty"`
 }
 
 // workerAnswer is the HTTP answer a worker computed.

@@ -78,19 +78,29 @@ func (s *Set) Providers() []string {
 }
 
 // Load reads every *.yaml and *.yml file of dir, compiles it, and returns the
-// set, or a *LoadError with every diagnostic of every file.
+// set, or a *LoadError with every diagnostic of every file. The set's
+// warnings are Set.Warnings.
 func Load(dir string, opts Options) (*Set, error) {
+	set, _, err := LoadWithWarnings(dir, opts)
+	return set, err
+}
+
+// LoadWithWarnings is Load that also returns the warnings of every file,
+// sorted by file and position: those of a set that does not load too
+// (bridge check prints them beside its errors).
+func LoadWithWarnings(dir string, opts Options) (*Set, []*Warning, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("mappings directory: %w", err)
+		return nil, nil, fmt.Errorf("mappings directory: %w", err)
 	}
 	set := &Set{Dir: dir, mappings: map[string]*Mapping{}}
 	opts.schemas = newSchemaSet(opts.SchemasDir)
 	set.schemas = opts.schemas
 	var diags []*Diagnostic
+	var warns []*Warning
 	owner := map[string]string{}
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -103,8 +113,9 @@ func Load(dir string, opts Options) (*Set, error) {
 			diags = append(diags, &Diagnostic{File: path, Msg: err.Error()})
 			continue
 		}
-		m, ps := Parse(path, data, opts)
+		m, ps, ws := ParseWithWarnings(path, data, opts)
 		diags = append(diags, ps...)
+		warns = append(warns, ws...)
 		if m == nil {
 			continue
 		}
@@ -118,17 +129,26 @@ func Load(dir string, opts Options) (*Set, error) {
 	}
 	if len(diags) > 0 {
 		sortDiagnostics(diags)
-		return nil, &LoadError{Diagnostics: diags}
+		SortWarnings(warns)
+		return nil, warns, &LoadError{Diagnostics: diags}
 	}
 	if len(set.mappings) == 0 {
-		return nil, fmt.Errorf("mappings directory %s: no mapping files (*.yaml)", dir)
+		return nil, warns, fmt.Errorf("mappings directory %s: no mapping files (*.yaml)", dir)
 	}
-	return set, nil
+	SortWarnings(warns)
+	return set, warns, nil
 }
 
 // Parse compiles one mapping file. It returns the mapping (nil when the file
 // cannot be used at all) and every diagnostic found.
 func Parse(path string, data []byte, opts Options) (*Mapping, []*Diagnostic) {
+	m, diags, _ := ParseWithWarnings(path, data, opts)
+	return m, diags
+}
+
+// ParseWithWarnings is Parse that also returns the file's warnings, those
+// of a file that does not load too (the mapping keeps its own: Warnings).
+func ParseWithWarnings(path string, data []byte, opts Options) (*Mapping, []*Diagnostic, []*Warning) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -142,21 +162,23 @@ func Parse(path string, data []byte, opts Options) (*Mapping, []*Diagnostic) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.diags = append(l.diags, yamlDiagnostic(path, err))
-		return nil, l.diags
+		return nil, l.diags, nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		l.diags = append(l.diags, &Diagnostic{File: path, Msg: "empty mapping file"})
-		return nil, l.diags
+		return nil, l.diags, nil
 	}
 	m := l.mappingFile(doc.Content[0])
 	for _, p := range l.diags {
 		p.Msg = strings.Replace(p.Msg, "type transform.Envelope has no field auth", errEnvelopeAuth, 1)
 	}
+	SortWarnings(l.warnings)
 	if len(l.diags) > 0 {
 		sortDiagnostics(l.diags)
-		return nil, l.diags
+		return nil, l.diags, l.warnings
 	}
-	return m, nil
+	m.warnings = l.warnings
+	return m, nil, l.warnings
 }
 
 // errEnvelopeAuth replaces expr's "no field" for an expression that reads
@@ -178,6 +200,7 @@ type loader struct {
 	file      string
 	lookupEnv func(string) (string, bool)
 	diags     []*Diagnostic
+	warnings  []*Warning // what loads but likely is not meant (warning.go)
 	secrets   map[string]signature.Secret
 	funcs     []expr.Option
 	lets      []letDef
@@ -410,6 +433,7 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 	}
 	v, ds := signature.ParseBlock(sig, signature.BlockOptions{Secret: l.resolveSecret, Placeholders: l.placeholders})
 	l.adopt(ds, "")
+	l.adoptWarnings(signature.BlockWarnings(sig, m.accepts[IngestWebhook]))
 	m.Verifier = v
 }
 

@@ -35,6 +35,7 @@ type Mapping struct {
 	accepts      map[string]bool
 	idemKey      *program
 	secretRefs   []SecretRef
+	warnings     []*Warning // found at load (warning.go)
 	rules        []*Rule
 	reads        *jsonx.Paths // what the expressions read of a payload
 	providerLine int

@@ -17,6 +17,7 @@
     seq: 0,
     inflight: null,   // AbortController of the dry run in progress
     errors: new Map(), // line -> messages of the mapping's problems
+    warnings: new Map(), // line -> messages of the mapping's warnings
     answer: null,     // the last 200 answer of api/map
     lines: 0,
     dlq: [],
@@ -127,6 +128,7 @@
       ...r.body.examples.map((e, i) => make('option', { value: String(i), text: e.rule + ': ' + e.payload_file.split('/').pop() })));
     if (!opts.keepPayload) { $('payload').value = ''; $('headers').value = ''; }
     setErrors([]);
+    showWarnings();
     refreshEditor();
     schedule(0);
   }
@@ -150,11 +152,16 @@
       const gl = [], bl = [];
       for (let i = 1; i <= n; i++) {
         const msgs = state.errors.get(i);
+        const warns = state.warnings.get(i);
         const gd = make('div', { text: String(i) });
         const bdl = make('div');
         if (msgs) {
           gd.className = 'err'; bdl.className = 'err';
           gd.title = msgs.join('\n');
+          gd.dataset.line = String(i);
+        } else if (warns) {
+          gd.className = 'warn'; bdl.className = 'warn';
+          gd.title = warns.join('\n');
           gd.dataset.line = String(i);
         }
         gl.push(gd); bl.push(bdl);
@@ -207,6 +214,45 @@
     show($('problems-box'), list.length > 0);
   }
 
+  // setWarnings lists the mapping's warnings (what loads but is likely not
+  // meant) beside its problems, each with its position and slug, and marks
+  // their lines.
+  function setWarnings(list) {
+    state.warnings = new Map();
+    for (const w of list) {
+      const l = w.line || 1;
+      if (!state.warnings.has(l)) state.warnings.set(l, []);
+      state.warnings.get(l).push('warning: ' + w.message);
+    }
+    state.errorsChanged = true;
+    $('warnings').replaceChildren(...list.map((w) => {
+      const pos = w.line ? 'line ' + w.line + (w.column ? ':' + w.column : '') : 'file';
+      const msg = (w.rule ? 'rule "' + w.rule + '": ' : '') + w.message;
+      const btn = make('button', { type: 'button', onclick: () => goTo(w.line || 1, w.column || 1) },
+        [make('span', { class: 'pos', text: pos }), make('span', { text: msg }), make('code', { class: 'slug', text: w.slug })]);
+      btn.dataset.line = String(w.line || 0);
+      btn.dataset.column = String(w.column || 0);
+      btn.dataset.slug = w.slug;
+      btn.setAttribute('aria-label', 'Warning at ' + pos + ': ' + msg + ' (' + w.slug + ')');
+      return make('li', {}, [btn]);
+    }));
+    const count = list.length === 1 ? '1 warning' : list.length + ' warnings';
+    text($('warnings-title'), state.errors.size > 0 ? count : 'The mapping loads with ' + count);
+    show($('warnings-box'), list.length > 0);
+  }
+
+  // showWarnings shows the warnings an answer gave for the text as edited
+  // (undefined: the answer does not say, the mapping was not compiled),
+  // with the running file's idempotency-key collisions while the text is
+  // the file's (they come from its fixtures, which an edit is not run on).
+  function showWarnings(list) {
+    const asOnDisk = state.file && $('mapping').value === state.file.text;
+    const fileWarnings = (state.file && state.file.warnings) || [];
+    if (list === undefined) list = asOnDisk ? fileWarnings : [];
+    else if (asOnDisk) list = list.concat(fileWarnings.filter((w) => w.slug === 'idempotency-key-collision'));
+    setWarnings(list);
+  }
+
   // ---- the dry run ----
 
   // schedule runs the dry run once the edits pause. Until its answer is
@@ -242,6 +288,7 @@
       if (state.inflight) { state.inflight.abort(); state.inflight = null; }
       clearResult();
       setErrors([]);
+      showWarnings();
       refreshEditor();
       setStatus('', 'Paste a payload, or choose a fixture, to run this mapping.');
       document.body.dataset.result = 'no-payload';
@@ -290,6 +337,7 @@
     const b = r.body || {};
     if (r.status === 400 && b.type === 'urn:bridge:problem:invalid-mapping') {
       setErrors(b.errors || []);
+      showWarnings(b.warnings || []);
       refreshEditor();
       const first = (b.errors || [])[0];
       setStatus('bad', 'The mapping does not load' + (first && first.line ? ' (first problem at line ' + first.line + ')' : '') + ': no dry run.');
@@ -297,6 +345,9 @@
       return;
     }
     setErrors([]);
+    // A 200 and an invalid-payload answer come after the mapping compiled:
+    // their warnings (none when absent) are the edited text's.
+    showWarnings(r.ok || b.type === 'urn:bridge:problem:invalid-payload' ? (b.warnings || []) : undefined);
     refreshEditor();
     if (r.status === 400 && b.type === 'urn:bridge:problem:invalid-payload') {
       const empty = !$('payload').value.trim();
