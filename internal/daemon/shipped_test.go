@@ -48,10 +48,10 @@ func assertBadSignature(t *testing.T, r reply) {
 	}
 }
 
-// TestShippedMercadoPago: payment.created and then payment.updated of one
-// payment, under one notification id, are two events (the issue's
-// motivating bug: keyed on the id alone the update was taken for a
-// duplicate); a retry of either is a duplicate.
+// TestShippedMercadoPago: payment.created, payment.updated and a later
+// payment.updated of one payment, under one notification id, are three
+// events (the motivating bug: keyed on the id alone the updates were
+// taken for duplicates); a retry of any is a duplicate.
 func TestShippedMercadoPago(t *testing.T) {
 	b := startBridge(t, nil, nil)
 	secret := shippedSecrets["MERCADOPAGO_WEBHOOK_SECRET"]
@@ -68,16 +68,18 @@ func TestShippedMercadoPago(t *testing.T) {
 	}
 	createdID, createdKey, createdSubject := storedEvent(t, b, send("payment.created.json", "req-created", secret), "event.mercadopago.payments.payment.created")
 	updatedID, updatedKey, updatedSubject := storedEvent(t, b, send("payment.updated.json", "req-updated", secret), "event.mercadopago.payments.payment.updated")
-	if createdKey == updatedKey || createdID == updatedID {
-		t.Errorf("payment.created and payment.updated share key %s", createdKey)
+	againID, againKey, againSubject := storedEvent(t, b, send("payment.updated.again.json", "req-again", secret), "event.mercadopago.payments.payment.updated")
+	if keys := map[string]bool{createdKey: true, updatedKey: true, againKey: true}; len(keys) != 3 {
+		t.Errorf("three notifications share keys: %v", keys)
 	}
-	if createdSubject != updatedSubject {
-		t.Errorf("one payment, two subjects: %s, %s", createdSubject, updatedSubject)
+	if createdSubject != updatedSubject || updatedSubject != againSubject {
+		t.Errorf("one payment, several subjects: %s, %s, %s", createdSubject, updatedSubject, againSubject)
 	}
 	assertDuplicate(t, send("payment.created.json", "req-created", secret), createdID)
 	assertDuplicate(t, send("payment.updated.json", "req-updated", secret), updatedID)
-	if n := streamMsgs(t, b.js, "EVENTS"); n != before+2 {
-		t.Errorf("%d events stored, want 2", n-before)
+	assertDuplicate(t, send("payment.updated.again.json", "req-again", secret), againID)
+	if n := streamMsgs(t, b.js, "EVENTS"); n != before+3 {
+		t.Errorf("%d events stored, want 3", n-before)
 	}
 }
 
