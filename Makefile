@@ -10,7 +10,10 @@ LDFLAGS := -s -w -X github.com/bridge-dev/bridge/internal/buildinfo.Version=$(VE
 # works on a fresh machine. Real deployments set their own in the environment.
 STRIPE_WEBHOOK_SECRET ?= whsec_dev_only_not_a_real_secret
 GITHUB_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
-export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET
+MERCADOPAGO_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
+SLACK_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
+SHOPIFY_WEBHOOK_SECRET ?= dev-only-not-a-real-secret
+export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET MERCADOPAGO_WEBHOOK_SECRET SLACK_WEBHOOK_SECRET SHOPIFY_WEBHOOK_SECRET
 
 .PHONY: all build run test test-short mappings fuzz mutate bench bench-once load lint fmt vet tools post-example image clean cluster
 

@@ -272,6 +272,9 @@ func startDaemon(t *testing.T, edit func(*config.Config)) *daemon.Daemon {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_docs_test_secret")
 	t.Setenv("GITHUB_WEBHOOK_SECRET", "gh-docs-test-secret")
+	t.Setenv("MERCADOPAGO_WEBHOOK_SECRET", "mp-docs-test-secret")
+	t.Setenv("SLACK_WEBHOOK_SECRET", "slack-docs-test-secret")
+	t.Setenv("SHOPIFY_WEBHOOK_SECRET", "shopify-docs-test-secret")
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../mappings", "../schemas"

@@ -33,7 +33,8 @@ const startTimeout = 60 * time.Second
 
 // secretEnv are the signing secrets the shipped mappings read; the bridge
 // gets the run's random secret in each.
-var secretEnv = []string{"STRIPE_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"}
+var secretEnv = []string{"STRIPE_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET",
+	"MERCADOPAGO_WEBHOOK_SECRET", "SLACK_WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET"}
 
 // bridge is the bridge under load, in this process or a subprocess.
 type bridge interface {

@@ -97,7 +97,7 @@ func startProc(t *testing.T, a bridgeAddrs, extra ...string) *proc {
 // its logs shown if the test failed.
 func launch(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
+	cmd.Env = append(append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x"), shippedSecrets...)
 	p := &proc{cmd: cmd, logs: &natstest.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {

@@ -41,6 +41,7 @@ func TestVersionAndUsage(t *testing.T) {
 func TestRunRefusesOpenEventsEndpoint(t *testing.T) {
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
 	t.Setenv("GITHUB_WEBHOOK_SECRET", "gh_x")
+	setShippedSecrets(t)
 	var out, errOut bytes.Buffer
 	code := run([]string{"run", "--mappings", "../../mappings", "--schemas", "../../schemas", "--http", "127.0.0.1:0",
 		"--admin", "127.0.0.1:0", "--data", t.TempDir(), "--nats-listen", "127.0.0.1:-1"}, nil, &out, &errOut)
@@ -65,7 +66,7 @@ func TestRunBinary(t *testing.T) {
 	// Every listener on a port of the OS's choosing, read back from the log.
 	cmd := exec.Command(bin, "run", "--mappings", mappings, "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--nats-listen", "127.0.0.1:-1", "--data", filepath.Join(t.TempDir(), "data"), "--log-format", "text", "--events-auth", "none")
-	cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x")
+	cmd.Env = append(append(os.Environ(), "STRIPE_WEBHOOK_SECRET=whsec_x", "GITHUB_WEBHOOK_SECRET=gh_x"), shippedSecrets...)
 	logs := &natstest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -61,6 +61,7 @@ func TestCheck(t *testing.T) {
 	dir := filepath.Join(root, "mappings")
 	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
 	t.Setenv("GITHUB_WEBHOOK_SECRET", "x")
+	setShippedSecrets(t)
 	if code, out, _ := runTool(t, "", "check", "--mappings", dir); code != 0 || !strings.Contains(out, "\nok: ") ||
 		!strings.Contains(out, "guardia.yaml accepts the events protocol: bridge run needs --events-auth") ||
 		!strings.Contains(out, "pix.yaml:") || !strings.Contains(out, ": warning: scheme none verifies nothing") {

@@ -28,6 +28,9 @@ nats_urls=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 # Development-only secrets for the example mappings, as `make run` sets them.
 export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_dev_only_not_a_real_secret}
 export GITHUB_WEBHOOK_SECRET=${GITHUB_WEBHOOK_SECRET:-dev-only-not-a-real-secret}
+export MERCADOPAGO_WEBHOOK_SECRET=${MERCADOPAGO_WEBHOOK_SECRET:-dev-only-not-a-real-secret}
+export SLACK_WEBHOOK_SECRET=${SLACK_WEBHOOK_SECRET:-dev-only-not-a-real-secret}
+export SHOPIFY_WEBHOOK_SECRET=${SHOPIFY_WEBHOOK_SECRET:-dev-only-not-a-real-secret}
 
 if [ ! -f "$here/run.sh" ]; then
 	echo "run.sh: run it from the repository's root (make cluster)" >&2

@@ -50,6 +50,7 @@ func startBridgeB(b *testing.B) *bridge {
 	b.Helper()
 	b.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	b.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	setShippedSecrets(b)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin, cfg.Mappings, cfg.Schemas = "127.0.0.1:0", "127.0.0.1:0", "../../mappings", "../../schemas"
 	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", b.TempDir()

@@ -72,6 +72,7 @@ func TestOpenEventsEndpointRefused(t *testing.T) {
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	setShippedSecrets(t)
 	_, err := New(cfg, nil)
 	if err == nil {
 		t.Fatal("New accepted an events endpoint open by default")

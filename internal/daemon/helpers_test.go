@@ -28,6 +28,22 @@ const (
 	githubSecret = "gh-test-secret"
 )
 
+// shippedSecrets are the signing secrets of the other shipped mappings,
+// which do not load without them. Each is 16 bytes or more, so only
+// githubSecret is warned about (TestWarnShortSigningSecret).
+var shippedSecrets = map[string]string{
+	"MERCADOPAGO_WEBHOOK_SECRET": "mp-test-secret-of-the-app",
+	"SLACK_WEBHOOK_SECRET":       "slack-test-signing-secret",
+	"SHOPIFY_WEBHOOK_SECRET":     "shpss_test_client_secret",
+}
+
+// setShippedSecrets sets shippedSecrets in the environment for tb.
+func setShippedSecrets(tb testing.TB) {
+	for k, v := range shippedSecrets {
+		tb.Setenv(k, v)
+	}
+}
+
 // bridge is a running daemon under test.
 type bridge struct {
 	*Daemon
@@ -59,6 +75,7 @@ func testConfig(t *testing.T) config.Config {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	setShippedSecrets(t)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"

@@ -27,6 +27,7 @@ func loadConfig(t *testing.T, env map[string]string, args ...string) config.Conf
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	setShippedSecrets(t)
 	fs := flag.NewFlagSet("bridge run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	all := append([]string{"--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--mappings", "../../mappings",

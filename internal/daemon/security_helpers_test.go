@@ -31,6 +31,7 @@ func secureConfig(t *testing.T) config.Config {
 	t.Helper()
 	t.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	t.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
+	setShippedSecrets(t)
 	cfg := config.Default()
 	cfg.HTTP, cfg.Admin = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Mappings, cfg.Schemas = "../../mappings", "../../schemas"
