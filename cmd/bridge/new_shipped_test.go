@@ -104,12 +104,20 @@ func TestNewOnTheShippedExamples(t *testing.T) {
 			}
 			out.Reset()
 			errOut.Reset()
-			if code := run([]string{"check", "--mappings", dir}, nil, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: 1 mapping file(s)") {
+			// No warning but scheme none's (pix): in particular no two
+			// fixtures of one key (bridge new once keyed on payload.id
+			// alone, so payment.updated was a duplicate of payment.created).
+			code := run([]string{"check", "--mappings", dir}, nil, &out, &errOut)
+			warnings := strings.Count(out.String(), ": warning: ")
+			if m.Webhook.Signature.Scheme == "none" {
+				warnings -= strings.Count(out.String(), "[none-unverified]")
+			}
+			if code != 0 || !strings.Contains(out.String(), "ok: 1 mapping file(s)") || warnings != 0 {
 				t.Errorf("bridge check: exit %d\n%s%s", code, out.String(), errOut.String())
 			}
 			out.Reset()
 			errOut.Reset()
-			code := run([]string{"test", "--mappings", dir}, nil, &out, &errOut)
+			code = run([]string{"test", "--mappings", dir}, nil, &out, &errOut)
 			want := "\n" + strconv.Itoa(len(payloads)) + " passed, 0 failed\n"
 			if code != 0 || !strings.HasSuffix(out.String(), want) || strings.Contains(out.String(), "wrote") {
 				t.Errorf("bridge test: exit %d, want %q\n%s%s", code, want, out.String(), errOut.String())

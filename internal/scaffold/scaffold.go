@@ -590,9 +590,15 @@ func (sc *Scaffold) render() string {
 	}
 	w("")
 	if sc.allHaveID() {
-		w("# TODO: check that payload.id is the same on every retry of a delivery and")
+		w("# TODO: check that this is the same on every retry of a delivery and")
 		w("# different for different deliveries (docs/mappings.md#idempotency).")
-		w("idempotency_key: payload.id")
+		if sc.allHaveEventField() {
+			// The id alone would give payment.created and payment.updated
+			// of one object one key: the second taken for a duplicate.
+			w("idempotency_key: %s", quoteYAML(`string(payload.id) + ":" + `+path{}.with(step{key: sc.EventField}).expr("payload")))
+		} else {
+			w("idempotency_key: payload.id")
+		}
 	} else {
 		w("# TODO: no top-level id in every sample: without idempotency_key the")
 		w("# scheme's delivery header, else the SHA-256 of the body, names a delivery.")
@@ -641,6 +647,23 @@ func (sc *Scaffold) samples() int {
 		n += len(r.Fixtures)
 	}
 	return n
+}
+
+// allHaveEventField reports whether every sample has the event-type field
+// as a string.
+func (sc *Scaffold) allHaveEventField() bool {
+	if sc.EventField == "" {
+		return false
+	}
+	for _, r := range sc.Rules {
+		for _, f := range r.Fixtures {
+			v, _ := parseJSON(f.Body)
+			if t, ok := v.get(sc.EventField); !ok || !t.isString() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (sc *Scaffold) allHaveID() bool {
