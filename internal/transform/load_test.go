@@ -23,7 +23,7 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 		want []string // each a whole line of the error
 	}{
 		{"unknown file key", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrulez: []\nrules:\n  - when: true" + validRule,
-			[]string{`f.yaml:4:1: unknown key "rulez" in mapping file (known keys: provider, module, accepts, webhook, idempotency_key, secrets, let, redact, rules)`}},
+			[]string{`f.yaml:4:1: unknown key "rulez" in mapping file (known keys: provider, module, accepts, webhook, idempotency_key, secrets, let, redact, rules, backfill)`}},
 		{"unknown rule key and bad token", "provider: Shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules:\n  - when: true\n    colour: red" + validRule,
 			[]string{
 				`f.yaml:1:11: provider "Shop" must be lower case letters, digits and underscores ([a-z0-9_]+)`,
