@@ -367,3 +367,22 @@ func (b *Backfill) Next(ctx context.Context, page any) (params map[string]string
 	}
 	return params, true, nil
 }
+
+// checkBackfillKeys refuses a backfill: block in a file whose events are
+// not all keyed by an idempotency_key expression: an item of a list API is
+// written again from the decoded page and comes without the webhook's
+// headers, so neither the raw body's hash nor a delivery header would name
+// it as the webhook named the same event; every backfilled event would be
+// stored a second time.
+func (l *loader) checkBackfillKeys(m *Mapping) {
+	if m.backfill == nil || m.idemKey != nil {
+		return
+	}
+	for _, r := range m.rules {
+		if r.idemKey == nil && !r.Drop {
+			l.errf(r.node, r.Name, "the file has a backfill: block, but this rule's events have no idempotency_key: "+
+				"a backfilled item would not be a duplicate of the same event delivered by webhook; "+
+				"set idempotency_key (the file's or the rule's) to the provider's event id, e.g. payload.id")
+		}
+	}
+}

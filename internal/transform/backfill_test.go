@@ -12,7 +12,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/jsonx"
 )
 
-const backfillHead = "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules:\n  - when: true" + validRule + "\n"
+const backfillHead = "provider: shop\nmodule: m\nidempotency_key: payload.id\nwebhook: {signature: {scheme: none}}\nrules:\n  - when: true" + validRule + "\n"
 
 func TestBackfillBlockDiagnostics(t *testing.T) {
 	tests := []struct {
@@ -21,29 +21,29 @@ func TestBackfillBlockDiagnostics(t *testing.T) {
 		want  []string // each a whole line of the error
 	}{
 		{"no url, no items", "backfill: {}",
-			[]string{`f.yaml:10:11: backfill.url is required: the provider's list API, e.g. https://api.stripe.com/v1/events`,
-				`f.yaml:10:11: backfill.items is required: the expression over page that gives the page's list of items, e.g. page.data`}},
+			[]string{`f.yaml:11:11: backfill.url is required: the provider's list API, e.g. https://api.stripe.com/v1/events`,
+				`f.yaml:11:11: backfill.items is required: the expression over page that gives the page's list of items, e.g. page.data`}},
 		{"http beyond loopback", "backfill: {url: 'http://api.example.com/v1', items: page.data}",
-			[]string{`f.yaml:10:17: backfill.url: "http://api.example.com/v1": http is allowed only to a loopback host; the request carries the provider's API key, use https`}},
+			[]string{`f.yaml:11:17: backfill.url: "http://api.example.com/v1": http is allowed only to a loopback host; the request carries the provider's API key, use https`}},
 		{"not a URL", "backfill: {url: 'ftp://x/y', items: page.data}",
-			[]string{`f.yaml:10:17: backfill.url: "ftp://x/y": scheme "ftp" is not http or https`}},
+			[]string{`f.yaml:11:17: backfill.url: "ftp://x/y": scheme "ftp" is not http or https`}},
 		{"unknown key", "backfill: {url: 'https://x.example', items: page.data, pages: 3}",
-			[]string{`f.yaml:10:56: unknown key "pages" in backfill (known keys: url, auth, query, items, next)`}},
+			[]string{`f.yaml:11:56: unknown key "pages" in backfill (known keys: url, auth, query, items, next)`}},
 		{"literal key", "backfill: {url: 'https://x.example', items: page.data, auth: {bearer: sk_live_1}}",
-			[]string{`f.yaml:10:71: backfill.auth.bearer must be an environment reference like ${STRIPE_API_KEY}; secrets are never written in mapping files`}},
+			[]string{`f.yaml:11:71: backfill.auth.bearer must be an environment reference like ${STRIPE_API_KEY}; secrets are never written in mapping files`}},
 		{"two kinds of auth", "backfill: {url: 'https://x.example', items: page.data, auth: {bearer: '${K}', header: X-Key, value: '${K}'}}",
-			[]string{`f.yaml:10:62: backfill.auth must have exactly one of bearer, basic or header, got 2`}},
+			[]string{`f.yaml:11:62: backfill.auth must have exactly one of bearer, basic or header, got 2`}},
 		{"header without value", "backfill: {url: 'https://x.example', items: page.data, auth: {header: X-Key}}",
-			[]string{`f.yaml:10:62: backfill.auth.value is required with header: {header: X-Key, value: '${VAR}'}`}},
+			[]string{`f.yaml:11:62: backfill.auth.value is required with header: {header: X-Key, value: '${VAR}'}`}},
 		{"basic of one", "backfill: {url: 'https://x.example', items: page.data, auth: {basic: ['${K}']}}",
-			[]string{`f.yaml:10:70: backfill.auth.basic must be a list of two: [user, password], e.g. ['${STRIPE_API_KEY}', '']`}},
+			[]string{`f.yaml:11:70: backfill.auth.basic must be a list of two: [user, password], e.g. ['${STRIPE_API_KEY}', '']`}},
 		{"a literal password", "backfill: {url: 'https://x.example', items: page.data, auth: {basic: [u, hunter2]}}",
-			[]string{`f.yaml:10:74: backfill.auth.basic password must be an environment reference like ${STRIPE_API_KEY}; secrets are never written in mapping files`}},
+			[]string{`f.yaml:11:74: backfill.auth.basic password must be an environment reference like ${STRIPE_API_KEY}; secrets are never written in mapping files`}},
 		{"expressions are typed against their own variables", "backfill:\n  url: 'https://x.example'\n  query: {a: '1', b: payload.x, c: string(since.Unix())}\n  items: page.data\n  next: '\"x\"'",
 			[]string{
-				`f.yaml:12:14: backfill.query.a: expression must return a string or a list of strings, got int`,
-				`f.yaml:12:22: backfill.query.b: unknown name payload`,
-				`f.yaml:14:9: backfill.next: expression must return a map or nil, got string`,
+				`f.yaml:13:14: backfill.query.a: expression must return a string or a list of strings, got int`,
+				`f.yaml:13:22: backfill.query.b: unknown name payload`,
+				`f.yaml:15:9: backfill.next: expression must return a map or nil, got string`,
 			}},
 	}
 	for _, tc := range tests {
@@ -139,5 +139,16 @@ func TestShippedStripeBackfillPagesAsStripe(t *testing.T) {
 	}
 	if _, err := b.Items(context.Background(), map[string]any{"error": map[string]any{}}); err == nil {
 		t.Error("a page without data gave items")
+	}
+}
+
+func TestBackfillNeedsAnIdempotencyKey(t *testing.T) {
+	text := "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nbackfill: {url: 'https://x.example', items: page.data}\nrules:\n  - name: r\n    when: true" + validRule + "\n"
+	_, ds := Parse("f.yaml", []byte(text), Options{})
+	if len(ds) != 1 || !strings.Contains(ds[0].Error(), `f.yaml:6:5: rule "r": the file has a backfill: block, but this rule's events have no idempotency_key`) {
+		t.Fatalf("got %v", ds)
+	}
+	if _, ds := Parse("f.yaml", []byte(strings.Replace(text, "module: m\n", "module: m\nidempotency_key: payload.id\n", 1)), Options{}); len(ds) > 0 {
+		t.Fatalf("with a key: %v", ds)
 	}
 }

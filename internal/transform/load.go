@@ -371,6 +371,7 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 		}
 	}
 	l.checkContextKeys(m)
+	l.checkBackfillKeys(m)
 	m.secretRefs = l.secretRefs
 	names := map[string]int{}
 	for _, r := range m.rules {
