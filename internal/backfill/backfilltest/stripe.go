@@ -36,6 +36,7 @@ type Stripe struct {
 	requests int
 	loop     bool
 	broken   bool
+	maxLimit int
 }
 
 // NewStripe starts the fake holding events (each with at least id,
@@ -73,6 +74,14 @@ func (s *Stripe) Slow(d time.Duration) {
 	s.delay = d
 }
 
+// Limit caps the events of a page at n, whatever limit asks: more
+// pages for the same events.
+func (s *Stripe) Limit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxLimit = n
+}
+
 // Loop makes every page say has_more with the first page's cursor: a
 // list API that never ends.
 func (s *Stripe) Loop() {
@@ -98,7 +107,7 @@ func (s *Stripe) Requests() int {
 func (s *Stripe) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	delay, loop, broken := s.delay, s.loop, s.broken
+	delay, loop, broken, maxLimit := s.delay, s.loop, s.broken, s.maxLimit
 	var fault *Fault
 	if len(s.faults) > 0 {
 		fault = &s.faults[0]
@@ -139,6 +148,9 @@ func (s *Stripe) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		limit = n
+	}
+	if maxLimit > 0 {
+		limit = min(limit, maxLimit)
 	}
 	gte, lte := int64(0), int64(1<<62)
 	if v := q.Get("created[gte]"); v != "" {
