@@ -111,6 +111,11 @@ func (f *backfillFlags) parse(args []string) int {
 	case f.maxPages < 1 || f.maxPageSize < 1 || f.timeout <= 0:
 		return f.help.usageError(f.stderr, "--max-pages, --max-page-bytes and --timeout must be positive")
 	}
+	if f.url != "" {
+		if err := transform.CheckBackfillURL(f.url); err != nil {
+			return f.help.usageError(f.stderr, "--url: %v", err)
+		}
+	}
 	f.provider = pos[0]
 	cfg, err := f.nats.resolve()
 	if err != nil {
@@ -175,6 +180,11 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail(err)
 	}
+	// The credentials are read again for each request; a missing one is
+	// said before anything else is done.
+	if err := m.Backfill().Authorize(http.Header{}, os.LookupEnv); err != nil {
+		return fail(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	nc, js, err := f.nats.connect()
@@ -214,6 +224,21 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		h = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
 	}
 
+	// Where the credentials go, before they go there: a mapping file names
+	// the URL, so its edit is as sensitive as the key.
+	target := m.Backfill().URL
+	if f.url != "" {
+		target = f.url
+	}
+	var creds []string
+	for _, ref := range m.Backfill().SecretRefs() {
+		creds = append(creds, ref.Env)
+	}
+	if len(creds) > 0 {
+		fmt.Fprintf(stderr, "bridge backfill: reading %s with %s from %s\n", target, m.Backfill().AuthHeader(), strings.Join(creds, ", "))
+	} else {
+		fmt.Fprintf(stderr, "bridge backfill: reading %s without credentials\n", target)
+	}
 	var listed []backfill.Result
 	opts := backfill.Options{
 		URL: f.url, Since: time.Now().Add(-f.since), Until: f.until.t,

@@ -123,6 +123,9 @@ func TestBackfillStoresWhatTheWebhookMissed(t *testing.T) {
 	if code != 0 || out != "stored 20, duplicates 100, dead letters 0 (120 items, 2 pages)\n" {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if want := "bridge backfill: reading " + api.URL + " with Authorization from STRIPE_API_KEY\n"; !strings.HasPrefix(errOut, want) {
+		t.Errorf("stderr %q does not start with %q", errOut, want)
+	}
 	checkEachOnce(t, js, events)
 
 	code, out, errOut = runTool(t, "", args...)
@@ -201,4 +204,34 @@ func TestBackfillKilledThenRunAgain(t *testing.T) {
 	}
 	t.Logf("killed with %d of 120 events stored; the rerun said %q", killedAt, strings.TrimSpace(string(out)))
 	checkEachOnce(t, js, events)
+}
+
+func TestBackfillRefusals(t *testing.T) {
+	mappings, _ := filepath.Abs("../../mappings")
+	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+	t.Setenv("GITHUB_WEBHOOK_SECRET", "gh_x")
+	t.Setenv("STRIPE_API_KEY", "")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"no provider", []string{"--since", "72h"}, 2, "which provider?"},
+		{"no --since", []string{"stripe"}, 2, "--since is required"},
+		{"two providers", []string{"stripe", "github", "--since", "1h"}, 2, `unexpected argument "github"`},
+		{"a bad --until", []string{"stripe", "--since", "1h", "--until", "yesterday"}, 2, `"yesterday" is neither an RFC 3339 time nor a duration`},
+		{"http beyond loopback", []string{"stripe", "--since", "1h", "--url", "http://api.stripe.com/v1/events"}, 2, "http is allowed only to a loopback host"},
+		{"an unknown provider", []string{"paypal", "--since", "1h"}, 1, `no mapping file for provider "paypal" (have github, guardia, pix, stripe)`},
+		{"a file without a block", []string{"github", "--since", "1h"}, 1, "github.yaml has no backfill: block"},
+		{"no API key", []string{"stripe", "--since", "1h"}, 1, "backfill.auth.bearer: environment variable STRIPE_API_KEY is not set"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runTool(t, "", append([]string{"backfill", "--mappings", mappings}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tc.code, tc.want)
+			}
+		})
+	}
 }
