@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/bridge-dev/bridge/internal/backfill"
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/eventlog"
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -202,6 +206,9 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("%w (bridge run creates the streams: start it once first)", err))
 	}
+	if err := checkHorizon(ctx, js, f.since); err != nil {
+		return fail(err)
+	}
 	store, err := openIdemStore(ctx, js)
 	if err != nil {
 		return fail(err)
@@ -327,4 +334,29 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// checkHorizon refuses a --since that reaches past the idempotency
+// store's horizon (its bucket's TTL): a webhook delivery older than that
+// is no longer remembered, and the stream's duplicate window is minutes,
+// so its event would be stored a second time.
+func checkHorizon(ctx context.Context, js jetstream.JetStream, since time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, idem.DefaultBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil // nothing was ever stored: nothing to tell apart
+	}
+	if err != nil {
+		return fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	if h := st.TTL(); h > 0 && since > h {
+		return fmt.Errorf("--since %s reaches past the idempotency horizon (%s, the TTL of %s): an event the webhook stored before then is no longer remembered and would be stored again; backfill at most %s (bridge run's --idempotency-horizon sets it)",
+			since, h, idem.DefaultBucket, h)
+	}
+	return nil
 }

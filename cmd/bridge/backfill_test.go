@@ -110,6 +110,14 @@ func TestBackfillStoresWhatTheWebhookMissed(t *testing.T) {
 	t.Setenv("STRIPE_API_KEY", backfillAPIKey)
 	args := []string{"backfill", "stripe", "--since", "72h", "--url", api.URL, "--mappings", mappings, "--schemas", schemas, "--nats-url", srv.URL()}
 
+	// Past the idempotency horizon (72h) a webhook's delivery is forgotten:
+	// its event would be stored twice.
+	longer := append([]string{}, args...)
+	longer[3] = "100h"
+	if code, _, errOut := runTool(t, "", longer...); code != 1 || !strings.Contains(errOut, "--since 100h0m0s reaches past the idempotency horizon (72h0m0s") {
+		t.Fatalf("--since 100h: exit %d, %s", code, errOut)
+	}
+
 	code, out, errOut := runTool(t, "", append(args, "--dry-run")...)
 	if code != 0 || !strings.HasSuffix(out, "would store 20, duplicates 100, would dead-letter 0 (120 items, 2 pages)\n") ||
 		strings.Count(out, ": new event.stripe.payments.charge.succeeded (idempotencykey ") != 20 || strings.Count(out, ": duplicate event.stripe.payments.charge.succeeded ") != 100 {
@@ -128,9 +136,14 @@ func TestBackfillStoresWhatTheWebhookMissed(t *testing.T) {
 	}
 	checkEachOnce(t, js, events)
 
-	code, out, errOut = runTool(t, "", args...)
-	if code != 0 || out != "stored 0, duplicates 120, dead letters 0 (120 items, 2 pages)\n" {
-		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
+	code, out, errOut = runTool(t, "", append(args, "--json")...)
+	var report struct {
+		Report  struct{ Stored, Duplicates, Items int }
+		Summary string
+	}
+	if err := json.Unmarshal([]byte(out), &report); code != 0 || err != nil || report.Report.Stored != 0 || report.Report.Duplicates != 120 ||
+		report.Summary != "stored 0, duplicates 120, dead letters 0 (120 items, 2 pages)" {
+		t.Fatalf("second run: exit %d, %v\n%s\n%s", code, err, out, errOut)
 	}
 	checkEachOnce(t, js, events)
 	if got := streamCount(t, js, "EVENTS_DLQ"); got != 0 {

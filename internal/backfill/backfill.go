@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,28 +116,40 @@ func (o *Options) defaults() error {
 
 // Result is what became of one item.
 type Result struct {
-	Page, Index    int // the page (from 1) and the item's place in it (from 0)
-	Outcome        pipeline.Outcome
-	IdempotencyKey string
-	Events         []pipeline.EventRef
-	Rule           string
-	Reason         string // DeadLettered: the dead-letter reason
-	Error          string // DeadLettered, Failed: why
+	Page           int                 `json:"page"`  // from 1
+	Index          int                 `json:"index"` // the item's place in its page, from 0
+	Outcome        pipeline.Outcome    `json:"-"`     // written as "outcome": its name
+	IdempotencyKey string              `json:"idempotencykey,omitempty"`
+	Events         []pipeline.EventRef `json:"events,omitempty"`
+	Rule           string              `json:"rule,omitempty"`
+	Reason         string              `json:"reason,omitempty"` // DeadLettered: the dead-letter reason
+	Error          string              `json:"error,omitempty"`  // DeadLettered, Failed: why
 	// DeadLetterDuplicate: this item was dead-lettered by an earlier run.
-	DeadLetterDuplicate bool
+	DeadLetterDuplicate bool `json:"dead_letter_duplicate,omitempty"`
+}
+
+// MarshalJSON writes r with its outcome by name ("published",
+// "duplicate", "dead_lettered", ...).
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		Outcome string `json:"outcome"`
+		plain
+	}{r.Outcome.String(), plain(r)})
 }
 
 // Report counts the outcomes of a backfill.
 type Report struct {
-	Pages, Items int
-	Stored       int // items whose events were stored now
-	Duplicates   int // items already stored (by the webhook, or an earlier backfill)
-	DeadLetters  int // items stored in the dead letters now
+	Pages       int `json:"pages"`
+	Items       int `json:"items"`
+	Stored      int `json:"stored"`       // items whose events were stored now
+	Duplicates  int `json:"duplicates"`   // items already stored (by the webhook, or an earlier backfill)
+	DeadLetters int `json:"dead_letters"` // items stored in the dead letters now
 	// DeadLetterDuplicates are items whose dead letter an earlier run
 	// stored already.
-	DeadLetterDuplicates int
-	Dropped              int // items a drop rule took
-	DryRun               bool
+	DeadLetterDuplicates int  `json:"dead_letter_duplicates"`
+	Dropped              int  `json:"dropped"` // items a drop rule took
+	DryRun               bool `json:"dry_run"`
 }
 
 // Summary is the one line a backfill ends with.

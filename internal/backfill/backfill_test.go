@@ -2,6 +2,7 @@ package backfill_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -230,5 +231,15 @@ func TestBackfillCancelledThenRunAgain(t *testing.T) {
 	}
 	if got := natstest.StreamInfoState(t, r.st.JS, "EVENTS").Msgs; got != 150 {
 		t.Fatalf("EVENTS holds %d events, want 150", got)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	b, err := json.Marshal(backfill.Result{Page: 2, Index: 3, Outcome: pipeline.DeadLettered, Reason: "no_rule", Error: "no rule matches"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"outcome":"dead_lettered","page":2,"index":3,"reason":"no_rule","error":"no rule matches"}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }
