@@ -152,3 +152,29 @@ func TestBackfillNeedsAnIdempotencyKey(t *testing.T) {
 		t.Fatalf("with a key: %v", ds)
 	}
 }
+
+// FuzzBackfillPage feeds arbitrary list API answers to the shipped Stripe
+// block's items and next: an error or a value, never a panic, and next
+// gives only strings.
+func FuzzBackfillPage(f *testing.F) {
+	f.Add([]byte(`{"has_more":true,"data":[{"id":"evt_1"}]}`))
+	f.Add([]byte(`{"has_more":true,"data":[]}`))
+	f.Add([]byte(`{"has_more":true,"data":[{"id":{"x":1}}]}`))
+	f.Add([]byte(`{"has_more":"yes","data":{"0":1}}`))
+	f.Add([]byte(`[1,2,3]`))
+	m, ds := Parse("../../mappings/stripe.yaml", []byte(readFileF(f, "../../mappings/stripe.yaml")), Options{PlaceholderSecrets: true})
+	if len(ds) > 0 {
+		f.Fatal(ds)
+	}
+	b := m.Backfill()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		page, err := jsonx.Decode(body)
+		if err != nil {
+			return
+		}
+		_, _ = b.Items(context.Background(), page)
+		if next, ok, err := b.Next(context.Background(), page); err == nil && ok && len(next) != 1 {
+			t.Fatalf("next %v", next)
+		}
+	})
+}

@@ -130,6 +130,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{a: [b, {c: d}]}"))
 	f.Add([]byte("provider: &a x\nmodule: *a\n"))
 	f.Add([]byte("rules:\n  - data: {a: {b: [c, {d: e}]}}\n"))
+	f.Add([]byte("provider: x\nidempotency_key: payload.id\nbackfill: {url: 'https://x.example/l?a=1', auth: {basic: [u, '${P}']}, query: {q: 'string(since.Unix())'}, items: page.data, next: 'page.more ? {\"after\": page.data[0].id} : nil'}\nrules: [{when: true}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, problems := Parse("fuzz.yaml", data, Options{LookupEnv: func(string) (string, bool) { return "s", true }})
 		if m == nil && len(problems) == 0 {
