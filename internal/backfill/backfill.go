@@ -65,8 +65,8 @@ type Options struct {
 // ErrInvalidOption is wrapped by New's errors.
 var ErrInvalidOption = errors.New("invalid backfill option")
 
-func (o *Options) defaults() error {
-	var errs []error
+// withDefaults returns o with each zero field set to its default.
+func (o Options) withDefaults() Options {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -97,6 +97,12 @@ func (o *Options) defaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	return o
+}
+
+// validate checks o (with its defaults) and returns every problem.
+func (o Options) validate() error {
+	var errs []error
 	if o.MaxPageBytes < 0 || o.MaxPages < 0 || o.Attempts < 0 || o.MaxRetryAfter < 0 || o.ItemTimeout < 0 {
 		errs = append(errs, fmt.Errorf("%w: a limit is negative", ErrInvalidOption))
 	}
@@ -182,7 +188,8 @@ func Run(ctx context.Context, m *transform.Mapping, h Handler, o Options) (Repor
 	if b == nil {
 		return rep, fmt.Errorf("%s has no backfill: block (the list API to read)", m.File)
 	}
-	if err := o.defaults(); err != nil {
+	o = o.withDefaults()
+	if err := o.validate(); err != nil {
 		return rep, err
 	}
 	raw := b.URL
@@ -197,7 +204,7 @@ func Run(ctx context.Context, m *transform.Mapping, h Handler, o Options) (Repor
 	if err := b.Authorize(header, o.LookupEnv); err != nil {
 		return rep, err
 	}
-	f := &fetcher{o: &o, b: b, base: base, header: header}
+	f := &fetcher{o: &o, base: base, header: header}
 	query, err := b.Query(ctx, o.Since, o.Until)
 	if err != nil {
 		return rep, err

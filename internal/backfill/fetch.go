@@ -13,7 +13,6 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/jsonx"
 	"github.com/bridge-dev/bridge/internal/retry"
-	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // Defaults of Options.
@@ -52,7 +51,6 @@ func (e *HTTPError) Error() string {
 // fetcher reads one page at a time.
 type fetcher struct {
 	o      *Options
-	b      *transform.Backfill
 	base   *url.URL
 	header http.Header // the credentials and Accept
 }
