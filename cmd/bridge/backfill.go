@@ -264,7 +264,7 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	}
 	if isTerminal(stderr) {
 		opts.OnPage = func(r backfill.Report) {
-			fmt.Fprintf(stderr, "\rpage %d: %d items: %s", r.Pages, r.Items, r.Summary())
+			fmt.Fprintf(stderr, "\r%s", r.Summary())
 		}
 	}
 	rep, err := backfill.Run(ctx, m, h, opts)

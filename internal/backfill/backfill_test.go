@@ -78,10 +78,12 @@ func TestBackfillStoresEachEventOnce(t *testing.T) {
 	var results []backfill.Result
 	o := r.options()
 	o.OnItem = func(res backfill.Result) { results = append(results, res) }
+	start := time.Now()
 	rep, err := r.run(t, r.pipe, o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("stored 250 events from 3 pages in %s (%.0f items/s)", time.Since(start).Round(time.Millisecond), 250/time.Since(start).Seconds())
 	if rep.Stored != 250 || rep.Duplicates != 0 || rep.DeadLetters != 0 || rep.Pages != 3 || rep.Items != 250 {
 		t.Fatalf("first run: %+v", rep)
 	}
@@ -93,10 +95,12 @@ func TestBackfillStoresEachEventOnce(t *testing.T) {
 		t.Fatalf("results: %d, first %+v", len(results), results[0])
 	}
 
+	start = time.Now()
 	rep, err = r.run(t, r.pipe, r.options())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("found 250 duplicates in %s (%.0f items/s)", time.Since(start).Round(time.Millisecond), 250/time.Since(start).Seconds())
 	if rep.Stored != 0 || rep.Duplicates != 250 {
 		t.Fatalf("second run: %+v", rep)
 	}
