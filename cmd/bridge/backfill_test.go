@@ -135,6 +135,21 @@ func TestBackfillStoresWhatTheWebhookMissed(t *testing.T) {
 		t.Errorf("stderr %q does not start with %q", errOut, want)
 	}
 	checkEachOnce(t, js, events)
+	// What the backfill stored is recorded in the idempotency store as a
+	// live delivery is: the provider's own retry of it, past the duplicate
+	// window, is a duplicate too.
+	kv, err := js.KeyValue(natstest.Context(t, 5*time.Second), idem.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range events {
+		if !missed(i) {
+			continue
+		}
+		if _, err := kv.Get(natstest.Context(t, 5*time.Second), idem.KeyFor("stripe", ev["id"].(string)).String()); err != nil {
+			t.Fatalf("%s: no record in %s: %v", ev["id"], idem.DefaultBucket, err)
+		}
+	}
 
 	code, out, errOut = runTool(t, "", append(args, "--json")...)
 	var report struct {
