@@ -1,9 +1,11 @@
 package backfill_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -152,7 +154,11 @@ func TestBackfillRetriesThrottlingAndServerErrors(t *testing.T) {
 	r := setup(t, 120)
 	r.api.Fail(backfilltest.Fault{Status: 429, RetryAfter: "1"}, backfilltest.Fault{Status: 500},
 		backfilltest.Fault{Status: 503, RetryAfter: time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)})
-	rep, err := r.run(t, r.pipe, r.options())
+	o := r.options()
+	o.MaxRetryAfter = time.Second
+	var logs bytes.Buffer
+	o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	rep, err := r.run(t, r.pipe, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +167,26 @@ func TestBackfillRetriesThrottlingAndServerErrors(t *testing.T) {
 	}
 	if got := r.api.Requests(); got != 5 {
 		t.Errorf("%d requests, want 5 (3 faults, 2 pages)", got)
+	}
+	// The waits chosen: the 429's Retry-After (1s), the backoff's for the
+	// 500 (5ms to 10ms with equal jitter), the 503's hour capped to 1s.
+	var waits []time.Duration
+	dec := json.NewDecoder(&logs)
+	for dec.More() {
+		var line struct {
+			Msg   string
+			Wait  time.Duration
+			Error string
+		}
+		if err := dec.Decode(&line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Msg == "list API answer retried" {
+			waits = append(waits, line.Wait)
+		}
+	}
+	if len(waits) != 3 || waits[0] != time.Second || waits[1] < 5*time.Millisecond || waits[1] > 10*time.Millisecond || waits[2] != time.Second {
+		t.Errorf("waits %v, want [1s 5ms..10ms 1s]", waits)
 	}
 }
 
