@@ -319,6 +319,8 @@ func TestMappingSchemaKeysAreTheLoaders(t *testing.T) {
 		{"rules[]", "provider: p\nrules: [{zz_unknown: 1}]\n", "rule 0", []any{"$defs", "rule"}},
 		{"rules[].tests[]", "provider: p\nrules: [{when: true, drop: true, tests: [{zz_unknown: 1}]}]\n", "tests[0]", []any{"$defs", "fixture"}},
 		{"webhook.signature of an unknown scheme", "provider: p\nwebhook: {signature: {scheme: zz, zz_unknown: 1}}\n", "webhook.signature", []any{"$defs", "signature"}},
+		{"backfill", "provider: p\nbackfill: {zz_unknown: 1}\n", "backfill", []any{"$defs", "backfill"}},
+		{"backfill.auth", "provider: p\nbackfill: {auth: {zz_unknown: 1}}\n", "backfill.auth", []any{"$defs", "backfillAuth"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -431,6 +433,7 @@ func TestMappingSchemaAgreesWithTheLoader(t *testing.T) {
 	sch := compileSchema(t, mappingSchemaFile)
 	const head = "provider: p\nmodule: m\n"
 	const sig = "webhook: {signature: {scheme: none}}\n"
+	const key = "idempotency_key: payload.id\n"
 	const rule = "rules:\n  - name: r\n    when: true\n    entity_type: t\n    event_name: e\n    entity_id: payload.id\n    source: '\"https://example.com/x\"'\n"
 	cases := []struct {
 		name    string
@@ -475,6 +478,17 @@ func TestMappingSchemaAgreesWithTheLoader(t *testing.T) {
 		{"a fixture expecting a dead letter", head + sig + rule + "    tests: [{payload: p.json, expect_dead_letter: no_rule}]\n", ""},
 		{"a fixture expecting an unknown dead letter", head + sig + rule + "    tests: [{payload: p.json, expect_dead_letter: lost}]\n", "expect_dead_letter"},
 		{"a fixture expecting output and a dead letter", head + sig + rule + "    tests: [{payload: p.json, expect: e.json, expect_dead_letter: no_rule}]\n", "tests/0"},
+		{"a backfill block", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events, auth: {bearer: '${K}'}, query: {limit: '\"100\"', since: string(since.Unix())}, items: page.data, next: 'page.has_more ? {\"starting_after\": page.data[0].id} : nil'}\n", ""},
+		{"a backfill to a local fake over http", head + key + sig + rule + "backfill: {url: 'http://127.0.0.1:8081/v1/events', items: page.data}\n", ""},
+		{"a backfill over http beyond loopback", head + key + sig + rule + "backfill: {url: 'http://api.example.com/v1/events', items: page.data}\n", "/backfill/url"},
+		{"a backfill without its url", head + key + sig + rule + "backfill: {items: page.data}\n", "url"},
+		{"a backfill without items", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events}\n", "items"},
+		{"a backfill with a literal API key", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events, items: page.data, auth: {bearer: sk_live_x}}\n", "sk_live_x"},
+		{"a backfill with two kinds of auth", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events, items: page.data, auth: {bearer: '${K}', basic: ['${K}', '']}}\n", "/backfill/auth"},
+		{"a backfill header without its value", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events, items: page.data, auth: {header: X-Api-Key}}\n", "value"},
+		{"a backfill without an idempotency key", head + sig + rule + "backfill: {url: https://api.example.com/v1/events, items: page.data}\n", "idempotency_key"},
+		{"a backfill with every rule keyed", head + sig + rule + "    idempotency_key: payload.id\nbackfill: {url: https://api.example.com/v1/events, items: page.data}\n", ""},
+		{"a backfill with basic auth", head + key + sig + rule + "backfill: {url: https://api.example.com/v1/events, items: page.data, auth: {basic: [user, '${P}']}}\n", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,11 +143,13 @@ func listenPort(t *testing.T, what, addr string) (port int, reachable bool) {
 // secretRef finds the ${VAR} references of mapping files.
 var secretRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// secretRefs returns the sorted ${VAR} names of the given mapping texts.
+// secretRefs returns the sorted ${VAR} names of the given mapping texts
+// that the daemon reads: all but those of a backfill: block, which only
+// `bridge backfill` reads (a provider's API key the daemon must not hold).
 func secretRefs(texts ...string) []string {
 	var out []string
 	for _, text := range texts {
-		for _, m := range secretRef.FindAllStringSubmatch(text, -1) {
+		for _, m := range secretRef.FindAllStringSubmatch(withoutBackfill(text), -1) {
 			if !slices.Contains(out, m[1]) {
 				out = append(out, m[1])
 			}
@@ -155,6 +157,27 @@ func secretRefs(texts ...string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// withoutBackfill is a mapping text without its top-level backfill: key
+// (text itself when it is not a YAML mapping).
+func withoutBackfill(text string) string {
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(text), &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return text
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "backfill" {
+			root.Content = append(root.Content[:i], root.Content[i+2:]...)
+			out, err := yaml.Marshal(&doc)
+			if err != nil {
+				return text
+			}
+			return string(out)
+		}
+	}
+	return text
 }
 
 // mappingFiles returns the text of every mapping file the bridge would load

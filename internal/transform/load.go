@@ -321,7 +321,7 @@ func (l *loader) resolveSecret(s, what string) (signature.Secret, error) {
 func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 	m := &Mapping{File: l.file, accepts: map[string]bool{}}
 	pairs := l.fields(root, "", "mapping file",
-		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules")
+		"provider", "module", "accepts", "webhook", "idempotency_key", "secrets", "let", "redact", "rules", "backfill")
 	byKey := map[string]*yaml.Node{}
 	for _, p := range pairs {
 		byKey[p[0].Value] = p[1]
@@ -363,6 +363,11 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 	} else {
 		l.errf(root, "", "the file serves no ingestor: it has no webhook: block and no accepts; add a webhook: block (webhooks), or accepts: [nats] or [events]")
 	}
+	// Before the lets: its expressions see since, until or page, not payload.
+	if n := byKey["backfill"]; n != nil {
+		m.backfill = l.backfillBlock(n)
+		m.accepts[IngestBackfill] = true
+	}
 	if n := byKey["redact"]; n != nil {
 		m.Redact = l.stringList(n, "", "redact")
 	}
@@ -389,6 +394,7 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 		}
 	}
 	l.checkContextKeys(m)
+	l.checkBackfillKeys(m)
 	m.secretRefs = l.secretRefs
 	names := map[string]int{}
 	for _, r := range m.rules {

@@ -23,7 +23,7 @@ func TestParseReportsEveryProblemWithItsPosition(t *testing.T) {
 		want []string // each a whole line of the error
 	}{
 		{"unknown file key", "provider: shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrulez: []\nrules:\n  - when: true" + validRule,
-			[]string{`f.yaml:4:1: unknown key "rulez" in mapping file (known keys: provider, module, accepts, webhook, idempotency_key, secrets, let, redact, rules)`}},
+			[]string{`f.yaml:4:1: unknown key "rulez" in mapping file (known keys: provider, module, accepts, webhook, idempotency_key, secrets, let, redact, rules, backfill)`}},
 		{"unknown rule key and bad token", "provider: Shop\nmodule: m\nwebhook: {signature: {scheme: none}}\nrules:\n  - when: true\n    colour: red" + validRule,
 			[]string{
 				`f.yaml:1:11: provider "Shop" must be lower case letters, digits and underscores ([a-z0-9_]+)`,
@@ -130,6 +130,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{a: [b, {c: d}]}"))
 	f.Add([]byte("provider: &a x\nmodule: *a\n"))
 	f.Add([]byte("rules:\n  - data: {a: {b: [c, {d: e}]}}\n"))
+	f.Add([]byte("provider: x\nidempotency_key: payload.id\nbackfill: {url: 'https://x.example/l?a=1', auth: {basic: [u, '${P}']}, query: {q: 'string(since.Unix())'}, items: page.data, next: 'page.more ? {\"after\": page.data[0].id} : nil'}\nrules: [{when: true}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, problems := Parse("fuzz.yaml", data, Options{LookupEnv: func(string) (string, bool) { return "s", true }})
 		if m == nil && len(problems) == 0 {

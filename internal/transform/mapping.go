@@ -36,6 +36,7 @@ type Mapping struct {
 	idemKey      *program
 	secretRefs   []SecretRef
 	warnings     []*Warning // found at load (warning.go)
+	backfill     *Backfill  // the backfill: block; nil without one
 	rules        []*Rule
 	reads        *jsonx.Paths // what the expressions read of a payload
 	providerLine int
@@ -51,7 +52,7 @@ func (m *Mapping) Rules() []*Rule { return m.rules }
 // Input is what an ingestor hands the transform; NewInput builds it.
 type Input struct {
 	Provider string
-	Ingest   string // IngestWebhook, IngestNATS or IngestEvents
+	Ingest   string // IngestWebhook, IngestNATS, IngestEvents or IngestBackfill
 	Body     []byte // the raw bytes, kept for the dead letters
 	Payload  any    // the parsed body (see Decode)
 	// Header is every header as received, canonical names, without the

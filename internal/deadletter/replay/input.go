@@ -18,9 +18,9 @@ var ErrNotReplayable = errors.New("dead letter cannot be decoded for replay")
 
 // Input turns the dead letter l back into what its ingestor handed the
 // pipeline, with the payload decoded by m as the ingestor would: a webhook
-// body by its original Content-Type (JSON when it had none), a NATS body as
-// JSON. The error wraps ErrNotReplayable; the Input still carries the body
-// and headers.
+// body by its original Content-Type (JSON when it had none), a NATS or
+// backfill body as JSON. The error wraps ErrNotReplayable; the Input
+// still carries the body and headers.
 func Input(l deadletter.Letter, m *transform.Mapping) (transform.Input, error) {
 	in := transform.NewInput(l.Provider, l.Ingest, l.Body, l.Header.Clone(), l.ReceivedAt)
 	var err error
@@ -31,7 +31,7 @@ func Input(l deadletter.Letter, m *transform.Mapping) (transform.Input, error) {
 			ct = transform.ContentJSON
 		}
 		in.Payload, err = m.Decode(ct, l.Body)
-	case transform.IngestNATS:
+	case transform.IngestNATS, transform.IngestBackfill: // a backfill's body is an item of the list, as JSON
 		in.Payload, err = jsonx.Decode(l.Body)
 	case transform.IngestEvents:
 		// The body is the envelope (auth values blanked): decode it as the
