@@ -250,7 +250,7 @@ func TestBackfillRefusals(t *testing.T) {
 		{"two providers", []string{"stripe", "github", "--since", "1h"}, 2, `unexpected argument "github"`},
 		{"a bad --until", []string{"stripe", "--since", "1h", "--until", "yesterday"}, 2, `"yesterday" is neither an RFC 3339 time nor a duration`},
 		{"http beyond loopback", []string{"stripe", "--since", "1h", "--url", "http://api.stripe.com/v1/events"}, 2, "http is allowed only to a loopback host"},
-		{"an unknown provider", []string{"paypal", "--since", "1h"}, 1, `no mapping file for provider "paypal" (have github, guardia, pix, stripe)`},
+		{"an unknown provider", []string{"paypal", "--since", "1h"}, 1, `no mapping file for provider "paypal" (have github, guardia, mercadopago, pix, shopify, slack, stripe)`},
 		{"a file without a block", []string{"github", "--since", "1h"}, 1, "github.yaml has no backfill: block"},
 		{"no API key", []string{"stripe", "--since", "1h"}, 1, "backfill.auth.bearer: environment variable STRIPE_API_KEY is not set"},
 	}
