@@ -28,7 +28,8 @@ import (
 //
 // Since the body is not signed, the scheme ties it to what is: the body
 // must be a JSON object whose data.id is the signed query data.id (and
-// whose type, when the query has one, is the query's type), so that a
+// whose type, when the query has one, is the query's type: a consistency
+// check, since the query's type is not signed), so that a
 // captured signature cannot carry a body about another payment. The rest
 // of the body (action, date_created, ...) is not authenticated by
 // Mercado Pago's scheme: docs/signatures.md says what a consumer should
@@ -101,6 +102,11 @@ func (v *mercadoPago) VerifyURL(u *url.URL, h http.Header, body []byte, now time
 	if dataID == "" {
 		return &Error{ReasonMissing, mpSignature, "the notification URL has no data.id query parameter: without it nothing ties the body to the signature"}
 	}
+	if strings.ContainsAny(dataID, ";:") {
+		// The manifest joins its parts with ';' after 'name:': a data.id
+		// of "123;request-id:R" would sign as the id 123 with request id R.
+		return &Error{ReasonMalformed, mpSignature, "data.id holds ';' or ':', which would make the signed manifest ambiguous"}
+	}
 	manifest := mpManifest(dataID, h.Get(mpRequestID), ts)
 	var sum [sha256.Size]byte
 	for _, key := range v.keys {
@@ -133,7 +139,7 @@ func mpBodyMatches(body []byte, dataID, typ string) error {
 	}
 	if typ != "" {
 		if got, ok := jsonScalarText(top["type"]); ok && got != typ {
-			return &Error{ReasonMismatch, mpSignature, "the body's type is not the signed URL's type"}
+			return &Error{ReasonMismatch, mpSignature, "the body's type is not the URL's type"}
 		}
 	}
 	return nil

@@ -107,6 +107,7 @@ func TestMercadoPago(t *testing.T) {
 		{name: "a body with data.id twice", u: mpURL(dataID), h: good, body: `{"data":{"id":"999999999","ID":"123456789"}}`, want: ReasonMismatch},
 		{name: "a body of another type than the URL's", u: mpTypedURL(dataID, "payment"), h: good, body: `{"type":"subscription_preapproval","data":{"id":"123456789"}}`, want: ReasonMismatch},
 		{name: "a body of the URL's type", u: mpTypedURL(dataID, "payment"), h: good, body: `{"type":"payment","data":{"id":"123456789"}}`},
+		{name: "a data.id that shifts the manifest", u: mpURL("123;request-id:" + reqID), h: mpSign(secret, "123;request-id:"+reqID, "", ts), body: `{"data":{"id":"123;request-id:` + reqID + `"}}`, want: ReasonMalformed},
 		{name: "a body that is not JSON", u: mpURL(dataID), h: good, body: `data.id=123456789`, want: ReasonMalformed},
 		{name: "data.id changed", u: mpURL("987654321"), h: good, want: ReasonMismatch},
 		{name: "data.id dropped", u: mpURL(""), h: good, want: ReasonMissing},

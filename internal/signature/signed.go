@@ -25,9 +25,11 @@ import (
 // when the mapping loads, against signedEnv.
 //
 // They are bounded: a source of at most signedMaxSource bytes and
-// signedMaxNodes nodes, a few string built-ins only (no loops, no repeat,
-// no join), expr's own memory budget, and a result of at most the body
-// plus signedMaxExtra bytes.
+// signedMaxNodes nodes, a few string built-ins only, the shape
+// signedshape.go allows (no let, loops or literals; body once, never
+// scanned; matches with a literal pattern), the size of what they read
+// (signedMaxReads), and a result of at most the body plus signedMaxExtra
+// bytes.
 const (
 	signedMaxSource = 8 << 10
 	signedMaxNodes  = 500
@@ -38,7 +40,7 @@ const (
 // functions whose result is no larger than a small multiple of their
 // argument.
 var signedBuiltins = []string{"len", "lower", "upper", "trim", "trimPrefix", "trimSuffix", "hasPrefix", "hasSuffix",
-	"indexOf", "lastIndexOf", "string", "int", "toBase64", "fromBase64"}
+	"indexOf", "lastIndexOf", "string", "int"}
 
 // signedEnv is what the expressions see of a delivery.
 type signedEnv struct {
@@ -68,6 +70,7 @@ type signedExpr struct {
 	setting string
 	prog    *vm.Program
 	vars    signedVar
+	reads   int // how many times it reads a variable other than body (signedShape)
 }
 
 var (
@@ -104,7 +107,11 @@ func compileSigned(setting, src string) (*signedExpr, error) {
 	if t := prog.Node().Type(); t != nil && t.Kind() != reflect.Interface && t != stringType && t != bytesType {
 		return nil, &ConfigError{Setting: setting, Msg: fmt.Sprintf("%s: expression must return a string, got %s", setting, t)}
 	}
-	e := &signedExpr{setting: setting, prog: prog}
+	reads, err := signedShape(setting, prog.Node())
+	if err != nil {
+		return nil, &ConfigError{Setting: setting, Msg: err.Error()}
+	}
+	e := &signedExpr{setting: setting, prog: prog, reads: reads}
 	root := prog.Node()
 	ast.Walk(&root, varVisitor{&e.vars})
 	return e, nil
@@ -144,6 +151,9 @@ func (v varVisitor) Visit(n *ast.Node) {
 // run evaluates e. Its errors are what the caller is told: what failed
 // and why, never a secret (the expressions see none).
 func (e *signedExpr) run(env *signedEnv) (string, error) {
+	if size := env.readSize(); e.reads > 0 && size > signedMaxReads/e.reads {
+		return "", fmt.Errorf("%s: the request's headers or query are too large for this expression (a value of %d bytes, read up to %d times)", e.setting, size, e.reads)
+	}
 	out, err := expr.Run(e.prog, env)
 	if err != nil {
 		var fe *file.Error
@@ -273,13 +283,16 @@ func (v *hmacScheme) verifySigned(u *url.URL, h http.Header, body []byte, now ti
 	if !ok {
 		return &Error{ReasonMalformed, v.header, v.want()}
 	}
+	var ts string // the signed timestamp, which must be in the signed content
 	switch {
 	case v.tsHeader != "":
 		if _, err := signedTimestamp(h, v.tsHeader, parseTimestamp, "want a unix time in seconds or an RFC 3339 time", v.tolerance, now); err != nil {
 			return err
 		}
+		ts = h.Get(v.tsHeader)
 	case v.timestamp != nil:
-		ts, err := v.timestamp.run(env)
+		var err error
+		ts, err = v.timestamp.run(env)
 		if err != nil {
 			return &Error{ReasonMalformed, v.header, err.Error()}
 		}
@@ -300,6 +313,12 @@ func (v *hmacScheme) verifySigned(u *url.URL, h http.Header, body []byte, now ti
 	}
 	if limit := len(body) + signedMaxExtra; len(content) > limit {
 		return &Error{ReasonMalformed, v.header, fmt.Sprintf("signed: the content to sign is %d bytes, more than the body and %d bytes", len(content), signedMaxExtra)}
+	}
+	if ts != "" && !strings.Contains(content, ts) {
+		// A timestamp checked but not signed proves nothing: a replay
+		// would set it to now. Refused, so that a file cannot look
+		// replay-protected when it is not.
+		return &Error{ReasonMalformed, v.header, "timestamp: the signed timestamp is not in the signed content (make signed include it)"}
 	}
 	var sum [sha512.Size]byte
 	for _, key := range v.keys {

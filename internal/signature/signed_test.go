@@ -77,8 +77,12 @@ func TestSignedExpressions(t *testing.T) {
 		{name: "absent parts read as empty", settings: querySigned, headers: map[string]string{"X-Sig": hexMAC(secret, "||"+body)}, body: body},
 		{name: "an evaluation error is a rejection", settings: map[string]string{"header": "X-Sig", "signed": `int(headers["X-Version"]) > 1 ? body : "v1" + body`},
 			headers: map[string]string{"X-Sig": hexMAC(secret, body), "X-Version": "two"}, body: body, want: ReasonMalformed, detail: "signed: cannot evaluate"},
-		{name: "content over the bound", settings: map[string]string{"header": "X-Sig", "signed": `body + body`},
-			headers: map[string]string{"X-Sig": hexMAC(secret, "")}, body: strings.Repeat("x", signedMaxExtra+1), want: ReasonMalformed, detail: "more than the body and"},
+		{name: "content over the bound", settings: map[string]string{"header": "X-Sig", "signed": `headers["X-Pad"] + body`},
+			headers: map[string]string{"X-Sig": hexMAC(secret, ""), "X-Pad": strings.Repeat("x", signedMaxExtra+1)}, body: body, want: ReasonMalformed, detail: "more than the body and"},
+		{name: "values read too many times", settings: map[string]string{"header": "X-Sig", "signed": `headers["X-Pad"] + headers["X-Pad"] + headers["X-Pad"] + body`},
+			headers: map[string]string{"X-Sig": hexMAC(secret, ""), "X-Pad": strings.Repeat("x", signedMaxReads/3+1)}, body: body, want: ReasonMalformed, detail: "too large for this expression"},
+		{name: "a timestamp checked but not signed", settings: map[string]string{"header": "X-Acme-Signature", "signed": "body", "mac": "sig.v1", "timestamp": "sig.t"},
+			headers: map[string]string{"X-Acme-Signature": "t=" + ts + ",v1=" + hexMAC(secret, body)}, body: body, want: ReasonMalformed, detail: "not in the signed content"},
 		{name: "body as an expression, mac from a part", settings: map[string]string{"header": "X-Sig", "mac": "sig.sha256"},
 			headers: map[string]string{"X-Sig": "keyid=1,sha256=" + hexMAC(secret, body)}, body: body},
 	}
@@ -338,5 +342,36 @@ func BenchmarkSignedMercadoPago(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSignedShape: the expressions of the attack of 2026-12-06, each of
+// which cost seconds or gigabytes per forged request, are refused at
+// load; string plumbing loads.
+func TestSignedShape(t *testing.T) {
+	for _, tc := range []struct{ signed, want string }{
+		{`let a = body + body; let b = a + a; b + b`, "let is not allowed"},
+		{`toBase64(toBase64(body))`, "unknown"},
+		{`body + body`, "body may be read once"},
+		{`body + "." + headers["X-A"] + body`, "body may be read once"},
+		{`body matches headers["X-Pattern"] ? "a" : "b"`, "literal pattern"},
+		{`headers["X-A"] matches headers["X-Pattern"] ? "a" : body`, "literal pattern"},
+		{`body matches "^a+$" ? "a" : "b"`, "body may only be concatenated"},
+		{`headers["X-A"] matches "` + strings.Repeat("a", signedMaxPattern+1) + `" ? "a" : body`, "literal pattern"},
+		{`lower(body)`, "body may only be concatenated"},
+		{`string(["a", body])`, "a list is not allowed"},
+		{`string({"a": body})`, "a map is not allowed"},
+		{`sig.t + "." + body`, ""},
+		{`int(headers["X-Version"]) > 1 ? body : "v1:" + body`, ""},
+		{`(query["id"] matches "^[a-zA-Z0-9]+$" ? lower(query["id"]) : query["id"]) + ";" + body`, ""},
+		{`body == "" ? "empty" : body`, "body may be read once"},
+	} {
+		_, err := New(Config{Scheme: SchemeHMAC, Secrets: []Secret{"s"}, Settings: map[string]string{"header": "X-Sig", "signed": tc.signed}})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.signed, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want an error with %q", tc.signed, err, tc.want)
+		}
 	}
 }

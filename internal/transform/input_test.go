@@ -166,6 +166,9 @@ rules:
       dotted: query["data.id"]
       missing: query["nope"]
       token: query["api_token"]
+      sig: query["sig"]
+      code: query["code"]
+      amz: query["X-Amz-Credential"]
       count: len(query)
   - name: lines
     when: query["kind"] == "lines"
@@ -214,13 +217,13 @@ rules:
 		return e.Type, e.Data
 	}
 
-	q, _ := url.ParseQuery("kind=order&kind=line&data.id=123&api_token=t0k&delivery=d1")
+	q, _ := url.ParseQuery("kind=order&kind=line&data.id=123&api_token=t0k&delivery=d1&sig=s1g&code=c0de&X-Amz-Credential=AKIA")
 	res := apply(t, IngestWebhook, q)
 	if len(res.Events) != 1 || res.Rule.Name != "by-query" {
 		t.Fatalf("rule %v, %d events", res.Rule, len(res.Events))
 	}
 	_, d := data(t, res.Events[0])
-	for k, want := range map[string]any{"first": "order", "dotted": "123", "missing": "", "token": "", "count": 3.0} {
+	for k, want := range map[string]any{"first": "order", "dotted": "123", "missing": "", "token": "", "sig": "", "code": "", "amz": "", "count": 3.0} {
 		if d[k] != want {
 			t.Errorf("data.%s = %#v, want %#v (data %v)", k, d[k], want, d)
 		}
