@@ -34,7 +34,7 @@ var flagArgs = map[string]string{
 	"provider": "P", "reason": "R", "since": "D", "limit": "N", "type": "T", "entity": "E",
 	"format": "yaml|json", "url": "URL", "name": "N", "version": "V", "flow-id": "F", "id": "ID",
 	"timeout": "DURATION", "content-type": "TYPE", "H": `"Name: value"`, "token": "TOKEN",
-	"from": "FILE", "signature": "SCHEME",
+	"from": "FILE", "signature": "SCHEME", "from-seq": "N",
 }
 
 // newFlagSet is a FlagSet for h: its parse errors are returned, not
@@ -123,7 +123,7 @@ func (h *help) usageError(stderr io.Writer, format string, a ...any) int {
 
 // helps are the commands' helps, in the order `bridge help` lists them.
 var helps = []*help{&runHelp, &checkHelp, &testHelp, &mapHelp, &catalogHelp, &newHelp, &asyncAPIHelp,
-	&dlqHelp, &dlqListHelp, &dlqReplayHelp, &eventsHelp, &eventsListHelp, &eventsGetHelp, &tailHelp,
+	&dlqHelp, &dlqListHelp, &dlqReplayHelp, &remapHelp, &eventsHelp, &eventsListHelp, &eventsGetHelp, &tailHelp,
 	&sendHelp, &healthHelp, &versionHelp, &completionHelp, &helpHelp}
 
 var (
