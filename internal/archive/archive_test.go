@@ -100,6 +100,73 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// TestWriterBatches: on a stream that takes atomic batches (a replicated
+// one), what is queued when the writer takes its turn is stored as one
+// batch; a batch the stream refuses (a record already kept, here twice in
+// it) is stored record by record instead, the duplicate once; on a
+// single-replica stream (persist mode async, no batches) every record is
+// stored one by one.
+func TestWriterBatches(t *testing.T) {
+	srv := natstest.Start(t)
+	nc, js := natstest.Connect(t, srv.URL())
+	batched := DefaultConfig()
+	batched.Stream, batched.Prefix = "RAW_BATCHED", "rawb"
+	sc := batched.StreamConfig(1)
+	sc.PersistMode, sc.AllowAtomicPublish = jetstream.DefaultPersistMode, true // as StreamConfig(3) has it
+	ctx := natstest.Context(t, 10*time.Second)
+	if err := publish.EnsureStream(ctx, js, publish.DefaultConfig(), sc); err != nil {
+		t.Fatal(err)
+	}
+	single := DefaultConfig()
+	if err := publish.EnsureStream(ctx, js, publish.DefaultConfig(), single.StreamConfig(1)); err != nil {
+		t.Fatal(err)
+	}
+	hundred := func() []Record {
+		var rs []Record
+		for i := range 100 {
+			rs = append(rs, record("stripe", "webhook", i))
+		}
+		return rs
+	}
+	for _, tc := range []struct {
+		name                    string
+		cfg                     Config
+		records                 []Record
+		wantStored, wantBatched int
+	}{
+		{"one batch", batched, hundred(), 100, 100},
+		{"refused batch", batched, []Record{record("shop", "nats", 1), record("shop", "nats", 1), record("shop", "nats", 2)}, 2, 0},
+		{"single replica", single, hundred(), 100, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := natstest.StreamInfoState(t, js, tc.cfg.Stream).Msgs
+			w, err := NewWriter(nc, tc.cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tc.records { // queued before the writer starts: one turn takes them all
+				w.Keep(r)
+			}
+			w.Start()
+			if err := w.Shutdown(natstest.Context(t, 10*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			s := w.Stats()
+			if s.Written != uint64(len(tc.records)) || s.Batched != uint64(tc.wantBatched) || s.Pending != 0 || s.Failed != 0 {
+				t.Errorf("stats %+v, want %d written, %d batched", s, len(tc.records), tc.wantBatched)
+			}
+			if got := natstest.StreamInfoState(t, js, tc.cfg.Stream).Msgs - before; got != uint64(tc.wantStored) {
+				t.Errorf("%d records stored, want %d", got, tc.wantStored)
+			}
+		})
+	}
+	for replicas, want := range map[int]jetstream.PersistModeType{1: jetstream.AsyncPersistMode, 3: jetstream.DefaultPersistMode} {
+		if sc := DefaultConfig().StreamConfig(replicas); sc.PersistMode != want || sc.AllowAtomicPublish != (replicas > 1) {
+			t.Errorf("%d replicas: persist mode %v, atomic %v", replicas, sc.PersistMode, sc.AllowAtomicPublish)
+		}
+	}
+}
+
 // TestReaderSelects: Each visits one provider's records, the oldest first,
 // from a sequence or within a time, and stops at fn's error.
 func TestReaderSelects(t *testing.T) {
@@ -245,6 +312,34 @@ func TestConfigValidate(t *testing.T) {
 			err := c.Validate()
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want))) {
 				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestStreamConfigOver: an existing stream keeps its persist mode, which
+// JetStream cannot change: async stays at one replica (stuck when more are
+// asked), the default mode takes atomic batches at any count.
+func TestStreamConfigOver(t *testing.T) {
+	c := DefaultConfig()
+	for _, tc := range []struct {
+		name      string
+		have      jetstream.StreamConfig
+		replicas  int
+		wantMode  jetstream.PersistModeType
+		wantReps  int
+		wantStuck bool
+	}{
+		{"async, one", c.StreamConfig(1), 1, jetstream.AsyncPersistMode, 1, false},
+		{"async, three asked", c.StreamConfig(1), 3, jetstream.AsyncPersistMode, 1, true},
+		{"replicated, three", c.StreamConfig(3), 3, jetstream.DefaultPersistMode, 3, false},
+		{"replicated, one asked", c.StreamConfig(3), 1, jetstream.DefaultPersistMode, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, stuck := c.StreamConfigOver(tc.have, tc.replicas)
+			if got.PersistMode != tc.wantMode || got.Replicas != tc.wantReps || stuck != tc.wantStuck ||
+				got.AllowAtomicPublish != (tc.wantMode == jetstream.DefaultPersistMode) {
+				t.Errorf("mode %v, %d replicas, atomic %v, stuck %v", got.PersistMode, got.Replicas, got.AllowAtomicPublish, stuck)
 			}
 		})
 	}

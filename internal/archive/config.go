@@ -81,13 +81,14 @@ func (c Config) Validate() error {
 // replicas: file storage, subjects <Prefix>.>, the configured age and size
 // limits, discard policy old (a full archive forgets its oldest records
 // rather than refusing new ones: the archive is a rolling window, and its
-// writes never decide a delivery's answer), direct gets for the readers.
+// writes never decide a delivery's answer), direct gets for the readers,
+// and no sync per write (below).
 func (c Config) StreamConfig(replicas int) jetstream.StreamConfig {
 	dup := duplicateWindow
 	if c.MaxAge > 0 && c.MaxAge < dup {
 		dup = c.MaxAge
 	}
-	return jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        c.Stream,
 		Description: "bridge raw archive: every authenticated delivery as received, for bridge remap",
 		Subjects:    []string{c.Prefix + ".>"},
@@ -100,4 +101,34 @@ func (c Config) StreamConfig(replicas int) jetstream.StreamConfig {
 		Discard:     jetstream.DiscardOld,
 		AllowDirect: true,
 	}
+	// The archive may lose what is not yet on disk in a crash (it is written
+	// asynchronously anyway): a single-replica stream is not synced per
+	// write even when the server syncs every write (persist mode async), so
+	// the archive does not double the syncs the deliveries wait for. A
+	// replicated stream (which refuses that mode) is written in atomic
+	// batches instead: one sync per batch.
+	if replicas == 1 {
+		cfg.PersistMode = jetstream.AsyncPersistMode
+	} else {
+		cfg.AllowAtomicPublish = true
+	}
+	return cfg
+}
+
+// StreamConfigOver is StreamConfig for a stream that exists already as
+// have. JetStream never changes a stream's persist mode, so have's is
+// kept: a stream made with one replica (persist mode async) stays at one
+// replica, which is all that mode allows, and one made replicated keeps
+// the default mode and atomic batches at any replica count. stuck says the
+// stream keeps fewer replicas than asked (delete RAW to remake it).
+func (c Config) StreamConfigOver(have jetstream.StreamConfig, replicas int) (cfg jetstream.StreamConfig, stuck bool) {
+	cfg = c.StreamConfig(replicas)
+	switch {
+	case have.PersistMode == cfg.PersistMode:
+		return cfg, false
+	case have.PersistMode == jetstream.AsyncPersistMode:
+		return c.StreamConfig(1), replicas > 1
+	}
+	cfg.PersistMode, cfg.AllowAtomicPublish = have.PersistMode, true
+	return cfg, false
 }

@@ -222,8 +222,8 @@ func TestRemapDryRunAPI(t *testing.T) {
 		t.Errorf("limit 1: %d %s", r.status, r.raw)
 	}
 	for body, want := range map[string]string{
-		`{"provider":"shop","dry_run":false}`:          "only dry-runs",
-		`{}`:                                            `provider ""`,
+		`{"provider":"shop","dry_run":false}`: "only dry-runs",
+		`{}`:                                  `provider ""`,
 		`{"provider":"shop","since":"1h","from_seq":2}`: "give one of them",
 		`{"provider":"shop","limit":5000}`:              "limit 5000",
 		`{"provider":"shop","bogus":1}`:                 "unknown field",

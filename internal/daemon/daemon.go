@@ -505,7 +505,7 @@ func (d *Daemon) ensureStreams(ctx context.Context) error {
 		if err := publish.EnsureStreams(ctx, d.js, d.pub); err != nil || !d.cfg.Archive.Enabled {
 			return err
 		}
-		return publish.EnsureStream(ctx, d.js, d.pub, d.cfg.Archive.StreamConfig(d.pub.Replicas))
+		return d.ensureArchive(ctx)
 	})
 	switch {
 	case err == nil:
@@ -516,6 +516,21 @@ func (d *Daemon) ensureStreams(ctx context.Context) error {
 		return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
 	}
 	return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
+}
+
+// ensureArchive puts the raw archive's stream in place; one that exists
+// keeps its persist mode, which JetStream cannot change
+// (archive.Config.StreamConfigOver).
+func (d *Daemon) ensureArchive(ctx context.Context) error {
+	want := d.cfg.Archive.StreamConfig(d.pub.Replicas)
+	if s, err := d.js.Stream(ctx, want.Name); err == nil {
+		var stuck bool
+		if want, stuck = d.cfg.Archive.StreamConfigOver(s.CachedInfo().Config, d.pub.Replicas); stuck {
+			d.log.Warn("the raw archive stays at 1 replica: it was made with one, in persist mode async, which JetStream cannot change; delete the stream to remake it replicated",
+				"stream", want.Name, "replicas", d.pub.Replicas)
+		}
+	}
+	return publish.EnsureStream(ctx, d.js, d.pub, want)
 }
 
 // serve serves s on ln in a goroutine, and returns the function that
