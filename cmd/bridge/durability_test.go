@@ -194,7 +194,7 @@ func readTrace(t *testing.T, path string) trace {
 		start      int
 		ids        []string
 	}
-	open := map[string]pending{}                                           // pid -> a block call not yet returned
+	open := map[string]pending{}                                                          // pid -> a block call not yet returned
 	written := map[string]map[string]int{streamEvents: {}, streamIdem: {}, streamRaw: {}} // stream -> id -> line its write returned
 	spans := map[string][]span{}
 	tr := trace{syncs: map[string]int{}, writes: map[string]int{}}
