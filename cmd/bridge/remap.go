@@ -12,10 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/bridge-dev/bridge/internal/archive"
 	"github.com/bridge-dev/bridge/internal/archive/remap"
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/eventlog"
+	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -116,7 +119,12 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = store.Close(context.Background()) }()
-	r := &remap.Remapper{Archive: archive.NewReader(js, acfg), Mappings: set, Dedupe: store, Store: pub,
+	horizon, err := idemHorizon(ctx, js)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
+		return 1
+	}
+	r := &remap.Remapper{Archive: archive.NewReader(js, acfg), Mappings: set, Dedupe: store, Store: pub, Horizon: horizon,
 		Events: eventlog.NewReader(js, cfg.Stream), DeadLetters: deadletter.NewStream(js, cfg), Limits: transform.DefaultLimits,
 		Timeout: f.timeout}
 	if !f.dryRun {
@@ -156,6 +164,20 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// idemHorizon is how long the idempotency bucket remembers a delivery: its
+// TTL, as bridge run set it from --idempotency-horizon.
+func idemHorizon(ctx context.Context, js jetstream.JetStream) (time.Duration, error) {
+	kv, err := js.KeyValue(ctx, idem.DefaultBucket)
+	if err != nil {
+		return 0, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	return st.TTL(), nil
 }
 
 // describeRemap is what `bridge remap` prints of one delivery: a line, and

@@ -348,3 +348,37 @@ func TestRemapKill9(t *testing.T) {
 		}
 	}
 }
+
+// TestRemapBeyondHorizon: a delivery archived longer ago than the
+// idempotency store remembers is not stored (its events may be stored
+// already, and nothing says so any more); a recent one is.
+func TestRemapBeyondHorizon(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv.URL())
+	ctx := natstest.Context(t, 20*time.Second)
+	if err := publish.EnsureStreams(ctx, js, publish.DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	acfg := archive.DefaultConfig()
+	if err := publish.EnsureStream(ctx, js, publish.DefaultConfig(), acfg.StreamConfig(1)); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []time.Time{time.Now().Add(-100 * time.Hour), time.Now()} {
+		m := archive.Encode(acfg.Prefix, archive.Record{Provider: "shop", Ingest: "webhook", ReceivedAt: at, Key: fmt.Sprint(i),
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   fmt.Appendf(nil, `{"id":"evt_%d","kind":"paid","order":"ord_%d","total":%d}`, i, i, i)})
+		if _, err := js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	writeMapping(t, dir, remapShop)
+	code, out, errOut := runTool(t, "", "remap", "--provider", "shop", "--mappings", dir, "--nats-url", srv.URL())
+	if code != 0 || !strings.Contains(out, "#1 webhook") || !strings.Contains(out, "-> beyond horizon: received") ||
+		!strings.HasSuffix(out, "stored 1, duplicates 0, dead letters 0\n") {
+		t.Fatalf("remap: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := natstest.StreamInfoState(t, js, publish.DefaultStream).Msgs; got != 1 {
+		t.Errorf("%d events stored, want the recent delivery's", got)
+	}
+}

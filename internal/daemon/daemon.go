@@ -347,7 +347,7 @@ func (d *Daemon) remapper() *remap.Remapper {
 	}
 	return &remap.Remapper{Archive: archive.NewReader(d.js, d.cfg.Archive), Mappings: d.mappings.Load(), Dedupe: store,
 		Events: d.events.Load(), DeadLetters: deadletter.NewStream(d.js, d.pub), Limits: transform.DefaultLimits,
-		Timeout: d.cfg.RequestTimeout}
+		Timeout: d.cfg.RequestTimeout, Horizon: d.cfg.Idempotency.Horizon}
 }
 
 // startAdmin opens the admin listener.

@@ -25,6 +25,17 @@ import (
 // events, deleting the dead letters it resolves.
 const DefaultTimeout = 10 * time.Second
 
+// horizonMargin keeps a remap off the deliveries whose idempotency records
+// are about to expire while it runs.
+const horizonMargin = 10 * time.Minute
+
+func (r *Remapper) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
 // Mappings are the mapping files to remap with (a *transform.Set).
 type Mappings interface {
 	Mapping(provider string) (*transform.Mapping, bool)
@@ -74,7 +85,11 @@ const (
 	WouldChange   Outcome = "would_change"   // dry run: stored already, built differently now (Diff)
 	NoMapping     Outcome = "no_mapping"     // no mapping file takes its provider's deliveries of its ingest kind
 	NotReplayable Outcome = "not_replayable" // its body cannot be decoded again
-	Failed        Outcome = "failed"         // JetStream could not store or read; the remap stopped
+	// BeyondHorizon: received longer ago than the idempotency store
+	// remembers, so whether its events were stored is no longer known;
+	// nothing is stored (the live path would store a retry that late as new).
+	BeyondHorizon Outcome = "beyond_horizon"
+	Failed        Outcome = "failed" // JetStream could not store or read; the remap stopped
 )
 
 // Result is the remap of one archived delivery.
@@ -158,7 +173,12 @@ type Remapper struct {
 	Store       Store       // required with Reissue
 	Events      Events      // required in a dry run and with Reissue: the stored events to compare with
 	DeadLetters DeadLetters // nil: dead letters are not resolved
-	Limits      transform.Limits
+	// Horizon is how long the idempotency store remembers a delivery
+	// (--idempotency-horizon); a delivery received longer ago, less
+	// horizonMargin, is BeyondHorizon. 0: no such check.
+	Horizon time.Duration
+	now     func() time.Time // time.Now unless a test sets it
+	Limits  transform.Limits
 	// Timeout bounds each delivery's remap; default DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger // nil discards
@@ -259,6 +279,12 @@ func (r *Remapper) deadLetters(ctx context.Context, o Options) (map[[32]byte][]d
 // one remaps one delivery.
 func (r *Remapper) one(ctx context.Context, rec archive.Record, o Options, dead map[[32]byte][]deadLetterRef) (Result, error) {
 	res := Result{Seq: rec.Seq, Provider: rec.Provider, Ingest: rec.Ingest, ReceivedAt: rec.ReceivedAt}
+	if r.Horizon > 0 && rec.ReceivedAt.Before(r.clock().Add(-r.Horizon+horizonMargin)) {
+		res.Outcome = BeyondHorizon
+		res.Error = fmt.Sprintf("received %s, beyond the idempotency horizon (%s): whether its events were stored is no longer known",
+			rec.ReceivedAt.UTC().Format(time.RFC3339), r.Horizon)
+		return res, nil
+	}
 	m, ok := r.Mappings.Mapping(rec.Provider)
 	if !ok || !m.Accepts(rec.Ingest) {
 		res.Outcome, res.Error = NoMapping, fmt.Sprintf("no mapping file takes %s deliveries of provider %q", rec.Ingest, rec.Provider)
