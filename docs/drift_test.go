@@ -509,9 +509,11 @@ func docRoutes(t *testing.T, doc, name, listener string) map[string]bool {
 func TestDocsListEveryAdminRoute(t *testing.T) {
 	// The admin mux is built in internal/daemon, with the playground's
 	// routes from internal/playground, the dead letters' from
-	// internal/deadletter/replay and the stored events' from
-	// internal/eventlog; nothing else registers on it.
-	code := codeRoutes(t, "../internal/daemon", "../internal/playground", "../internal/deadletter/replay", "../internal/eventlog")
+	// internal/deadletter/replay, the stored events' from
+	// internal/eventlog and the remap dry run's from internal/archive/remap;
+	// nothing else registers on it.
+	code := codeRoutes(t, "../internal/daemon", "../internal/playground", "../internal/deadletter/replay", "../internal/eventlog",
+		"../internal/archive/remap")
 	docs := map[string]map[string]bool{
 		"docs/operations.md (section 1. The two listeners)": docRoutes(t, readDoc(t, "operations.md"), "docs/operations.md", "admin"),
 		"docs/http-api.md (section 1. Listeners)":           docRoutes(t, readDoc(t, "http-api.md"), "docs/http-api.md", "admin"),

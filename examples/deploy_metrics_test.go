@@ -270,6 +270,10 @@ func codeBlocks(t *testing.T, path string) []codeBlock {
 var dlqFlags = []string{"provider", "reason", "since", "limit", "json", "dry-run", "timeout",
 	"nats-url", "mappings", "schemas", "nats-creds", "nats-nkey", "nats-user", "nats-tls-ca", "nats-tls-cert", "nats-tls-key"}
 
+// remapFlags are the flags `bridge remap` has besides dlq's and the
+// settings' (cmd/bridge/remap.go).
+var remapFlags = []string{"from-seq", "reissue"}
+
 // healthFlags are the flags `bridge health` has besides the settings'
 // (cmd/bridge/health.go).
 var healthFlags = []string{"live", "quiet"}
@@ -284,7 +288,7 @@ var eventsFlags = []string{"type", "entity"}
 var (
 	codeSpan     = regexp.MustCompile("`([^`\n]+)`")
 	leadingFlag  = regexp.MustCompile(`^--([a-z][a-z0-9-]*)`)
-	bridgeCmd    = regexp.MustCompile(`\bbridge (?:run|check|test|map|catalog|dlq|send|version)\b(.*)`)
+	bridgeCmd    = regexp.MustCompile(`\bbridge (?:run|check|test|map|catalog|dlq|remap|send|version)\b(.*)`)
 	flagAnywhere = regexp.MustCompile(`(?:^|\s)--([a-z][a-z0-9-]*)`)
 )
 
@@ -325,7 +329,7 @@ func TestDeployDocsNameRealSettings(t *testing.T) {
 	for _, s := range config.Settings() {
 		flags[s.Flag] = true
 	}
-	for _, f := range append(append(dlqFlags, healthFlags...), eventsFlags...) {
+	for _, f := range append(append(append(dlqFlags, healthFlags...), eventsFlags...), remapFlags...) {
 		flags[f] = true
 	}
 	for _, path := range files {

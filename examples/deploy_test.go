@@ -271,6 +271,9 @@ func registeredMetrics(t *testing.T) map[string]family {
 	if err := metrics.RegisterBodyBudget(rec, func() int64 { return 0 }, 1); err != nil {
 		t.Fatal(err)
 	}
+	if err := metrics.RegisterArchive(rec, metrics.Archive{Pending: func() int64 { return 0 }, Written: zero, Dropped: zero, Failed: zero}); err != nil {
+		t.Fatal(err)
+	}
 	described := map[string]bool{}
 	for _, c := range rec.collectors {
 		ch := make(chan *prometheus.Desc, 256)

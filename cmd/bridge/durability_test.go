@@ -98,8 +98,8 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 			if tr.acked != deliveries {
 				t.Fatalf("the trace holds %d events answered 202, want %d", tr.acked, deliveries)
 			}
-			t.Logf("--sync %s: %d events answered 202 after %d fsyncs of EVENTS and %d of the bucket; %d without both syncs before their 202",
-				tc.sync, tr.acked, tr.syncs[streamEvents], tr.syncs[streamIdem], len(tr.unsynced))
+			t.Logf("--sync %s: %d events answered 202 after %d fsyncs of EVENTS and %d of the bucket; %d without both syncs before their 202; %d writes and %d fsyncs of the raw archive",
+				tc.sync, tr.acked, tr.syncs[streamEvents], tr.syncs[streamIdem], len(tr.unsynced), tr.writes[streamRaw], tr.syncs[streamRaw])
 			if !tc.unsynced(len(tr.unsynced)) {
 				t.Errorf("--sync %s: %d of %d events answered 202 without their syncs (%v); want %s",
 					tc.sync, len(tr.unsynced), tr.acked, tr.unsynced, tc.want)
@@ -108,6 +108,11 @@ func TestAcknowledgedMeansSynced(t *testing.T) {
 			// batch, and the batch one sync.
 			if tc.sync == "always" && tr.syncs[streamEvents] >= tr.acked {
 				t.Errorf("%d fsyncs of EVENTS for %d events: no sync was shared", tr.syncs[streamEvents], tr.acked)
+			}
+			// The archive (persist mode async) adds no sync per delivery for
+			// the deliveries to wait behind.
+			if tr.writes[streamRaw] == 0 || tr.syncs[streamRaw] >= tr.acked/4 {
+				t.Errorf("%d writes and %d fsyncs of RAW for %d deliveries: want it written, and not synced per write", tr.writes[streamRaw], tr.syncs[streamRaw], tr.acked)
 			}
 		})
 	}
@@ -146,6 +151,7 @@ func stopTraced(t *testing.T, stracePid int, p *proc) {
 const (
 	streamEvents = "/streams/EVENTS/msgs/"
 	streamIdem   = "/streams/KV_bridge_idem/msgs/"
+	streamRaw    = "/streams/RAW/msgs/" // the raw archive: counted, not required
 )
 
 var (
@@ -165,6 +171,7 @@ type trace struct {
 	acked    int            // events answered 202
 	unsynced []string       // event ids answered 202 without both syncs of their writes
 	syncs    map[string]int // completed fsyncs of each stream's message blocks
+	writes   map[string]int // completed writes to each stream's message blocks
 }
 
 // span is one fsync of a stream's block file: the lines it began and
@@ -187,12 +194,12 @@ func readTrace(t *testing.T, path string) trace {
 		start      int
 		ids        []string
 	}
-	open := map[string]pending{}                                           // pid -> a block call not yet returned
-	written := map[string]map[string]int{streamEvents: {}, streamIdem: {}} // stream -> id -> line its write returned
+	open := map[string]pending{}                                                          // pid -> a block call not yet returned
+	written := map[string]map[string]int{streamEvents: {}, streamIdem: {}, streamRaw: {}} // stream -> id -> line its write returned
 	spans := map[string][]span{}
-	tr := trace{syncs: map[string]int{}}
+	tr := trace{syncs: map[string]int{}, writes: map[string]int{}}
 	stream := func(file string) string {
-		for _, s := range []string{streamEvents, streamIdem} {
+		for _, s := range []string{streamEvents, streamIdem, streamRaw} {
 			if strings.Contains(file, s) {
 				return s
 			}
@@ -209,6 +216,7 @@ func readTrace(t *testing.T, path string) trace {
 			tr.syncs[s]++
 			return
 		}
+		tr.writes[s]++
 		for _, id := range p.ids {
 			if _, ok := written[s][id]; !ok {
 				written[s][id] = line

@@ -48,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runAsyncAPI(args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(args[1:], stdout, stderr)
+	case "remap":
+		return runRemap(args[1:], stdout, stderr)
 	case "backfill":
 		return runBackfill(args[1:], stdout, stderr)
 	case "events":

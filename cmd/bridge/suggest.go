@@ -9,7 +9,7 @@ import (
 
 // commands are bridge's subcommands, for "did you mean". Ties go to the
 // earlier one: "new" comes late so that "sned" still suggests "send".
-var commands = []string{"run", "check", "test", "map", "catalog", "asyncapi", "dlq", "backfill", "events", "tail", "send", "health", "version", "completion", "new", "help"}
+var commands = []string{"run", "check", "test", "map", "catalog", "asyncapi", "dlq", "remap", "backfill", "events", "tail", "send", "health", "version", "completion", "new", "help"}
 
 // flagSuggestion is " (did you mean --x?)" for a flag.Parse error about a
 // flag fs (or the extra names) does not define, when one of them is near;

@@ -34,7 +34,7 @@ var flagArgs = map[string]string{
 	"provider": "P", "reason": "R", "since": "D", "limit": "N", "type": "T", "entity": "E",
 	"format": "yaml|json", "url": "URL", "name": "N", "version": "V", "flow-id": "F", "id": "ID",
 	"timeout": "DURATION", "content-type": "TYPE", "H": `"Name: value"`, "token": "TOKEN",
-	"from": "FILE", "signature": "SCHEME",
+	"from": "FILE", "signature": "SCHEME", "from-seq": "N",
 	"until": "T", "max-pages": "N", "max-page-bytes": "BYTES",
 }
 
@@ -124,7 +124,7 @@ func (h *help) usageError(stderr io.Writer, format string, a ...any) int {
 
 // helps are the commands' helps, in the order `bridge help` lists them.
 var helps = []*help{&runHelp, &checkHelp, &testHelp, &mapHelp, &catalogHelp, &newHelp, &asyncAPIHelp,
-	&dlqHelp, &dlqListHelp, &dlqReplayHelp, &backfillHelp, &eventsHelp, &eventsListHelp, &eventsGetHelp, &tailHelp,
+	&dlqHelp, &dlqListHelp, &dlqReplayHelp, &remapHelp, &backfillHelp, &eventsHelp, &eventsListHelp, &eventsGetHelp, &tailHelp,
 	&sendHelp, &healthHelp, &versionHelp, &completionHelp, &helpHelp}
 
 var (

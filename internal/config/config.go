@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/archive"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/natsembed"
@@ -154,6 +155,12 @@ type Config struct {
 	// replicas, and batches as the server's sync policy allows.
 	Idempotency idem.StoreConfig
 
+	// Archive is the raw archive, the stream RAW (archive.DefaultConfig).
+	// The settings are Enabled (--archive, default true), MaxAge (default
+	// 7 days, 0 for ever) and MaxBytes (default -1, no cap); its replicas
+	// are the streams'.
+	Archive archive.Config
+
 	// MaxInFlight bounds the publishes awaiting their acknowledgement
 	// (default pipeline.DefaultMaxInFlight, 1024).
 	MaxInFlight int
@@ -241,6 +248,7 @@ func Default() Config {
 		EmbeddedNATS:     natsembed.DefaultConfig(),
 		Streams:          publish.DefaultConfig(),
 		Idempotency:      idem.DefaultStoreConfig(),
+		Archive:          archive.DefaultConfig(),
 		MaxInFlight:      pipeline.DefaultMaxInFlight,
 		Tracing:          tracing.DefaultConfig(),
 		IngestConsumer:   defaultIngestConsumer,

@@ -133,6 +133,12 @@ func (c Config) validateStreams(p *problems) {
 	if c.Idempotency.CacheKeys < 0 {
 		p.add("idempotency-cache-keys", "must be 0 (no cache) or more, got %d", c.Idempotency.CacheKeys)
 	}
+	if c.Archive.MaxAge < 0 {
+		p.add("archive-max-age", "must be 0 (for ever) or more, got %s", formatDuration(c.Archive.MaxAge))
+	}
+	if c.Archive.MaxBytes != -1 && c.Archive.MaxBytes <= 0 {
+		p.add("archive-max-bytes", "must be -1 (no cap) or greater than 0, got %d", c.Archive.MaxBytes)
+	}
 	if c.MaxInFlight < 1 {
 		p.add("max-in-flight", "must be at least 1, got %d", c.MaxInFlight)
 	}

@@ -166,6 +166,7 @@ func (d *Daemon) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", metrics.Handler(d.registry, d.log))
 	d.dlqAPI.Register(mux)
+	d.remapAPI.Register(mux)
 	events := eventlog.NewHandler(d.events.Load, d.cfg.RequestTimeout)
 	events.History = d.deadLetterHistory
 	events.Register(mux)

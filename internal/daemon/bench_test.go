@@ -18,7 +18,13 @@ import (
 // server (file store), from 16 x GOMAXPROCS concurrent clients. Every
 // delivery has its own event id, so none is de-duplicated.
 func BenchmarkWebhookStripe(b *testing.B) {
-	bb := startBridgeB(b)
+	for _, archive := range []bool{true, false} { // the raw archive's cost
+		b.Run(fmt.Sprintf("archive=%v", archive), func(b *testing.B) { benchWebhookStripe(b, archive) })
+	}
+}
+
+func benchWebhookStripe(b *testing.B, archive bool) {
+	bb := startBridgeB(b, archive)
 	tmpl := readExample(b, "stripe/charge.succeeded.json")
 	var n atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
@@ -46,7 +52,7 @@ func BenchmarkWebhookStripe(b *testing.B) {
 	})
 }
 
-func startBridgeB(b *testing.B) *bridge {
+func startBridgeB(b *testing.B, archive bool) *bridge {
 	b.Helper()
 	b.Setenv("STRIPE_WEBHOOK_SECRET", stripeSecret)
 	b.Setenv("GITHUB_WEBHOOK_SECRET", githubSecret)
@@ -55,6 +61,7 @@ func startBridgeB(b *testing.B) *bridge {
 	cfg.HTTP, cfg.Admin, cfg.Mappings, cfg.Schemas = "127.0.0.1:0", "127.0.0.1:0", "../../mappings", "../../schemas"
 	cfg.EmbeddedNATS.Listen, cfg.EmbeddedNATS.StoreDir = "127.0.0.1:-1", b.TempDir()
 	cfg.EventsAuthSource = "flag --events-auth" // guardia.yaml accepts events: open on purpose
+	cfg.Archive.Enabled = archive
 	d, err := New(cfg, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -26,6 +26,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bridge-dev/bridge/internal/archive"
+	"github.com/bridge-dev/bridge/internal/archive/remap"
 	"github.com/bridge-dev/bridge/internal/buildinfo"
 	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/deadletter"
@@ -69,6 +71,12 @@ type Daemon struct {
 
 	// bodies bounds the request bodies in memory, of both listeners.
 	bodies *ingest.BodyBudget
+	// archiver keeps every delivery in the raw archive; nil when it is off.
+	archiver ingest.Archiver
+	// idemStore is the idempotency store once open: the admin API's remap
+	// dry runs look keys up in it.
+	idemStore atomic.Pointer[idem.Store]
+	remapAPI  *remap.Handler
 
 	// The admin API's dead-letter replays map and store with these, set in
 	// Start once they exist; dlqAPI serves them.
@@ -168,7 +176,7 @@ func (d *Daemon) startNATSIngest(ctx context.Context, mappings func() ingest.Map
 	cfg := ingest.DefaultNATSConfig()
 	cfg.Consumer, cfg.Batch, cfg.Workers = d.cfg.IngestConsumer, d.cfg.IngestBatch, d.cfg.IngestWorkers
 	cfg.MaxDeliver, cfg.AckWait, cfg.Timeout = d.cfg.IngestMaxDeliver, d.cfg.IngestAckWait, d.cfg.RequestTimeout
-	cfg.Logger, cfg.Metrics, cfg.Tracer = d.log, d.metrics, d.tracing.Tracer()
+	cfg.Logger, cfg.Metrics, cfg.Tracer, cfg.Archive = d.log, d.metrics, d.tracing.Tracer(), d.archiver
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -229,6 +237,9 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	bodyLimit, err := d.setUpStreams(ctx)
 	if err != nil {
+		return err
+	}
+	if err := d.startArchive(); err != nil {
 		return err
 	}
 	store, err := d.openIdempotency(ctx)
@@ -320,7 +331,24 @@ func (d *Daemon) connect(ctx context.Context) error {
 	d.dlqAPI, err = replay.NewHandler(replay.HandlerConfig{Stream: deadletter.NewStream(d.js, d.pub), Bodies: d.bodies,
 		Mappings: d.mappings.Load, Pipeline: d.pipe.Load, DeadLetters: d.deadLetters.Load, Timeout: d.cfg.RequestTimeout,
 		BodyTimeout: d.replayBodyTimeout, Logger: d.log.With("component", "dlq")})
+	if err != nil {
+		return err
+	}
+	d.remapAPI, err = remap.NewHandler(remap.HandlerConfig{Remapper: d.remapper, Enabled: d.cfg.Archive.Enabled})
 	return err
+}
+
+// remapper is what the admin API's remap dry runs read with: the archive,
+// the running mappings, the idempotency store and the stored events; nil
+// until the store is open.
+func (d *Daemon) remapper() *remap.Remapper {
+	store := d.idemStore.Load()
+	if store == nil {
+		return nil
+	}
+	return &remap.Remapper{Archive: archive.NewReader(d.js, d.cfg.Archive), Mappings: d.mappings.Load(), Dedupe: store,
+		Events: d.events.Load(), DeadLetters: deadletter.NewStream(d.js, d.pub), Limits: transform.DefaultLimits,
+		Timeout: d.cfg.RequestTimeout, Horizon: d.cfg.Idempotency.Horizon}
 }
 
 // startAdmin opens the admin listener.
@@ -352,6 +380,30 @@ func (d *Daemon) setUpStreams(ctx context.Context) (int64, error) {
 	return bodyLimit, nil
 }
 
+// startArchive starts the raw archive's writer, when the archive is on,
+// and exports its metrics; it stops after the doors that feed it.
+func (d *Daemon) startArchive() error {
+	if !d.cfg.Archive.Enabled {
+		return nil
+	}
+	w, err := archive.NewWriter(d.nc, d.cfg.Archive, d.log.With("component", "archive"))
+	if err != nil {
+		return err
+	}
+	if err := metrics.RegisterArchive(d.registry, metrics.Archive{
+		Pending: func() int64 { return w.Stats().Pending },
+		Written: func() uint64 { return w.Stats().Written },
+		Dropped: func() uint64 { return w.Stats().Dropped },
+		Failed:  func() uint64 { return w.Stats().Failed },
+	}); err != nil {
+		return err
+	}
+	w.Start()
+	d.onShutdown(w.Shutdown)
+	d.archiver = w
+	return nil
+}
+
 // openIdempotency opens the idempotency store, starts its negative cache's
 // watch and exports the cache's metrics.
 func (d *Daemon) openIdempotency(ctx context.Context) (*idem.Store, error) {
@@ -363,6 +415,7 @@ func (d *Daemon) openIdempotency(ctx context.Context) (*idem.Store, error) {
 	}
 	store.Start()
 	d.onShutdown(store.Close)
+	d.idemStore.Store(store)
 	if err := metrics.RegisterIdempotencyCache(d.registry, metrics.IdempotencyCache{
 		Ready:    store.Ready,
 		Local:    func() uint64 { return store.Stats().Local },
@@ -401,6 +454,7 @@ func (d *Daemon) startPublic(pipe *pipeline.Runner, bodyLimit int64, tlsConf *tl
 		pipe, ingest.WebhookConfig{
 			BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Logger: d.log, Metrics: d.metrics, Bodies: d.bodies,
 			RateLimit: ingest.RateLimit{PerSecond: d.cfg.RateLimit, Burst: d.cfg.RateBurst}, Tracer: d.tracing.Tracer(),
+			Archive: d.archiver,
 		})
 	if err != nil {
 		return err
@@ -409,7 +463,7 @@ func (d *Daemon) startPublic(pipe *pipeline.Runner, bodyLimit int64, tlsConf *tl
 		BodyLimit: bodyLimit, Timeout: d.cfg.RequestTimeout, Auth: d.cfg.EventsAuth,
 		JWTIssuer: d.cfg.EventsJWTIssuer, JWTAudience: d.cfg.EventsJWTAudience, JWTMaxLifetime: d.cfg.EventsJWTMaxLifetime,
 		Secret: signature.Secret(d.cfg.EventsSecret), Logger: d.log, Metrics: d.metrics, Tracer: d.tracing.Tracer(),
-		Bodies: d.bodies,
+		Bodies: d.bodies, Archive: d.archiver,
 	})
 	if err != nil {
 		return err
@@ -448,7 +502,12 @@ func (d *Daemon) ensureStreams(ctx context.Context) error {
 		OnRetry: func(_ int, wait time.Duration, err error) {
 			d.log.Warn("jetstream not ready; retrying stream set-up", "err", err, "nats_err", d.nc.LastError(), "in", wait)
 		},
-	}, func(ctx context.Context) error { return publish.EnsureStreams(ctx, d.js, d.pub) })
+	}, func(ctx context.Context) error {
+		if err := publish.EnsureStreams(ctx, d.js, d.pub); err != nil || !d.cfg.Archive.Enabled {
+			return err
+		}
+		return d.ensureArchive(ctx)
+	})
 	switch {
 	case err == nil:
 		return nil
@@ -458,6 +517,21 @@ func (d *Daemon) ensureStreams(ctx context.Context) error {
 		return fmt.Errorf("nats connection closed (check the NATS credentials): %w", errors.Join(d.nc.LastError(), err))
 	}
 	return fmt.Errorf("stream set-up: %w", errors.Join(ctx.Err(), err))
+}
+
+// ensureArchive puts the raw archive's stream in place; one that exists
+// keeps its persist mode, which JetStream cannot change
+// (archive.Config.StreamConfigOver).
+func (d *Daemon) ensureArchive(ctx context.Context) error {
+	want := d.cfg.Archive.StreamConfig(d.pub.Replicas)
+	if s, err := d.js.Stream(ctx, want.Name); err == nil {
+		var stuck bool
+		if want, stuck = d.cfg.Archive.StreamConfigOver(s.CachedInfo().Config, d.pub.Replicas); stuck {
+			d.log.Warn("the raw archive stays at 1 replica: it was made with one, in persist mode async, which JetStream cannot change; delete the stream to remake it replicated",
+				"stream", want.Name, "replicas", d.pub.Replicas)
+		}
+	}
+	return publish.EnsureStream(ctx, d.js, d.pub, want)
 }
 
 // serve serves s on ln in a goroutine, and returns the function that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bridge-dev/bridge/internal/archive"
 	"github.com/bridge-dev/bridge/internal/ingest"
 	"github.com/bridge-dev/bridge/internal/natstest"
 	"github.com/bridge-dev/bridge/internal/publish"
@@ -69,6 +71,9 @@ func TestLeastPrivilegeNATSUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := publish.EnsureStream(ctx, admin, pcfg, ingest.DefaultNATSConfig().StreamConfig(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish.EnsureStream(ctx, admin, pcfg, archive.DefaultConfig().StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -174,6 +179,18 @@ func TestLeastPrivilegeNATSUser(t *testing.T) {
 		var body map[string]any
 		if err := json.Unmarshal(msg.Data, &body); err != nil || body["type"] != "event.stripe.payments.payment_intent.succeeded" {
 			t.Fatalf("reply %s (%v)", msg.Data, err)
+		}
+	})
+	t.Run("archive and remap dry run", func(t *testing.T) {
+		checkFor(t, 10*time.Second, func() error {
+			if n := streamMsgs(t, admin, "RAW"); n == 0 {
+				return errors.New("nothing archived")
+			}
+			return nil
+		})
+		r := post(t, adminAPI+"/api/remap", []byte(`{"provider":"stripe"}`), nil)
+		if r.status != http.StatusOK || !bytes.Contains(r.raw, []byte(`"outcome":"unchanged"`)) {
+			t.Fatalf("POST /api/remap: %d %s", r.status, r.raw)
 		}
 	})
 	t.Run("no permission errors", func(t *testing.T) {

@@ -210,6 +210,19 @@ func TestPlaygroundBrowser(t *testing.T) {
 	p.do("back to the dead letters", chromedp.Click(chromedp.ID("tab-dlq")))
 	p.choose("dlq-provider", "stripe")
 	p.choose("dlq-reason", "no_rule")
+	// The archive kept the delivery: a remap dry run finds it new now, and
+	// names the dead letter it would resolve.
+	p.do("remap dry run", chromedp.Click(chromedp.ID("remap")))
+	p.waitFor("the remap report", `document.getElementById('remap-status').textContent.includes('would have stored')`)
+	if s := p.text("#remap-status"); !strings.Contains(s, "dry run: would have stored 1,") {
+		t.Errorf("remap report = %q", s)
+	}
+	if r := p.text("#remap-results"); !strings.Contains(r, "new") || !strings.Contains(r, "customer.created") || !strings.Contains(r, "resolves dead letter #1") {
+		t.Errorf("remap results = %q", r)
+	}
+	if n := streamMsgs(t, b.js, "EVENTS_DLQ"); n != 1 {
+		t.Errorf("the remap dry run changed the dead letters: %d", n)
+	}
 	p.do("replay", chromedp.Click(chromedp.ID("replay")))
 	p.waitFor("the replay report", `document.getElementById('replay-status').textContent.includes('published')`)
 	if s := p.text("#replay-status"); !strings.Contains(s, "1 dead letter(s): 1 published") {

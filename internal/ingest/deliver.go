@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/archive"
 	"github.com/bridge-dev/bridge/internal/metrics"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/tracing"
@@ -20,6 +21,7 @@ type door struct {
 	ingest  string          // transform.IngestWebhook, IngestNATS or IngestEvents: the label of metrics and spans
 	timeout time.Duration   // one delivery's deadline, publish retries included
 	pipe    Handler         // the pipeline
+	archive Archiver        // nil: the raw archive is off
 	metrics *metrics.Set    // nil: none
 	tracer  *tracing.Tracer // nil: tracing off
 }
@@ -66,12 +68,29 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Archiver keeps a delivery as it was received (archive.Writer): it
+// queues it and returns at once, whatever the archive's state.
+type Archiver interface {
+	Keep(r archive.Record)
+}
+
 // deliver hands in, which reached the mapping file m, to the pipeline
 // within the door's deadline, counts its outcome and returns the verdict.
 func (d door) deliver(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict {
-	return d.run(ctx, m.Provider, in.ReceivedAt, func(ctx context.Context) pipeline.Verdict {
-		return d.pipe.Handle(ctx, m, in)
-	}, true)
+	return d.run(ctx, m.Provider, in.ReceivedAt, d.begin(m, in).Finish, true)
+}
+
+// begin maps in (pipeline.Runner.Begin: CPU only) and hands it to the raw
+// archive with the key the mapping derived, before any of its events is
+// stored: every delivery that passed its door's authentication and limits
+// goes through here once, whichever door it came by.
+func (d door) begin(m *transform.Mapping, in transform.Input) *pipeline.Pending {
+	pd := d.pipe.Begin(m, in)
+	if d.archive != nil {
+		d.archive.Keep(archive.Record{Provider: m.Provider, Ingest: in.Ingest, ReceivedAt: in.ReceivedAt, Key: pd.Key(),
+			ContentType: in.Header.Get("Content-Type"), Header: in.Header, Body: in.Body})
+	}
+	return pd
 }
 
 // run is deliver with the pipeline call given: the NATS consumer finishes

@@ -95,7 +95,7 @@ func TestDoorDeliver(t *testing.T) {
 			if dl, ok := ctx.Deadline(); !ok || dl.After(time.Now().Add(timeout)) {
 				t.Errorf("the pipeline runs with deadline %v (%v), want the door's, at most %s away", dl, ok, timeout)
 			}
-			return d.pipe.Handle(ctx, m, in)
+			return d.pipe.Begin(m, in).Finish(ctx)
 		}, countFailed)
 		if v.Outcome != pipeline.Failed {
 			t.Errorf("with JetStream stopped: %v, want failed", v.Outcome)

@@ -56,7 +56,8 @@ type EventsConfig struct {
 	Tracer         *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
 	// Bodies bounds the memory of the bodies being read and handled,
 	// shared with the webhooks; nil: no bound.
-	Bodies *BodyBudget
+	Bodies  *BodyBudget
+	Archive Archiver // nil: deliveries are not archived
 }
 
 // Events serves POST /events/, /events and /events/others: an envelope in,
@@ -105,7 +106,7 @@ func NewEvents(set func() EventSet, pipe Handler, cfg EventsConfig) (*Events, er
 		return nil, err
 	}
 	e := &Events{set: set, cfg: cfg, logs: NewLogSampler(RejectLogBurst, RejectLogInterval),
-		door: door{ingest: transform.IngestEvents, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer}}
+		door: door{ingest: transform.IngestEvents, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer, archive: cfg.Archive}}
 	opts := []eventsprotocol.ServerOption{
 		eventsprotocol.WithMaxBodyBytes(cfg.BodyLimit),
 		eventsprotocol.WithFallback(eventsprotocol.HandlerFunc(e.serve)),

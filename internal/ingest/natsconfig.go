@@ -46,6 +46,7 @@ type NATSConfig struct {
 	Logger      *slog.Logger    // nil discards
 	Metrics     *metrics.Set    // nil: none
 	Tracer      *tracing.Tracer // nil: tracing off (a message's traceparent header is passed on unchanged)
+	Archive     Archiver        // nil: deliveries are not archived
 }
 
 // DefaultNATSConfig returns the configuration with every default set.

@@ -70,7 +70,7 @@ func NewNATS(js jetstream.JetStream, nc *nats.Conn, mappings func() Mappings, pi
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &NATS{js: js, nc: nc, mappings: mappings, pipe: pipe, dlq: dlq, cfg: cfg, log: cfg.Logger,
-		door: door{ingest: transform.IngestNATS, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer},
+		door: door{ingest: transform.IngestNATS, timeout: cfg.Timeout, pipe: pipe, metrics: cfg.Metrics, tracer: cfg.Tracer, archive: cfg.Archive},
 		reqs: make(chan struct{}, cfg.Workers)}, nil
 }
 
@@ -203,7 +203,7 @@ func (n *NATS) accept(ctx context.Context, msg jetstream.Msg, work chan<- job) (
 		span.Finish(n.deadLetterAndAck(ctx, msg, in, m, natsDeliveryKey(msg.Subject()), reason, derr))
 		return true
 	}
-	pending := n.pipe.Begin(m, in)
+	pending := n.door.begin(m, in)
 	select {
 	case work <- job{msg: msg, pending: pending, meta: meta, ctx: tctx, span: span}:
 		return true

@@ -23,7 +23,7 @@ type Mappings interface {
 
 // Handler runs a delivery through the pipeline.
 type Handler interface {
-	Handle(ctx context.Context, m *transform.Mapping, in transform.Input) pipeline.Verdict
+	Begin(m *transform.Mapping, in transform.Input) *pipeline.Pending
 }
 
 // WebhookConfig configures the webhook handler.
@@ -35,6 +35,7 @@ type WebhookConfig struct {
 	RateLimit RateLimit       // per provider; the zero value is none
 	Bodies    *BodyBudget     // memory of the bodies being read and handled, shared; nil: no bound
 	Tracer    *tracing.Tracer // nil: tracing off (an incoming traceparent is passed on unchanged)
+	Archive   Archiver        // nil: deliveries are not archived
 	Now       func() time.Time
 }
 
@@ -72,7 +73,7 @@ func NewWebhook(mappings func() Mappings, h Handler, cfg WebhookConfig) (*Webhoo
 		cfg.Now = time.Now
 	}
 	return &Webhook{mappings: mappings, cfg: cfg,
-		door: door{ingest: transform.IngestWebhook, timeout: cfg.Timeout, pipe: h, metrics: cfg.Metrics, tracer: cfg.Tracer}, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
+		door: door{ingest: transform.IngestWebhook, timeout: cfg.Timeout, pipe: h, metrics: cfg.Metrics, tracer: cfg.Tracer, archive: cfg.Archive}, log: cfg.Logger, limits: newLimiters(cfg.RateLimit),
 		logs: NewLogSampler(RejectLogBurst, RejectLogInterval)}, nil
 }
 

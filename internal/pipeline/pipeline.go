@@ -155,6 +155,9 @@ func (p *Runner) Begin(m *transform.Mapping, in transform.Input) *Pending {
 	return pd
 }
 
+// Key is the delivery's idempotency key, as Begin's mapping derived it.
+func (pd *Pending) Key() string { return pd.res.Key.String() }
+
 // Finish stores what Begin accepted and returns the verdict.
 func (pd *Pending) Finish(ctx context.Context) Verdict {
 	p, res := pd.p, pd.res

@@ -38,6 +38,9 @@ const (
 	// of the delivery, so that a subscriber continues its trace.
 	ExtTraceParent = "traceparent"
 	ExtTraceState  = "tracestate"
+	// ExtSupersedes names, on an event `bridge remap --reissue` stored to
+	// correct one stored before, the id of the event it corrects.
+	ExtSupersedes = "supersedes"
 )
 
 // traceContext is the W3C trace context the events of a delivery carry.

@@ -631,6 +631,45 @@
     if (r.ok && !body.dry_run) loadDLQ();
   }
 
+  // remapDry runs POST api/remap, the dry run of bridge remap, over the
+  // archived deliveries of the provider chosen above.
+  async function remapDry() {
+    const f = dlqFilter();
+    if (!f.provider) { text($('remap-status'), 'Choose a provider above.'); return; }
+    const body = { provider: f.provider, dry_run: true };
+    if (f.since) body.since = f.since;
+    const btn = $('remap');
+    btn.disabled = true;
+    text($('remap-status'), 'Remapping (dry run)…');
+    let r;
+    try {
+      r = await api('api/remap', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body) });
+    } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+    btn.disabled = false;
+    const rep = r.ok ? r.body : (r.body && r.body.report);
+    text($('remap-status'), r.ok ? rep.summary + (rep.truncated ? ' (the first deliveries only)' : '')
+      : 'Remap failed: ' + problemDetail(r.body));
+    const detail = (x) => {
+      if (x.outcome === 'would_change') {
+        return make('pre', { class: 'code-block', text: (x.changes || []).map((c) =>
+          c.type + ' supersedes ' + c.supersedes + '\n' + (c.diff || []).join('\n')).join('\n') });
+      }
+      const parts = [x.reason, x.error, (x.events || []).map((e) => e.type).join(', ')];
+      if (x.resolved_dead_letters) parts.push('resolves dead letter ' + x.resolved_dead_letters.map((s) => '#' + s).join(', '));
+      return document.createTextNode(parts.filter(Boolean).join(': '));
+    };
+    const table = $('remap-results');
+    table.tBodies[0].replaceChildren(...((rep && rep.results) || []).map((x) => make('tr', {}, [
+      make('td', { text: String(x.seq) }),
+      make('td', { text: x.ingest }),
+      make('td', {}, [make('code', { text: x.outcome })]),
+      make('td', { text: x.rule || '\u2014' }),
+      make('td', {}, [detail(x)]),
+    ])));
+    show(table, !!(rep && rep.results && rep.results.length));
+  }
+
   // ---- wiring ----
 
   function init() {
@@ -652,6 +691,7 @@
     $('catalog-filter').addEventListener('input', filterCatalog);
     $('dlq-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadDLQ(); });
     $('replay').addEventListener('click', replay);
+    $('remap').addEventListener('click', remapDry);
     $('stored-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadEvents(); });
     window.addEventListener('focus', loadSet);
     $('token-form').addEventListener('submit', useToken);
