@@ -59,11 +59,15 @@ type Sample struct {
 type Scaffold struct {
 	Provider   string
 	Scheme     string
-	SecretEnv  string   // the environment variable of the signature secret; "" for none
-	EventField string   // the field read as the event type; "" when no sample has one
-	Rules      []Rule   // in file order
-	Todo       []string // what to edit next, one line each
-	yaml       string
+	SecretEnv  string // the environment variable of the signature secret; "" for none
+	EventField string // the field read as the event type; "" when no sample has one
+	// KeyField is a top-level field joined to the idempotency key because
+	// samples of one id and event type differ in it (two updates of one
+	// object under one notification id); "" when none is needed.
+	KeyField string
+	Rules    []Rule   // in file order
+	Todo     []string // what to edit next, one line each
+	yaml     string
 }
 
 // Rule is one proposed rule and its fixtures.
@@ -222,6 +226,7 @@ func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
 		}
 		sc.Rules = append(sc.Rules, r)
 	}
+	sc.KeyField = keyField(docs, sc.EventField)
 	sc.todo()
 	sc.yaml = sc.render()
 	return sc, nil
@@ -413,6 +418,82 @@ func unique(name string, taken map[string]bool) string {
 	return n
 }
 
+// keyField is the top-level scalar field, present in every sample, that
+// tells apart samples of one id and event type with different contents
+// (a provider that sends two updates of one object under one notification
+// id), preferring a time-like name; "" when no two samples need it.
+func keyField(docs []value, eventField string) string {
+	groups := map[string][]value{}
+	for _, d := range docs {
+		id, ok1 := d.get("id")
+		t, ok2 := d.get(eventField)
+		if eventField == "" {
+			ok2 = true
+		}
+		if !ok1 || !ok2 {
+			continue
+		}
+		k := fmt.Sprint(id.scalar) + "\x00" + fmt.Sprint(t.scalar)
+		groups[k] = append(groups[k], d)
+	}
+	var first []value // the first group that needs a field
+	for _, d := range docs {
+		for _, g := range groups {
+			if len(g) > 1 && first == nil && len(g[0].fields) == len(d.fields) && fmt.Sprint(g[0]) == fmt.Sprint(d) {
+				first = g
+			}
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	var candidates []string
+	for _, f := range first[0].fields {
+		if f.key == "id" || (eventField != "" && f.key == eventField) || !safeKey(f.key) || f.val.kind != kindScalar {
+			continue
+		}
+		candidates = append(candidates, f.key)
+	}
+	timeLike := func(k string) bool {
+		l := strings.ToLower(k)
+		return strings.Contains(l, "date") || strings.Contains(l, "time") || strings.Contains(l, "created") || strings.Contains(l, "_at")
+	}
+	slices.SortStableFunc(candidates, func(a, b string) int {
+		switch {
+		case timeLike(a) && !timeLike(b):
+			return -1
+		case timeLike(b) && !timeLike(a):
+			return 1
+		}
+		return 0
+	})
+	for _, c := range candidates {
+		ok := true
+		for _, g := range groups {
+			if len(g) < 2 {
+				continue
+			}
+			seen := map[string]bool{}
+			for _, d := range g {
+				v, present := d.get(c)
+				if !present || v.kind != kindScalar {
+					ok = false
+					break
+				}
+				seen[fmt.Sprint(v.scalar)] = true
+			}
+			if !ok || len(seen) < len(g) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return c
+		}
+	}
+	return ""
+}
+
 // fixtureBase is a base name for a sample's copy (base.json) and its
 // expected event (base.event.json) that no other sample's files take:
 // samples order.json and order.event.json must not write one file.
@@ -592,13 +673,21 @@ func (sc *Scaffold) render() string {
 	if sc.allHaveID() {
 		w("# TODO: check that this is the same on every retry of a delivery and")
 		w("# different for different deliveries (docs/mappings.md#idempotency).")
+		// The id alone would give payment.created and payment.updated of
+		// one object one key: the second taken for a duplicate. So the
+		// event type joins it, and the field that tells apart samples of
+		// one id and type that differ.
+		key, joined := "payload.id", false
 		if sc.allHaveEventField() {
-			// The id alone would give payment.created and payment.updated
-			// of one object one key: the second taken for a duplicate.
-			w("idempotency_key: %s", quoteYAML(`string(payload.id) + ":" + `+path{}.with(step{key: sc.EventField}).expr("payload")))
-		} else {
-			w("idempotency_key: payload.id")
+			key, joined = `string(payload.id) + ":" + `+path{}.with(step{key: sc.EventField}).expr("payload"), true
 		}
+		if sc.KeyField != "" {
+			if !joined {
+				key = "string(payload.id)"
+			}
+			key += ` + ":" + string(` + path{}.with(step{key: sc.KeyField}).expr("payload") + ` ?? "")`
+		}
+		w("idempotency_key: %s", quoteYAML(key))
 	} else {
 		w("# TODO: no top-level id in every sample: without idempotency_key the")
 		w("# scheme's delivery header, else the SHA-256 of the body, names a delivery.")
