@@ -118,7 +118,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		return Event{}, &Failure{deadletter.ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
 	if r.schema != nil {
-		if err := validateData(r.schema, data, dataJSON, native); err != nil {
+		if err := validateData(r.schema, r.check, data, dataJSON, native); err != nil {
 			return Event{}, &Failure{deadletter.ReasonSchema, "data", err}
 		}
 	}

@@ -43,6 +43,7 @@ type Rule struct {
 	time     *program
 	data     *dataNode
 	schema   *jsonschema.Schema
+	check    *schemaCheck // schema's check, compiled with it
 	// dataSchemaURI is DataSchema parsed once, for the event's context.
 	dataSchemaURI *types.URI
 }
@@ -197,7 +198,7 @@ func (l *loader) useSchema(r *Rule, n *yaml.Node, path string, required bool) {
 		l.errf(n, r.Name, "schema %s: %v", path, err)
 		return
 	}
-	r.schema, r.SchemaFile = sch, path
+	r.schema, r.check, r.SchemaFile = sch, newSchemaCheck(sch), path
 }
 
 func (l *loader) dataTree(n *yaml.Node, rule, field string, e any, top bool) *dataNode {
