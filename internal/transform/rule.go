@@ -46,6 +46,8 @@ type Rule struct {
 	check    *schemaCheck // schema's check, compiled with it
 	// dataSchemaURI is DataSchema parsed once, for the event's context.
 	dataSchemaURI *types.URI
+	// dataSchemaText is dataSchemaURI as the event writes it.
+	dataSchemaText string
 }
 
 // Fixture is one of a rule's `tests:` entries, paths resolved against the
@@ -153,6 +155,7 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 		var u *url.URL
 		if r.DataSchema, u = l.uri(v, r.Name, "dataschema"); u != nil {
 			r.dataSchemaURI = &types.URI{URL: *u}
+			r.dataSchemaText = r.dataSchemaURI.String()
 			if _, err := schemaRel(r.DataSchema); err != nil {
 				l.errf(v, r.Name, "dataschema %q: %v", r.DataSchema, err)
 			}
