@@ -1,6 +1,7 @@
 package idem
 
 import (
+	"crypto/sha1"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -24,14 +25,15 @@ var (
 // names none, the hex SHA-256 of the raw body. Provider tokens hold no "/",
 // so the join is unambiguous.
 func KeyFor(provider, id string) uuid.UUID {
-	return uuid.NewSHA1(DeliveryNamespace, []byte(provider+"/"+id))
+	return v5(DeliveryNamespace, provider, "/", id)
 }
 
 // EventKey returns the idempotency key of the index-th event that one
 // delivery yields through a rule with `each`: v5(delivery, index + "/" + rule).
 // A delivery that yields one event uses the delivery key itself.
 func EventKey(delivery uuid.UUID, rule string, index int) uuid.UUID {
-	return uuid.NewSHA1(delivery, []byte(strconv.Itoa(index)+"/"+rule))
+	var n [20]byte
+	return v5(delivery, string(strconv.AppendInt(n[:0], int64(index), 10)), "/", rule)
 }
 
 // EntityID returns the UUID of a provider's entity: id itself when it is
@@ -42,7 +44,7 @@ func EntityID(provider, entityType, id string) uuid.UUID {
 	if u, ok := ParseUUID(id); ok {
 		return u
 	}
-	return uuid.NewSHA1(EntityNamespace, []byte(provider+"/"+entityType+"/"+id))
+	return v5(EntityNamespace, provider, "/", entityType, "/", id)
 }
 
 // ParseUUID accepts the canonical dashed form and the 32-digit hex form the
@@ -76,4 +78,21 @@ func UUID5(parts ...string) uuid.UUID {
 		b = append(b, p...)
 	}
 	return uuid.NewSHA1(UUID5Namespace, b)
+}
+
+// v5 is uuid.NewSHA1(space, the parts concatenated), hashed from a buffer
+// on the stack when the name is short (every delivery derives two or three
+// keys; NewSHA1 allocates its hash, the name and the sum).
+func v5(space uuid.UUID, parts ...string) uuid.UUID {
+	var stack [256]byte
+	b := append(stack[:0], space[:]...)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	sum := sha1.Sum(b)
+	var u uuid.UUID
+	copy(u[:], sum[:])
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 9562 variant
+	return u
 }

@@ -1,6 +1,7 @@
 package idem
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -67,4 +68,32 @@ func BenchmarkKeyFor(b *testing.B) {
 	for b.Loop() {
 		KeyFor("stripe", "evt_3MmlLrLkdIwHu7ix0snN0B15")
 	}
+}
+
+// TestV5IsNewSHA1 holds the stack-hashed derivation to uuid.NewSHA1, for
+// names that fit the stack buffer and names that do not.
+func TestV5IsNewSHA1(t *testing.T) {
+	names := []string{"", "stripe/evt_1", "pix/E1234/é/世界", strings.Repeat("x", 239), strings.Repeat("y", 240), strings.Repeat("z", 5000)}
+	for _, space := range []uuid.UUID{DeliveryNamespace, EntityNamespace, uuid.NameSpaceURL} {
+		for _, n := range names {
+			if got, want := v5(space, n), uuid.NewSHA1(space, []byte(n)); got != want {
+				t.Errorf("v5(%s, %q) = %s, want %s", space, n, got, want)
+			}
+			if got, want := v5(space, n, "/", n), uuid.NewSHA1(space, []byte(n+"/"+n)); got != want {
+				t.Errorf("v5 of parts (%s, %q) = %s, want %s", space, n, got, want)
+			}
+		}
+	}
+	if got, want := EventKey(DeliveryNamespace, "r", 12), uuid.NewSHA1(DeliveryNamespace, []byte("12/r")); got != want {
+		t.Errorf("EventKey = %s, want %s", got, want)
+	}
+}
+
+func FuzzV5IsNewSHA1(f *testing.F) {
+	f.Add("stripe", "evt_1")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := v5(EntityNamespace, a, "/", b), uuid.NewSHA1(EntityNamespace, []byte(a+"/"+b)); got != want {
+			t.Fatalf("v5(%q, %q) = %s, want %s", a, b, got, want)
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 type Paths struct {
 	whole bool
 	kids  map[string]*Paths
+	name  string // the key this node is under in its parent: the built map's key, made once
 }
 
 // Add marks the value at path as read whole (an empty path: the root).
@@ -28,7 +29,7 @@ func (n *Paths) Add(path []string) {
 		}
 		kid := n.kids[k]
 		if kid == nil {
-			kid = &Paths{}
+			kid = &Paths{name: k}
 			n.kids[k] = kid
 		}
 		n = kid
@@ -107,7 +108,7 @@ func project(v *fastjson.Value, n *Paths) (any, bool) {
 			ok = false
 			return
 		}
-		out[string(k)] = x // a repeated key: the last one wins, as in encoding/json
+		out[kid.name] = x // a repeated key: the last one wins, as in encoding/json
 	})
 	return out, ok
 }

@@ -1,14 +1,11 @@
 package transform
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2/event"
-	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
@@ -121,7 +118,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		return Event{}, &Failure{deadletter.ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}
 	if r.schema != nil {
-		if err := validateData(r.schema, data, dataJSON, native); err != nil {
+		if err := validateData(r.schema, r.check, data, dataJSON, native); err != nil {
 			return Event{}, &Failure{deadletter.ReasonSchema, "data", err}
 		}
 	}
@@ -226,38 +223,17 @@ type eventParts struct {
 // refused when it is as large as the profile forbids.
 func (r *Rule) write(p eventParts) (Event, *Failure) {
 	id := uuid.Must(uuid.NewV7()).String()
-	ext := make(map[string]any, 4)
-	ext[ExtIdempotencyKey] = p.key.String()
-	if p.flow != "" {
-		ext[ExtFlowID] = p.flow
-	}
-	if p.tc.parent != "" {
-		ext[ExtTraceParent] = p.tc.parent
-		if p.tc.state != "" {
-			ext[ExtTraceState] = p.tc.state
-		}
-	}
-	contentType := cloudevents.ApplicationJSON
-	subject := p.subject
-	ce := cloudevents.Event{
-		Context: &cloudevents.EventContextV1{
-			ID: id, Source: types.URIRef{URL: *p.srcURL}, Type: r.Type, Subject: &subject,
-			DataContentType: &contentType, DataSchema: r.dataSchemaURI,
-			Time: &types.Timestamp{Time: p.time.UTC()}, Extensions: ext,
-		},
-		DataEncoded: p.data,
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, len(p.data)+512))
-	if err := cloudevents.WriteJson(&ce, buf); err != nil {
-		return Event{}, &Failure{deadletter.ReasonInvalidEvent, "", err}
-	}
-	raw := buf.Bytes()
+	raw := r.appendEventJSON(make([]byte, 0, len(p.data)+eventJSONOverhead+len(p.subject)+len(p.src)+len(r.Type)+len(r.dataSchemaText)), id, p)
 	if len(raw) >= MaxEventSize {
 		return Event{}, &Failure{deadletter.ReasonInvalidEvent, "size", fmt.Errorf("the serialized event is %d bytes; the profile allows fewer than %d", len(raw), MaxEventSize)}
 	}
 	return Event{ID: id, Type: r.Type, Source: p.src, Subject: p.subject, IdempotencyKey: p.key, JSON: raw,
 		TraceParent: p.tc.parent, TraceState: p.tc.state}, nil
 }
+
+// eventJSONOverhead is room enough, in most events, for what
+// appendEventJSON writes besides the data and the variable attributes.
+const eventJSONOverhead = 384
 
 // strconvQuote quotes s, cut to at most n bytes.
 func strconvQuote(s string, n int) string {

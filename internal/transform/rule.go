@@ -43,8 +43,11 @@ type Rule struct {
 	time     *program
 	data     *dataNode
 	schema   *jsonschema.Schema
+	check    *schemaCheck // schema's check, compiled with it
 	// dataSchemaURI is DataSchema parsed once, for the event's context.
 	dataSchemaURI *types.URI
+	// dataSchemaText is dataSchemaURI as the event writes it.
+	dataSchemaText string
 }
 
 // Fixture is one of a rule's `tests:` entries, paths resolved against the
@@ -152,6 +155,7 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 		var u *url.URL
 		if r.DataSchema, u = l.uri(v, r.Name, "dataschema"); u != nil {
 			r.dataSchemaURI = &types.URI{URL: *u}
+			r.dataSchemaText = r.dataSchemaURI.String()
 			if _, err := schemaRel(r.DataSchema); err != nil {
 				l.errf(v, r.Name, "dataschema %q: %v", r.DataSchema, err)
 			}
@@ -197,7 +201,7 @@ func (l *loader) useSchema(r *Rule, n *yaml.Node, path string, required bool) {
 		l.errf(n, r.Name, "schema %s: %v", path, err)
 		return
 	}
-	r.schema, r.SchemaFile = sch, path
+	r.schema, r.check, r.SchemaFile = sch, newSchemaCheck(sch), path
 }
 
 func (l *loader) dataTree(n *yaml.Node, rule, field string, e any, top bool) *dataNode {

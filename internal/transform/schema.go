@@ -195,14 +195,19 @@ func schemaRel(dataschema string) (string, error) {
 // violation as "<JSON pointer>: <message>", sorted. data is validated as it
 // will be written: when it holds only JSON's own values (native: what
 // expressions give, times written as RFC 3339 by normalize), directly;
-// otherwise after a round trip through its serialized form.
-func validateData(sch *jsonschema.Schema, data any, serialized []byte, native bool) error {
+// otherwise after a round trip through its serialized form. check, when
+// not nil, is sch's check: data it knows valid is not validated again; the
+// validator runs on anything else and alone writes the violations.
+func validateData(sch *jsonschema.Schema, check *schemaCheck, data any, serialized []byte, native bool) error {
 	v := data
 	if !native {
 		var err error
 		if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(serialized)); err != nil {
 			return err
 		}
+	}
+	if check != nil && check.valid(v) {
+		return nil
 	}
 	err := sch.Validate(v)
 	var ve *jsonschema.ValidationError
