@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,7 +41,10 @@ type Record struct {
 	// (deadletter.SensitiveHeader): never stored. Read back, names are
 	// canonical.
 	Header http.Header
-	Body   []byte // as received, byte for byte
+	// Query is a webhook's query parameters, without credentials
+	// (deadletter.SensitiveQuery): never stored.
+	Query url.Values
+	Body  []byte // as received, byte for byte
 }
 
 // Subject is the subject of a provider's delivery through ingest:
@@ -65,7 +69,7 @@ func (r Record) MsgID() string {
 // back.
 func Encode(prefix string, r Record) *nats.Msg {
 	m := deadletter.Encode(prefix, deadletter.Letter{Provider: r.Provider, Ingest: r.Ingest, ReceivedAt: r.ReceivedAt,
-		Header: r.Header, Body: r.Body, MsgID: r.MsgID()})
+		Header: r.Header, Query: r.Query, Body: r.Body, MsgID: r.MsgID()})
 	m.Subject = Subject(prefix, r.Provider, r.Ingest)
 	if r.Key != "" {
 		m.Header[HeaderKey] = []string{r.Key}
@@ -96,7 +100,7 @@ func clean(v string) string {
 func Decode(m *jetstream.RawStreamMsg) (Record, error) {
 	l := deadletter.Decode(m)
 	r := Record{Seq: m.Sequence, Subject: m.Subject, StoredAt: m.Time, Provider: l.Provider, Ingest: l.Ingest,
-		ReceivedAt: l.ReceivedAt, Header: l.Header, Body: m.Data}
+		ReceivedAt: l.ReceivedAt, Header: l.Header, Query: l.Query, Body: m.Data}
 	tokens := strings.Split(m.Subject, ".")
 	if len(tokens) < 3 {
 		return r, fmt.Errorf("archive: record %d: subject %q is not <prefix>.<provider>.<ingest>", m.Sequence, m.Subject)
@@ -120,5 +124,5 @@ func (r Record) Letter() deadletter.Letter {
 		h = h.Clone()
 		h.Set("Content-Type", r.ContentType)
 	}
-	return deadletter.Letter{Seq: r.Seq, Provider: r.Provider, Ingest: r.Ingest, ReceivedAt: r.ReceivedAt, Header: h, Body: r.Body}
+	return deadletter.Letter{Seq: r.Seq, Provider: r.Provider, Ingest: r.Ingest, ReceivedAt: r.ReceivedAt, Header: h, Query: r.Query, Body: r.Body}
 }

@@ -1,6 +1,7 @@
 package deadletter
 
 import (
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -14,6 +15,7 @@ const (
 	HeaderProvider    = "Bridge-Provider"
 	HeaderIngest      = "Bridge-Ingest"      // webhook, nats, events
 	HeaderReceivedAt  = "Bridge-Received-At" // RFC 3339 with nanoseconds, UTC
+	HeaderQuery       = "Bridge-Query"       // a webhook's query, URL-encoded, credentials left out
 
 	// HeaderOrigPrefix prefixes each original header kept on a dead letter:
 	// X-Request-Id becomes Bridge-Orig-X-Request-Id, with all its values.
@@ -57,6 +59,42 @@ func SensitiveHeader(name string) bool {
 		}
 	}
 	return false
+}
+
+// SensitiveQuery reports whether a query parameter (case-insensitive)
+// carries a credential: any name SensitiveHeader would drop as a header,
+// and the common URL credentials besides: Azure's sig and code, key, auth,
+// pass, pwd, jwt, session, and names holding credential, access_key, hmac
+// or private (X-Amz-Credential).
+func SensitiveQuery(name string) bool {
+	if SensitiveHeader(name) {
+		return true
+	}
+	for _, s := range [...]string{"sig", "code", "key", "auth", "pass", "passwd", "pwd", "jwt", "session", "sessionid", "sid"} {
+		if strings.EqualFold(name, s) {
+			return true
+		}
+	}
+	for _, s := range [...]string{"credential", "access_key", "accesskey", "hmac", "private"} {
+		if containsFold(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// safeQuery is q without its credentials (SensitiveQuery), URL-encoded.
+func safeQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	out := url.Values{}
+	for k, v := range q {
+		if !SensitiveQuery(k) && len(v) > 0 {
+			out[k] = v
+		}
+	}
+	return out.Encode()
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,7 +32,10 @@ type Letter struct {
 	// secret ones (SensitiveHeader) are never stored. Read back, the names
 	// are canonical.
 	Header http.Header
-	Body   []byte // the original payload, byte for byte
+	// Query holds a webhook's query parameters, every value, without
+	// credentials (SensitiveQuery); nil for the other doors.
+	Query url.Values
+	Body  []byte // the original payload, byte for byte
 }
 
 // Encode returns the message that stores l in the dead-letter stream: on
@@ -62,6 +66,9 @@ func Encode(prefix string, l Letter) *nats.Msg {
 	hdr[HeaderReceivedAt] = []string{at.UTC().Format(time.RFC3339Nano)}
 	if l.MsgID != "" {
 		hdr[publish.HeaderMsgID] = []string{l.MsgID}
+	}
+	if q := safeQuery(l.Query); q != "" {
+		hdr[HeaderQuery] = []string{sanitizeValue(q, MaxHeaderValueLen)}
 	}
 	for name, values := range l.Header {
 		if SensitiveHeader(name) || !validHeaderName(name) || len(values) == 0 {
@@ -102,6 +109,10 @@ func Decode(m *jetstream.RawStreamMsg) Letter {
 			l.Provider = values[0]
 		case HeaderIngest:
 			l.Ingest = values[0]
+		case HeaderQuery:
+			if q, err := url.ParseQuery(values[0]); err == nil && len(q) > 0 {
+				l.Query = q
+			}
 		case HeaderReceivedAt:
 			if at, err := time.Parse(time.RFC3339Nano, values[0]); err == nil {
 				l.ReceivedAt = at

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +141,25 @@ func TestDecodeFallsBack(t *testing.T) {
 	l := Decode(&jetstream.RawStreamMsg{Subject: "dlq.shop.no_rule", Sequence: 3, Time: stored, Data: []byte("{}")})
 	if l.Provider != "shop" || l.Reason != ReasonNoRule || !l.ReceivedAt.Equal(stored) || l.Seq != 3 {
 		t.Errorf("letter = %+v", l)
+	}
+}
+
+// TestEncodeDecodeQuery: a webhook's query travels with its dead letter
+// (and its archived record), so a replay or a remap sees the query the
+// mapping saw; credentials in it are never stored.
+func TestEncodeDecodeQuery(t *testing.T) {
+	in := Letter{Provider: "mp", Reason: ReasonNoRule, Ingest: "webhook", Body: []byte("{}"),
+		Query: url.Values{"data.id": {"123"}, "type": {"payment"}, "tags": {"a", "b"}, "api_token": {"t0k"}, "sig": {"s"}, "code": {"c"}}}
+	msg := Encode("dlq", in)
+	if got := msg.Header.Get(HeaderQuery); strings.Contains(got, "t0k") || strings.Contains(got, "sig=") || strings.Contains(got, "code=") {
+		t.Errorf("%s holds a credential: %q", HeaderQuery, got)
+	}
+	got := Decode(&jetstream.RawStreamMsg{Subject: msg.Subject, Header: msg.Header, Data: msg.Data})
+	want := url.Values{"data.id": {"123"}, "type": {"payment"}, "tags": {"a", "b"}}
+	if !reflect.DeepEqual(got.Query, want) {
+		t.Errorf("query = %v, want %v", got.Query, want)
+	}
+	if l := Decode(&jetstream.RawStreamMsg{Subject: "dlq.mp.no_rule", Data: []byte("{}")}); l.Query != nil {
+		t.Errorf("a dead letter without a query: %v", l.Query)
 	}
 }

@@ -88,7 +88,7 @@ func (d door) begin(m *transform.Mapping, in transform.Input) *pipeline.Pending 
 	pd := d.pipe.Begin(m, in)
 	if d.archive != nil {
 		d.archive.Keep(archive.Record{Provider: m.Provider, Ingest: in.Ingest, ReceivedAt: in.ReceivedAt, Key: pd.Key(),
-			ContentType: in.Header.Get("Content-Type"), Header: in.Header, Body: in.Body})
+			ContentType: in.Header.Get("Content-Type"), Header: in.Header, Query: in.Query, Body: in.Body})
 	}
 	return pd
 }

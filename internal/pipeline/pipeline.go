@@ -322,6 +322,7 @@ func (p *Runner) deadLetter(ctx context.Context, m *transform.Mapping, in transf
 		Ingest:     in.Ingest,
 		ReceivedAt: in.ReceivedAt,
 		Header:     h,
+		Query:      in.Query,
 		Body:       in.Body,
 	})
 	if err != nil {

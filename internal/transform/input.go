@@ -78,30 +78,11 @@ func dropped(k string, drop []string) bool {
 func (in Input) QueryValues() map[string]string {
 	out := make(map[string]string, len(in.Query))
 	for k, v := range in.Query {
-		if len(v) > 0 && !deadletter.SensitiveHeader(k) && !sensitiveQuery(k) {
+		if len(v) > 0 && !deadletter.SensitiveQuery(k) {
 			out[k] = v[0]
 		}
 	}
 	return out
-}
-
-// sensitiveQuery reports whether a query parameter's name, beyond those a
-// header of the same name would be dropped for, is a common URL credential:
-// Azure's sig and code, key, auth, pass, pwd, jwt, session, and names
-// holding credential, access_key or hmac (X-Amz-Credential).
-func sensitiveQuery(name string) bool {
-	for _, s := range [...]string{"sig", "code", "key", "auth", "pass", "passwd", "pwd", "jwt", "session", "sessionid", "sid"} {
-		if strings.EqualFold(name, s) {
-			return true
-		}
-	}
-	l := strings.ToLower(name)
-	for _, s := range [...]string{"credential", "access_key", "accesskey", "hmac", "private"} {
-		if strings.Contains(l, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // HeaderValues returns the first value of each header, under the names

@@ -55,6 +55,7 @@ type Rule struct {
 type Fixture struct {
 	Payload string
 	Headers map[string]string
+	Query   map[string]string // the webhook URL's query parameters
 	Expect  string
 	// ExpectDeadLetter, in place of Expect, is the reason the payload is
 	// dead-lettered with (no_rule, eval_error...).
@@ -236,7 +237,7 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 	var out []Fixture
 	for i, c := range n.Content {
 		f := Fixture{Line: c.Line}
-		for _, p := range l.fields(c, rule, fmt.Sprintf("tests[%d]", i), "payload", "headers", "expect", "expect_dead_letter") {
+		for _, p := range l.fields(c, rule, fmt.Sprintf("tests[%d]", i), "payload", "headers", "query", "expect", "expect_dead_letter") {
 			switch p[0].Value {
 			case "payload":
 				s, _ := l.scalar(p[1], rule, "tests.payload")
@@ -249,6 +250,11 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 				f.ExpectDeadLetter = deadletter.Reason(s)
 				if !slices.Contains(deadletter.Reasons(), f.ExpectDeadLetter) {
 					l.errf(p[1], rule, "tests.expect_dead_letter: unknown reason %q (want one of %v)", s, deadletter.Reasons())
+				}
+			case "query":
+				f.Query = map[string]string{}
+				for _, q := range l.fields(p[1], rule, "tests.query") {
+					f.Query[q[0].Value], _ = l.scalar(q[1], rule, "tests.query."+q[0].Value)
 				}
 			case "headers":
 				f.Headers = map[string]string{}

@@ -23,6 +23,7 @@ var ErrNotReplayable = errors.New("dead letter cannot be decoded for replay")
 // still carries the body and headers.
 func Input(l deadletter.Letter, m *transform.Mapping) (transform.Input, error) {
 	in := transform.NewInput(l.Provider, l.Ingest, l.Body, l.Header.Clone(), l.ReceivedAt)
+	in.Query = l.Query
 	var err error
 	switch l.Ingest {
 	case transform.IngestWebhook:
