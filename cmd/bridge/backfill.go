@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/backfill"
-	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
@@ -209,26 +207,14 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	if err := checkHorizon(ctx, js, f.since); err != nil {
 		return fail(err)
 	}
-	store, err := openIdemStore(ctx, js)
+	tools, err := openStoreTools(ctx, js, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = store.Close(cctx)
-	}()
-	var h backfill.Handler = backfill.DryRun{Store: store}
+	defer tools.close()
+	var h backfill.Handler = backfill.DryRun{Store: tools.store}
 	if !f.dryRun {
-		pub, err := publish.New(js, cfg, nil)
-		if err != nil {
-			return fail(err)
-		}
-		dead, err := deadletter.NewWriter(pub, cfg)
-		if err != nil {
-			return fail(err)
-		}
-		h = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
+		h = tools.pipeline()
 	}
 
 	// Where the credentials go, before they go there: a mapping file names
@@ -341,20 +327,11 @@ func isTerminal(w io.Writer) bool {
 // is no longer remembered, and the stream's duplicate window is minutes,
 // so its event would be stored a second time.
 func checkHorizon(ctx context.Context, js jetstream.JetStream, since time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, idem.DefaultBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil // nothing was ever stored: nothing to tell apart
-	}
+	h, _, _, err := idemBucket(ctx, js)
 	if err != nil {
-		return fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+		return err
 	}
-	st, err := kv.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
-	}
-	if h := st.TTL(); h > 0 && since > h {
+	if h > 0 && since > h {
 		return fmt.Errorf("--since %s reaches past the idempotency horizon (%s, the TTL of %s): an event the webhook stored before then is no longer remembered and would be stored again; backfill at most %s (bridge run's --idempotency-horizon sets it)",
 			since, h, idem.DefaultBucket, h)
 	}

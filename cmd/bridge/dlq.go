@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/deadletter/replay"
-	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -198,26 +196,17 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	cfg := publish.DefaultConfig()
-	pub, err := publish.New(js, cfg, nil)
+	tools, err := openStoreTools(ctx, js, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 		return 1
 	}
-	dead, err := deadletter.NewWriter(pub, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
-		return 1
-	}
+	defer tools.close()
 	var pipe *pipeline.Runner
 	if !*dryRun {
-		store, err := openIdemStore(ctx, js)
-		if err != nil {
-			fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
-			return 1
-		}
-		pipe = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
+		pipe = tools.pipeline()
 	}
-	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: dead, Timeout: *timeout}
+	r := &replay.Replayer{Stream: deadletter.NewStream(js, cfg), Mappings: set, Pipeline: pipe, DeadLetters: tools.dead, Timeout: *timeout}
 	rep, err := r.Replay(ctx, f.filter, *dryRun)
 	if f.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -276,32 +265,4 @@ func describeResult(r replay.Result, dryRun bool) string {
 		fmt.Fprintf(&b, "%s: %s", r.Outcome, r.Error)
 	}
 	return b.String()
-}
-
-// openIdemStore opens the daemon's idempotency bucket with the horizon and
-// replicas it already has, so a replay changes none of its settings; a
-// bucket not made yet gets the defaults, as `bridge run` would give it.
-func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	cfg := idem.StoreConfig{Bucket: idem.DefaultBucket, Replicas: 1, Horizon: idem.DefaultHorizon}
-	kv, err := js.KeyValue(ctx, cfg.Bucket)
-	switch {
-	case err == nil:
-		st, err := kv.Status(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
-		}
-		if st.TTL() > 0 {
-			cfg.Horizon = st.TTL()
-		}
-		if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && bs.StreamInfo().Config.Replicas > 0 {
-			cfg.Replicas = bs.StreamInfo().Config.Replicas
-		}
-	case !errors.Is(err, jetstream.ErrBucketNotFound):
-		return nil, fmt.Errorf("idempotency bucket %s: %w", cfg.Bucket, err)
-	}
-	// A one-off replay gains nothing from watching every key of the bucket.
-	cfg.CacheKeys = 0
-	return idem.OpenStore(ctx, js, cfg)
 }

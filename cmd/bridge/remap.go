@@ -19,7 +19,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
-	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
@@ -108,32 +107,22 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	cfg := publish.DefaultConfig()
-	pub, err := publish.New(js, cfg, nil)
+	tools, err := openStoreTools(ctx, js, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
 		return 1
 	}
-	store, err := openIdemStore(ctx, js)
-	if err != nil {
-		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
-		return 1
-	}
-	defer func() { _ = store.Close(context.Background()) }()
+	defer tools.close()
 	horizon, err := idemHorizon(ctx, js)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
 		return 1
 	}
-	r := &remap.Remapper{Archive: archive.NewReader(js, acfg), Mappings: set, Dedupe: store, Store: pub, Horizon: horizon,
+	r := &remap.Remapper{Archive: archive.NewReader(js, acfg), Mappings: set, Dedupe: tools.store, Store: tools.pub, Horizon: horizon,
 		Events: eventlog.NewReader(js, cfg.Stream), DeadLetters: deadletter.NewStream(js, cfg), Limits: transform.DefaultLimits,
 		Timeout: f.timeout}
 	if !f.dryRun {
-		dead, err := deadletter.NewWriter(pub, cfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "bridge remap: %v\n", err)
-			return 1
-		}
-		r.Pipeline = pipeline.New(pub, pipeline.Options{Dedupe: store, DeadLetters: dead})
+		r.Pipeline = tools.pipeline()
 	}
 	progress := newProgress(stderr)
 	enc := json.NewEncoder(stdout)
@@ -169,15 +158,11 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 // idemHorizon is how long the idempotency bucket remembers a delivery: its
 // TTL, as bridge run set it from --idempotency-horizon.
 func idemHorizon(ctx context.Context, js jetstream.JetStream) (time.Duration, error) {
-	kv, err := js.KeyValue(ctx, idem.DefaultBucket)
-	if err != nil {
-		return 0, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	h, _, found, err := idemBucket(ctx, js)
+	if err == nil && !found {
+		err = fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, jetstream.ErrBucketNotFound)
 	}
-	st, err := kv.Status(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
-	}
-	return st.TTL(), nil
+	return h, err
 }
 
 // describeRemap is what `bridge remap` prints of one delivery: a line, and

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bridge-dev/bridge/internal/deadletter"
+	"github.com/bridge-dev/bridge/internal/idem"
+	"github.com/bridge-dev/bridge/internal/pipeline"
+	"github.com/bridge-dev/bridge/internal/publish"
+)
+
+// storeTools are what the tools that store events as bridge run does
+// share (dlq replay, remap, backfill): a publisher and a dead-letter
+// writer over bridge run's streams, and its idempotency bucket, opened
+// with the settings it has, so that a tool changes none of them and a key
+// it stores is remembered like a live one.
+type storeTools struct {
+	cfg   publish.Config
+	pub   *publish.Publisher
+	dead  *deadletter.Writer
+	store *idem.Store
+}
+
+func openStoreTools(ctx context.Context, js jetstream.JetStream, cfg publish.Config) (*storeTools, error) {
+	pub, err := publish.New(js, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	dead, err := deadletter.NewWriter(pub, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openIdemStore(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	return &storeTools{cfg: cfg, pub: pub, dead: dead, store: store}, nil
+}
+
+// pipeline is bridge run's pipeline over the tools' stores.
+func (t *storeTools) pipeline() *pipeline.Runner {
+	return pipeline.New(t.pub, pipeline.Options{Dedupe: t.store, DeadLetters: t.dead})
+}
+
+// close closes the idempotency store, flushing what it holds.
+func (t *storeTools) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = t.store.Close(ctx)
+}
+
+// idemBucket reads the settings of bridge run's idempotency bucket: its
+// horizon (TTL) and replicas; found is false when no bridge made it yet.
+func idemBucket(ctx context.Context, js jetstream.JetStream) (horizon time.Duration, replicas int, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, idem.DefaultBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("idempotency bucket %s: %w", idem.DefaultBucket, err)
+	}
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		replicas = bs.StreamInfo().Config.Replicas
+	}
+	return st.TTL(), replicas, true, nil
+}
+
+// openIdemStore opens the daemon's idempotency bucket with the horizon and
+// replicas it already has, so a tool changes none of its settings; a
+// bucket not made yet gets the defaults, as `bridge run` would give it.
+func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, error) {
+	cfg := idem.StoreConfig{Bucket: idem.DefaultBucket, Replicas: 1, Horizon: idem.DefaultHorizon}
+	horizon, replicas, _, err := idemBucket(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	if horizon > 0 {
+		cfg.Horizon = horizon
+	}
+	if replicas > 0 {
+		cfg.Replicas = replicas
+	}
+	// A one-off tool gains nothing from watching every key of the bucket.
+	cfg.CacheKeys = 0
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return idem.OpenStore(ctx, js, cfg)
+}
