@@ -110,6 +110,8 @@ func (f *backfillFlags) parse(args []string) int {
 		return f.help.usageError(f.stderr, "unexpected argument %q", pos[1])
 	case f.since <= 0:
 		return f.help.usageError(f.stderr, "--since is required (72h, 7d: how far back to ask)")
+	case !f.until.t.IsZero() && !f.until.t.After(time.Now().Add(-f.since)):
+		return f.help.usageError(f.stderr, "--until %s is not after --since %s ago: the window is empty", f.until.t.UTC().Format(time.RFC3339), f.since)
 	case f.maxPages < 1 || f.maxPageSize < 1 || f.timeout <= 0:
 		return f.help.usageError(f.stderr, "--max-pages, --max-page-bytes and --timeout must be positive")
 	}
@@ -140,24 +142,12 @@ func (f *backfillFlags) parse(args []string) int {
 // bridge run does, with its own secrets from the environment (the other
 // providers' files need not have theirs set).
 func (f *backfillFlags) mapping() (*transform.Mapping, error) {
-	set, err := transform.Load(f.mappings, transform.Options{SchemasDir: f.schemas, PlaceholderSecrets: true})
+	m, err := providerMapping(f.mappings, f.schemas, f.provider)
 	if err != nil {
 		return nil, err
 	}
-	found, ok := set.Mapping(f.provider)
-	if !ok {
-		return nil, fmt.Errorf("no mapping file for provider %q (have %s)", f.provider, strings.Join(set.Providers(), ", "))
-	}
-	if found.Backfill() == nil {
-		return nil, fmt.Errorf("%s has no backfill: block: the list API to read (see docs/backfill.md)", found.File)
-	}
-	data, err := os.ReadFile(found.File)
-	if err != nil {
-		return nil, err
-	}
-	m, ds := transform.Parse(found.File, data, transform.Options{SchemasDir: f.schemas})
-	if len(ds) > 0 {
-		return nil, &transform.LoadError{Diagnostics: ds}
+	if m.Backfill() == nil {
+		return nil, fmt.Errorf("%s has no backfill: block: the list API to read (see docs/backfill.md)", m.File)
 	}
 	return m, nil
 }
@@ -168,8 +158,11 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	if code := f.parse(args); code >= 0 {
 		return code
 	}
+	// The values of the API credentials, kept out of what is printed: a
+	// list API may echo them in an error body.
+	var secrets []string
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "bridge backfill: %v\n", err)
+		fmt.Fprintf(stderr, "bridge backfill: %v\n", redact(err.Error(), secrets))
 		return 1
 	}
 	m, err := f.mapping()
@@ -186,6 +179,11 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	// said before anything else is done.
 	if err := m.Backfill().Authorize(http.Header{}, os.LookupEnv); err != nil {
 		return fail(err)
+	}
+	for _, ref := range m.Backfill().SecretRefs() {
+		if v, ok := os.LookupEnv(ref.Env); ok && v != "" {
+			secrets = append(secrets, v)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -262,9 +260,11 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		out := map[string]any{"report": rep, "summary": rep.Summary(), "items": listed}
 		if err != nil {
-			out["error"] = err.Error()
+			out["error"] = redact(err.Error(), secrets)
 		}
 		_ = enc.Encode(out)
+	} else if err != nil {
+		fmt.Fprintln(stdout, "stopped before the end: "+rep.Summary())
 	} else {
 		fmt.Fprintln(stdout, rep.Summary())
 	}
@@ -272,6 +272,14 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// redact replaces each secret value in s.
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, "[redacted]")
+	}
+	return s
 }
 
 // describeItem is one line of a dry run (every item) or of a run (each

@@ -249,6 +249,7 @@ func TestBackfillRefusals(t *testing.T) {
 		{"no --since", []string{"stripe"}, 2, "--since is required"},
 		{"two providers", []string{"stripe", "github", "--since", "1h"}, 2, `unexpected argument "github"`},
 		{"a bad --until", []string{"stripe", "--since", "1h", "--until", "yesterday"}, 2, `"yesterday" is neither an RFC 3339 time nor a duration`},
+		{"an empty window", []string{"stripe", "--since", "1h", "--until", "2h"}, 2, "is not after --since 1h0m0s ago: the window is empty"},
 		{"http beyond loopback", []string{"stripe", "--since", "1h", "--url", "http://api.stripe.com/v1/events"}, 2, "http is allowed only to a loopback host"},
 		{"an unknown provider", []string{"paypal", "--since", "1h"}, 1, `no mapping file for provider "paypal" (have github, guardia, mercadopago, pix, shopify, slack, stripe)`},
 		{"a file without a block", []string{"github", "--since", "1h"}, 1, "github.yaml has no backfill: block"},

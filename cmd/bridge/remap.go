@@ -32,7 +32,8 @@ is not touched. --dry-run prints, per delivery, new / unchanged / would change
 event the mappings now build differently, the corrected event under a new
 deterministic key, with the extension supersedes = the old event's id.
 The last line is "stored N, duplicates M, dead letters K" (deliveries).
-The mappings are loaded as bridge run loads them (secrets from the environment).
+The provider's mapping file is loaded as bridge run loads it (its secrets
+from the environment; the other providers' files need not have theirs).
 ` + natsSettingsText}
 
 // remapFlags are bridge remap's flags.
@@ -93,10 +94,12 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	set, code := f.load(false, stderr)
-	if set == nil {
-		return code
+	m, err := providerMapping(f.mappings, f.schemas, f.filter.Provider)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge remap: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nbridge remap: "))
+		return 1
 	}
+	set := oneMapping{m}
 	nc, js, err := f.nats.connect()
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge remap: %v\n", err)

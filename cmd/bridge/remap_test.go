@@ -375,10 +375,31 @@ func TestRemapBeyondHorizon(t *testing.T) {
 	writeMapping(t, dir, remapShop)
 	code, out, errOut := runTool(t, "", "remap", "--provider", "shop", "--mappings", dir, "--nats-url", srv.URL())
 	if code != 0 || !strings.Contains(out, "#1 webhook") || !strings.Contains(out, "-> beyond horizon: received") ||
-		!strings.HasSuffix(out, "stored 1, duplicates 0, dead letters 0\n") {
+		!strings.HasSuffix(out, "stored 1, duplicates 0, dead letters 0, beyond the idempotency horizon (not remapped) 1\n") {
 		t.Fatalf("remap: exit %d\n%s%s", code, out, errOut)
 	}
 	if got := natstest.StreamInfoState(t, js, publish.DefaultStream).Msgs; got != 1 {
 		t.Errorf("%d events stored, want the recent delivery's", got)
+	}
+}
+
+// TestRemapLoadsOnlyItsProvider: remap needs the secrets of the provider it
+// remaps only (another file's unset secret is no error), and a provider no
+// file maps is an error that names the known ones, before NATS is asked.
+func TestRemapLoadsOnlyItsProvider(t *testing.T) {
+	dir := t.TempDir()
+	writeMapping(t, dir, remapShop)
+	other := "provider: other\nmodule: m\nwebhook: {signature: {scheme: stripe, secret: '${TEST_REMAP_UNSET_SECRET}'}}\nrules:\n" +
+		"  - {name: a, when: 'true', entity_type: a, event_name: b, entity_id: payload.id, source: '\"https://x.example\"'}\n"
+	if err := os.WriteFile(filepath.Join(dir, "other.yaml"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runTool(t, "", "remap", "--provider", "Shop", "--mappings", dir, "--nats-url", "nats://127.0.0.1:1")
+	if code != 1 || !strings.Contains(errOut, `bridge remap: no mapping file for provider "Shop" (have other, shop)`) {
+		t.Errorf("unknown provider: exit %d, %s", code, errOut)
+	}
+	code, _, errOut = runTool(t, "", "remap", "--provider", "shop", "--mappings", dir, "--nats-url", "nats://127.0.0.1:1")
+	if code != 1 || strings.Contains(errOut, "TEST_REMAP_UNSET_SECRET") || !strings.Contains(errOut, "bridge remap:") {
+		t.Errorf("another provider's unset secret: exit %d, %s (want only the NATS error)", code, errOut)
 	}
 }

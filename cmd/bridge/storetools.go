@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,6 +14,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/idem"
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
+	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // storeTools are what the tools that store events as bridge run does
@@ -96,4 +99,36 @@ func openIdemStore(ctx context.Context, js jetstream.JetStream) (*idem.Store, er
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return idem.OpenStore(ctx, js, cfg)
+}
+
+// providerMapping loads provider's mapping file as bridge run does, with
+// its own secrets from the environment, after finding it among the files
+// of dir loaded with placeholder secrets: a tool run for one provider
+// needs that provider's secrets only (hmac() in a rule must give the live
+// values), not every other provider's.
+func providerMapping(dir, schemas, provider string) (*transform.Mapping, error) {
+	set, err := transform.Load(dir, transform.Options{SchemasDir: schemas, PlaceholderSecrets: true})
+	if err != nil {
+		return nil, err
+	}
+	found, ok := set.Mapping(provider)
+	if !ok {
+		return nil, fmt.Errorf("no mapping file for provider %q (have %s)", provider, strings.Join(set.Providers(), ", "))
+	}
+	data, err := os.ReadFile(found.File)
+	if err != nil {
+		return nil, err
+	}
+	m, ds := transform.Parse(found.File, data, transform.Options{SchemasDir: schemas})
+	if len(ds) > 0 {
+		return nil, &transform.LoadError{Diagnostics: ds}
+	}
+	return m, nil
+}
+
+// oneMapping is a set of one provider's mapping file.
+type oneMapping struct{ m *transform.Mapping }
+
+func (o oneMapping) Mapping(provider string) (*transform.Mapping, bool) {
+	return o.m, provider == o.m.Provider
 }

@@ -213,6 +213,9 @@ func TestBackfillFailures(t *testing.T) {
 		}, "HTTP 502", nil, 3},
 		{"http beyond loopback", func(r *rig, o *backfill.Options) { o.URL = "http://api.stripe.example/v1/events" },
 			"http is allowed only to a loopback host", backfill.ErrInvalidOption, 0},
+		{"an error body that echoes the key", func(r *rig, o *backfill.Options) {
+			r.api.Fail(backfilltest.Fault{Status: 400, Body: `{"error":{"message":"the key ` + apiKey + ` cannot list events"}}`})
+		}, "the key [redacted] cannot list events", nil, 1},
 		{"since after until", func(r *rig, o *backfill.Options) { o.Until = since.Add(-time.Hour) }, "is not before until", backfill.ErrInvalidOption, 0},
 	}
 	for _, tc := range tests {

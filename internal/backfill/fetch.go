@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -111,10 +112,10 @@ func (f *fetcher) once(ctx context.Context, u string) (page any, wait time.Durat
 		return nil, 0, fmt.Errorf("reading the answer: %w", err)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		return nil, retryAfter(resp.Header.Get("Retry-After"), time.Now()), &HTTPError{Status: resp.StatusCode, Body: snippet(body)}
+		return nil, retryAfter(resp.Header.Get("Retry-After"), time.Now()), &HTTPError{Status: resp.StatusCode, Body: f.redact(snippet(body))}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, -1, &HTTPError{Status: resp.StatusCode, Body: snippet(body)}
+		return nil, -1, &HTTPError{Status: resp.StatusCode, Body: f.redact(snippet(body))}
 	}
 	if int64(len(body)) > f.o.MaxPageBytes {
 		return nil, -1, fmt.Errorf("the page is larger than %d bytes (--max-page-bytes)", f.o.MaxPageBytes)
@@ -124,6 +125,36 @@ func (f *fetcher) once(ctx context.Context, u string) (page any, wait time.Durat
 		return nil, -1, fmt.Errorf("the page is not JSON: %w", err)
 	}
 	return page, -1, nil
+}
+
+// redact replaces in s what the request's credentials hold (the header
+// values, a bearer token, a basic password): a list API may echo the key
+// it refused in its error body, which the operator is then shown.
+func (f *fetcher) redact(s string) string {
+	for name, values := range f.header {
+		if strings.EqualFold(name, "Accept") {
+			continue
+		}
+		for _, v := range values {
+			parts := []string{v}
+			if scheme, cred, ok := strings.Cut(v, " "); ok {
+				parts = append(parts, cred)
+				if strings.EqualFold(scheme, "Basic") {
+					if b, err := base64.StdEncoding.DecodeString(cred); err == nil {
+						if _, pass, ok := strings.Cut(string(b), ":"); ok {
+							parts = append(parts, pass)
+						}
+					}
+				}
+			}
+			for _, p := range parts {
+				if len(p) >= 4 {
+					s = strings.ReplaceAll(s, p, "[redacted]")
+				}
+			}
+		}
+	}
+	return s
 }
 
 // retryAfter reads a Retry-After value, seconds or an HTTP date; 0 when

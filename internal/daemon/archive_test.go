@@ -162,7 +162,7 @@ func TestArchiveDownDeliveriesAnswered(t *testing.T) {
 	})
 }
 
-// TestArchiveOff: with --archive false nothing is kept and no RAW stream
+// TestArchiveOff: with --archive=false nothing is kept and no RAW stream
 // is made.
 func TestArchiveOff(t *testing.T) {
 	b := shopBridge(t, shopOpen, func(c *config.Config) { c.Archive.Enabled = false })

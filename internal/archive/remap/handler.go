@@ -78,7 +78,7 @@ func (h *Handler) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.cfg.Enabled {
 		problem.Respond(w, r, "archive-off", problem.Problem{Status: http.StatusConflict, Title: "Archive off",
-			Detail: "the raw archive is off (--archive false): there is nothing to remap"}, 0)
+			Detail: "the raw archive is off (--archive=false): there is nothing to remap"}, 0)
 		return
 	}
 	var req request

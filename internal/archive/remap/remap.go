@@ -141,6 +141,16 @@ func (r Report) Summary() string {
 	stored := r.Counts[Stored] + r.Counts[Reissued] + r.Counts[New] + r.Counts[WouldChange]*boolInt(r.Reissue)
 	dups := r.Counts[Duplicate] + r.Counts[Unchanged] + r.Counts[WouldChange]*boolInt(!r.Reissue)
 	s := fmt.Sprintf("stored %d, duplicates %d, dead letters %d", stored, dups, r.Counts[DeadLetter])
+	// What was read but not remapped is said too, so that a zero summary
+	// never hides it.
+	for _, o := range []struct {
+		outcome Outcome
+		say     string
+	}{{Dropped, "dropped"}, {BeyondHorizon, "beyond the idempotency horizon (not remapped)"}, {NoMapping, "no mapping"}, {NotReplayable, "not replayable"}} {
+		if n := r.Counts[o.outcome]; n > 0 {
+			s += fmt.Sprintf(", %s %d", o.say, n)
+		}
+	}
 	if r.DryRun {
 		s = "dry run: would have " + s
 	}
