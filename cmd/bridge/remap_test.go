@@ -403,3 +403,42 @@ func TestRemapLoadsOnlyItsProvider(t *testing.T) {
 		t.Errorf("another provider's unset secret: exit %d, %s (want only the NATS error)", code, errOut)
 	}
 }
+
+// TestRemapResolvesOnlyItsDeliverysDeadLetters: one body that came as two
+// deliveries (two keys: the key reads a header), both dead-lettered; a
+// remap of the second only deletes the second's dead letter, never the
+// first's (the attack of 2026-12-06 lost a Shopify delivery that way).
+func TestRemapResolvesOnlyItsDeliverysDeadLetters(t *testing.T) {
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv.URL())
+	dir := t.TempDir()
+	keyed := strings.Replace(remapShop, "idempotency_key: payload.id", `idempotency_key: 'payload.id + ":" + headers["X-Topic"]'`, 1)
+	writeMapping(t, dir, keyed)
+	base, _ := remapBridge(t, srv, dir)
+	body := `{"id":"evt_1","kind":"refunded","order":"ord_1","total":5}`
+	for _, topic := range []string{"first", "second"} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/shop", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Topic", topic)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 202 {
+			t.Fatalf("%s: %d", topic, resp.StatusCode)
+		}
+	}
+	waitArchived(t, js, 2)
+	if got := natstest.StreamInfoState(t, js, publish.DefaultDLQStream).Msgs; got != 2 {
+		t.Fatalf("%d dead letters, want 2", got)
+	}
+	writeMapping(t, dir, keyed+refundRule)
+	code, out, errOut := runTool(t, "", "remap", "--provider", "shop", "--from-seq", "2", "--mappings", dir, "--nats-url", srv.URL())
+	if code != 0 || !strings.Contains(out, "resolved dead letters: 1 (deleted)") || !strings.HasPrefix(out, "#2 ") {
+		t.Fatalf("remap: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := natstest.StreamInfoState(t, js, publish.DefaultDLQStream).Msgs; got != 1 {
+		t.Fatalf("%d dead letters left, want the first delivery's", got)
+	}
+}

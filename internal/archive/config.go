@@ -11,10 +11,14 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultStream      = "RAW"
-	DefaultPrefix      = "raw"
-	DefaultMaxAge      = 7 * 24 * time.Hour
-	DefaultMaxBytes    = -1 // no cap
+	DefaultStream = "RAW"
+	DefaultPrefix = "raw"
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// DefaultMaxBytes caps RAW at 1 GiB: without a cap of its own, the
+	// archive could fill the server's store (its discard-old applies to
+	// its own cap only), and then EVENTS could store nothing: every
+	// delivery 503 (attack of 2026-12-06).
+	DefaultMaxBytes    = 1 << 30
 	DefaultWindow      = 4096
 	DefaultWindowBytes = 64 << 20
 	// duplicateWindow is how long the stream remembers a record's

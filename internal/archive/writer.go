@@ -60,7 +60,7 @@ type Writer struct {
 	cfg      Config
 	log      *slog.Logger
 	queue    chan Record
-	bytes    atomic.Int64 // body bytes queued
+	bytes    atomic.Int64 // body bytes queued or published and not yet acknowledged
 	stopMu   sync.Mutex
 	stop     chan struct{}
 	done     chan struct{}
@@ -92,11 +92,13 @@ func NewWriter(nc *nats.Conn, cfg Config, log *slog.Logger) (*Writer, error) {
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(cfg.Window),
 		jetstream.WithPublishAsyncTimeout(ackTimeout),
-		jetstream.WithPublishAsyncAckHandler(func(jetstream.JetStream, *nats.Msg, *jetstream.PubAck) {
+		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
+			w.bytes.Add(-int64(len(m.Data)))
 			w.written.Add(1)
 			w.pending.Add(-1)
 		}),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			w.bytes.Add(-int64(len(m.Data)))
 			w.fail(m.Subject, err)
 		}))
 	if err != nil {
@@ -194,9 +196,13 @@ func (w *Writer) fill(batch []Record) []Record {
 // syncs every write syncs it once), a record alone, or those of a batch
 // the stream refused, with an asynchronous publish each.
 func (w *Writer) send(batch []Record) {
+	// The bodies stay counted in the window until their acknowledgement
+	// (or failure): a slow or absent RAW must not let memory grow past
+	// WindowBytes (attack of 2026-12-06: 64 MiB held with a 4 MiB window).
 	msgs := make([]*nats.Msg, len(batch))
+	var size int64
 	for i, r := range batch {
-		w.bytes.Add(-int64(len(r.Body)))
+		size += int64(len(r.Body))
 		msgs[i] = Encode(w.cfg.Prefix, r)
 	}
 	if len(msgs) == 1 || w.noAtomic.Load() {
@@ -207,6 +213,7 @@ func (w *Writer) send(batch []Record) {
 	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
+		w.bytes.Add(-size)
 		w.batched.Add(uint64(len(msgs)))
 		w.written.Add(uint64(len(msgs)))
 		w.pending.Add(-int64(len(msgs)))
@@ -218,6 +225,7 @@ func (w *Writer) send(batch []Record) {
 		}
 		w.publishEach(msgs)
 	default:
+		w.bytes.Add(-size)
 		for _, m := range msgs {
 			w.fail(m.Subject, err)
 		}
@@ -227,6 +235,7 @@ func (w *Writer) send(batch []Record) {
 func (w *Writer) publishEach(msgs []*nats.Msg) {
 	for _, m := range msgs {
 		if _, err := w.js.PublishMsgAsync(m); err != nil {
+			w.bytes.Add(-int64(len(m.Data)))
 			w.fail(m.Subject, err)
 		}
 	}

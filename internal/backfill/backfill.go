@@ -70,6 +70,12 @@ func (o Options) withDefaults() Options {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: DefaultTimeout}
 	}
+	// The requests carry the API key: a redirect is followed only to the
+	// same scheme, host and port (Go would copy a custom credential header
+	// to any host, and any header to an http:// downgrade).
+	c := *o.Client
+	c.CheckRedirect = sameOrigin
+	o.Client = &c
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
@@ -98,6 +104,22 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// ErrRedirect is the error of a list API that redirects elsewhere.
+var ErrRedirect = errors.New("redirect to another origin refused: the request carries the API key")
+
+// sameOrigin lets a redirect through only to the first request's scheme,
+// host and port, at most 10 times.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return fmt.Errorf("%w (%s://%s)", ErrRedirect, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // validate checks o (with its defaults) and returns every problem.

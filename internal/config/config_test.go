@@ -27,7 +27,7 @@ func TestDefault(t *testing.T) {
 		EmbeddedNATS:   natsembed.Config{Listen: "127.0.0.1:4222", StoreDir: "./data", Name: "bridge-embedded", Sync: 0},
 		Streams:        streams,
 		Idempotency:    idem.StoreConfig{Bucket: "bridge_idem", Replicas: 1, Horizon: 72 * time.Hour, CacheKeys: 1 << 20},
-		Archive:        archive.Config{Enabled: true, Stream: "RAW", Prefix: "raw", MaxAge: 7 * 24 * time.Hour, MaxBytes: -1, Window: 4096, WindowBytes: 64 << 20},
+		Archive:        archive.Config{Enabled: true, Stream: "RAW", Prefix: "raw", MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, Window: 4096, WindowBytes: 64 << 20},
 		MaxInFlight:    1024,
 		IngestConsumer: "bridge", IngestBatch: 64, IngestWorkers: 8, IngestMaxDeliver: 10, IngestAckWait: 30 * time.Second, EventsAuth: "none",
 		BodyLimit:        1 << 20,

@@ -208,7 +208,14 @@ func (l *loader) authRef(n *yaml.Node, what string, literalOK bool) (authValue, 
 func CheckBackfillURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+		return errors.New("the url is not an absolute http(s) URL")
+	}
+	if u.User != nil {
+		// A key written in the URL would sit in the file (or the shell's
+		// history) and be printed with it: credentials go in auth.
+		bare := *u
+		bare.User = nil
+		return fmt.Errorf("%q holds a user or password (not shown): give credentials in auth, from the environment", bare.String())
 	}
 	switch u.Scheme {
 	case "https":

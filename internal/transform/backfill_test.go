@@ -23,6 +23,8 @@ func TestBackfillBlockDiagnostics(t *testing.T) {
 		{"no url, no items", "backfill: {}",
 			[]string{`f.yaml:11:11: backfill.url is required: the provider's list API, e.g. https://api.stripe.com/v1/events`,
 				`f.yaml:11:11: backfill.items is required: the expression over page that gives the page's list of items, e.g. page.data`}},
+		{"a key in the url", "backfill: {url: 'https://sk_live_INFILE:@api.example.com/v1', items: page.data}",
+			[]string{`f.yaml:11:17: backfill.url: "https://api.example.com/v1" holds a user or password (not shown): give credentials in auth, from the environment`}},
 		{"http beyond loopback", "backfill: {url: 'http://api.example.com/v1', items: page.data}",
 			[]string{`f.yaml:11:17: backfill.url: "http://api.example.com/v1": http is allowed only to a loopback host; the request carries the provider's API key, use https`}},
 		{"not a URL", "backfill: {url: 'ftp://x/y', items: page.data}",

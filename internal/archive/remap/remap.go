@@ -262,10 +262,12 @@ func (r *Remapper) check(o Options) error {
 	return errors.Join(append(errs, o.Filter.Validate())...)
 }
 
-// deadLetterRef is a dead letter of the provider, by its body's hash.
+// deadLetterRef is a dead letter of the provider, by its body's hash,
+// with the delivery key it was stored under.
 type deadLetterRef struct {
 	seq    uint64
 	reason deadletter.Reason
+	key    string
 }
 
 // deadLetters indexes the provider's dead letters by the SHA-256 of their
@@ -277,7 +279,7 @@ func (r *Remapper) deadLetters(ctx context.Context, o Options) (map[[32]byte][]d
 	}
 	err := r.DeadLetters.Each(ctx, deadletter.Filter{Provider: o.Filter.Provider}, func(l deadletter.Letter) error {
 		h := sha256.Sum256(l.Body)
-		out[h] = append(out[h], deadLetterRef{l.Seq, l.Reason})
+		out[h] = append(out[h], deadLetterRef{l.Seq, l.Reason, l.DeliveryKey()})
 		return nil
 	})
 	if err != nil {
@@ -323,6 +325,12 @@ func (r *Remapper) one(ctx context.Context, rec archive.Record, o Options, dead 
 	if res.Outcome == Stored || res.Outcome == Duplicate || res.Outcome == Reissued || res.Outcome == Dropped ||
 		res.Outcome == New || res.Outcome == Unchanged || res.Outcome == WouldChange {
 		for _, d := range dead[sha256.Sum256(rec.Body)] {
+			// Only this delivery's: the same body may have come as another
+			// delivery (a Shopify body under another topic), whose dead
+			// letter this remap does not resolve (attack of 2026-12-06).
+			if rec.Key == "" || d.key != rec.Key {
+				continue
+			}
 			if !o.DryRun {
 				if err := r.DeadLetters.Delete(ctx, d.seq); err != nil {
 					res.Error = fmt.Sprintf("stored, but dead letter %d is not deleted (a rerun will): %v", d.seq, err)
