@@ -73,6 +73,12 @@ func missingHint(p *program, e any) string {
 	default:
 		return ""
 	}
+	return pathHint(path, cur)
+}
+
+// pathHint is missingHint's message for path into the payload cur: which
+// key it missed, or "" when every key is there.
+func pathHint(path []string, cur any) string {
 	at := "payload"
 	for _, key := range path {
 		m, ok := cur.(map[string]any)
@@ -89,6 +95,70 @@ func missingHint(p *program, e any) string {
 		cur, at = next, at+"."+key
 	}
 	return ""
+}
+
+// nilHintIn is ": <hint>" for an evaluation of the program p that failed
+// on a nil (`string + <nil>`, `argument is nil`): the first path into the
+// payload that p reads and the payload (decoded whole) lacks, or "".
+func nilHintIn(p *program, in Input) string {
+	if p == nil {
+		return ""
+	}
+	full := in.Payload
+	if len(in.Body) > 0 && in.Ingest != IngestEvents {
+		if v, err := jsonx.Decode(in.Body); err == nil {
+			full = v
+		}
+	}
+	var hint string
+	root := p.prog.Node()
+	ast.Find(root, func(n ast.Node) bool {
+		if hint != "" {
+			return false
+		}
+		path, id, _ := constChain(n)
+		if id != nil {
+			hint = pathHint(path, full)
+		}
+		return false
+	})
+	if hint == "" {
+		return ""
+	}
+	return ": " + hint
+}
+
+// fieldProgram is the program of the rule's field as a Failure names it
+// (entity_id, time, source, idempotency_key, data.a.b), or nil.
+func (r *Rule) fieldProgram(m *Mapping, field string) *program {
+	switch field {
+	case "entity_id":
+		return r.entityID
+	case "time":
+		return r.time
+	case "source":
+		return r.source
+	case "each":
+		return r.each
+	case "idempotency_key":
+		if r.idemKey != nil {
+			return r.idemKey
+		}
+		return m.idemKey
+	}
+	rest, ok := strings.CutPrefix(field, "data.")
+	if !ok || r.data == nil {
+		return nil
+	}
+	n := r.data
+	for _, key := range strings.Split(rest, ".") {
+		i := slices.Index(n.keys, key)
+		if !n.isMap || i < 0 {
+			return nil
+		}
+		n = n.vals[i]
+	}
+	return n.leaf
 }
 
 // keysHint is " (did you mean "k"? it has: a, b, ...)" for the keys of m.

@@ -165,11 +165,18 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 		}
 		key, err := m.deliveryKey(r, in, e)
 		if err != nil {
+			if strings.Contains(err.Error(), "nil") {
+				err = fmt.Errorf("%w%s", err, nilHintIn(r.fieldProgram(m, "idempotency_key"), in))
+			}
 			return Result{Key: m.fallbackKey(in, e), Rule: r, Failure: &Failure{deadletter.ReasonEvalError, "idempotency_key", err}}
 		}
 		events, f := r.build(m.Provider, key, e, in.ReceivedAt, traceContext{in.TraceParent, in.TraceState})
-		if f != nil && (errors.Is(f.Err, errMissing) || strings.Contains(f.Err.Error(), "cannot fetch ")) {
+		switch {
+		case f != nil && (errors.Is(f.Err, errMissing) || strings.Contains(f.Err.Error(), "cannot fetch ")):
 			f.Err = fmt.Errorf("%w%s", f.Err, missingHintIn(r, f.Field, in))
+		case f != nil && f.Reason == deadletter.ReasonEvalError && strings.Contains(f.Err.Error(), "nil"):
+			// string + <nil>, argument is nil: name the path the payload lacks.
+			f.Err = fmt.Errorf("%w%s", f.Err, nilHintIn(r.fieldProgram(m, f.Field), in))
 		}
 		return Result{Key: key, Rule: r, Events: events, Failure: f}
 	}
