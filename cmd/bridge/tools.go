@@ -135,9 +135,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 // checkWarnings leaves out the warnings that do not apply to the bridge
 // run will start: with BRIDGE_TLS_CLIENT_CA set the listener requires
-// client certificates, and scheme none is what that listener is for.
+// client certificates, and scheme none is what that listener is for. A
+// CA file that is not there silences nothing: bridge run would not start
+// with it.
 func checkWarnings(ws []*transform.Warning) []*transform.Warning {
-	if v, _ := os.LookupEnv("BRIDGE_TLS_CLIENT_CA"); v == "" {
+	v, _ := os.LookupEnv("BRIDGE_TLS_CLIENT_CA")
+	if v == "" {
+		return ws
+	}
+	if fi, err := os.Stat(v); err != nil || fi.IsDir() {
 		return ws
 	}
 	out := ws[:0:0]

@@ -153,8 +153,19 @@ func TestCheckWarnings(t *testing.T) {
 		t.Errorf("check printed the secret's value:\n%s", out)
 	}
 
+	// A CA file that is not there silences nothing (bridge run would not
+	// start with it).
+	t.Setenv("BRIDGE_TLS_CLIENT_CA", filepath.Join(t.TempDir(), "nonexistent.pem"))
+	if code, out, _ = runTool(t, "", "check", "--mappings", dir); !strings.Contains(out, "[none-unverified]") {
+		t.Errorf("with a BRIDGE_TLS_CLIENT_CA that is not there: exit %d\n%s", code, out)
+	}
+
 	// A listener that requires client certificates: none is what it is for.
-	t.Setenv("BRIDGE_TLS_CLIENT_CA", "/etc/bridge/clients.pem")
+	ca := filepath.Join(t.TempDir(), "clients.pem")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BRIDGE_TLS_CLIENT_CA", ca)
 	code, out, _ = runTool(t, "", "check", "--mappings", dir)
 	if code != 0 || strings.Contains(out, "[none-unverified]") || !strings.Contains(out, "[none-with-secret]") || !strings.Contains(out, ", 2 warning(s)") {
 		t.Errorf("with BRIDGE_TLS_CLIENT_CA: exit %d\n%s", code, out)
