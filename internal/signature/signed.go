@@ -371,3 +371,17 @@ func exprNode(n *yaml.Node, line, col int) *yaml.Node {
 	}
 	return at
 }
+
+// SignsQuery reports whether v's signature covers the request's query:
+// square and twilio sign the URL, mercadopago its data.id, and hmac when
+// its signed expression reads query or url. Under any other scheme the
+// query is whatever the sender (or a replayer) chose.
+func SignsQuery(v Verifier) bool {
+	switch v := v.(type) {
+	case *square, *twilio, *mercadoPago:
+		return true
+	case *hmacScheme:
+		return v.signed != nil && v.signed.vars&(varQuery|varURL) != 0
+	}
+	return false
+}

@@ -173,6 +173,9 @@ func (l *loader) compile(n *yaml.Node, rule, field string, e any, want resultKin
 		return nil
 	}
 	p := &program{prog: prog, field: field, src: src, line: n.Line, col: n.Column}
+	if readsQuery(prog.Node()) {
+		l.queryReads = append(l.queryReads, contextRead{rule: rule, field: field, node: n})
+	}
 	l.compiled = append(l.compiled, p)
 	return p
 }

@@ -169,6 +169,12 @@ func ParseWithWarnings(path string, data []byte, opts Options) (*Mapping, []*Dia
 		return nil, l.diags, nil
 	}
 	m := l.mappingFile(doc.Content[0])
+	if m != nil && m.accepts[IngestWebhook] && !l.querySigned {
+		for _, q := range l.queryReads {
+			l.warnings = append(l.warnings, &Warning{File: l.file, Line: q.node.Line, Column: q.node.Column, Rule: q.rule, Slug: WarnQueryUnsigned,
+				Msg: q.field + " reads query, which this file's signature scheme does not sign: whoever replays a captured delivery chooses it; read the signed body or headers, or sign the query (an hmac signed expression, docs/signatures.md)"})
+		}
+	}
 	for _, p := range l.diags {
 		p.Msg = strings.Replace(p.Msg, "type transform.Envelope has no field auth", errEnvelopeAuth, 1)
 	}
@@ -210,6 +216,10 @@ type loader struct {
 	// contextReads are the expressions that read an envelope's metadata or
 	// identity (events protocol), by rule ("" for a let).
 	contextReads []contextRead
+	// queryReads are the expressions that read query (a webhook's URL
+	// parameters), warned when the file's scheme does not sign them.
+	queryReads  []contextRead
+	querySigned bool // the file's scheme signs the query (signature.SignsQuery)
 
 	placeholders bool
 
@@ -441,6 +451,7 @@ func (l *loader) webhook(m *Mapping, n *yaml.Node) {
 	l.adopt(ds, "")
 	l.adoptWarnings(signature.BlockWarnings(sig, m.accepts[IngestWebhook]))
 	m.Verifier = v
+	l.querySigned = v != nil && signature.SignsQuery(v)
 }
 
 func (l *loader) contentTypes(m *Mapping, n *yaml.Node) {

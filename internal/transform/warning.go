@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/expr-lang/expr/ast"
+
 	"github.com/bridge-dev/bridge/internal/signature"
 )
 
@@ -16,6 +18,7 @@ const (
 	WarnNoneWithSecret = signature.WarnNoneWithSecret // scheme none names a secret nothing reads
 	WarnNoneUnverified = signature.WarnNoneUnverified // scheme none on a file that serves webhooks
 	WarnKeyCollision   = "idempotency-key-collision"  // two rules' fixtures get one delivery key
+	WarnQueryUnsigned  = "query-unsigned"             // an expression reads query, which the scheme does not sign
 )
 
 // Warning is something in a mapping file that loads but likely does not do
@@ -76,4 +79,12 @@ func (l *loader) adoptWarnings(ws []signature.Warning) {
 	for _, w := range ws {
 		l.warnings = append(l.warnings, &Warning{File: l.file, Line: w.Line, Column: w.Column, Slug: w.Slug, Msg: w.Msg})
 	}
+}
+
+// readsQuery reports whether a compiled expression reads query.
+func readsQuery(root ast.Node) bool {
+	return ast.Find(root, func(n ast.Node) bool {
+		id, ok := n.(*ast.IdentifierNode)
+		return ok && id.Value == "query"
+	}) != nil
 }

@@ -87,3 +87,43 @@ func TestSetWarnings(t *testing.T) {
 		t.Fatalf("a set that does not load: set %v, err %v, warnings:\n%s", set, err, warningLines(ws))
 	}
 }
+
+// TestQueryUnsignedWarning: an expression that reads query under a scheme
+// that does not sign it is warned at the expression; under a scheme that
+// signs the URL, or an hmac expression that reads query, it is not (the
+// attack of 2026-12-06: a replayed delivery with ?account=EVIL).
+func TestQueryUnsignedWarning(t *testing.T) {
+	file := func(sig string) string {
+		return "provider: shop\nmodule: m\nwebhook: {signature: " + sig + "}\nidempotency_key: payload.id\nrules:\n" +
+			"  - name: seen\n    when: 'true'\n    entity_type: order\n    event_name: seen\n    entity_id: payload.id\n" +
+			"    source: '\"https://shop.example/\" + payload.id'\n    data:\n      account: query[\"account\"]\n"
+	}
+	lookup := func(string) (string, bool) { return "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true }
+	for _, tc := range []struct {
+		sig  string
+		warn bool
+	}{
+		{"{scheme: none}", true},
+		{"{scheme: stripe, secret: '${S}'}", true},
+		{"{scheme: square, secret: '${S}', url: 'https://b.example/webhooks/shop'}", false},
+		{"{scheme: hmac, secret: '${S}', header: X-Sig, signed: 'query[\"account\"] + body'}", false},
+		{"{scheme: hmac, secret: '${S}', header: X-Sig}", true},
+	} {
+		_, ds, ws := ParseWithWarnings("shop.yaml", []byte(file(tc.sig)), Options{LookupEnv: lookup})
+		if len(ds) > 0 {
+			t.Fatalf("%s: %v", tc.sig, ds)
+		}
+		var got *Warning
+		for _, w := range ws {
+			if w.Slug == WarnQueryUnsigned {
+				got = w
+			}
+		}
+		if (got != nil) != tc.warn {
+			t.Errorf("%s: warning %v, want one: %v", tc.sig, got, tc.warn)
+		}
+		if got != nil && (got.Line != 13 || got.Rule != "seen" || !strings.Contains(got.Msg, "data.account reads query")) {
+			t.Errorf("%s: %s", tc.sig, got)
+		}
+	}
+}
