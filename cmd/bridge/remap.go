@@ -199,7 +199,11 @@ func describeRemap(r remap.Result) string {
 		if id == "" {
 			id = "idempotencykey " + c.Key
 		}
-		fmt.Fprintf(&b, "    %s %s supersedes %s\n", c.Type, id, c.Supersedes)
+		fmt.Fprintf(&b, "    %s %s supersedes %s", c.Type, id, c.Supersedes)
+		if c.Duplicate {
+			b.WriteString(" (reissued before)")
+		}
+		b.WriteString("\n")
 		for _, line := range c.Diff {
 			fmt.Fprintf(&b, "      %s\n", line)
 		}

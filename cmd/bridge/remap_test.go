@@ -246,6 +246,11 @@ func TestRemapReissue(t *testing.T) {
 	if len(msgs) != 7 {
 		t.Fatalf("%d events, want the 4 originals and 3 corrections", len(msgs))
 	}
+	// A dry run afterwards says the corrections are stored already.
+	code, out, errOut = runTool(t, "", "remap", "--provider", "shop", "--mappings", dir, "--nats-url", srv.URL(), "--dry-run")
+	if code != 0 || strings.Count(out, "(reissued before)") != 3 {
+		t.Errorf("dry run after the reissue: exit %d\n%s%s", code, out, errOut)
+	}
 	superseded := map[string]bool{}
 	for _, m := range msgs[4:] {
 		var ev map[string]any

@@ -404,6 +404,22 @@ func (r *Remapper) dry(ctx context.Context, m *transform.Mapping, in transform.I
 	if len(changes) > 0 {
 		res.Outcome = WouldChange
 	}
+	// A correction an earlier --reissue stored is said so: its key is
+	// remembered like any stored event's.
+	for i := range res.Changes {
+		c := &res.Changes[i]
+		k, err := uuid.Parse(c.Key)
+		if err != nil {
+			continue
+		}
+		rec, found, err := r.Dedupe.Lookup(ctx, k)
+		if err != nil {
+			return err
+		}
+		if found && len(rec.Events) > 0 {
+			c.ID, c.Duplicate = rec.Events[0].ID, true
+		}
+	}
 	return nil
 }
 
