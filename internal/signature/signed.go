@@ -328,7 +328,7 @@ func (v *hmacScheme) verifySigned(u *url.URL, h http.Header, body []byte, now ti
 			return nil
 		}
 	}
-	return &Error{ReasonMismatch, v.header, "no signature matches the signed expression's content"}
+	return &Error{ReasonMismatch, v.header, fmt.Sprintf("no signature matches the signed expression's content (%d bytes: compare with what the provider signs, byte for byte; a trailing newline counts)", len(content))}
 }
 
 // parseSigParts reads a signature header of comma-separated k=v parts
