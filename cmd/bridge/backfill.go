@@ -193,16 +193,8 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 	}
 	defer nc.Close()
 
-	// The streams are bridge run's: checked, never created or changed here.
-	cfg := publish.DefaultConfig()
-	cfg.ManageStreams = false
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = publish.EnsureStreams(sctx, js, cfg)
-	cancel()
+	cfg, err := checkStreams(ctx, js, f.since)
 	if err != nil {
-		return fail(fmt.Errorf("%w (bridge run creates the streams: start it once first)", err))
-	}
-	if err := checkHorizon(ctx, js, f.since); err != nil {
 		return fail(err)
 	}
 	tools, err := openStoreTools(ctx, js, cfg)
@@ -215,21 +207,7 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		h = tools.pipeline()
 	}
 
-	// Where the credentials go, before they go there: a mapping file names
-	// the URL, so its edit is as sensitive as the key.
-	target := m.Backfill().URL
-	if f.url != "" {
-		target = f.url
-	}
-	var creds []string
-	for _, ref := range m.Backfill().SecretRefs() {
-		creds = append(creds, ref.Env)
-	}
-	if len(creds) > 0 {
-		fmt.Fprintf(stderr, "bridge backfill: reading %s with %s from %s\n", target, m.Backfill().AuthHeader(), strings.Join(creds, ", "))
-	} else {
-		fmt.Fprintf(stderr, "bridge backfill: reading %s without credentials\n", target)
-	}
+	announceTarget(stderr, m, f.url)
 	var listed []backfill.Result
 	opts := backfill.Options{
 		URL: f.url, Since: time.Now().Add(-f.since), Until: f.until.t,
@@ -272,6 +250,39 @@ func runBackfill(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// checkStreams checks bridge run's streams (never created or changed
+// here) and that since stays within the idempotency horizon; it returns
+// the publishing config over them.
+func checkStreams(ctx context.Context, js jetstream.JetStream, since time.Duration) (publish.Config, error) {
+	cfg := publish.DefaultConfig()
+	cfg.ManageStreams = false
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := publish.EnsureStreams(sctx, js, cfg)
+	cancel()
+	if err != nil {
+		return cfg, fmt.Errorf("%w (bridge run creates the streams: start it once first)", err)
+	}
+	return cfg, checkHorizon(ctx, js, since)
+}
+
+// announceTarget says where the credentials go, before they go there: a
+// mapping file names the URL, so its edit is as sensitive as the key.
+func announceTarget(stderr io.Writer, m *transform.Mapping, url string) {
+	target := m.Backfill().URL
+	if url != "" {
+		target = url
+	}
+	var creds []string
+	for _, ref := range m.Backfill().SecretRefs() {
+		creds = append(creds, ref.Env)
+	}
+	if len(creds) > 0 {
+		fmt.Fprintf(stderr, "bridge backfill: reading %s with %s from %s\n", target, m.Backfill().AuthHeader(), strings.Join(creds, ", "))
+	} else {
+		fmt.Fprintf(stderr, "bridge backfill: reading %s without credentials\n", target)
+	}
 }
 
 // redact replaces each secret value in s.

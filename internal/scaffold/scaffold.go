@@ -108,46 +108,9 @@ var unsupported = map[string]string{
 // Infer proposes the mapping file of provider from the samples, signed by
 // scheme. Every problem is returned at once, each naming its sample.
 func Infer(provider, scheme string, samples []Sample) (*Scaffold, error) {
-	var errs []error
-	if !tokenRE.MatchString(provider) {
-		errs = append(errs, fmt.Errorf("provider %q: want lower case [a-z0-9_]+ (it names the file, the route /webhooks/%s and the event types)", provider, provider))
-	}
-	known := false
-	for _, s := range signature.Schemes() {
-		known = known || s == scheme
-	}
-	switch {
-	case !known:
-		errs = append(errs, fmt.Errorf("signature scheme %q: want one of %s", scheme, strings.Join(signature.Schemes(), ", ")))
-	case unsupported[scheme] != "":
-		errs = append(errs, fmt.Errorf("signature scheme %q: %s, which bridge new cannot guess; start with --signature none and write the signature block by hand (docs/signatures.md)", scheme, unsupported[scheme]))
-	}
-	if len(samples) == 0 {
-		errs = append(errs, errors.New("no samples: give at least one --from FILE"))
-	}
-	docs := make([]value, len(samples))
-	for i, s := range samples {
-		if len(s.Body) > MaxSample {
-			errs = append(errs, fmt.Errorf("%s: %d bytes: a sample may have at most %d (a delivery that large would be refused)", s.Name, len(s.Body), MaxSample))
-			continue
-		}
-		if json.Valid(s.Body) {
-			if _, err := jsonx.Decode(s.Body); err != nil {
-				// The limits the bridge applies to a delivery (depth, keys,
-				// values): a sample beyond them would fail its own fixture.
-				errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
-				continue
-			}
-		}
-		v, err := parseJSON(s.Body)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: not JSON: %w", s.Name, err))
-		case v.kind != kindObject:
-			errs = append(errs, fmt.Errorf("%s: not a JSON object: the scaffold reads a provider's event object", s.Name))
-		}
-		docs[i] = v
-	}
+	errs := checkArgs(provider, scheme, len(samples))
+	docs, serrs := parseSamples(samples)
+	errs = append(errs, serrs...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -416,6 +379,58 @@ func unique(name string, taken map[string]bool) string {
 	}
 	taken[n] = true
 	return n
+}
+
+// checkArgs checks Infer's provider, scheme and sample count.
+func checkArgs(provider, scheme string, samples int) []error {
+	var errs []error
+	if !tokenRE.MatchString(provider) {
+		errs = append(errs, fmt.Errorf("provider %q: want lower case [a-z0-9_]+ (it names the file, the route /webhooks/%s and the event types)", provider, provider))
+	}
+	known := false
+	for _, s := range signature.Schemes() {
+		known = known || s == scheme
+	}
+	switch {
+	case !known:
+		errs = append(errs, fmt.Errorf("signature scheme %q: want one of %s", scheme, strings.Join(signature.Schemes(), ", ")))
+	case unsupported[scheme] != "":
+		errs = append(errs, fmt.Errorf("signature scheme %q: %s, which bridge new cannot guess; start with --signature none and write the signature block by hand (docs/signatures.md)", scheme, unsupported[scheme]))
+	}
+	if samples == 0 {
+		errs = append(errs, errors.New("no samples: give at least one --from FILE"))
+	}
+	return errs
+}
+
+// parseSamples reads each sample as the bridge would a delivery (its size
+// and JSON limits) and as a JSON object, keys in order.
+func parseSamples(samples []Sample) ([]value, []error) {
+	var errs []error
+	docs := make([]value, len(samples))
+	for i, s := range samples {
+		if len(s.Body) > MaxSample {
+			errs = append(errs, fmt.Errorf("%s: %d bytes: a sample may have at most %d (a delivery that large would be refused)", s.Name, len(s.Body), MaxSample))
+			continue
+		}
+		if json.Valid(s.Body) {
+			if _, err := jsonx.Decode(s.Body); err != nil {
+				// The limits the bridge applies to a delivery (depth, keys,
+				// values): a sample beyond them would fail its own fixture.
+				errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+				continue
+			}
+		}
+		v, err := parseJSON(s.Body)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: not JSON: %w", s.Name, err))
+		case v.kind != kindObject:
+			errs = append(errs, fmt.Errorf("%s: not a JSON object: the scaffold reads a provider's event object", s.Name))
+		}
+		docs[i] = v
+	}
+	return docs, errs
 }
 
 // keyField is the top-level scalar field, present in every sample, that

@@ -103,20 +103,41 @@ func compileCheck(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck
 		c.bool_ = s.Bool
 		return c
 	}
-	// What this check does not implement: the schema is then never known
-	// valid (the validator runs on every event).
-	if s.RecursiveRef != nil || s.DynamicRef != nil || s.Not != nil || len(s.OneOf) > 0 || s.If != nil ||
-		s.Then != nil || s.Else != nil || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
-		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
-		s.Contains != nil || s.AdditionalItems != nil || len(s.PrefixItems) > 0 ||
-		s.ContentEncoding != nil || s.ContentMediaType != nil || s.ContentSchema != nil || s.MultipleOf != nil ||
-		len(s.Extensions) > 0 || (s.Ref != nil && s.DraftVersion < 2019) || s.DraftVersion == 4 || s.DraftVersion == 6 {
+	if beyondCheck(s) {
+		// What this check does not implement: the schema is then never
+		// known valid (the validator runs on every event).
 		c.opaque = true
 		return c
 	}
 	if s.Ref != nil {
 		c.ref = compileCheck(s.Ref, seen)
 	}
+	c.compileValues(s)
+	for _, a := range s.AllOf {
+		c.allOf = append(c.allOf, compileCheck(a, seen))
+	}
+	for _, a := range s.AnyOf {
+		c.anyOf = append(c.anyOf, compileCheck(a, seen))
+	}
+	c.compileObject(s, seen)
+	c.compileArray(s, seen)
+	c.compileScalar(s)
+	return c
+}
+
+// beyondCheck reports whether s uses a keyword the check does not
+// implement.
+func beyondCheck(s *jsonschema.Schema) bool {
+	return s.RecursiveRef != nil || s.DynamicRef != nil || s.Not != nil || len(s.OneOf) > 0 || s.If != nil ||
+		s.Then != nil || s.Else != nil || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
+		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
+		s.Contains != nil || s.AdditionalItems != nil || len(s.PrefixItems) > 0 ||
+		s.ContentEncoding != nil || s.ContentMediaType != nil || s.ContentSchema != nil || s.MultipleOf != nil ||
+		len(s.Extensions) > 0 || (s.Ref != nil && s.DraftVersion < 2019) || s.DraftVersion == 4 || s.DraftVersion == 6
+}
+
+// compileValues reads s's type, const, enum and format.
+func (c *schemaCheck) compileValues(s *jsonschema.Schema) {
 	if s.Types != nil && !s.Types.IsEmpty() {
 		for _, t := range s.Types.ToStrings() {
 			switch t {
@@ -161,12 +182,10 @@ func compileCheck(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck
 		}
 		c.format = s.Format.Validate
 	}
-	for _, a := range s.AllOf {
-		c.allOf = append(c.allOf, compileCheck(a, seen))
-	}
-	for _, a := range s.AnyOf {
-		c.anyOf = append(c.anyOf, compileCheck(a, seen))
-	}
+}
+
+// compileObject reads s's object keywords.
+func (c *schemaCheck) compileObject(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck) {
 	if s.MinProperties != nil {
 		c.minProps = *s.MinProperties
 	}
@@ -197,6 +216,10 @@ func compileCheck(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck
 	if s.PropertyNames != nil {
 		c.propNames = compileCheck(s.PropertyNames, seen)
 	}
+}
+
+// compileArray reads s's array keywords.
+func (c *schemaCheck) compileArray(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck) {
 	c.uniqueItems = s.UniqueItems
 	if s.MinItems != nil {
 		c.minItems = *s.MinItems
@@ -217,6 +240,10 @@ func compileCheck(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck
 		}
 		c.items = compileCheck(s.Items2020, seen)
 	}
+}
+
+// compileScalar reads s's string and number keywords.
+func (c *schemaCheck) compileScalar(s *jsonschema.Schema) {
 	if s.MinLength != nil {
 		c.minLen = *s.MinLength
 	}
@@ -232,7 +259,6 @@ func compileCheck(s *jsonschema.Schema, seen map[*jsonschema.Schema]*schemaCheck
 			c.bounds = append(c.bounds, newNumBound(b.r, b.below, b.eq))
 		}
 	}
-	return c
 }
 
 func cmpString(a, b string) int {
