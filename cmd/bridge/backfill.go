@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,16 +124,7 @@ func (f *backfillFlags) parse(args []string) int {
 	if err != nil {
 		return f.help.usageError(f.stderr, "%v", err)
 	}
-	// The directories not given by flag or variable come from the config
-	// file, as bridge run reads them.
-	given := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	if !given["mappings"] && os.Getenv("BRIDGE_MAPPINGS") == "" {
-		f.mappings = cfg.Mappings
-	}
-	if !given["schemas"] && os.Getenv("BRIDGE_SCHEMAS") == "" {
-		f.schemas = cfg.Schemas
-	}
+	f.dirsFromConfig(cfg)
 	return -1
 }
 

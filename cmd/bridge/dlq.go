@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -94,14 +93,7 @@ func (f *dlqFlags) parse(args []string) int {
 	if err != nil {
 		return f.help.usageError(f.stderr, "%v", err)
 	}
-	given := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	if !given["mappings"] && os.Getenv("BRIDGE_MAPPINGS") == "" {
-		f.mappings = cfg.Mappings
-	}
-	if !given["schemas"] && os.Getenv("BRIDGE_SCHEMAS") == "" {
-		f.schemas = cfg.Schemas
-	}
+	f.dirsFromConfig(cfg)
 	return -1
 }
 

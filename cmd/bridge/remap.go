@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -76,14 +75,7 @@ func (f *remapFlags) parse(args []string) (archive.Config, int) {
 	if err != nil {
 		return archive.Config{}, f.help.usageError(f.stderr, "%v", err)
 	}
-	given := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	if !given["mappings"] && os.Getenv("BRIDGE_MAPPINGS") == "" {
-		f.mappings = cfg.Mappings
-	}
-	if !given["schemas"] && os.Getenv("BRIDGE_SCHEMAS") == "" {
-		f.schemas = cfg.Schemas
-	}
+	f.dirsFromConfig(cfg)
 	return cfg.Archive, -1
 }
 

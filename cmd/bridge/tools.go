@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/config"
 	"github.com/bridge-dev/bridge/internal/fixture"
 	"github.com/bridge-dev/bridge/internal/playground"
 	"github.com/bridge-dev/bridge/internal/transform"
@@ -25,6 +26,20 @@ type toolFlags struct {
 	stdout, stderr io.Writer
 	mappings       string
 	schemas        string
+}
+
+// dirsFromConfig takes the mapping and schema directories that neither a
+// flag nor a BRIDGE_* variable gave from cfg (bridge run's config file),
+// as bridge run reads them.
+func (t *toolFlags) dirsFromConfig(cfg config.Config) {
+	given := map[string]bool{}
+	t.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if !given["mappings"] && os.Getenv("BRIDGE_MAPPINGS") == "" {
+		t.mappings = cfg.Mappings
+	}
+	if !given["schemas"] && os.Getenv("BRIDGE_SCHEMAS") == "" {
+		t.schemas = cfg.Schemas
+	}
 }
 
 func newToolFlags(h *help, stdout, stderr io.Writer) *toolFlags {
