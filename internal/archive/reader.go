@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -28,7 +29,7 @@ type Filter struct {
 // Validate reports every problem of f at once.
 func (f Filter) Validate() error {
 	var errs []error
-	if !token(f.Provider) {
+	if !deadletter.SubjectToken(f.Provider) {
 		errs = append(errs, fmt.Errorf("provider %q: want letters, digits, '-' or '_'", f.Provider))
 	}
 	if f.Since < 0 {
@@ -41,17 +42,6 @@ func (f Filter) Validate() error {
 		return fmt.Errorf("%w: %w", ErrInvalidFilter, err)
 	}
 	return nil
-}
-
-func token(s string) bool {
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-		default:
-			return false
-		}
-	}
-	return s != ""
 }
 
 // Reader walks the archive.

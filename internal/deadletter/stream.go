@@ -37,7 +37,7 @@ type Filter struct {
 func (f Filter) Validate() error {
 	var errs []error
 	for _, c := range []struct{ name, v string }{{"provider", f.Provider}, {"reason", f.Reason}} {
-		if c.v != "" && !token(c.v) {
+		if c.v != "" && !SubjectToken(c.v) {
 			errs = append(errs, fmt.Errorf("%s %q: want letters, digits, '-' or '_'", c.name, c.v))
 		}
 	}
@@ -53,8 +53,9 @@ func (f Filter) Validate() error {
 	return nil
 }
 
-// token reports whether s is a subject token as Subject writes them.
-func token(s string) bool {
+// SubjectToken reports whether s is a subject token as Subject writes them
+// (a provider, a reason): letters, digits, '-' and '_'.
+func SubjectToken(s string) bool {
 	for _, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
