@@ -117,7 +117,12 @@
   async function selectProvider(name, opts) {
     opts = opts || {};
     $('provider').value = name;
+    // A later choice wins: the answer to an earlier one (the first
+    // provider's, still on its way when the user picks another) must not
+    // replace the file shown after it.
+    const seq = state.selectSeq = (state.selectSeq || 0) + 1;
     const r = await api('api/mappings/' + encodeURIComponent(name));
+    if (seq !== state.selectSeq) return;
     if (!r.ok) { setStatus('bad', 'Cannot read the mapping of ' + name + ': ' + problemDetail(r.body)); return; }
     state.file = r.body;
     text($('mapping-file'), r.body.file);
