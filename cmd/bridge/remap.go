@@ -122,12 +122,13 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 	progress := newProgress(stderr)
 	enc := json.NewEncoder(stdout)
 	r.OnResult = func(res remap.Result) {
-		progress.add(res)
 		if f.asJSON {
 			_ = enc.Encode(res)
-			return
+		} else {
+			progress.clear() // the line about to be printed is not appended to it
+			fmt.Fprint(stdout, describeRemap(res))
 		}
-		fmt.Fprint(stdout, describeRemap(res))
+		progress.add(res)
 	}
 	rep, err := r.Remap(ctx, remap.Options{Filter: f.filter, DryRun: f.dryRun, Reissue: f.reissue})
 	progress.done()
@@ -237,6 +238,13 @@ func (p *progress) add(r remap.Result) {
 	}
 	p.lastOut = time.Now()
 	fmt.Fprintf(p.w, "\rremap: %d deliveries ...", p.n)
+}
+
+// clear erases the progress line, if one is shown.
+func (p *progress) clear() {
+	if p.w != nil && !p.lastOut.IsZero() {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
 }
 
 func (p *progress) done() {
