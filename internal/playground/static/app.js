@@ -511,7 +511,9 @@
     for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
     text($('dlq-status'), 'Reading the dead letters…');
     let r;
+    const seq = state.dlqSeq = (state.dlqSeq || 0) + 1; // a later read wins over an earlier one's late answer
     try { r = await api('api/dlq?' + q.toString()); } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+    if (seq !== state.dlqSeq) return;
     const tbody = $('dlq').tBodies[0];
     if (!r.ok) { tbody.replaceChildren(); text($('dlq-status'), 'Cannot read the dead letters: ' + problemDetail(r.body)); return; }
     state.dlq = r.body.dead_letters || [];
@@ -558,8 +560,10 @@
     let r;
     text($('stored-status'), 'Reading the events…');
     const tbody = $('stored-events').tBodies[0];
+    const seq = state.eventsSeq = (state.eventsSeq || 0) + 1; // a later read wins over an earlier one's late answer
     if (id) {
       try { r = await api('api/events/' + encodeURIComponent(id)); } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+      if (seq !== state.eventsSeq) return;
       if (!r.ok) { tbody.replaceChildren(); text($('stored-status'), 'No event: ' + problemDetail(r.body)); return; }
       r = { ok: true, body: { events: [r.body] } };
     } else {
@@ -569,6 +573,7 @@
         if (v) q.set(k, v);
       }
       try { r = await api('api/events?' + q.toString()); } catch (e) { r = { ok: false, body: { detail: e.message } }; }
+      if (seq !== state.eventsSeq) return;
       if (!r.ok) { tbody.replaceChildren(); text($('stored-status'), 'Cannot read the events: ' + problemDetail(r.body)); return; }
     }
     const list = r.body.events || [];
