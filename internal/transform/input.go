@@ -69,6 +69,9 @@ func dropped(k string, drop []string) bool {
 	return false
 }
 
+// noQuery is the query of a delivery without one, shared: read-only.
+var noQuery = map[string]string{}
+
 // QueryValues returns the first value of each query parameter: what
 // expressions see as `query` (empty when the delivery came through
 // another door than the webhook one; a missing parameter reads as "").
@@ -76,6 +79,11 @@ func dropped(k string, drop []string) bool {
 // *token*, *secret*, *signature*, ...) is not there, as such a header is
 // not in `headers`.
 func (in Input) QueryValues() map[string]string {
+	if len(in.Query) == 0 {
+		// Most deliveries have no query (every NATS and events-protocol
+		// one): no map per delivery for them. Expressions only read it.
+		return noQuery
+	}
 	out := make(map[string]string, len(in.Query))
 	for k, v := range in.Query {
 		if len(v) > 0 && !deadletter.SensitiveQuery(k) {
