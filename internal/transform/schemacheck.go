@@ -136,28 +136,17 @@ func beyondCheck(s *jsonschema.Schema) bool {
 		len(s.Extensions) > 0 || (s.Ref != nil && s.DraftVersion < 2019) || s.DraftVersion == 4 || s.DraftVersion == 6
 }
 
+// typeBits are the JSON Schema type names, as bits.
+var typeBits = map[string]uint8{"null": typeNull, "boolean": typeBoolean, "number": typeNumber, "integer": typeInteger,
+	"string": typeString, "array": typeArray, "object": typeObject}
+
 // compileValues reads s's type, const, enum and format.
 func (c *schemaCheck) compileValues(s *jsonschema.Schema) {
 	if s.Types != nil && !s.Types.IsEmpty() {
 		for _, t := range s.Types.ToStrings() {
-			switch t {
-			case "null":
-				c.types |= typeNull
-			case "boolean":
-				c.types |= typeBoolean
-			case "number":
-				c.types |= typeNumber
-			case "integer":
-				c.types |= typeInteger
-			case "string":
-				c.types |= typeString
-			case "array":
-				c.types |= typeArray
-			case "object":
-				c.types |= typeObject
-			default:
-				c.opaque = true
-			}
+			bit, ok := typeBits[t]
+			c.types |= bit
+			c.opaque = c.opaque || !ok
 		}
 	}
 	if s.Const != nil {
