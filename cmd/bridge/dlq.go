@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -178,22 +175,13 @@ func runDLQReplay(args []string, stdout, stderr io.Writer) int {
 	if set == nil {
 		return code
 	}
-	nc, js, err := f.connect()
-	if err != nil {
-		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
-		return 1
-	}
-	defer nc.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	cfg := publish.DefaultConfig()
-	tools, err := openStoreTools(ctx, js, cfg)
+	tools, err := connectStoreTools(f.nats)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge dlq replay: %v\n", err)
 		return 1
 	}
 	defer tools.close()
+	ctx, js, cfg := tools.ctx, tools.js, tools.cfg
 	var pipe *pipeline.Runner
 	if !*dryRun {
 		pipe = tools.pipeline()

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,7 +16,6 @@ import (
 	"github.com/bridge-dev/bridge/internal/deadletter"
 	"github.com/bridge-dev/bridge/internal/eventlog"
 	"github.com/bridge-dev/bridge/internal/idem"
-	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
 )
 
@@ -92,22 +89,13 @@ func runRemap(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	set := oneMapping{m}
-	nc, js, err := f.nats.connect()
-	if err != nil {
-		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
-		return 1
-	}
-	defer nc.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	cfg := publish.DefaultConfig()
-	tools, err := openStoreTools(ctx, js, cfg)
+	tools, err := connectStoreTools(f.nats)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge remap: %v\n", err)
 		return 1
 	}
 	defer tools.close()
+	ctx, js, cfg := tools.ctx, tools.js, tools.cfg
 	horizon, err := idemHorizon(ctx, js)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge remap: %v\n", err)

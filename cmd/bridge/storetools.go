@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bridge-dev/bridge/internal/deadletter"
@@ -27,6 +30,32 @@ type storeTools struct {
 	pub   *publish.Publisher
 	dead  *deadletter.Writer
 	store *idem.Store
+
+	// Set by connectStoreTools: the connection, and the context that ends
+	// at SIGINT or SIGTERM.
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+// connectStoreTools connects to bridge run's NATS as n says and opens its
+// stores with the default stream settings (dlq replay, remap); close
+// undoes both.
+func connectStoreTools(n *natsFlags) (*storeTools, error) {
+	nc, js, err := n.connect()
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	t, err := openStoreTools(ctx, js, publish.DefaultConfig())
+	if err != nil {
+		stop()
+		nc.Close()
+		return nil, err
+	}
+	t.nc, t.js, t.ctx, t.stop = nc, js, ctx, stop
+	return t, nil
 }
 
 func openStoreTools(ctx context.Context, js jetstream.JetStream, cfg publish.Config) (*storeTools, error) {
@@ -50,11 +79,16 @@ func (t *storeTools) pipeline() *pipeline.Runner {
 	return pipeline.New(t.pub, pipeline.Options{Dedupe: t.store, DeadLetters: t.dead})
 }
 
-// close closes the idempotency store, flushing what it holds.
+// close closes the idempotency store, flushing what it holds, and the
+// connection connectStoreTools made.
 func (t *storeTools) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = t.store.Close(ctx)
+	if t.nc != nil {
+		t.nc.Close()
+		t.stop()
+	}
 }
 
 // idemBucket reads the settings of bridge run's idempotency bucket: its
