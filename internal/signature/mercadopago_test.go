@@ -53,6 +53,17 @@ func mpTypedURL(dataID, typ string) *url.URL {
 	return u
 }
 
+// withHeader is a copy of h with k set to v, or without k when v is "".
+func withHeader(h http.Header, k, v string) http.Header {
+	h = h.Clone()
+	if v == "" {
+		h.Del(k)
+	} else {
+		h.Set(k, v)
+	}
+	return h
+}
+
 // TestMercadoPagoExample verifies docs/signatures.md's example, computed
 // apart from Go (Python's hmac over the manifest).
 func TestMercadoPagoExample(t *testing.T) {
@@ -75,15 +86,7 @@ func TestMercadoPago(t *testing.T) {
 	now := time.Unix(1_704_908_010, 0)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	tsMilli := strconv.FormatInt(now.UnixMilli(), 10)
-	set := func(h http.Header, k, v string) http.Header {
-		h = h.Clone()
-		if v == "" {
-			h.Del(k)
-		} else {
-			h.Set(k, v)
-		}
-		return h
-	}
+	set := withHeader
 	good := mpSign(secret, dataID, reqID, ts)
 	tests := []struct {
 		name      string

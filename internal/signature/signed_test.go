@@ -137,15 +137,7 @@ func TestSignedMercadoPago(t *testing.T) {
 	now := time.Unix(1_704_908_010, 0)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	tsMilli := strconv.FormatInt(now.UnixMilli(), 10)
-	set := func(h http.Header, k, v string) http.Header {
-		h = h.Clone()
-		if v == "" {
-			h.Del(k)
-		} else {
-			h.Set(k, v)
-		}
-		return h
-	}
+	set := withHeader
 	good := mpSign(secret, dataID, reqID, ts)
 	vectors := []struct {
 		name   string
