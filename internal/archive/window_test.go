@@ -8,12 +8,13 @@ import (
 	"github.com/bridge-dev/bridge/internal/natstest"
 )
 
-// TestWindowBytesCountUntilAcknowledged: a body counts in the window from
-// Keep until RAW acknowledges it (or the publish fails), never less (the
-// attack of 2026-12-06: bodies published but not acknowledged were no
-// longer counted, so a slow RAW let memory grow past the window) and never
-// more (a count that leaked would close the archive for good): once every
-// record is answered, stored or failed, the window is empty again.
+// TestWindowBytesCountUntilAcknowledged: since a body now counts in the
+// window until RAW acknowledges it or the publish fails (the attack of
+// 2026-12-06: bodies published but not yet acknowledged were no longer
+// counted, so a slow RAW let memory grow past the window), every path that
+// ends a record must give its bytes back: a count that leaked would close
+// the archive for good. Once every record is answered, stored or failed,
+// the window is empty again, and it never leaves [0, WindowBytes].
 func TestWindowBytesCountUntilAcknowledged(t *testing.T) {
 	for _, raw := range []bool{true, false} {
 		t.Run(fmt.Sprintf("RAW there: %v", raw), func(t *testing.T) {
