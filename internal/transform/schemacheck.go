@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"math"
@@ -189,7 +190,7 @@ func (c *schemaCheck) compileObject(s *jsonschema.Schema, seen map[*jsonschema.S
 		}
 	}
 	for _, re := range slices.SortedFunc(maps.Keys(s.PatternProperties), func(a, b jsonschema.Regexp) int {
-		return cmpString(a.String(), b.String())
+		return cmp.Compare(a.String(), b.String())
 	}) {
 		c.patternProps = append(c.patternProps, patternCheck{re, compileCheck(s.PatternProperties[re], seen)})
 	}
@@ -248,16 +249,6 @@ func (c *schemaCheck) compileScalar(s *jsonschema.Schema) {
 			c.bounds = append(c.bounds, newNumBound(b.r, b.below, b.eq))
 		}
 	}
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func newNumBound(r *big.Rat, below, eq bool) numBound {
@@ -463,19 +454,19 @@ func (c *schemaCheck) checkInt(i int64, v any) bool {
 		return false
 	}
 	for _, b := range c.bounds {
-		var cmp int
+		var order int
 		switch {
 		case b.isInt:
-			cmp = cmpInt(i, b.iv)
+			order = cmp.Compare(i, b.iv)
 		case b.hasFloor: // a bound strictly between floor and floor+1
-			cmp = 1
+			order = 1
 			if i <= b.floor {
-				cmp = -1
+				order = -1
 			}
 		default:
 			return false
 		}
-		if !b.holds(cmp) {
+		if !b.holds(order) {
 			return false
 		}
 	}
@@ -519,16 +510,6 @@ func (b numBound) holds(cmp int) bool {
 		return b.eq
 	}
 	return (cmp < 0) == b.below
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpFloat(a, b float64) int {
