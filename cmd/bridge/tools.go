@@ -155,19 +155,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 // with it.
 func checkWarnings(ws []*transform.Warning) []*transform.Warning {
 	v, _ := os.LookupEnv("BRIDGE_TLS_CLIENT_CA")
-	if v == "" {
-		return ws
-	}
-	if fi, err := os.Stat(v); err != nil || fi.IsDir() {
-		return ws
-	}
-	out := ws[:0:0]
-	for _, w := range ws {
-		if w.Slug != transform.WarnNoneUnverified {
-			out = append(out, w)
-		}
-	}
-	return out
+	fi, err := os.Stat(v)
+	return transform.ForListener(ws, v != "" && err == nil && !fi.IsDir())
 }
 
 // printWarnings prints each warning as path:line:col: warning: message [slug].

@@ -46,10 +46,7 @@ func (d *Daemon) warnMappings(set *transform.Set) {
 		warnings = append(warnings, fixture.KeyCollisions(m)...)
 	}
 	transform.SortWarnings(warnings)
-	for _, w := range warnings {
-		if w.Slug == transform.WarnNoneUnverified && d.cfg.TLSClientCA != "" {
-			continue
-		}
+	for _, w := range transform.ForListener(warnings, d.cfg.TLSClientCA != "") {
 		d.log.Warn("mapping warning", "file", w.File, "line", w.Line, "column", w.Column, "rule", w.Rule, "slug", w.Slug, "warning", w.Msg)
 	}
 }

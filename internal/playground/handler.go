@@ -362,16 +362,7 @@ func warningsExt(ws []*transform.Warning) map[string]any {
 // applicable leaves out the warnings that do not apply to this bridge:
 // none-unverified when its listener requires client certificates.
 func applicable(ws []*transform.Warning, mutualTLS bool) []*transform.Warning {
-	if !mutualTLS {
-		return ws
-	}
-	out := ws[:0:0]
-	for _, w := range ws {
-		if w.Slug != transform.WarnNoneUnverified {
-			out = append(out, w)
-		}
-	}
-	return out
+	return transform.ForListener(ws, mutualTLS)
 }
 
 // mappingError is one problem of a mapping that does not load.

@@ -60,6 +60,22 @@ func SortWarnings(ws []*Warning) {
 	})
 }
 
+// ForListener returns the warnings of ws that apply to a bridge whose
+// webhook listener requires client certificates (mutualTLS) or not:
+// none-unverified is what such a listener is for, so it is left out then.
+func ForListener(ws []*Warning, mutualTLS bool) []*Warning {
+	if !mutualTLS {
+		return ws
+	}
+	out := ws[:0:0]
+	for _, w := range ws {
+		if w.Slug != WarnNoneUnverified {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // Warnings returns the warnings of the file found at load, in file order.
 func (m *Mapping) Warnings() []*Warning { return m.warnings }
 
