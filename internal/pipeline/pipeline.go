@@ -247,13 +247,7 @@ func (p *Runner) publish(ctx context.Context, t *ticket, ev transform.Event) (Ev
 	ctx, span := p.tracer.StartPublish(ctx, ev.Type, msgID)
 	span.SetString(tracing.AttrEventID, ev.ID)
 	span.SetString(tracing.AttrEventSubject, ev.Subject)
-	header := nats.Header{
-		publish.HeaderContentType: {publish.ContentTypeCloudEvents},
-		publish.HeaderCEID:        {ev.ID},
-		publish.HeaderCEType:      {ev.Type},
-		publish.HeaderCESource:    {ev.Source},
-		publish.HeaderCESubject:   {ev.Subject},
-	}
+	header := publish.EventHeader(ev.ID, ev.Type, ev.Source, ev.Subject, 2)
 	// The trace context also travels as headers, so that a subscriber can
 	// continue the trace without parsing the event.
 	if ev.TraceParent != "" {

@@ -478,13 +478,7 @@ func (r *Remapper) storeOnce(ctx context.Context, ev transform.Event) (pipeline.
 		ref.ID, ref.Duplicate = rec.Events[0].ID, true
 		return ref, nil
 	}
-	header := nats.Header{
-		publish.HeaderContentType: {publish.ContentTypeCloudEvents},
-		publish.HeaderCEID:        {ev.ID},
-		publish.HeaderCEType:      {ev.Type},
-		publish.HeaderCESource:    {ev.Source},
-		publish.HeaderCESubject:   {ev.Subject},
-	}
+	header := publish.EventHeader(ev.ID, ev.Type, ev.Source, ev.Subject, 0)
 	ack, err := r.Store.Publish(ctx, publish.Message{Subject: ev.Type, MsgID: ref.IdempotencyKey, Header: header, Data: ev.JSON})
 	if err != nil {
 		return ref, fmt.Errorf("publish %s: %w", ev.Type, err)
