@@ -269,15 +269,17 @@ func (none) DeliveryHeader() string                      { return "" }
 // need not say "signature"): they are stripped from what mappings see and
 // from dead letters.
 func CredentialHeaders(v Verifier) []string {
-	switch v := v.(type) {
-	case *token:
-		return []string{v.header}
-	case *basic:
-		return []string{authorization}
-	case *hmacScheme:
-		return []string{v.header}
-	case *fixedMAC: // the providers' MACs: X-Shopify-Hmac-Sha256 says no "signature"
-		return []string{v.sigHeader}
+	if c, ok := v.(interface{ credentialHeaders() []string }); ok {
+		return c.credentialHeaders()
 	}
 	return nil
 }
+
+// credentialHeaders of each scheme that reads a credential or a MAC from a
+// header. fixedMAC's is promoted to the provider schemes built on it
+// (slack, zoom, meta, shopify...): X-Shopify-Hmac-Sha256 says no
+// "signature".
+func (v *token) credentialHeaders() []string      { return []string{v.header} }
+func (*basic) credentialHeaders() []string        { return []string{authorization} }
+func (v *hmacScheme) credentialHeaders() []string { return []string{v.header} }
+func (v *fixedMAC) credentialHeaders() []string   { return []string{v.sigHeader} }

@@ -99,7 +99,7 @@ func TestCredentialHeaders(t *testing.T) {
 	// A provider's MAC is stripped too (attack of 2026-12-06: Shopify's
 	// header, whose name says no "signature", reached mappings and dead
 	// letters: a replayable delivery and a known plaintext).
-	for scheme, want := range map[string]string{SchemeShopify: "X-Shopify-Hmac-Sha256"} {
+	for scheme, want := range map[string]string{SchemeShopify: "X-Shopify-Hmac-Sha256", SchemeSlack: "X-Slack-Signature"} {
 		v, err := New(Config{Scheme: scheme, Secrets: []Secret{"s"}})
 		if err != nil {
 			t.Fatal(err)
