@@ -76,6 +76,14 @@ type budget struct {
 }
 
 func newBudget(ctx context.Context, l Limits) *budget {
+	b := new(budget)
+	b.init(ctx, l)
+	return b
+}
+
+// init sets b up as newBudget's: for a budget allocated with what it
+// belongs to.
+func (b *budget) init(ctx context.Context, l Limits) {
 	if l.Steps <= 0 {
 		l.Steps = DefaultLimits.Steps
 	}
@@ -88,7 +96,7 @@ func newBudget(ctx context.Context, l Limits) *budget {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return &budget{limits: l, deadline: time.Now().Add(l.Time), ctx: ctx}
+	*b = budget{limits: l, deadline: time.Now().Add(l.Time), ctx: ctx}
 }
 
 // charge spends steps and bytes, and checks the clock and the context.

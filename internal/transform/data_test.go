@@ -7,7 +7,7 @@ import (
 
 func compareData(t *testing.T, r *Rule, e any) {
 	t.Helper()
-	whole, err := r.data.whole.run(e)
+	whole, err := r.data.runWhole(e, 0)
 	if err != nil {
 		t.Fatalf("rule %s: whole data: %v", r.Name, err)
 	}

@@ -168,8 +168,10 @@ func (r *Rule) eventTime(e any, received time.Time) (time.Time, *Failure) {
 // eventData evaluates the rule's data and completes it with the entity's
 // UUID and the provider's id, unless the rule set them.
 func (r *Rule) eventData(e any, entity, extID string) (map[string]any, *Failure) {
-	data := map[string]any{}
-	if r.data != nil {
+	var data map[string]any
+	if r.data == nil {
+		data = make(map[string]any, 2)
+	} else {
 		dv, field, err := r.data.eval(e, "data")
 		if err != nil {
 			return nil, &Failure{deadletter.ReasonEvalError, field, err}
@@ -262,7 +264,7 @@ func asTime(v any) (time.Time, error) {
 // eval builds the value of a data node; on error it names the failing field.
 func (d *dataNode) eval(e any, field string) (any, string, error) {
 	if d.whole != nil {
-		if v, err := d.whole.run(e); err == nil {
+		if v, err := d.runWhole(e, 2); err == nil { // room for entity_id and external_entity_id
 			return v, field, nil
 		}
 		// Evaluated again leaf by leaf below, for the error to name its field.

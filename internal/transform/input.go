@@ -72,6 +72,10 @@ func dropped(k string, drop []string) bool {
 // noQuery is the query of a delivery without one, shared: read-only.
 var noQuery = map[string]string{}
 
+// noHeaders are the headers of the environment of a file whose
+// expressions do not read them, shared: read-only.
+var noHeaders = map[string]string{}
+
 // QueryValues returns the first value of each query parameter: what
 // expressions see as `query` (empty when the delivery came through
 // another door than the webhook one; a missing parameter reads as "").

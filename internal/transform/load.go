@@ -418,6 +418,7 @@ func (l *loader) mappingFile(root *yaml.Node) *Mapping {
 	m.reads = &jsonx.Paths{}
 	for _, p := range l.compiled {
 		readPaths(m.reads, p.prog.Node())
+		m.readsHeaders = m.readsHeaders || readsIdentifier(p.prog.Node(), "headers")
 	}
 	return m
 }

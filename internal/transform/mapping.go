@@ -39,6 +39,7 @@ type Mapping struct {
 	backfill     *Backfill  // the backfill: block; nil without one
 	rules        []*Rule
 	reads        *jsonx.Paths // what the expressions read of a payload
+	readsHeaders bool         // an expression may read headers
 	providerLine int
 	providerCol  int
 }
@@ -119,9 +120,13 @@ func (m *Mapping) AcceptsContentType(contentType string) bool {
 // file's expressions can read (the values jsonx.Decode gives at those paths);
 // the body is validated whole all the same.
 func (m *Mapping) Decode(contentType string, body []byte) (any, error) {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || !slices.Contains(m.ContentTypes, mt) {
-		return nil, fmt.Errorf("%w %q (this provider takes %v)", ErrUnsupportedContentType, contentType, m.ContentTypes)
+	mt := contentType // most often one of the types, as written: nothing to parse
+	if !slices.Contains(m.ContentTypes, mt) {
+		var err error
+		mt, _, err = mime.ParseMediaType(contentType)
+		if err != nil || !slices.Contains(m.ContentTypes, mt) {
+			return nil, fmt.Errorf("%w %q (this provider takes %v)", ErrUnsupportedContentType, contentType, m.ContentTypes)
+		}
 	}
 	if mt == ContentForm {
 		q, err := url.ParseQuery(string(body))
@@ -150,8 +155,7 @@ func (m *Mapping) Apply(in Input) Result {
 // ApplyContext is Apply within limits, stopped when ctx is done (the
 // failure's error then wraps the context's cause).
 func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Result {
-	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Query: in.QueryValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
-		Budget: newBudget(ctx, limits)}
+	e := m.newEnv(ctx, in, limits)
 	for _, r := range m.rules {
 		ok, err := r.when.run(e)
 		if err != nil {
@@ -183,13 +187,33 @@ func (m *Mapping) ApplyContext(ctx context.Context, in Input, limits Limits) Res
 	return Result{Key: m.fallbackKey(in, e), Failure: &Failure{deadletter.ReasonNoRule, "", errNoRule}}
 }
 
+// evaluation is what one delivery's evaluation allocates: its
+// environment and its budget, together.
+type evaluation struct {
+	env    env
+	budget budget
+}
+
+// newEnv gives the environment the expressions of in are evaluated in,
+// with a budget of limits. Its headers are made only when an expression
+// of the file can read them.
+func (m *Mapping) newEnv(ctx context.Context, in Input, limits Limits) *env {
+	ev := new(evaluation)
+	ev.budget.init(ctx, limits)
+	ev.env = env{Payload: in.Payload, Headers: noHeaders, Query: in.QueryValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt,
+		Envelope: in.Envelope, Budget: &ev.budget}
+	if m.readsHeaders {
+		ev.env.Headers = in.HeaderValues()
+	}
+	return &ev.env
+}
+
 // Matches reports whether one of the file's rules takes in: the events
 // protocol tries the files that accept it in turn. A `when` that fails on
 // the payload counts as taking it (Apply then dead-letters it, naming the
 // rule), rather than letting another file's rule answer by accident.
 func (m *Mapping) Matches(in Input) bool {
-	e := &env{Payload: in.Payload, Headers: in.HeaderValues(), Query: in.QueryValues(), Provider: m.Provider, ReceivedAt: in.ReceivedAt, Envelope: in.Envelope,
-		Budget: newBudget(context.Background(), DefaultLimits)}
+	e := m.newEnv(context.Background(), in, DefaultLimits)
 	for _, r := range m.rules {
 		if ok, err := r.when.run(e); err != nil || ok == true {
 			return true

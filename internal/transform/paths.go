@@ -78,14 +78,14 @@ func constChain(n ast.Node) (path []string, root *ast.IdentifierNode, base ast.N
 			rev = append(rev, s.Value)
 			next = x.Node
 		case *ast.CallNode:
-			c := fetchCall(x)
-			if c == nil {
+			from, fk := fetchCall(x)
+			if fk == nil {
 				return nil, nil, nil
 			}
-			for i := len(c.Arguments) - 1; i >= 1; i-- {
-				rev = append(rev, c.Arguments[i].(*ast.StringNode).Value)
+			for i := len(fk.keys) - 1; i >= 0; i-- {
+				rev = append(rev, fk.keys[i])
 			}
-			next = c.Arguments[0]
+			next = from
 		case *ast.IdentifierNode:
 			if x.Value != "payload" || len(rev) == 0 {
 				return nil, nil, nil
@@ -111,4 +111,23 @@ func unwrapChain(n ast.Node) ast.Node {
 		return c.Node
 	}
 	return n
+}
+
+// readsIdentifier reports whether the expression tree can read the
+// environment's variable name: it names it, or reads $env.
+func readsIdentifier(tree ast.Node, name string) bool {
+	v := identVisitor{name: name}
+	ast.Walk(&tree, &v)
+	return v.found
+}
+
+type identVisitor struct {
+	name  string
+	found bool
+}
+
+func (v *identVisitor) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && (id.Value == v.name || id.Value == "$env") {
+		v.found = true
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,7 +71,7 @@ type dataNode struct {
 	list  []*dataNode
 	isMap bool
 	// whole, on the top node only, is the tree compiled as one expression
-	// (a map literal of its leaves): one VM run per event instead of one
+	// (a list literal of its leaves, see wholeData): one VM run per event instead of one
 	// per leaf. A failing run is evaluated again leaf by leaf, so that the
 	// error names its field. nil: evaluate leaf by leaf.
 	whole *program
@@ -277,65 +276,91 @@ func (l *loader) fixtures(n *yaml.Node, rule string) []Fixture {
 // Each reports whether the rule makes one event per element of a list.
 func (r *Rule) Each() bool { return r.each != nil }
 
-// safeKeyRE is what a data key may be for the tree to be compiled as one
-// map literal: a key that needs escaping keeps the leaf-by-leaf evaluation.
-var safeKeyRE = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
-
-// wholeData compiles a data tree whose leaves all compiled as one map
-// literal expression, or returns nil when it cannot (a leaf that failed,
-// a key that needs escaping, a tree that is a single expression).
+// wholeData compiles a data tree of two leaves or more as one expression,
+// a list literal of its leaves in the order assemble reads them, or
+// returns nil when it cannot (a leaf that failed, a tree that is a single
+// expression). The maps and lists of the tree are then made by assemble,
+// each at its final size, rather than by the VM.
 func (l *loader) wholeData(d *dataNode, e any) *program {
-	if d == nil || !d.isMap {
+	if d == nil || d.leaf != nil {
 		return nil
 	}
 	var b strings.Builder
 	leaves := 0
-	var write func(d *dataNode) bool
-	write = func(d *dataNode) bool {
+	var write func(d *dataNode)
+	write = func(d *dataNode) {
 		switch {
 		case d.leaf != nil:
+			if leaves > 0 {
+				b.WriteString(", ")
+			}
 			leaves++
 			// Parentheses on lines of their own: a leaf may end in a comment.
 			b.WriteString("(\n" + d.leaf.src + "\n)")
-			return true
 		case d.isMap:
-			b.WriteString("{")
-			for i, k := range d.keys {
-				if !safeKeyRE.MatchString(k) {
-					return false
-				}
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(`"` + k + `": `)
-				if !write(d.vals[i]) {
-					return false
-				}
+			for _, v := range d.vals {
+				write(v)
 			}
-			b.WriteString("}")
-			return true
 		default: // a list
-			b.WriteString("[")
-			for i, c := range d.list {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				if !write(c) {
-					return false
-				}
+			for _, c := range d.list {
+				write(c)
 			}
-			b.WriteString("]")
-			return true
 		}
 	}
-	if !write(d) || leaves < 2 {
+	write(d)
+	if leaves < 2 {
 		return nil
 	}
-	src := b.String()
+	src := "[" + b.String() + "]"
 	opts := append([]expr.Option{expr.Env(e), expr.MaxNodes(uint(2000 * leaves))}, l.funcs...)
 	prog, err := expr.Compile(l.letPrefix(src)+src, opts...)
 	if err != nil {
 		return nil
 	}
 	return &program{prog: prog, field: "data", src: src}
+}
+
+// runWhole evaluates the tree as its one expression and builds its value:
+// a top map gets room for extra keys more (the entity's, added after).
+func (d *dataNode) runWhole(e any, extra int) (any, error) {
+	v, err := d.whole.run(e)
+	if err != nil {
+		return nil, err
+	}
+	leaves, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("the data's leaves gave a %T", v)
+	}
+	i := 0
+	out := d.assemble(leaves, &i, extra)
+	if i != len(leaves) {
+		return nil, fmt.Errorf("the data's %d leaves gave %d values", i, len(leaves))
+	}
+	return out, nil
+}
+
+// assemble builds d's value from the values of its leaves, read from
+// leaves[*i] on in the order wholeData wrote them.
+func (d *dataNode) assemble(leaves []any, i *int, extra int) any {
+	switch {
+	case d.leaf != nil:
+		if *i >= len(leaves) {
+			*i++
+			return nil
+		}
+		v := leaves[*i]
+		*i++
+		return v
+	case d.isMap:
+		m := make(map[string]any, len(d.keys)+extra)
+		for j, k := range d.keys {
+			m[k] = d.vals[j].assemble(leaves, i, 0)
+		}
+		return m
+	}
+	l := make([]any, len(d.list))
+	for j, c := range d.list {
+		l[j] = c.assemble(leaves, i, 0)
+	}
+	return l
 }

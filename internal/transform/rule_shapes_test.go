@@ -34,6 +34,8 @@ func TestWholeDataWithLists(t *testing.T) {
 		{"two leaves", "      a: payload.a\n      b: payload.b\n"},
 		{"a list", "      a: payload.a\n      l: [payload.b, payload.a, '\"x\"']\n"},
 		{"lists of maps", "      l:\n        - {k: payload.a}\n        - {k: payload.b}\n"},
+		{"keys that need quoting", "      \"a b\": payload.a\n      'q\"x': payload.b\n      \"c.d\": {\"e-f\": payload.a, \"\": payload.b}\n"},
+		{"empty maps and lists", "      a: payload.a\n      m: {}\n      l: []\n      n: [[payload.b], {}]\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "provider: shop\nmodule: m\naccepts: [nats]\nrules:\n  - when: true" + validRule + "\n    data:\n" + tc.data

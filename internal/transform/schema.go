@@ -253,12 +253,21 @@ func normalize(v any) any {
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
 	case map[string]any:
+		// Maps and lists are normalized in place: only a time is replaced.
 		for k, e := range x {
-			x[k] = normalize(e)
+			if t, ok := e.(time.Time); ok {
+				x[k] = t.Format(time.RFC3339Nano)
+			} else {
+				normalize(e)
+			}
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = normalize(e)
+			if t, ok := e.(time.Time); ok {
+				x[i] = t.Format(time.RFC3339Nano)
+			} else {
+				normalize(e)
+			}
 		}
 	}
 	return v

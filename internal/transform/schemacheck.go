@@ -35,6 +35,7 @@ type schemaCheck struct {
 	consts []any // const (one) or enum (the list): strings, booleans or null
 	enum   bool  // consts is an enum (else a const, when consts is set)
 	format func(any) error
+	sure   func(any) bool // decides format's "valid" without it; nil: none
 	allOf  []*schemaCheck
 	anyOf  []*schemaCheck
 
@@ -171,6 +172,7 @@ func (c *schemaCheck) compileValues(s *jsonschema.Schema) {
 			c.opaque = true
 		}
 		c.format = s.Format.Validate
+		c.sure = formatSure(s.Format.Name)
 	}
 }
 
@@ -336,7 +338,7 @@ func (c *schemaCheck) typeOK(t uint8) bool {
 }
 
 func (c *schemaCheck) formatOK(v any) bool {
-	return c.format == nil || c.format(v) == nil
+	return c.format == nil || (c.sure != nil && c.sure(v)) || c.format(v) == nil
 }
 
 func (c *schemaCheck) matchConst(v any) bool {
