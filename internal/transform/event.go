@@ -221,6 +221,13 @@ type eventParts struct {
 	tc      traceContext
 }
 
+// Event ids are drawn from google/uuid's pool of random bytes, read from
+// crypto/rand in batches, instead of a read (and an allocation) per id.
+// An id is not a secret: it names the event to its subscribers. Set once
+// here, before any id is made (the pool's switch is not safe to flip
+// while ids are made).
+func init() { uuid.EnableRandPool() }
+
 // write gives the event a new id and writes it as a structured CloudEvent,
 // refused when it is as large as the profile forbids.
 func (r *Rule) write(p eventParts) (Event, *Failure) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/expr-lang/expr"
 )
 
 func TestReadPaths(t *testing.T) {
@@ -69,6 +71,30 @@ func BenchmarkDecodeRead(b *testing.B) {
 	for b.Loop() {
 		if _, err := m.Decode("application/json", body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A file's expressions read headers when one names them or $env; the
+// environment of the others is given no header map.
+func TestReadsIdentifier(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want bool
+	}{
+		{`headers["X-A"]`, true},
+		{`$env.headers`, true},
+		{`$env["payload"]`, true},
+		{`payload.headers`, false},
+		{`"headers"`, false},
+		{`payload.a`, false},
+	} {
+		prog, err := expr.Compile(tc.src, append([]expr.Option{expr.Env(env{})}, functions(nil)...)...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		if got := readsIdentifier(prog.Node(), "headers"); got != tc.want {
+			t.Errorf("%s: reads headers = %v, want %v", tc.src, got, tc.want)
 		}
 	}
 }
