@@ -110,6 +110,7 @@ func startInProcess(ctx context.Context, o Options, natsURL, monitorURL, secret 
 	cfg.NATSURLs, cfg.NATSMonitorURL = []string{natsURL}, monitorURL
 	cfg.EventsAuthSource = "bridge-bench" // none on purpose, as the subprocess's --events-auth none
 	cfg.LogFormat, cfg.LogLevel = config.FormatText, slog.LevelWarn
+	cfg.Archive.Enabled = !o.NoArchive
 	d, err := daemon.New(cfg, cfg.Logger(o.Log))
 	if err != nil {
 		restore()
@@ -192,7 +193,8 @@ func startSubprocess(ctx context.Context, o Options, natsURL, monitorURL, secret
 		addrs[i] = a
 	}
 	cmd := exec.Command(bin, "run", "--nats-url", natsURL, "--nats-monitor-url", monitorURL, "--http", addrs[0], "--admin", addrs[1],
-		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text", "--events-auth", "none")
+		"--mappings", o.Mappings, "--schemas", o.Schemas, "--log-level", "warn", "--log-format", "text", "--events-auth", "none",
+		fmt.Sprintf("--archive=%t", !o.NoArchive))
 	cmd.Env = childEnv(secret)
 	b := &subprocess{cmd: cmd, bin: bin, http: addrs[0], logs: &tailBuffer{max: 16 << 10}, exited: make(chan struct{})}
 	out := io.MultiWriter(o.Log, b.logs)

@@ -71,6 +71,9 @@ type Options struct {
 	// the thin forwarder's) syncing every write before acknowledging it,
 	// the bridge's default; false: nats-server's lazy default.
 	SyncAlways bool
+	// NoArchive runs the bridge without its raw archive (--archive=false),
+	// to tell what the archive's message per delivery costs.
+	NoArchive bool
 
 	CPUProfile string // in-process only: CPU profile of the measured part
 	MemProfile string // in-process only: heap profile after the measured part
@@ -156,6 +159,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, bool, error) {
 	fs.BoolVar(&o.Ceiling, "ceiling", false, "also measure raw synchronous JetStream publishing (same size, concurrency and length)")
 	fs.BoolVar(&o.Thin, "thin", false, "also measure a thin forwarder (read, synchronous publish with a Nats-Msg-Id, 202) in its own process with its own nats-server")
 	fs.BoolVar(&o.SyncAlways, "sync-always", true, "nats-servers sync every write before acknowledging it, as the bridge's embedded server does by default; false: nats-server's lazy default (every 2m)")
+	archive := fs.Bool("archive", true, "the bridge keeps every delivery in its raw archive (RAW), as by default; false: --archive=false")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to `file` (in-process only)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile after the measured part to `file` (in-process only)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "bound on the whole run (default: from the load's length)")
@@ -166,6 +170,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, bool, error) {
 	if fs.NArg() > 0 {
 		return o, false, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	o.NoArchive = !*archive
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["count"] && set["duration"] {
@@ -373,6 +378,7 @@ func startTarget(ctx context.Context, o Options, tmp string, res *Result, logf f
 		return b, o.NATSURL, secret, b.Stop, nil
 	}
 	res.Sync = syncText(o.SyncAlways)
+	res.Archive = !o.NoArchive
 	logf("starting nats-server (JetStream, file store in %s, sync %s)", tmp, res.Sync)
 	srv, err := startNATS(ctx, filepath.Join(tmp, "nats"), o.SyncAlways)
 	if err != nil {

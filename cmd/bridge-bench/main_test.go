@@ -156,6 +156,9 @@ func TestRunSubprocess(t *testing.T) {
 	if res.WarmupDeliveries == 0 {
 		t.Error("no warm-up deliveries")
 	}
+	if !res.Archive {
+		t.Error("the archive is off by default")
+	}
 }
 
 // TestRealMainPixJSON goes through the flags, the text report and --json.
@@ -163,7 +166,7 @@ func TestRealMainPixJSON(t *testing.T) {
 	var stdout bytes.Buffer
 	var stderr lockedBuffer // the bridge logs to it from its goroutines
 	code := realMain(context.Background(), []string{
-		"--provider", "pix", "--count", "100", "--concurrency", "4", "--json",
+		"--provider", "pix", "--count", "100", "--concurrency", "4", "--json", "--archive=false",
 		"--mappings", "../../mappings", "--schemas", "../../schemas", "--examples", "../../examples",
 	}, &stdout, &stderr)
 	t.Logf("stderr:\n%s", stderr.String())
@@ -175,7 +178,7 @@ func TestRealMainPixJSON(t *testing.T) {
 	if !strings.HasPrefix(out, "machine ") || i < 0 {
 		t.Fatalf("want the text report, machine first, then JSON:\n%s", out)
 	}
-	for _, s := range []string{"deliveries/s", "p99", "cpu ", "peak RSS", "exactly-once   OK"} {
+	for _, s := range []string{"deliveries/s", "p99", "cpu ", "peak RSS", "exactly-once   OK", "raw archive    off"} {
 		if !strings.Contains(out[:i], s) {
 			t.Errorf("report lacks %q:\n%s", s, out[:i])
 		}
@@ -185,8 +188,8 @@ func TestRealMainPixJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkResult(t, &res, Options{Count: 100, Concurrency: 4})
-	if res.Provider != "pix" {
-		t.Errorf("provider %q", res.Provider)
+	if res.Provider != "pix" || res.Archive {
+		t.Errorf("provider %q, archive %v", res.Provider, res.Archive)
 	}
 }
 

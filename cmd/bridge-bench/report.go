@@ -36,6 +36,8 @@ type Result struct {
 	Thin        *Thin       `json:"thin,omitempty"`
 	// Sync is the sync policy of the run's nats-servers.
 	Sync string `json:"sync"`
+	// Archive is whether the bridge kept every delivery in its raw archive.
+	Archive bool `json:"archive"`
 }
 
 // Stats of one measured phase.
@@ -167,6 +169,7 @@ func (r *Result) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "bridge         %s\n", r.Mode)
 	if r.Sync != "" {
 		fmt.Fprintf(w, "nats sync      %s\n", r.Sync)
+		fmt.Fprintf(w, "raw archive    %s\n", map[bool]string{true: "on (a RAW message per delivery)", false: "off (--archive=false)"}[r.Archive])
 	}
 	fmt.Fprintf(w, "provider       %s: %s\n", r.Provider, r.Payload)
 	fmt.Fprintf(w, "load           %d clients (%d connections opened in all)", r.Concurrency, r.Dials)
