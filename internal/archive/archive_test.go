@@ -104,8 +104,8 @@ func TestRecordRoundTrip(t *testing.T) {
 // one), what is queued when the writer takes its turn is stored as one
 // batch; a batch the stream refuses (a record already kept, here twice in
 // it) is stored record by record instead, the duplicate once; on a
-// single-replica stream (persist mode async, no batches) every record is
-// stored one by one.
+// single-replica stream (persist mode async, no batches), and by a writer
+// told NoBatch, every record is stored one by one.
 func TestWriterBatches(t *testing.T) {
 	srv := natstest.Start(t)
 	nc, js := natstest.Connect(t, srv.URL())
@@ -121,10 +121,12 @@ func TestWriterBatches(t *testing.T) {
 	if err := publish.EnsureStream(ctx, js, publish.DefaultConfig(), single.StreamConfig(1)); err != nil {
 		t.Fatal(err)
 	}
-	hundred := func() []Record {
+	noBatch := batched // a stream that takes atomic batches, and a writer told not to send them
+	noBatch.NoBatch = true
+	hundred := func(provider string) []Record {
 		var rs []Record
 		for i := range 100 {
-			rs = append(rs, record("stripe", "webhook", i))
+			rs = append(rs, record(provider, "webhook", i))
 		}
 		return rs
 	}
@@ -134,9 +136,10 @@ func TestWriterBatches(t *testing.T) {
 		records                 []Record
 		wantStored, wantBatched int
 	}{
-		{"one batch", batched, hundred(), 100, 100},
+		{"one batch", batched, hundred("stripe"), 100, 100},
 		{"refused batch", batched, []Record{record("shop", "nats", 1), record("shop", "nats", 1), record("shop", "nats", 2)}, 2, 0},
-		{"single replica", single, hundred(), 100, 0},
+		{"single replica", single, hundred("stripe"), 100, 0},
+		{"no batches (a lazy server)", noBatch, hundred("github"), 100, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := natstest.StreamInfoState(t, js, tc.cfg.Stream).Msgs

@@ -41,14 +41,21 @@ type Config struct {
 	Prefix string
 	// MaxAge drops records older than this, 0 for never; default 7 days.
 	MaxAge time.Duration
-	// MaxBytes caps the stream's size, -1 for no cap (the default); a full
-	// archive drops its oldest records (discard old), never a delivery.
+	// MaxBytes caps the stream's size, -1 for no cap; default 1 GiB. A
+	// full archive drops its oldest records (discard old), never a
+	// delivery.
 	MaxBytes int64
 	// Window bounds the records queued or awaiting their acknowledgement;
 	// default 4096. A record that finds it full is not kept (counted).
 	Window int
 	// WindowBytes bounds the bodies queued; default 64 MiB.
 	WindowBytes int64
+	// NoBatch publishes each record by itself instead of what is queued
+	// together as one atomic batch. Not a setting: the daemon sets it when
+	// the server acknowledges before it syncs (nats-server's lazy default),
+	// where a batch costs the server more (it stages each one in a store
+	// of its own) than the sync it would share.
+	NoBatch bool
 }
 
 // DefaultConfig returns the configuration with every default set.

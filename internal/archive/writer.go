@@ -49,7 +49,8 @@ type Stats struct {
 // could not be stored is answered 503 and comes back, and is kept then.
 // What is queued when the goroutine takes its next turn goes as one atomic
 // batch (up to 256 records), so that a server syncing every write syncs
-// the archive once per batch rather than once per delivery.
+// the archive once per batch rather than once per delivery (unless
+// Config.NoBatch).
 //
 // Start starts the goroutine; Shutdown stops taking records, publishes
 // what is queued and waits for the acknowledgements.
@@ -205,7 +206,7 @@ func (w *Writer) send(batch []Record) {
 		size += int64(len(r.Body))
 		msgs[i] = Encode(w.cfg.Prefix, r)
 	}
-	if len(msgs) == 1 || w.noAtomic.Load() {
+	if len(msgs) == 1 || w.cfg.NoBatch || w.noAtomic.Load() {
 		w.publishEach(msgs)
 		return
 	}

@@ -386,7 +386,9 @@ func (d *Daemon) startArchive() error {
 	if !d.cfg.Archive.Enabled {
 		return nil
 	}
-	w, err := archive.NewWriter(d.nc, d.cfg.Archive, d.log.With("component", "archive"))
+	cfg := d.cfg.Archive
+	cfg.NoBatch = d.lazySync // as the events' and the records' writes
+	w, err := archive.NewWriter(d.nc, cfg, d.log.With("component", "archive"))
 	if err != nil {
 		return err
 	}
