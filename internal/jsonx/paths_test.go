@@ -109,30 +109,47 @@ func FuzzDecodePathsAgreesWithDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(stripe)
-	for _, s := range []string{`{"type":"x","data":{"object":{"id":"a","amount":1e400}}}`, `{"data":5}`, `{"data":{"object":[1]}}`,
-		`{"id":"a","id":"b","data":{"object":{"id":1},"object":{"metadata":{"k":"v"}}}}`, `{"type":"\u00e9\ud800"}`, "{\"type\":\"\xff\"}",
-		`[1,2]`, `{"a":01}`, `{"a":1.}`, `{"a":"x` + "\x01" + `"}`, `{"a":NaN}`, `{"type":"é"} x`, `  {"created": -0.0, "livemode": true, "data": {"object": {"metadata": {}}}}  `} {
+	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
-	reads := pathsOf(stripeReads)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, gerr := DecodePaths(body, reads)
 		full, ferr := Decode(body)
-		if (gerr != nil) != (ferr != nil) {
-			t.Fatalf("%q: DecodePaths error %v, Decode error %v", body, gerr, ferr)
-		}
-		if ferr != nil {
-			if gerr.Error() != ferr.Error() {
-				t.Fatalf("%q: DecodePaths says %q, Decode %q", body, gerr, ferr)
+		for _, reads := range fuzzReads {
+			got, gerr := DecodePaths(body, reads)
+			if (gerr != nil) != (ferr != nil) {
+				t.Fatalf("%q: DecodePaths error %v, Decode error %v", body, gerr, ferr)
 			}
-			return
-		}
-		// What can be read is the same (a body DecodePaths
-		// leaves to Decode is decoded whole).
-		if got, want := projectAny(got, reads), projectAny(full, reads); !reflect.DeepEqual(got, want) {
-			gj, _ := json.Marshal(got)
-			wj, _ := json.Marshal(want)
-			t.Fatalf("%q:\nDecodePaths %s\nwant       %s", body, gj, wj)
+			if ferr != nil {
+				if gerr.Error() != ferr.Error() {
+					t.Fatalf("%q: DecodePaths says %q, Decode %q", body, gerr, ferr)
+				}
+				continue
+			}
+			// What can be read is the same (a body DecodePaths
+			// leaves to Decode is decoded whole).
+			if got, want := projectAny(got, reads), projectAny(full, reads); !reflect.DeepEqual(got, want) {
+				gj, _ := json.Marshal(got)
+				wj, _ := json.Marshal(want)
+				t.Fatalf("%q, reading %q:\nDecodePaths %s\nwant       %s", body, reads.List("$"), gj, wj)
+			}
 		}
 	})
+}
+
+// fuzzReads are the Paths the fuzz targets read: the Stripe mapping's, and
+// short names a mutated body hits often, some read whole, some in part.
+var fuzzReads = []*Paths{
+	pathsOf(stripeReads),
+	pathsOf([]string{"a", "b.c", "b.d.e", "x.y", "0", "k.l.m"}),
+}
+
+var fuzzSeeds = []string{
+	`{"type":"x","data":{"object":{"id":"a","amount":1e400}}}`, `{"data":5}`, `{"data":{"object":[1]}}`,
+	`{"id":"a","id":"b","data":{"object":{"id":1},"object":{"metadata":{"k":"v"}}}}`, `{"type":"\u00e9\ud800"}`, "{\"type\":\"\xff\"}",
+	`[1,2]`, `{"a":01}`, `{"a":1.}`, `{"a":"x` + "\x01" + `"}`, `{"a":NaN}`, `{"type":"é"} x`, `  {"created": -0.0, "livemode": true, "data": {"object": {"metadata": {}}}}  `,
+	`{"a":[1,[2,[]],{"k":"v","":""}],"b":{"c":"\u0041","d":{"e":[true,false,null]}},"z":"\n\"\\"}`,
+	`{"b":{"c":"x","c":"y"},"b":{"d":{"e":12345678901234567891}}}`, `{"x":{"y":"\ud83d\ude00 \/"},"k":{"l":{"m":-1.5e-3}}}`,
+	`{"\u0061":1,"a":2}`, `{"a":"é\u00e9"}`, "{\"a\":\"\xed\xa0\x80\"}", "{\"z\":\"\xed\xa0\x80\",\"a\":\"ok\"}",
+	`{"a":1}` + "\t\r\n ", `{"a":tru}`, `{"a":-}`, `{"a":1e+}`, `{"a":"\x"}`, `{"a":"\u12"}`, `{"a" 1}`, `{"a":1,}`, `{,}`, `[,]`, `{"a":[1 2]}`,
+	strings.Repeat(`{"a":`, 64) + `1` + strings.Repeat(`}`, 64), strings.Repeat(`{"a":`, 65) + `1` + strings.Repeat(`}`, 65),
 }
