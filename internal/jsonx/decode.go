@@ -10,7 +10,22 @@ import (
 )
 
 // Decode parses a JSON body; trailing data after the value is an error.
+// One pass validates the body, checks the limits and records its values,
+// made then from a few allocations (scan.go, build.go); a body that pass
+// leaves (one with an escape or invalid UTF-8 in a string, a limit
+// exceeded, invalid JSON) goes to decodeGeneral, which gives the same
+// values, or the error.
 func Decode(body []byte) (any, error) {
+	s := scanners.Get().(*scanner)
+	defer s.release()
+	if s.scan(body, nil) {
+		return s.build(), nil
+	}
+	return decodeGeneral(body)
+}
+
+// decodeGeneral decodes any body, or says what is wrong with it.
+func decodeGeneral(body []byte) (any, error) {
 	if err := checkLimits(body); err != nil {
 		return nil, err
 	}

@@ -54,17 +54,14 @@ func (n *Paths) List(root string) []string {
 // checks and records what is read; the values are then made from a few
 // allocations sized by that pass (build.go). Whatever the pass does not
 // handle itself (invalid JSON, a limit exceeded, an escape or invalid
-// UTF-8 in a string it builds or a key it reads) it leaves to Decode,
-// which gives the value or the error as always. The values do not refer
-// to body.
+// UTF-8 in a string it builds or a key it reads) it leaves to Decode's
+// general decoder, which gives the value or the error as always. The
+// values do not refer to body.
 func DecodePaths(body []byte, need *Paths) (any, error) {
-	if need.Whole() {
-		return Decode(body)
-	}
 	s := scanners.Get().(*scanner)
 	defer s.release()
 	if !s.scan(body, need) {
-		return Decode(body)
+		return decodeGeneral(body)
 	}
 	return s.build(), nil
 }

@@ -7,14 +7,15 @@ import (
 	"unicode/utf8"
 )
 
-// scanner is DecodePaths' one pass over a body. It validates the body
-// against JSON's grammar (RFC 8259: what encoding/json.Valid accepts),
-// counts what checkLimits counts, and writes on its tape the values a
-// Paths reads, for a builder to make once their sizes are known. It
-// answers false for whatever it leaves to Decode: invalid JSON, a limit
-// exceeded, and a string or key it would have to build that holds an
-// escape or is not valid UTF-8 (encoding/json unescapes the one and
-// replaces the other's bytes; a skipped string is only validated).
+// scanner is Decode's and DecodePaths' one pass over a body. It
+// validates the body against JSON's grammar (RFC 8259: what
+// encoding/json.Valid accepts), counts what checkLimits counts, and writes
+// on its tape the values a Paths reads (all of them for a nil Paths), for
+// a builder to make once their sizes are known. It answers false for
+// whatever it leaves to decodeGeneral: invalid JSON, a limit exceeded, and
+// a string or key it would have to build that holds an escape or is not
+// valid UTF-8 (encoding/json unescapes the one and replaces the other's
+// bytes; a string skipped is only validated).
 type scanner struct {
 	body []byte
 
@@ -65,7 +66,7 @@ const maxPooledTape = 1 << 12
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
 
 // scan runs the pass over body for the values need reads; false leaves the
-// body to Decode.
+// body to decodeGeneral.
 func (s *scanner) scan(body []byte, need *Paths) bool {
 	if len(body) > math.MaxInt32 {
 		return false // beyond any body the bridge takes; Decode says what it is
