@@ -6,12 +6,13 @@ import (
 )
 
 // builder makes the values a scanner recorded on its tape. The scan has
-// counted what they need, so each kind comes out of one allocation made
-// at its final size: the bytes of every string and key (copied from the
-// body: nothing aliases it, the caller may reuse it), the strings and the
-// numbers, each boxed from its own slot (box.go), and the elements of
-// every list, each list a part of it with no room to grow into its
-// neighbour's. Objects are made at their final size.
+// counted what they need, so they come out of three allocations made at
+// their final size: the numbers, each boxed from its own slot (box.go),
+// followed by the bytes of every string and key (copied from the body:
+// nothing aliases it, the caller may reuse it); the strings, each boxed
+// from its slot; and the elements of every list, each list a part of it
+// with no room to grow into its neighbour's. Objects are made at their
+// final size.
 type builder struct {
 	body  []byte
 	tape  []op
@@ -24,14 +25,18 @@ type builder struct {
 // build makes the value s recorded.
 func (s *scanner) build() any {
 	b := builder{body: s.body, tape: s.tape}
-	if s.bytes > 0 {
-		b.arena = make([]byte, 0, s.bytes)
+	if s.nums > 0 || s.bytes > 0 {
+		// The numbers and then the bytes share one allocation: neither
+		// holds pointers, so the garbage collector need not tell them
+		// apart.
+		words := make([]float64, s.nums+(s.bytes+7)/8)
+		b.nums = words[:0:s.nums]
+		if s.bytes > 0 {
+			b.arena = unsafe.Slice((*byte)(unsafe.Pointer(&words[s.nums])), s.bytes)[:0]
+		}
 	}
 	if s.strs > 0 {
 		b.strs = make([]string, 0, s.strs)
-	}
-	if s.nums > 0 {
-		b.nums = make([]float64, 0, s.nums)
 	}
 	if s.elems > 0 {
 		b.elems = make([]any, 0, s.elems)

@@ -9,7 +9,8 @@ import "slices"
 type Paths struct {
 	whole bool
 	kids  map[string]*Paths
-	name  string // the key this node is under in its parent: the built map's key, made once
+	byLen [][]*Paths // the kids by the length of their key: a decode compares a key with the few of its length
+	name  string     // the key this node is under in its parent: the built map's key, made once
 }
 
 // Add marks the value at path as read whole (an empty path: the root).
@@ -25,10 +26,27 @@ func (n *Paths) Add(path []string) {
 		if kid == nil {
 			kid = &Paths{name: k}
 			n.kids[k] = kid
+			if len(n.byLen) <= len(k) {
+				n.byLen = append(n.byLen, make([][]*Paths, len(k)+1-len(n.byLen))...)
+			}
+			n.byLen[len(k)] = append(n.byLen[len(k)], kid)
 		}
 		n = kid
 	}
-	n.whole, n.kids = true, nil
+	n.whole, n.kids, n.byLen = true, nil, nil
+}
+
+// kid returns the node of the key, nil if the key is not read.
+func (n *Paths) kid(key []byte) *Paths {
+	if len(key) >= len(n.byLen) {
+		return nil
+	}
+	for _, kid := range n.byLen[len(key)] {
+		if kid.name == string(key) {
+			return kid
+		}
+	}
+	return nil
 }
 
 // Whole reports whether the root is read whole.

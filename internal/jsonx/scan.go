@@ -2,7 +2,9 @@ package jsonx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"sync"
 	"unicode/utf8"
 )
@@ -86,7 +88,9 @@ func (s *scanner) release() {
 	if cap(s.tape) > maxPooledTape {
 		return
 	}
-	clear(s.tape) // the names
+	// The tape keeps the names it held (strings of the Paths, which live
+	// as long as their mapping) until it is written over: clearing them
+	// costs a write barrier each while the garbage collector runs.
 	scanners.Put(s)
 }
 
@@ -195,7 +199,7 @@ func (s *scanner) object(i int, m mode, n *Paths) (int, bool) {
 			s.bytes += len(key)
 			members++
 		case projectIt:
-			if kid = n.kids[string(key)]; kid == nil {
+			if kid = n.kid(key); kid == nil {
 				vm = skipIt
 			} else {
 				s.tape = append(s.tape, op{kind: opName, name: kid.name})
@@ -285,13 +289,28 @@ func skipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\n', '\r', '\t':
-			i++
-			continue
+		default:
+			return i
 		}
-		break
+		i++
+		// A pretty-printed body's indentation: spaces, eight at a time.
+		for i+8 <= len(b) {
+			if x := binary.LittleEndian.Uint64(b[i:]) ^ (ones * ' '); x != 0 {
+				i += bits.TrailingZeros64(x) / 8
+				break
+			}
+			i += 8
+		}
 	}
 	return i
 }
+
+// Eight bytes at a time: ones has 1 in each byte, highs the high bit of
+// each.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
 // inString marks the bytes a string holds as they are: printable ASCII
 // but the quote and the backslash.
@@ -307,13 +326,26 @@ var inString = func() (t [256]bool) {
 // an escape or a byte beyond ASCII. ok is false where JSON's grammar is
 // broken: a control byte, an invalid escape, no closing quote.
 func scanString(b []byte, i int) (end int, special, ok bool) {
-	for i < len(b) {
-		c := b[i]
-		if inString[c] {
-			i++
-			continue
+	for {
+		// Eight bytes at a time while none is a quote, a backslash, a
+		// control byte or beyond ASCII: the high bit of a byte of mask is
+		// set for the first such byte (and maybe for bytes after it).
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^(ones*'"'), x^(ones*'\\')
+			mask := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
+			if mask != 0 {
+				i += bits.TrailingZeros64(mask) / 8
+				break
+			}
+			i += 8
 		}
-		switch {
+		if i >= len(b) {
+			return i, false, false
+		}
+		switch c := b[i]; {
+		case inString[c]:
+			i++
 		case c == '"':
 			return i + 1, special, true
 		case c == '\\':
@@ -339,7 +371,6 @@ func scanString(b []byte, i int) (end int, special, ok bool) {
 			i++
 		}
 	}
-	return i, false, false
 }
 
 // plain reports whether a string's bytes are its value as encoding/json
