@@ -59,7 +59,7 @@ func (b *builder) value(t int) (any, int) {
 		if o.start == o.end {
 			return "", t
 		}
-		b.strs = append(b.strs, b.string(o.start, o.end))
+		b.strs = append(b.strs, b.string(o))
 		return boxString(&b.strs[len(b.strs)-1]), t
 	case opNumber:
 		raw := b.body[o.start:o.end]
@@ -75,7 +75,7 @@ func (b *builder) value(t int) (any, int) {
 			k := b.tape[t]
 			key := k.name
 			if k.kind == opKey {
-				key = b.string(k.start, k.end)
+				key = b.string(k)
 			}
 			var v any
 			v, t = b.value(t + 1)
@@ -102,12 +102,16 @@ func (b *builder) value(t int) (any, int) {
 	return nil, t
 }
 
-// string copies the body's bytes from start to end into the arena.
-func (b *builder) string(start, end int) string {
-	if start == end {
+// string copies the value of a string or key op into the arena.
+func (b *builder) string(o op) string {
+	if o.start == o.end {
 		return ""
 	}
 	off := len(b.arena)
-	b.arena = append(b.arena, b.body[start:end]...)
-	return unsafe.String(&b.arena[off], end-start)
+	if raw := b.body[o.start:o.end]; o.esc {
+		b.arena = unquote(b.arena, raw)
+	} else {
+		b.arena = append(b.arena, raw...)
+	}
+	return unsafe.String(&b.arena[off], len(b.arena)-off)
 }

@@ -70,11 +70,9 @@ func (n *Paths) List(root string) []string {
 // same values Decode gives at those paths, without building the rest. One
 // pass over the body validates all of it, counts the limits Decode
 // checks and records what is read; the values are then made from a few
-// allocations sized by that pass (build.go). Whatever the pass does not
-// handle itself (invalid JSON, a limit exceeded, an escape or invalid
-// UTF-8 in a string it builds or a key it reads) it leaves to Decode's
-// general decoder, which gives the value or the error as always. The
-// values do not refer to body.
+// allocations sized by that pass (build.go). A body the pass refuses
+// (invalid JSON, a limit exceeded) goes to Decode's general decoder,
+// which gives the error as always. The values do not refer to body.
 func DecodePaths(body []byte, need *Paths) (any, error) {
 	s := scanners.Get().(*scanner)
 	defer s.release()

@@ -13,11 +13,11 @@ import (
 // validates the body against JSON's grammar (RFC 8259: what
 // encoding/json.Valid accepts), counts what checkLimits counts, and writes
 // on its tape the values a Paths reads (all of them for a nil Paths), for
-// a builder to make once their sizes are known. It answers false for
-// whatever it leaves to decodeGeneral: invalid JSON, a limit exceeded, and
-// a string or key it would have to build that holds an escape or is not
-// valid UTF-8 (encoding/json unescapes the one and replaces the other's
-// bytes; a string skipped is only validated).
+// a builder to make once their sizes are known. A string or key it builds
+// or compares has the value encoding/json gives it (unquote.go); one it
+// skips is only validated. It answers false for what it leaves to
+// decodeGeneral, which says what is wrong: invalid JSON, a limit
+// exceeded.
 type scanner struct {
 	body []byte
 
@@ -28,6 +28,19 @@ type scanner struct {
 	// boxed, the bytes of those strings and of the keys made, the numbers
 	// and the elements of the lists.
 	strs, bytes, nums, elems int
+
+	scratch []byte // a string's value unquoted, to measure it or compare it
+}
+
+// text gives the value of a string's bytes, as encoding/json decodes it:
+// raw itself when it is plain, else its value unquoted into the scanner's
+// scratch (valid until the next call) and esc true.
+func (s *scanner) text(raw []byte, special bool) (v []byte, esc bool) {
+	if !special || plain(raw) {
+		return raw, false
+	}
+	s.scratch = unquote(s.scratch[:0], raw)
+	return s.scratch, true
 }
 
 // opKind says what an op of the tape stands for.
@@ -48,6 +61,7 @@ const (
 // op is one value, or one member's key, on the tape, in the body's order.
 type op struct {
 	kind       opKind
+	esc        bool // opString, opKey: the bytes are to be unquoted
 	start, end int
 	name       string
 }
@@ -62,8 +76,12 @@ const (
 	projectIt
 )
 
-// maxPooledTape bounds the tape a pooled scanner keeps between decodes.
-const maxPooledTape = 1 << 12
+// A pooled scanner keeps its tape and its scratch between decodes up to
+// these sizes.
+const (
+	maxPooledTape    = 1 << 12
+	maxPooledScratch = 1 << 16
+)
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
 
@@ -73,7 +91,7 @@ func (s *scanner) scan(body []byte, need *Paths) bool {
 	if len(body) > math.MaxInt32 {
 		return false // beyond any body the bridge takes; Decode says what it is
 	}
-	*s = scanner{body: body, values: 1, tape: s.tape[:0]}
+	*s = scanner{body: body, values: 1, tape: s.tape[:0], scratch: s.scratch}
 	m := projectIt
 	if need.Whole() {
 		m = wholeIt
@@ -85,7 +103,7 @@ func (s *scanner) scan(body []byte, need *Paths) bool {
 // release returns s to the pool, without the body.
 func (s *scanner) release() {
 	s.body = nil
-	if cap(s.tape) > maxPooledTape {
+	if cap(s.tape) > maxPooledTape || cap(s.scratch) > maxPooledScratch {
 		return
 	}
 	// The tape keeps the names it held (strings of the Paths, which live
@@ -117,14 +135,13 @@ func (s *scanner) value(i int, m mode, n *Paths) (int, bool) {
 			return end, true
 		}
 		start, stop := i+1, end-1
-		if special && !plain(b[start:stop]) {
-			return i, false
-		}
-		if stop > start {
+		if v, esc := s.text(b[start:stop], special); len(v) > 0 {
 			s.strs++
-			s.bytes += stop - start
+			s.bytes += len(v)
+			s.tape = append(s.tape, op{kind: opString, start: start, end: stop, esc: esc})
+		} else {
+			s.tape = append(s.tape, op{kind: opString, start: start, end: start})
 		}
-		s.tape = append(s.tape, op{kind: opString, start: start, end: stop})
 		return end, true
 	case c == '-' || c >= '0' && c <= '9':
 		end, ok := scanNumber(b, i)
@@ -188,17 +205,15 @@ func (s *scanner) object(i int, m mode, n *Paths) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		key := b[i+1 : end-1]
-		if m != skipIt && special && !plain(key) {
-			return i, false // a key to compare or to make: Decode unescapes it
-		}
 		vm, kid := m, (*Paths)(nil)
 		switch m {
 		case wholeIt:
-			s.tape = append(s.tape, op{kind: opKey, start: i + 1, end: end - 1})
+			key, esc := s.text(b[i+1:end-1], special)
+			s.tape = append(s.tape, op{kind: opKey, start: i + 1, end: end - 1, esc: esc})
 			s.bytes += len(key)
 			members++
 		case projectIt:
+			key, _ := s.text(b[i+1:end-1], special)
 			if kid = n.kid(key); kid == nil {
 				vm = skipIt
 			} else {

@@ -17,6 +17,9 @@ import (
 
 var raceEnabled bool
 
+// The scan takes every valid body within the limits, refuses the rest
+// (which the general decoder then refuses), and gives the general
+// decoder's values.
 func TestScanDecidesAsDecode(t *testing.T) {
 	reads := pathsOf([]string{"a", "b.c", "b.d", "s"})
 	tests := []struct {
@@ -35,12 +38,19 @@ func TestScanDecidesAsDecode(t *testing.T) {
 		{"escapes in what is skipped", `{"x":["\"\\\/\b\f\n\r\t\u00e9\uD800",{"\u0078":1}],"a":2}`, true},
 		{"invalid UTF-8 in what is skipped", "{\"x\":\"\xff\xfe\",\"a\":2}", true},
 		{"UTF-8 in what is read", `{"a":"Pedido nº 10482 €😀","b":{"c":{"ключ":"значение"}}}`, true},
-		{"an escape in a string read", `{"a":"\n"}`, false},
-		{"an escape in a key of an object read whole", `{"a":{"\u006b":1}}`, false},
-		{"an escape in a key of an object read in part", `{"\u0061":1}`, false},
-		{"invalid UTF-8 in a string read", "{\"a\":\"\xff\"}", false},
-		{"a surrogate's UTF-8 in a string read", "{\"a\":\"\xed\xa0\x80\"}", false},
-		{"invalid UTF-8 in a key read", "{\"b\":{\"\xff\":1}}", false},
+		{"escapes in a string read", `{"a":"\"\\\/\b\f\n\r\t\u0000\u00e9\u20AC"}`, true},
+		{"a surrogate pair", `{"a":"\ud83d\ude00"}`, true},
+		{"half a pair, then a character", `{"a":"\ud83dx\ude00"}`, true},
+		{"half a pair, then another escape", `{"a":"\ud83d\n"}`, true},
+		{"a high half twice", `{"a":"\ud83d\ud83d\ude00"}`, true},
+		{"half a pair, then an escaped backslash and u", `{"a":"\ud83d\\ude00"}`, true},
+		{"half a pair at the end", `{"a":"x\ud800"}`, true},
+		{"an escape in a key of an object read whole", `{"a":{"\u006b":1,"k":2}}`, true},
+		{"an escape in a key of an object read in part", `{"\u0061":1}`, true},
+		{"an escape in a key not read", `{"\u0062":{"c":1}}`, true},
+		{"invalid UTF-8 in a string read", "{\"a\":\"\xff\xc3(\xe2\x82\"}", true},
+		{"a surrogate's UTF-8 in a string read", "{\"a\":\"\xed\xa0\x80\"}", true},
+		{"invalid UTF-8 in a key read", "{\"b\":{\"\xff\":1}}", true},
 		{"a long number", `{"a":12345678901234567891,"b":{"c":1e400}}`, true},
 		{"at the depth limit", strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), true},
 		{"beyond the depth limit", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), false},
@@ -85,12 +95,16 @@ func TestScanDecidesAsDecode(t *testing.T) {
 				t.Errorf("the scan takes what encoding/json refuses")
 			}
 			got, gerr := DecodePaths(body, reads)
-			full, ferr := Decode(body)
-			if fmt.Sprint(gerr) != fmt.Sprint(ferr) {
-				t.Fatalf("DecodePaths error %v, Decode error %v", gerr, ferr)
+			whole, werr := Decode(body)
+			full, ferr := decodeGeneral(body)
+			if fmt.Sprint(gerr) != fmt.Sprint(ferr) || fmt.Sprint(werr) != fmt.Sprint(ferr) {
+				t.Fatalf("DecodePaths error %v, Decode error %v, the general decoder's %v", gerr, werr, ferr)
 			}
 			if ferr != nil {
 				return
+			}
+			if !identical(whole, full) {
+				t.Errorf("Decode %#v, want %#v", whole, full)
 			}
 			want := projectAny(full, reads)
 			if !identical(projectAny(got, reads), want) {
@@ -103,12 +117,41 @@ func TestScanDecidesAsDecode(t *testing.T) {
 	}
 }
 
+// FuzzUnquoteAgreesWithEncodingJSON: a string encoding/json takes, the
+// scan takes, and unquotes to the same value.
+func FuzzUnquoteAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{`a`, `\u00e9\ud800\udc00`, `\ud83d\ude00`, `\ud83d\\ude00`, `\udc00\ud800`, "\xff\xed\xa0\x80", `\/\b\f\n\r\t\"\\`, `\uD83D\uDE00`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		quoted := append(append([]byte{'"'}, raw...), '"')
+		var want string
+		if err := json.Unmarshal(quoted, &want); err != nil {
+			if end, _, ok := scanString(quoted, 1); ok && end == len(quoted) {
+				t.Fatalf("%q: the scan takes it, encoding/json says %v", quoted, err)
+			}
+			return
+		}
+		end, special, ok := scanString(quoted, 1)
+		if !ok || end != len(quoted) {
+			t.Fatalf("%q: encoding/json takes it, the scan ends at %d, %v", quoted, end, ok)
+		}
+		got := string(raw)
+		if special && !plain(raw) {
+			got = string(unquote(nil, raw))
+		}
+		if got != want {
+			t.Fatalf("%q: unquoted %q, want %q", quoted, got, want)
+		}
+	})
+}
+
 // FuzzScanAgreesWithFastjson holds the scan to the fast path it replaced
 // and to encoding/json: it takes nothing encoding/json refuses or a limit
 // refuses; it takes everything the old path took (no backslash, valid
 // UTF-8, fastjson's validation, the limits), and gives the same values;
-// what it takes beyond that holds a backslash or invalid UTF-8 where it
-// is not read, and it gives the values Decode gives.
+// what it takes beyond that holds a backslash or invalid UTF-8, and it
+// gives the values the general decoder gives.
 func FuzzScanAgreesWithFastjson(f *testing.F) {
 	stripe, err := os.ReadFile("../../examples/stripe/charge.succeeded.json")
 	if err != nil {
@@ -141,12 +184,12 @@ func FuzzScanAgreesWithFastjson(f *testing.F) {
 			if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 				t.Fatalf("%q: the scan takes it, the old path did not, without a backslash or invalid UTF-8", body)
 			}
-			full, err := Decode(body)
+			full, err := decodeGeneral(body)
 			if err != nil {
-				t.Fatalf("%q: the scan takes it, Decode says %v", body, err)
+				t.Fatalf("%q: the scan takes it, the general decoder says %v", body, err)
 			}
 			if want := projectAny(full, reads); !identical(got, want) {
-				t.Fatalf("%q:\nscan   %#v\nDecode %#v", body, got, want)
+				t.Fatalf("%q:\nscan    %#v\ngeneral %#v", body, got, want)
 			}
 		}
 	})
