@@ -3,7 +3,6 @@ package jsonx
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"math/bits"
 	"sync"
 	"unicode/utf8"
@@ -88,9 +87,6 @@ var scanners = sync.Pool{New: func() any { return new(scanner) }}
 // scan runs the pass over body for the values need reads; false leaves the
 // body to decodeGeneral.
 func (s *scanner) scan(body []byte, need *Paths) bool {
-	if len(body) > math.MaxInt32 {
-		return false // beyond any body the bridge takes; Decode says what it is
-	}
 	*s = scanner{body: body, values: 1, tape: s.tape[:0], scratch: s.scratch}
 	m := projectIt
 	if need.Whole() {
