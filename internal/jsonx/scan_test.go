@@ -352,3 +352,67 @@ func BenchmarkDecodePaths(b *testing.B) {
 		}
 	}
 }
+
+// scanStringByByte is scanString one byte at a time, the plain reading
+// the eight-bytes-at-a-time scan must agree with.
+func scanStringByByte(b []byte, i int) (end int, special, ok bool) {
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, special, true
+		case c == '\\':
+			special = true
+			if i+1 >= len(b) {
+				return i, false, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, false, false
+				}
+				i += 5
+			default:
+				return i, false, false
+			}
+		case c < 0x20:
+			return i, false, false
+		case c >= 0x80:
+			special = true
+		}
+	}
+	return i, false, false
+}
+
+// Every byte that ends or marks a string, at every offset around the
+// eight-byte steps, and runs of whitespace of every length.
+func TestScanEightBytesAtATime(t *testing.T) {
+	marks := []string{`"`, `\n`, `\u00e9`, `\x`, `\u12`, "\x00", "\x1f", "\x7f", "\x80", "é", "\xff", `\`}
+	for k := range 20 {
+		for _, mark := range marks {
+			for _, tail := range []string{``, `"`, `abc"`, `abcdefghijk"`} {
+				b := []byte(`"` + strings.Repeat("a", k) + mark + tail)
+				end, special, ok := scanString(b, 1)
+				wend, wspecial, wok := scanStringByByte(b, 1)
+				if ok != wok || ok && (end != wend || special != wspecial) {
+					t.Errorf("%q: scanString %d %v %v, byte by byte %d %v %v", b, end, special, ok, wend, wspecial, wok)
+				}
+			}
+		}
+	}
+	for k := range 20 {
+		for _, space := range []string{" ", "\n", "\t", "\r", "\n  "} {
+			for _, after := range []string{"", "x", " x", "\x00", "\t\t!"} {
+				b := []byte("[" + strings.Repeat(space, k) + after)
+				want := 1
+				for want < len(b) && strings.IndexByte(" \n\t\r", b[want]) >= 0 {
+					want++
+				}
+				if got := skipSpace(b, 1); got != want {
+					t.Errorf("%q: skipSpace %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
