@@ -199,3 +199,20 @@ func identical(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+func TestPathsKid(t *testing.T) {
+	n := &Paths{}
+	for _, p := range [][]string{{"id"}, {"ab"}, {"type"}, {""}, {"data", "object"}, {"ab", "c"}} {
+		n.Add(p)
+	}
+	for key, want := range map[string]bool{"id": true, "ab": true, "type": true, "": true, "data": true,
+		"ie": false, "i": false, "typ": false, "types": false, "object": false, "a long key read by no one": false} {
+		kid := n.kid([]byte(key))
+		if (kid != nil) != want || kid != nil && kid.name != key {
+			t.Errorf("kid(%q) = %v, want read: %v", key, kid, want)
+		}
+	}
+	if n.kids["ab"].whole != true || n.kids["ab"].byLen != nil {
+		t.Error("a key read whole reads every key below it")
+	}
+}
