@@ -27,13 +27,20 @@ import (
 // JSON has no range, and the provider's body is not refused for it). ok
 // is always true.
 func numberValue(raw []byte) (v any, ok bool) {
+	if f, ok := numberFloat(raw); ok {
+		return f, true
+	}
+	return json.Number(string(raw)), true
+}
+
+// numberFloat gives the float64 of a valid JSON number literal and true
+// when that float64 writes back as the same number; false when numberValue
+// keeps the literal.
+func numberFloat(raw []byte) (float64, bool) {
 	s := unsafe.String(unsafe.SliceData(raw), len(raw))
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return json.Number(string(raw)), true
-	}
-	if mayBeInexact(raw) && !floatWritesAs(f, s) {
-		return json.Number(string(raw)), true
+	if err != nil || mayBeInexact(raw) && !floatWritesAs(f, s) {
+		return 0, false
 	}
 	return f, true
 }
