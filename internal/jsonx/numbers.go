@@ -3,8 +3,8 @@ package jsonx
 import (
 	"bytes"
 	"encoding/json"
-	"math/big"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	gojson "github.com/goccy/go-json"
@@ -61,14 +61,107 @@ func mayBeInexact(raw []byte) bool {
 }
 
 // floatWritesAs reports whether f, written as the shortest decimal that
-// reads back as f (what the JSON writer writes), is the number lit.
+// reads back as f (what the JSON writer writes), is the number lit: the
+// same decimal value, compared digit by digit. (Not with big.Rat: a
+// literal such as 1e-999999 would cost it 10^999999, tens of milliseconds
+// of CPU for nine bytes of a provider's body.)
 func floatWritesAs(f float64, lit string) bool {
-	want, ok := new(big.Rat).SetString(lit)
+	var buf [32]byte
+	shortest := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	a, b := decimalOf(lit), decimalOf(unsafe.String(unsafe.SliceData(shortest), len(shortest)))
+	return a.ok && b.ok && a.neg == b.neg && a.exp == b.exp && sameDigits(a, b)
+}
+
+// decimal is a number literal's value as 0.d1d2...dn × 10^exp, its
+// significant digits without leading or trailing zeros: the digits are
+// those of int and frac, from skip on, n of them. Zero has no digits, an
+// exponent of 0 and no sign. ok is false for a literal this cannot read,
+// or whose exponent is beyond ±maxDecimalExp (no float64 is written so).
+type decimal struct {
+	neg       bool
+	int, frac string
+	skip, n   int
+	exp       int
+	ok        bool
+}
+
+const maxDecimalExp = 1 << 20
+
+func decimalOf(s string) decimal {
+	var d decimal
+	if strings.HasPrefix(s, "-") {
+		d.neg, s = true, s[1:]
+	}
+	mant, es := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, es = s[:i], s[i+1:]
+	}
+	d.int = mant
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		d.int, d.frac = mant[:i], mant[i+1:]
+	}
+	all := len(d.int) + len(d.frac)
+	lead := 0
+	for lead < all && d.digit(lead) == '0' {
+		lead++
+	}
+	if lead == all { // zero, whatever its sign and exponent
+		return decimal{ok: true}
+	}
+	trail := all
+	for d.digit(trail-1) == '0' {
+		trail--
+	}
+	e, ok := exponent(es)
 	if !ok {
+		return decimal{}
+	}
+	d.skip, d.n = lead, trail-lead
+	d.exp = len(d.int) - lead + e
+	d.ok = -maxDecimalExp <= d.exp && d.exp <= maxDecimalExp
+	return d
+}
+
+// exponent reads a number literal's exponent (after the e); false when it
+// is beyond ±maxDecimalExp or not digits.
+func exponent(es string) (int, bool) {
+	es = strings.TrimPrefix(es, "+")
+	neg := strings.HasPrefix(es, "-")
+	es = strings.TrimLeft(strings.TrimPrefix(es, "-"), "0")
+	if len(es) > 7 {
+		return 0, false
+	}
+	e := 0
+	for _, c := range []byte(es) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		e = e*10 + int(c-'0')
+	}
+	if neg {
+		e = -e
+	}
+	return e, e >= -maxDecimalExp && e <= maxDecimalExp
+}
+
+// digit is the i-th digit of int followed by frac.
+func (d *decimal) digit(i int) byte {
+	if i < len(d.int) {
+		return d.int[i]
+	}
+	return d.frac[i-len(d.int)]
+}
+
+func sameDigits(a, b decimal) bool {
+	if a.n != b.n {
 		return false
 	}
-	got, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
-	return ok && got.Cmp(want) == 0
+	for i := 0; i < a.n; i++ {
+		if a.digit(a.skip+i) != b.digit(b.skip+i) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLongNumber reports whether body holds a number literal that

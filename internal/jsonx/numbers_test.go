@@ -2,7 +2,10 @@ package jsonx
 
 import (
 	"encoding/json"
+	"math/big"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -104,4 +107,81 @@ func containsNumber(v any) bool {
 		}
 	}
 	return false
+}
+
+// floatWritesAsByRat is floatWritesAs as it was, with big.Rat: the
+// reference the digit comparison must agree with.
+func floatWritesAsByRat(f float64, lit string) bool {
+	want, ok := new(big.Rat).SetString(lit)
+	if !ok {
+		return false
+	}
+	got, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && got.Cmp(want) == 0
+}
+
+// A literal's value is compared with its float64's digit by digit, as
+// big.Rat compared them, and without its cost: 1e-999999 is no longer
+// 10^999999 computed (attack of 2026-12-06: two seconds of CPU per KiB of
+// such numbers in a body).
+func TestFloatWritesAs(t *testing.T) {
+	for _, lit := range []string{
+		"0", "-0", "0.0", "0e5", "-0.000e-99999999999", "1", "-1", "10", "1e1", "1E+1", "100e-2", "0.1", "0.10", "1e-1",
+		"0.30000000000000004", "0.3000000000000000444", "123456789012345678", "1234567890123456789012",
+		"9007199254740993", "9007199254740992", "1.7976931348623157e308", "4.9e-324", "5e-324", "2.4703282292062328e-324",
+		"1e-400", "1e400", "1e-999999", "-1e-999999", "1e-99999999999999", "1.5e300", "0.000001", "1e-7", "12.5e-1",
+		"100000000000000000000000", "1e23", "1.0000000000000001",
+	} {
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil {
+			continue // out of range: numberFloat keeps the literal before asking
+		}
+		want := false
+		if exp := strings.IndexAny(lit, "eE"); exp < 0 || len(strings.TrimLeft(strings.TrimLeft(lit[exp+1:], "+-"), "0")) <= 4 {
+			want = floatWritesAsByRat(f, lit)
+		} else if f == 0 && strings.Trim(lit[:exp], "-0.") == "" {
+			want = true // a zero
+		}
+		if got := floatWritesAs(f, lit); got != want {
+			t.Errorf("floatWritesAs(%v, %q) = %v, want %v", f, lit, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { floatWritesAs(0, "1e-999999") }); n != 0 {
+		t.Errorf("floatWritesAs allocates %v times: a big number is computed", n)
+	}
+}
+
+func FuzzFloatWritesAs(f *testing.F) {
+	for _, s := range []string{"1", "0.1", "1e-7", "9007199254740993", "1e23", "-0.0e10", "12.50e-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		if !json.Valid([]byte(lit)) || strings.ContainsAny(lit, " \t\r\n\"[]{}tfn") {
+			return // a number literal only
+		}
+		if exp := strings.IndexAny(lit, "eE"); exp >= 0 && len(strings.TrimLeft(strings.TrimLeft(lit[exp+1:], "+-"), "0")) > 4 {
+			return // big.Rat would take too long: the point of floatWritesAs
+		}
+		v, err := strconv.ParseFloat(lit, 64)
+		if err != nil {
+			return
+		}
+		if got, want := floatWritesAs(v, lit), floatWritesAsByRat(v, lit); got != want {
+			t.Fatalf("floatWritesAs(%v, %q) = %v, big.Rat says %v", v, lit, got, want)
+		}
+	})
+}
+
+// Numbers whose exponent is beyond float64's range stay literals (or a
+// zero), decoded at the cost of any other number.
+func TestTinyAndHugeExponents(t *testing.T) {
+	body := []byte(`[1e-999999, -2.5E-99999999999, 0e-999999, 1e999999]`)
+	v, err := Decode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{json.Number("1e-999999"), json.Number("-2.5E-99999999999"), 0.0, json.Number("1e999999")}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("Decode = %#v, want %#v", v, want)
+	}
 }

@@ -181,6 +181,16 @@ func (r *Rule) eventData(e any, entity, extID string) (map[string]any, *Failure)
 			return nil, &Failure{deadletter.ReasonInvalidEvent, "data", fmt.Errorf("must be a JSON object, got %T", dv)}
 		}
 		data = m
+		if r.data.leaf != nil {
+			// One expression's map may be the payload's own (data:
+			// payload.meta), which every event of an `each` rule reads:
+			// the entity's keys go into a copy (attack of 2026-12-06:
+			// every event had the first one's entity).
+			data = make(map[string]any, len(m)+2)
+			for k, v := range m {
+				data[k] = v
+			}
+		}
 	}
 	// What expressions built is written out recursively below: a value
 	// nested deeper than a JSON document may be is refused first.
@@ -271,10 +281,23 @@ func asTime(v any) (time.Time, error) {
 // eval builds the value of a data node; on error it names the failing field.
 func (d *dataNode) eval(e any, field string) (any, string, error) {
 	if d.whole != nil {
+		b := budgetOfEnv(e)
+		var before budget
+		if b != nil {
+			before = *b
+		}
 		if v, err := d.runWhole(e, 2); err == nil { // room for entity_id and external_entity_id
 			return v, field, nil
 		}
-		// Evaluated again leaf by leaf below, for the error to name its field.
+		// Evaluated again leaf by leaf below, for the error to name its
+		// field, with the steps and bytes the whole run found: one run
+		// adds up its leaves' memory against expr's budget for a run,
+		// which each leaf alone may keep within, and what it spent must
+		// not fail the leaves a second time. The deadline stays: the
+		// evaluation still ends in time.
+		if b != nil {
+			b.steps, b.bytes, b.err = before.steps, before.bytes, before.err
+		}
 	}
 	switch {
 	case d.leaf != nil:
