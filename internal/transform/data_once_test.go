@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 )
 
 func applyFile(t *testing.T, file, body string, whole bool) Result {
@@ -25,7 +26,8 @@ func applyFile(t *testing.T, file, body string, whole bool) Result {
 	if in.Payload, err = m.Decode("application/json", []byte(body)); err != nil {
 		t.Fatal(err)
 	}
-	return m.Apply(in)
+	// The default steps and bytes; time enough for the race detector.
+	return m.ApplyContext(t.Context(), in, Limits{Time: 2 * time.Minute})
 }
 
 // Every event of an `each` rule whose data is one expression reading a
