@@ -226,17 +226,12 @@ func minorUnits(params ...any) (any, error) {
 		}
 		exp = 2
 	}
-	var r *big.Rat
-	amount := fmt.Sprint(params[0])
+	var lit string
 	switch a := params[0].(type) {
 	case string:
-		var ok bool
-		if r, ok = new(big.Rat).SetString(strings.TrimSpace(a)); !ok {
-			return nil, fmt.Errorf("minorUnits: %q is not a decimal amount", a)
-		}
+		lit = strings.TrimSpace(a)
 	case json.Number:
-		// A literal too long for float64: exact as written.
-		r, _ = new(big.Rat).SetString(string(a))
+		lit = string(a) // a literal too long for float64: exact as written
 	case nil:
 		return nil, fmt.Errorf("minorUnits: amount is nil")
 	default:
@@ -246,15 +241,143 @@ func minorUnits(params ...any) (any, error) {
 		}
 		// A JSON number like 110.1 is not exact in binary; its shortest
 		// decimal form is what the provider wrote.
-		r, _ = new(big.Rat).SetString(strconv.FormatFloat(f, 'f', -1, 64))
+		lit = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	n, err := decimalMinorUnits(lit, exp)
+	switch {
+	case errors.Is(err, errNotDecimal):
+		return nil, fmt.Errorf("minorUnits: %q is not a decimal amount", params[0])
+	case errors.Is(err, errMoreDecimals):
+		return nil, fmt.Errorf("minorUnits: %v has more decimals than %s allows (%d)", params[0], strings.ToUpper(cur), exp)
+	case err != nil:
+		return nil, fmt.Errorf("minorUnits: amount out of range")
+	}
+	return n, nil
+}
+
+var (
+	errNotDecimal   = errors.New("not a decimal")
+	errMoreDecimals = errors.New("more decimals")
+	errOutOfRange   = errors.New("out of range")
+)
+
+// maxMinorUnits is the largest amount minorUnits gives: every integer up
+// to it is exact in a float64.
+const maxMinorUnits = 1 << 53
+
+// decimalMinorUnits reads lit, a decimal amount ([-+]digits[.digits]
+// [e[-+]digits]), as an integer of minor units, the amount times 10^exp,
+// exactly and without big numbers: an exponent of a million costs what
+// one of one does (attack of 2026-12-06: big.Rat computed 10^exponent).
+// Another form big.Rat reads (a fraction "1/2", a base prefix) is read
+// by it when short and without an exponent (the e of a hexadecimal
+// number is a digit); a binary exponent ("1p-2") is not a decimal amount.
+func decimalMinorUnits(lit string, exp int) (int, error) {
+	neg := false
+	s := lit
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	mant, es := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, es = s[:i], s[i+1:]
+	}
+	intPart, frac, dot := strings.Cut(mant, ".")
+	if !allDigits(intPart) || !allDigits(frac) || intPart == "" && frac == "" || dot && es == "" && mant == "." {
+		return ratMinorUnits(lit, exp)
+	}
+	e := 0
+	if es != "" || strings.ContainsAny(s, "eE") {
+		var ok bool
+		if e, ok = smallExponent(es); !ok {
+			return 0, errNotDecimal
+		}
+	}
+	digits := strings.TrimLeft(intPart+frac, "0") // the amount is digits × 10^(shift)
+	if digits == "" {
+		return 0, nil
+	}
+	shift := e - len(frac) + exp
+	if trimmed := strings.TrimRight(digits, "0"); shift < 0 {
+		// The last -shift digits are decimals the currency has not.
+		zeros := len(digits) - len(trimmed)
+		if zeros < -shift {
+			return 0, errMoreDecimals
+		}
+		digits, shift = digits[:len(digits)+shift], 0
+	}
+	if len(digits)+shift > 16 {
+		return 0, errOutOfRange
+	}
+	var n uint64
+	for _, c := range []byte(digits) {
+		n = n*10 + uint64(c-'0')
+	}
+	for range shift {
+		n *= 10
+	}
+	if n > maxMinorUnits {
+		return 0, errOutOfRange
+	}
+	if neg {
+		return -int(n), nil
+	}
+	return int(n), nil
+}
+
+// smallExponent reads a decimal exponent ([-+]digits); false when it is
+// not one. One beyond ±1,000,000 reads as ±1,000,001: as far out of any
+// amount's range, or as many decimals too many.
+func smallExponent(es string) (int, bool) {
+	neg := false
+	if es != "" && (es[0] == '-' || es[0] == '+') {
+		neg, es = es[0] == '-', es[1:]
+	}
+	if es == "" || !allDigits(es) {
+		return 0, false
+	}
+	es = strings.TrimLeft(es, "0")
+	e := 1_000_001
+	if len(es) <= 6 {
+		e = 0
+		for _, c := range []byte(es) {
+			e = e*10 + int(c-'0')
+		}
+	}
+	if neg {
+		e = -e
+	}
+	return e, true
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ratMinorUnits reads the other forms big.Rat takes, when short and
+// without an exponent (whose cost big.Rat would pay).
+func ratMinorUnits(lit string, exp int) (int, error) {
+	body := strings.TrimLeft(lit, "+-")
+	hex := len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') // where e is a digit
+	if len(lit) > 64 || strings.ContainsAny(lit, "pP") || !hex && strings.ContainsAny(lit, "eE") {
+		return 0, errNotDecimal
+	}
+	r, ok := new(big.Rat).SetString(lit)
+	if !ok {
+		return 0, errNotDecimal
 	}
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil)))
 	if !r.IsInt() {
-		return nil, fmt.Errorf("minorUnits: %s has more decimals than %s allows (%d)", amount, strings.ToUpper(cur), exp)
+		return 0, errMoreDecimals
 	}
 	n := r.Num()
-	if !n.IsInt64() || n.Int64() > 1<<53 || n.Int64() < -(1<<53) {
-		return nil, fmt.Errorf("minorUnits: amount out of range")
+	if !n.IsInt64() || n.Int64() > maxMinorUnits || n.Int64() < -maxMinorUnits {
+		return 0, errOutOfRange
 	}
 	return int(n.Int64()), nil
 }
