@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -209,6 +211,10 @@ func validateData(sch *jsonschema.Schema, check *schemaCheck, data any, serializ
 	if check != nil && check.valid(v) {
 		return nil
 	}
+	if at := unvalidatableNumber(v, ""); at != "" {
+		return &SchemaError{Violations: []string{"/data" + at + ": a number of more than " + strconv.Itoa(maxValidatedNumber) +
+			" characters, or with an exponent beyond ±999, is not validated"}}
+	}
 	err := sch.Validate(v)
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
@@ -234,6 +240,46 @@ func validateData(sch *jsonschema.Schema, check *schemaCheck, data any, serializ
 	}
 	sort.Strings(msgs)
 	return &SchemaError{Violations: msgs}
+}
+
+// maxValidatedNumber is the longest number literal the validator is given:
+// it reads numbers as big.Rat, whose cost grows with the literal's digits
+// and with 10^exponent (attack of 2026-12-06: 1e-999999, passed from a
+// payload to data, cost it seconds).
+const maxValidatedNumber = 400
+
+// unvalidatableNumber returns the JSON pointer of the first number literal
+// in v too long, or with too large an exponent, for the validator; "" if
+// none. A float64 is always fine (its exponent is at most ±324).
+func unvalidatableNumber(v any, at string) string {
+	switch x := v.(type) {
+	case json.Number:
+		s := string(x)
+		if len(s) > maxValidatedNumber {
+			return at
+		}
+		if i := strings.IndexAny(s, "eE"); i >= 0 && len(strings.TrimLeft(s[i+1:], "+-0")) > 3 {
+			return at
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p := unvalidatableNumber(e, at+"/"+pointerToken(k)); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := unvalidatableNumber(e, at+"/"+strconv.Itoa(i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// pointerToken escapes a key as a JSON pointer token (RFC 6901).
+func pointerToken(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 // SchemaError lists where data breaks its schema.
