@@ -114,11 +114,18 @@ func (b *budget) charge(steps, bytes int64) error {
 		b.err = &BudgetError{What: "steps", Limit: fmt.Sprint(b.limits.Steps)}
 	case b.bytes > b.limits.Bytes || bytes < 0:
 		b.err = &BudgetError{What: "bytes", Limit: fmt.Sprint(b.limits.Bytes)}
-	case time.Now().After(b.deadline) || errors.Is(b.ctx.Err(), context.DeadlineExceeded) ||
-		errors.Is(context.Cause(b.ctx), context.DeadlineExceeded):
+	case time.Now().After(b.deadline):
 		b.err = &BudgetError{What: "time", Limit: b.limits.Time.String()}
-	case b.ctx.Err() != nil:
-		b.err = fmt.Errorf("evaluation cancelled: %w", context.Cause(b.ctx))
+	default:
+		// The context's cause is looked up (a walk up its parents) only
+		// once it is done.
+		if err := b.ctx.Err(); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(b.ctx), context.DeadlineExceeded) {
+				b.err = &BudgetError{What: "time", Limit: b.limits.Time.String()}
+			} else {
+				b.err = fmt.Errorf("evaluation cancelled: %w", context.Cause(b.ctx))
+			}
+		}
 	}
 	return b.err
 }
