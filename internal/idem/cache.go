@@ -61,6 +61,9 @@ type tuning struct {
 	// refusal to the connection's error handler.
 	deniedRetry time.Duration
 	hold        <-chan struct{} // if set, the first watch starts once it is closed
+	// holdRebuilds (tests only) leaves a rebuild's watch unread, so the
+	// rebuild stays in progress until it is abandoned.
+	holdRebuilds bool
 }
 
 func defaultTuning() tuning {
@@ -143,7 +146,7 @@ func (y *syncer) run(ctx context.Context) {
 		if y.cur != nil {
 			curC = y.cur.kw.Updates()
 		}
-		if y.next != nil {
+		if y.next != nil && !y.tun.holdRebuilds {
 			nextC = y.next.kw.Updates()
 		}
 		select {
