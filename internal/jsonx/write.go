@@ -24,6 +24,32 @@ func Marshal(v any) (b []byte, native bool, err error) {
 	return b, false, err
 }
 
+// MarshalSorted is Marshal of m when keys are m's keys, sorted, known
+// beforehand (a data tree's, made at load): the object's keys are written
+// in that order instead of being gathered and sorted. With keys that are
+// not exactly m's, it is Marshal.
+func MarshalSorted(m map[string]any, keys []string) (b []byte, native bool, err error) {
+	if len(keys) != len(m) {
+		return Marshal(m)
+	}
+	b = append(make([]byte, 0, 1024), '{')
+	for i, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			return Marshal(m)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		if b, native = appendJSON(b, v); !native {
+			return Marshal(m)
+		}
+	}
+	return append(b, '}'), true, nil
+}
+
 // appendJSON appends v to dst and reports whether v held only values it
 // writes itself (JSON's own: nil, bool, string, float64, int, int64, and
 // maps and lists of them); when it did not, dst is garbage.

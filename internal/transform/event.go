@@ -113,7 +113,7 @@ func (r *Rule) event(provider string, key uuid.UUID, e any, received time.Time, 
 		return Event{}, f
 	}
 	normalize(data)
-	dataJSON, native, err := jsonx.Marshal(data)
+	dataJSON, native, err := jsonx.MarshalSorted(data, r.dataKeys)
 	if err != nil {
 		return Event{}, &Failure{deadletter.ReasonEvalError, "data", fmt.Errorf("cannot be written as JSON: %w", err)}
 	}

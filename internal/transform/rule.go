@@ -41,6 +41,9 @@ type Rule struct {
 	source   *program
 	time     *program
 	data     *dataNode
+	// dataKeys are the keys of the event data a map-shaped data tree
+	// makes, sorted: the order the data is written in.
+	dataKeys []string
 	schema   *jsonschema.Schema
 	check    *schemaCheck // schema's check, compiled with it
 	// dataSchemaURI is DataSchema parsed once, for the event's context.
@@ -173,6 +176,12 @@ func (l *loader) rule(m *Mapping, index int, n *yaml.Node) *Rule {
 	if v := byKey["data"]; v != nil {
 		r.data = l.dataTree(v, r.Name, "data", e, true)
 		r.data.whole = l.wholeData(r.data, e)
+		if r.data.isMap {
+			// The keys the event's data will have, sorted as it is written.
+			keys := append(slices.Clone(r.data.keys), "entity_id", "external_entity_id")
+			slices.Sort(keys)
+			r.dataKeys = slices.Compact(keys)
+		}
 	}
 	return r
 }
