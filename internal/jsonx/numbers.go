@@ -68,96 +68,121 @@ func mayBeInexact(raw []byte) bool {
 func floatWritesAs(f float64, lit string) bool {
 	var buf [32]byte
 	shortest := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	a, b := decimalOf(lit), decimalOf(unsafe.String(unsafe.SliceData(shortest), len(shortest)))
-	return a.ok && b.ok && a.neg == b.neg && a.exp == b.exp && sameDigits(a, b)
+	a, aok := ParseDecimal(lit)
+	b, bok := ParseDecimal(unsafe.String(unsafe.SliceData(shortest), len(shortest)))
+	return aok && bok && a.Neg == b.Neg && a.Exp == b.Exp && sameDigits(a, b)
 }
 
-// decimal is a number literal's value as 0.d1d2...dn × 10^exp, its
-// significant digits without leading or trailing zeros: the digits are
-// those of int and frac, from skip on, n of them. Zero has no digits, an
-// exponent of 0 and no sign. ok is false for a literal this cannot read,
-// or whose exponent is beyond ±maxDecimalExp (no float64 is written so).
-type decimal struct {
-	neg       bool
-	int, frac string
-	skip, n   int
-	exp       int
-	ok        bool
+// Decimal is a decimal number's value as 0.d1d2...dn × 10^Exp, its
+// significant digits without leading or trailing zeros (Len of them,
+// Digit(i) each). Zero has no digits, an exponent of 0 and no sign. An
+// exponent written beyond ±maxDecimalExp reads as one past it: as far
+// out of any float64's or amount's range, at no cost.
+type Decimal struct {
+	Neg       bool
+	Exp       int
+	int, frac string // the digits written before and after the point
+	skip, n   int    // the significant digits: from skip on, n of them
 }
 
 const maxDecimalExp = 1 << 20
 
-func decimalOf(s string) decimal {
-	var d decimal
-	if strings.HasPrefix(s, "-") {
-		d.neg, s = true, s[1:]
+// ParseDecimal reads s, a decimal number: [-+]digits[.digits][e[-+]digits],
+// with at least one digit before the exponent (either side of the point);
+// false for anything else. A JSON number literal is one.
+func ParseDecimal(s string) (Decimal, bool) {
+	var d Decimal
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		d.Neg, s = s[0] == '-', s[1:]
 	}
-	mant, es := s, ""
+	mant, es, hasExp := s, "", false
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		mant, es = s[:i], s[i+1:]
+		mant, es, hasExp = s[:i], s[i+1:], true
 	}
 	d.int = mant
 	if i := strings.IndexByte(mant, '.'); i >= 0 {
 		d.int, d.frac = mant[:i], mant[i+1:]
 	}
+	if !allDigits(d.int) || !allDigits(d.frac) || d.int == "" && d.frac == "" {
+		return Decimal{}, false
+	}
+	e := 0
+	if hasExp {
+		var ok bool
+		if e, ok = exponent(es); !ok {
+			return Decimal{}, false
+		}
+	}
 	all := len(d.int) + len(d.frac)
 	lead := 0
-	for lead < all && d.digit(lead) == '0' {
+	for lead < all && d.Digit(lead) == '0' {
 		lead++
 	}
 	if lead == all { // zero, whatever its sign and exponent
-		return decimal{ok: true}
+		return Decimal{}, true
 	}
 	trail := all
-	for d.digit(trail-1) == '0' {
+	for d.Digit(trail-1) == '0' {
 		trail--
 	}
-	e, ok := exponent(es)
-	if !ok {
-		return decimal{}
-	}
 	d.skip, d.n = lead, trail-lead
-	d.exp = len(d.int) - lead + e
-	d.ok = -maxDecimalExp <= d.exp && d.exp <= maxDecimalExp
-	return d
+	d.Exp = len(d.int) - lead + e
+	return d, true
 }
 
-// exponent reads a number literal's exponent (after the e); false when it
-// is beyond ±maxDecimalExp or not digits.
+// exponent reads a number's exponent (after the e): [-+]digits, one
+// beyond ±maxDecimalExp read as one past it; false when it is not one.
 func exponent(es string) (int, bool) {
-	es = strings.TrimPrefix(es, "+")
-	neg := strings.HasPrefix(es, "-")
-	es = strings.TrimLeft(strings.TrimPrefix(es, "-"), "0")
-	if len(es) > 7 {
+	neg := false
+	if es != "" && (es[0] == '-' || es[0] == '+') {
+		neg, es = es[0] == '-', es[1:]
+	}
+	if es == "" || !allDigits(es) {
 		return 0, false
 	}
-	e := 0
-	for _, c := range []byte(es) {
-		if c < '0' || c > '9' {
-			return 0, false
+	es = strings.TrimLeft(es, "0")
+	e := maxDecimalExp + 1
+	if len(es) <= 7 {
+		e = 0
+		for _, c := range []byte(es) {
+			e = e*10 + int(c-'0')
 		}
-		e = e*10 + int(c-'0')
+		e = min(e, maxDecimalExp+1)
 	}
 	if neg {
 		e = -e
 	}
-	return e, e >= -maxDecimalExp && e <= maxDecimalExp
+	return e, true
 }
 
-// digit is the i-th digit of int followed by frac.
-func (d *decimal) digit(i int) byte {
-	if i < len(d.int) {
-		return d.int[i]
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
 	}
-	return d.frac[i-len(d.int)]
+	return true
 }
 
-func sameDigits(a, b decimal) bool {
+// Len is the number of d's significant digits.
+func (d Decimal) Len() int { return d.n }
+
+// Digit is d's significant digit i (0 <= i < Len), or '0' past them.
+func (d Decimal) Digit(i int) byte {
+	if i += d.skip; i < len(d.int) {
+		return d.int[i]
+	} else if i -= len(d.int); i < len(d.frac) {
+		return d.frac[i]
+	}
+	return '0'
+}
+
+func sameDigits(a, b Decimal) bool {
 	if a.n != b.n {
 		return false
 	}
 	for i := 0; i < a.n; i++ {
-		if a.digit(a.skip+i) != b.digit(b.skip+i) {
+		if a.Digit(i) != b.Digit(i) {
 			return false
 		}
 	}

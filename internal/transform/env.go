@@ -266,97 +266,40 @@ var (
 const maxMinorUnits = 1 << 53
 
 // decimalMinorUnits reads lit, a decimal amount ([-+]digits[.digits]
-// [e[-+]digits]), as an integer of minor units, the amount times 10^exp,
-// exactly and without big numbers: an exponent of a million costs what
-// one of one does (attack of 2026-12-06: big.Rat computed 10^exponent).
-// Another form big.Rat reads (a fraction "1/2", a base prefix) is read
-// by it when short and without an exponent (the e of a hexadecimal
-// number is a digit); a binary exponent ("1p-2") is not a decimal amount.
+// [e[-+]digits], jsonx.ParseDecimal), as an integer of minor units, the
+// amount times 10^exp, exactly and without big numbers: an exponent of a
+// million costs what one of one does (attack of 2026-12-06: big.Rat
+// computed 10^exponent). Another form big.Rat reads (a fraction "1/2", a
+// base prefix) is read by it when short and without an exponent (the e
+// of a hexadecimal number is a digit); a binary exponent ("1p-2") is not
+// a decimal amount.
 func decimalMinorUnits(lit string, exp int) (int, error) {
-	neg := false
-	s := lit
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	mant, es := s, ""
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		mant, es = s[:i], s[i+1:]
-	}
-	intPart, frac, dot := strings.Cut(mant, ".")
-	if !allDigits(intPart) || !allDigits(frac) || intPart == "" && frac == "" || dot && es == "" && mant == "." {
+	d, ok := jsonx.ParseDecimal(lit)
+	if !ok {
 		return ratMinorUnits(lit, exp)
 	}
-	e := 0
-	if es != "" || strings.ContainsAny(s, "eE") {
-		var ok bool
-		if e, ok = smallExponent(es); !ok {
-			return 0, errNotDecimal
-		}
-	}
-	digits := strings.TrimLeft(intPart+frac, "0") // the amount is digits × 10^(shift)
-	if digits == "" {
+	// The amount in minor units is 0.d1d2...dn × 10^whole: an integer
+	// when its digits (no trailing zero) all stand before the point.
+	whole := d.Exp + exp
+	switch {
+	case d.Len() == 0:
 		return 0, nil
-	}
-	shift := e - len(frac) + exp
-	if trimmed := strings.TrimRight(digits, "0"); shift < 0 {
-		// The last -shift digits are decimals the currency has not.
-		zeros := len(digits) - len(trimmed)
-		if zeros < -shift {
-			return 0, errMoreDecimals
-		}
-		digits, shift = digits[:len(digits)+shift], 0
-	}
-	if len(digits)+shift > 16 {
+	case d.Len() > whole:
+		return 0, errMoreDecimals
+	case whole > 16:
 		return 0, errOutOfRange
 	}
 	var n uint64
-	for _, c := range []byte(digits) {
-		n = n*10 + uint64(c-'0')
-	}
-	for range shift {
-		n *= 10
+	for i := range whole {
+		n = n*10 + uint64(d.Digit(i)-'0')
 	}
 	if n > maxMinorUnits {
 		return 0, errOutOfRange
 	}
-	if neg {
+	if d.Neg {
 		return -int(n), nil
 	}
 	return int(n), nil
-}
-
-// smallExponent reads a decimal exponent ([-+]digits); false when it is
-// not one. One beyond ±1,000,000 reads as ±1,000,001: as far out of any
-// amount's range, or as many decimals too many.
-func smallExponent(es string) (int, bool) {
-	neg := false
-	if es != "" && (es[0] == '-' || es[0] == '+') {
-		neg, es = es[0] == '-', es[1:]
-	}
-	if es == "" || !allDigits(es) {
-		return 0, false
-	}
-	es = strings.TrimLeft(es, "0")
-	e := 1_000_001
-	if len(es) <= 6 {
-		e = 0
-		for _, c := range []byte(es) {
-			e = e*10 + int(c-'0')
-		}
-	}
-	if neg {
-		e = -e
-	}
-	return e, true
-}
-
-func allDigits(s string) bool {
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // ratMinorUnits reads the other forms big.Rat takes, when short and
