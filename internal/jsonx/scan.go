@@ -227,25 +227,17 @@ func (s *scanner) object(i int, m mode, n *Paths) (int, bool) {
 		if i, ok = s.value(skipSpace(b, i+1), vm, kid); !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
+		var more bool
+		if i, more, ok = s.next(i, '}'); !ok {
 			return i, false
 		}
-		switch b[i] {
-		case ',':
-			if s.values++; s.values > MaxValues {
-				return i, false
-			}
-			i = skipSpace(b, i+1)
+		if more {
 			continue
-		case '}':
-			s.depth--
-			if m != skipIt {
-				s.tape[at].start = members
-			}
-			return i + 1, true
 		}
-		return i, false
+		if m != skipIt {
+			s.tape[at].start = members
+		}
+		return i, true
 	}
 }
 
@@ -271,27 +263,42 @@ func (s *scanner) array(i int, m mode) (int, bool) {
 			return i, false
 		}
 		elems++
-		i = skipSpace(b, i)
-		if i >= len(b) {
+		var more bool
+		if i, more, ok = s.next(i, ']'); !ok {
 			return i, false
 		}
-		switch b[i] {
-		case ',':
-			if s.values++; s.values > MaxValues {
-				return i, false
-			}
-			i = skipSpace(b, i+1)
+		if more {
 			continue
-		case ']':
-			s.depth--
-			if m != skipIt {
-				s.tape[at].start = elems
-				s.elems += elems
-			}
-			return i + 1, true
 		}
-		return i, false
+		if m != skipIt {
+			s.tape[at].start = elems
+			s.elems += elems
+		}
+		return i, true
 	}
+}
+
+// next reads what follows a member or an element that ends at b[i]: a
+// comma (more: the index of the next one is returned, the value it adds
+// counted) or close (the index past it is returned, the object or list
+// closed).
+func (s *scanner) next(i int, close byte) (int, bool, bool) {
+	b := s.body
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return i, false, false
+	}
+	switch b[i] {
+	case ',':
+		if s.values++; s.values > MaxValues {
+			return i, false, false
+		}
+		return skipSpace(b, i+1), true, true
+	case close:
+		s.depth--
+		return i + 1, false, true
+	}
+	return i, false, false
 }
 
 // skipSpace returns the index of the first byte from i on that is not
