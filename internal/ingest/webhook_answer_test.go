@@ -14,6 +14,7 @@ import (
 	"github.com/bridge-dev/bridge/internal/pipeline"
 	"github.com/bridge-dev/bridge/internal/publish"
 	"github.com/bridge-dev/bridge/internal/transform"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NewWebhook refuses a body limit or a timeout of 0 or less, naming each.
@@ -56,27 +57,9 @@ func TestNewWebhookValidates(t *testing.T) {
 // events, as JSON; with the events stream gone it is answered 503 with the
 // store-unavailable problem and a Retry-After.
 func TestWebhookAnswersTheVerdict(t *testing.T) {
-	srv := natstest.Start(t)
-	_, js := natstest.Connect(t, srv.URL())
-	cfg := publish.DefaultConfig()
+	wh, js, cfg := shippedWebhook(t, time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := publish.New(js, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := transform.Load("../../mappings", transform.Options{LookupEnv: func(string) (string, bool) { return "s", true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := NewWebhook(func() Mappings { return set }, pipeline.New(pub, pipeline.Options{}),
-		WebhookConfig{BodyLimit: 64 << 10, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	post := func(body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/pix", bytes.NewReader([]byte(body)))
 		req.SetPathValue("provider", "pix")
@@ -114,4 +97,31 @@ func TestWebhookAnswersTheVerdict(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "store-unavailable") || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("with no events stream: status %d, Retry-After %q, answer %s; want 503 store-unavailable", rec.Code, rec.Header().Get("Retry-After"), rec.Body.Bytes())
 	}
+}
+
+// shippedWebhook is a webhook door over the shipped mappings (secrets
+// "s"), storing in a real JetStream through the publisher and the
+// pipeline, within timeout per delivery; js and cfg reach its streams.
+func shippedWebhook(tb testing.TB, timeout time.Duration) (*Webhook, jetstream.JetStream, publish.Config) {
+	tb.Helper()
+	srv := natstest.Start(tb)
+	_, js := natstest.Connect(tb, srv.URL())
+	cfg := publish.DefaultConfig()
+	if err := publish.EnsureStreams(natstest.Context(tb, 20*time.Second), js, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := publish.New(js, cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set, err := transform.Load("../../mappings", transform.Options{LookupEnv: func(string) (string, bool) { return "s", true }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	wh, err := NewWebhook(func() Mappings { return set }, pipeline.New(pub, pipeline.Options{}),
+		WebhookConfig{BodyLimit: 64 << 10, Timeout: timeout})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return wh, js, cfg
 }

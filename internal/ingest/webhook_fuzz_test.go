@@ -2,44 +2,18 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/bridge-dev/bridge/internal/natstest"
-	"github.com/bridge-dev/bridge/internal/pipeline"
-	"github.com/bridge-dev/bridge/internal/publish"
-	"github.com/bridge-dev/bridge/internal/transform"
 )
 
 // FuzzWebhookBody sends arbitrary bodies through the real webhook handler,
 // pipeline and JetStream to the unsigned pix mapping: every answer must be
 // one of the documented ones, with a JSON body, and nothing may panic.
 func FuzzWebhookBody(f *testing.F) {
-	srv := natstest.Start(f)
-	_, js := natstest.Connect(f, srv.URL())
-	cfg := publish.DefaultConfig()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := publish.EnsureStreams(ctx, js, cfg); err != nil {
-		f.Fatal(err)
-	}
-	pub, err := publish.New(js, cfg, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	set, err := transform.Load("../../mappings", transform.Options{LookupEnv: func(string) (string, bool) { return "s", true }})
-	if err != nil {
-		f.Fatal(err)
-	}
-	wh, err := NewWebhook(func() Mappings { return set }, pipeline.New(pub, pipeline.Options{}),
-		WebhookConfig{BodyLimit: 64 << 10, Timeout: 5 * time.Second})
-	if err != nil {
-		f.Fatal(err)
-	}
+	wh, _, _ := shippedWebhook(f, 5*time.Second)
 	for _, seed := range []string{
 		`{"pix":[{"endToEndId":"E1","valor":"1.00","horario":"2026-01-01T00:00:00Z"}]}`,
 		`{"pix":[{"endToEndId":"E1","valor":"1.001","horario":"2026-01-01T00:00:00Z"}]}`,
